@@ -1,0 +1,376 @@
+//! `vaultkeeper bootstrap`: first boot. Unwraps a single-use, time-limited
+//! response-wrapped token into the AppRole role-id and secret-id files (0600 in a
+//! 0700 directory). Every failure is reported with what to do; by default none of
+//! them fails the boot.
+//!
+//! Vault answers "wrapping token is not valid or does not exist" both for a used
+//! and for an expired token. To tell them apart, bootstrap records what
+//! `sys/wrapping/lookup` said about each token it has seen (keyed by the token's
+//! SHA-256, never the token) in `<stateDir>/bootstrap/tokens.json`: a token seen
+//! before is "expired" past its creation time + TTL, else "already used". A token
+//! never seen before can only be reported as "used or expired".
+
+use crate::exit;
+use crate::render::atomic;
+use crate::secret::Secret;
+use crate::spec::{AppRoleSpec, Spec};
+use crate::vault::wrapping::{self, WrapError, WrapInfo};
+use crate::vault::{VaultClient, VaultError};
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error("no wrapped token: neither the environment variable {env} nor the file {file} holds one; put the token from `vaultkeeper provision --host NAME` there (cloud-init writes VAULT_WRAPPED_TOKEN to /etc/environment)")]
+    NoToken { env: String, file: String },
+    #[error("the wrapped token was ALREADY USED (unwrapped by someone else, or by an earlier bootstrap that did not finish); if this host did not use it, treat it as stolen and check the audit log; re-provision this host with `vaultkeeper provision --host NAME` and redeploy the new token")]
+    AlreadyUsed,
+    #[error("the wrapped token EXPIRED at {expired_at} (it lived {ttl}s); re-provision this host with `vaultkeeper provision --host NAME` (raise --wrap-ttl if hosts take longer to boot) and redeploy the new token")]
+    Expired { expired_at: String, ttl: u64 },
+    #[error("the wrapped token is not valid: it was already used or has expired (Vault does not say which, and this host never saw it valid); re-provision this host with `vaultkeeper provision --host NAME` and redeploy the new token; if it should have been unused, check the audit log for who unwrapped it")]
+    UsedOrExpired,
+    #[error("Vault at {addr} is UNREACHABLE ({reason}); the host boots without AppRole credentials and bootstrap runs again at the next boot (or `systemctl start vaultkeeper-bootstrap`) while the token is valid")]
+    Unreachable { addr: String, reason: String },
+    #[error("REFUSING the wrapped token: it was created at {creation_path:?}, not by sys/wrapping/wrap or an AppRole secret-id of auth/{mount}; someone may have swapped it; it was NOT unwrapped; provision a new token with `vaultkeeper provision --host NAME`")]
+    ForeignCreationPath {
+        creation_path: String,
+        mount: String,
+    },
+    #[error("the wrapped token holds only a secret-id, but there is no role-id at {path}; write the role's role-id there first (the token was NOT unwrapped and can still be used)")]
+    RoleIdMissing { path: PathBuf },
+    #[error("the unwrapped response holds no {missing}; the token was consumed; provision a new one with `vaultkeeper provision --host NAME`")]
+    UnexpectedShape { missing: &'static str },
+    #[error("cannot store the AppRole credentials: {0}")]
+    Store(#[from] atomic::FsError),
+    #[error(transparent)]
+    Vault(VaultError),
+}
+
+impl BootstrapError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            BootstrapError::AlreadyUsed => exit::TOKEN_USED,
+            BootstrapError::Expired { .. } => exit::TOKEN_EXPIRED,
+            BootstrapError::UsedOrExpired | BootstrapError::NoToken { .. } => exit::TOKEN_MISSING,
+            BootstrapError::ForeignCreationPath { .. } => exit::TOKEN_FOREIGN,
+            BootstrapError::Unreachable { .. } => exit::UNREACHABLE,
+            BootstrapError::RoleIdMissing { .. } => exit::CREDENTIALS,
+            BootstrapError::UnexpectedShape { .. } => exit::MALFORMED,
+            BootstrapError::Store(_) => exit::RENDER,
+            BootstrapError::Vault(e) => match e {
+                VaultError::Malformed { .. } => exit::MALFORMED,
+                _ => exit::INTERNAL,
+            },
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Bootstrapped {
+    /// Both credential files already exist.
+    AlreadyDone,
+    /// The token held role-id and secret-id (the `sys/wrapping/wrap` bundle).
+    StoredBundle,
+    /// The token held a secret-id; the role-id was already in place.
+    StoredSecretId,
+}
+
+/// Where the token comes from: the file when it is configured and exists, else the
+/// environment variable.
+pub fn read_token(
+    approle: &AppRoleSpec,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Secret, BootstrapError> {
+    if let Some(file) = &approle.wrapped_token_file {
+        match std::fs::read_to_string(file) {
+            Ok(s) if !s.trim().is_empty() => return Ok(Secret::new(s.trim())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(file = %file.display(), error = %e, "cannot read the wrapped-token file")
+            }
+        }
+    }
+    if let Some(var) = &approle.wrapped_token_env {
+        if let Some(v) = env(var).filter(|v| !v.trim().is_empty()) {
+            return Ok(Secret::new(v.trim()));
+        }
+    }
+    Err(BootstrapError::NoToken {
+        env: approle
+            .wrapped_token_env
+            .clone()
+            .unwrap_or_else(|| "(none)".into()),
+        file: approle
+            .wrapped_token_file
+            .as_ref()
+            .map_or_else(|| "(none)".into(), |p| p.display().to_string()),
+    })
+}
+
+pub async fn run(
+    spec: &Spec,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Bootstrapped, BootstrapError> {
+    let a = &spec.approle;
+    if a.role_id_file.exists() && a.secret_id_file.exists() {
+        return Ok(Bootstrapped::AlreadyDone);
+    }
+    let token = read_token(a, env)?;
+    let client = VaultClient::new(&spec.vault).map_err(BootstrapError::Vault)?;
+    let seen = SeenTokens::new(&spec.state_dir);
+    let digest = hex::encode(sha2::Sha256::digest(token.expose().as_bytes()));
+
+    let info = match wrapping::lookup(&client, &token).await {
+        Ok(info) => info,
+        Err(e) => return Err(classify(e, seen.get(&digest))),
+    };
+    seen.record(&digest, &info);
+    if !wrapping::is_expected_creation_path(&info.creation_path, &a.mount) {
+        return Err(BootstrapError::ForeignCreationPath {
+            creation_path: info.creation_path,
+            mount: a.mount.clone(),
+        });
+    }
+    let bundle = info.creation_path == "sys/wrapping/wrap";
+    if !bundle && !a.role_id_file.exists() {
+        return Err(BootstrapError::RoleIdMissing {
+            path: a.role_id_file.clone(),
+        });
+    }
+    // Make sure we can store the result before the single-use token is spent.
+    let dirs = credential_dirs(a)?;
+
+    let data = match wrapping::unwrap(&client, &token).await {
+        Ok(d) => d,
+        Err(e) => return Err(classify(e, Some(info))),
+    };
+    let secret_id = data
+        .get("secret_id")
+        .and_then(|v| v.as_str())
+        .map(Secret::new)
+        .ok_or(BootstrapError::UnexpectedShape {
+            missing: "secret_id",
+        })?;
+    let role_id = data
+        .get("role_id")
+        .and_then(|v| v.as_str())
+        .map(Secret::new);
+    if bundle && role_id.is_none() {
+        return Err(BootstrapError::UnexpectedShape { missing: "role_id" });
+    }
+    if let Some(role_id) = &role_id {
+        store(&dirs, &a.role_id_file, role_id)?;
+    }
+    store(&dirs, &a.secret_id_file, &secret_id)?;
+    Ok(if role_id.is_some() {
+        Bootstrapped::StoredBundle
+    } else {
+        Bootstrapped::StoredSecretId
+    })
+}
+
+fn classify(e: WrapError, known: Option<WrapInfo>) -> BootstrapError {
+    match e {
+        WrapError::Invalid { .. } => match known {
+            None => BootstrapError::UsedOrExpired,
+            Some(info) => match expiry(&info) {
+                Some(at) if SystemTime::now() >= at => BootstrapError::Expired {
+                    expired_at: humantime::format_rfc3339_seconds(at).to_string(),
+                    ttl: info.creation_ttl,
+                },
+                _ => BootstrapError::AlreadyUsed,
+            },
+        },
+        WrapError::Vault(VaultError::Unreachable { addr, reason }) => {
+            BootstrapError::Unreachable { addr, reason }
+        }
+        WrapError::Vault(e) => BootstrapError::Vault(e),
+    }
+}
+
+fn expiry(info: &WrapInfo) -> Option<SystemTime> {
+    let created =
+        humantime::parse_rfc3339_weak(info.creation_time.split('.').next()?.trim_end_matches('Z'))
+            .ok()?;
+    Some(created + Duration::from_secs(info.creation_ttl))
+}
+
+/// Open (and create, 0700) the directories of both credential files.
+fn credential_dirs(
+    a: &AppRoleSpec,
+) -> Result<Vec<(PathBuf, std::os::fd::OwnedFd)>, atomic::FsError> {
+    let mut dirs: Vec<(PathBuf, std::os::fd::OwnedFd)> = Vec::new();
+    for f in [&a.role_id_file, &a.secret_id_file] {
+        let parent = f.parent().unwrap_or(Path::new("/")).to_path_buf();
+        if !dirs.iter().any(|(p, _)| p == &parent) {
+            let fd = atomic::ensure_private_dir(&parent, 0o700)?;
+            dirs.push((parent, fd));
+        }
+    }
+    Ok(dirs)
+}
+
+fn store(
+    dirs: &[(PathBuf, std::os::fd::OwnedFd)],
+    file: &Path,
+    value: &Secret,
+) -> Result<(), atomic::FsError> {
+    let parent = file.parent().unwrap_or(Path::new("/"));
+    let (_, fd) = dirs
+        .iter()
+        .find(|(p, _)| p == parent)
+        .expect("directory opened before");
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut bytes = value.expose().as_bytes().to_vec();
+    bytes.push(b'\n');
+    let r = atomic::replace_file(fd, &name, &bytes, 0o600, parent);
+    zeroize::Zeroize::zeroize(&mut bytes);
+    r
+}
+
+/// What lookups said about wrapping tokens this host has seen.
+struct SeenTokens {
+    dir: PathBuf,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct Seen {
+    creation_path: String,
+    creation_time: String,
+    creation_ttl: u64,
+}
+
+impl SeenTokens {
+    fn new(state_dir: &Path) -> Self {
+        SeenTokens {
+            dir: state_dir.join("bootstrap"),
+        }
+    }
+
+    fn all(&self) -> BTreeMap<String, Seen> {
+        let Ok(fd) = atomic::open_dir_nofollow(&self.dir) else {
+            return BTreeMap::new();
+        };
+        match atomic::read_file_at(&fd, "tokens.json", &self.dir) {
+            Ok(Some(b)) => serde_json::from_slice(&b).unwrap_or_default(),
+            _ => BTreeMap::new(),
+        }
+    }
+
+    fn get(&self, digest: &str) -> Option<WrapInfo> {
+        self.all().remove(digest).map(|s| WrapInfo {
+            creation_path: s.creation_path,
+            creation_time: s.creation_time,
+            creation_ttl: s.creation_ttl,
+        })
+    }
+
+    /// Best effort; entries past their expiry by more than 30 days are dropped.
+    fn record(&self, digest: &str, info: &WrapInfo) {
+        let mut all = self.all();
+        let horizon = SystemTime::now() - Duration::from_secs(30 * 86400);
+        all.retain(|_, s| {
+            expiry(&WrapInfo {
+                creation_path: s.creation_path.clone(),
+                creation_time: s.creation_time.clone(),
+                creation_ttl: s.creation_ttl,
+            })
+            .is_none_or(|at| at > horizon)
+        });
+        all.insert(
+            digest.to_string(),
+            Seen {
+                creation_path: info.creation_path.clone(),
+                creation_time: info.creation_time.clone(),
+                creation_ttl: info.creation_ttl,
+            },
+        );
+        let result = atomic::ensure_private_dir(&self.dir, 0o700).and_then(|fd| {
+            let bytes = serde_json::to_vec(&all).expect("serializes");
+            atomic::replace_file(&fd, "tokens.json", &bytes, 0o600, &self.dir)
+        });
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "cannot record the wrapping token's lookup");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_from_lookup() {
+        let info = WrapInfo {
+            creation_path: "sys/wrapping/wrap".into(),
+            creation_time: "2026-11-22T08:36:25.472862286Z".into(),
+            creation_ttl: 2,
+        };
+        let at = expiry(&info).unwrap();
+        assert_eq!(
+            humantime::format_rfc3339_seconds(at).to_string(),
+            "2026-11-22T08:36:27Z"
+        );
+    }
+
+    #[test]
+    fn a_known_token_past_its_ttl_is_expired_else_used() {
+        let old = WrapInfo {
+            creation_path: "sys/wrapping/wrap".into(),
+            creation_time: "2020-01-01T00:00:00Z".into(),
+            creation_ttl: 60,
+        };
+        let invalid = || WrapError::Invalid {
+            message: "x".into(),
+        };
+        assert!(matches!(
+            classify(invalid(), Some(old)),
+            BootstrapError::Expired { ttl: 60, .. }
+        ));
+        let fresh = WrapInfo {
+            creation_path: "sys/wrapping/wrap".into(),
+            creation_time: humantime::format_rfc3339_nanos(SystemTime::now()).to_string(),
+            creation_ttl: 3600,
+        };
+        assert!(matches!(
+            classify(invalid(), Some(fresh)),
+            BootstrapError::AlreadyUsed
+        ));
+        assert!(matches!(
+            classify(invalid(), None),
+            BootstrapError::UsedOrExpired
+        ));
+    }
+
+    #[test]
+    fn token_from_file_then_env() {
+        let t = tempfile::tempdir().unwrap();
+        let file = t.path().join("tok");
+        let a = AppRoleSpec {
+            mount: "approle".into(),
+            role_id_file: t.path().join("r"),
+            secret_id_file: t.path().join("s"),
+            wrapped_token_env: Some("VK_TOKEN".into()),
+            wrapped_token_file: Some(file.clone()),
+        };
+        let env = |k: &str| (k == "VK_TOKEN").then(|| " s.fromenv \n".to_string());
+        assert_eq!(read_token(&a, env).unwrap().expose(), "s.fromenv");
+        std::fs::write(&file, "s.fromfile\n").unwrap();
+        assert_eq!(read_token(&a, env).unwrap().expose(), "s.fromfile");
+        let none = |_: &str| None;
+        std::fs::remove_file(&file).unwrap();
+        let e = read_token(&a, none).unwrap_err().to_string();
+        assert!(
+            e.contains("VK_TOKEN") && e.contains("vaultkeeper provision"),
+            "{e}"
+        );
+    }
+}

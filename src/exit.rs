@@ -1,0 +1,29 @@
+//! Process exit codes, documented in `docs/reference/cli.md`. Scripts and systemd
+//! units may rely on them; never renumber one.
+
+/// Success, including "served from the cache because Vault is unreachable".
+pub const OK: u8 = 0;
+/// An unexpected internal error.
+pub const INTERNAL: u8 = 1;
+/// The command line or the spec is invalid.
+pub const USAGE: u8 = 2;
+/// AppRole credentials are missing or Vault rejected them.
+pub const CREDENTIALS: u8 = 3;
+/// Vault denied reading a secret (policy).
+pub const DENIED: u8 = 4;
+/// A secret does not exist at its path.
+pub const NOT_FOUND: u8 = 5;
+/// Vault is unreachable and there is no usable cache.
+pub const UNREACHABLE: u8 = 6;
+/// Writing the files failed (bad key name, unknown owner, file system).
+pub const RENDER: u8 = 7;
+/// Vault answered something we cannot understand.
+pub const MALFORMED: u8 = 8;
+/// bootstrap --strict: the wrapping token was already used.
+pub const TOKEN_USED: u8 = 10;
+/// bootstrap --strict: the wrapping token expired.
+pub const TOKEN_EXPIRED: u8 = 11;
+/// bootstrap --strict: the wrapping token was not created where we expect (possibly swapped).
+pub const TOKEN_FOREIGN: u8 = 12;
+/// bootstrap --strict: no wrapping token was found, or it is invalid for another reason.
+pub const TOKEN_MISSING: u8 = 13;

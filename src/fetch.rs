@@ -1,0 +1,332 @@
+//! `vaultkeeper fetch`: one AppRole login, every selected secret read
+//! concurrently, rendered atomically and cached; the cache answers when Vault
+//! cannot.
+
+use crate::cache::{self, CacheError};
+use crate::exit;
+use crate::render::{self, RenderError, Rendered};
+use crate::secret::Secret;
+use crate::spec::{AppRoleSpec, SecretSpec, Spec};
+use crate::state;
+use crate::vault::approle::{self, AuthToken, LoginError};
+use crate::vault::kv::{self, KvSecret};
+use crate::vault::{VaultClient, VaultError};
+use futures::StreamExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// How many secrets are read from Vault at once.
+pub const CONCURRENCY: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    #[error("no AppRole {what} at {path}: run `vaultkeeper bootstrap` (first boot) or re-provision this host with `vaultkeeper provision --host NAME`")]
+    Missing { what: &'static str, path: PathBuf },
+    #[error("cannot read AppRole {what} at {path}: {source}")]
+    Unreadable {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("AppRole {what} at {path} is empty: re-run `vaultkeeper bootstrap` with a fresh wrapped token")]
+    Empty { what: &'static str, path: PathBuf },
+}
+
+/// The role-id and secret-id read from their files.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub role_id: Secret,
+    pub secret_id: Secret,
+}
+
+fn read_secret_file(what: &'static str, path: &Path) -> Result<Secret, CredentialsError> {
+    match std::fs::read_to_string(path) {
+        Ok(s) if s.trim().is_empty() => Err(CredentialsError::Empty {
+            what,
+            path: path.to_path_buf(),
+        }),
+        Ok(s) => Ok(Secret::new(s.trim())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(CredentialsError::Missing {
+            what,
+            path: path.to_path_buf(),
+        }),
+        Err(source) => Err(CredentialsError::Unreadable {
+            what,
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+pub fn read_credentials(approle: &AppRoleSpec) -> Result<Credentials, CredentialsError> {
+    Ok(Credentials {
+        role_id: read_secret_file("role-id", &approle.role_id_file)?,
+        secret_id: read_secret_file("secret-id", &approle.secret_id_file)?,
+    })
+}
+
+/// One secret's failure, sorted by what the operator must do.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("secret {secret}: Vault denied reading {path}: {message}; grant the host's policy read on it")]
+    Denied {
+        secret: String,
+        path: String,
+        message: String,
+    },
+    #[error("secret {secret}: {path} does not exist in Vault; write it, or fix secretPath/kvMount/kvVersion in the spec")]
+    NotFound { secret: String, path: String },
+    #[error("secret {secret}: Vault is unreachable ({reason}) and there is no cache at {cache}; the secret was not rendered")]
+    UnreachableNoCache {
+        secret: String,
+        reason: String,
+        cache: PathBuf,
+    },
+    #[error("secret {secret}: {source}")]
+    Vault {
+        secret: String,
+        #[source]
+        source: VaultError,
+    },
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
+
+impl SecretError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SecretError::Denied { .. } => exit::DENIED,
+            SecretError::NotFound { .. } => exit::NOT_FOUND,
+            SecretError::UnreachableNoCache { .. } => exit::UNREACHABLE,
+            SecretError::Vault { source, .. } => match source {
+                VaultError::Malformed { .. } => exit::MALFORMED,
+                VaultError::Unreachable { .. } => exit::UNREACHABLE,
+                _ => exit::INTERNAL,
+            },
+            SecretError::Render(_) | SecretError::Cache(_) => exit::RENDER,
+        }
+    }
+}
+
+/// What happened to one secret.
+#[derive(Debug)]
+pub enum Outcome {
+    Fresh {
+        rendered: Rendered,
+        version: Option<u64>,
+    },
+    FromCache {
+        rendered: Rendered,
+        age: Duration,
+        reason: String,
+    },
+    Failed(SecretError),
+}
+
+#[derive(Debug)]
+pub struct Report {
+    pub outcomes: Vec<(String, Outcome)>,
+}
+
+impl Report {
+    /// 0 when every secret was rendered (fresh or from the cache), else the code
+    /// of the first failing secret in name order.
+    pub fn exit_code(&self) -> u8 {
+        self.outcomes
+            .iter()
+            .find_map(|(_, o)| match o {
+                Outcome::Failed(e) => Some(e.exit_code()),
+                _ => None,
+            })
+            .unwrap_or(exit::OK)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    #[error("{source}; check the role-id in {role_id_file} and the secret-id in {secret_id_file} (an expired secret-id needs `vaultkeeper provision --host NAME` and a new bootstrap)")]
+    LoginRejected {
+        #[source]
+        source: LoginError,
+        role_id_file: PathBuf,
+        secret_id_file: PathBuf,
+    },
+    #[error(transparent)]
+    Client(VaultError),
+}
+
+impl FetchError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            FetchError::Credentials(_) | FetchError::LoginRejected { .. } => exit::CREDENTIALS,
+            FetchError::Client(_) => exit::USAGE,
+        }
+    }
+}
+
+/// Logs in with the host's AppRole credentials.
+pub async fn login(
+    client: &VaultClient,
+    spec: &Spec,
+    creds: &Credentials,
+) -> Result<AuthToken, LoginError> {
+    approle::login(
+        client,
+        &spec.approle.mount,
+        &creds.role_id,
+        &creds.secret_id,
+    )
+    .await
+}
+
+/// `vaultkeeper fetch`: renders every selected secret; see [`Report::exit_code`].
+pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchError> {
+    let client = VaultClient::new(&spec.vault).map_err(FetchError::Client)?;
+    let creds = read_credentials(&spec.approle)?;
+    let authed = match login(&client, spec, &creds).await {
+        Ok(token) => Ok(client.with_token(token.token)),
+        Err(LoginError::Vault(e)) if e.is_unreachable() => Err(e.to_string()),
+        Err(source) => {
+            return Err(FetchError::LoginRejected {
+                source,
+                role_id_file: spec.approle.role_id_file.clone(),
+                secret_id_file: spec.approle.secret_id_file.clone(),
+            })
+        }
+    };
+    let outcomes = futures::stream::iter(secrets.iter().map(|s| {
+        let authed = authed.clone();
+        let state_dir = spec.state_dir.clone();
+        async move {
+            let outcome = match authed {
+                Ok(c) => fetch_one(&c, s, &state_dir).await,
+                Err(reason) => from_cache((*s).clone(), reason, state_dir).await,
+            };
+            (s.name.clone(), outcome)
+        }
+    }))
+    .buffer_unordered(CONCURRENCY)
+    .collect::<Vec<_>>()
+    .await;
+    let mut outcomes = outcomes;
+    outcomes.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Report { outcomes })
+}
+
+/// Reads one secret from Vault and renders it, or falls back to the cache when
+/// Vault is unreachable.
+pub async fn fetch_one(client: &VaultClient, secret: &SecretSpec, state_dir: &Path) -> Outcome {
+    let api = kv::data_path(&secret.kv_mount, &secret.secret_path, secret.kv_version);
+    match kv::read(
+        client,
+        &secret.kv_mount,
+        &secret.secret_path,
+        secret.kv_version,
+    )
+    .await
+    {
+        Ok(kv) => write_fresh(secret.clone(), kv, state_dir.to_path_buf()).await,
+        Err(e) if e.is_unreachable() => {
+            from_cache(secret.clone(), e.to_string(), state_dir.to_path_buf()).await
+        }
+        Err(e) => {
+            let err = match e {
+                VaultError::PermissionDenied { message, .. } => SecretError::Denied {
+                    secret: secret.name.clone(),
+                    path: api,
+                    message,
+                },
+                VaultError::NotFound { .. } => SecretError::NotFound {
+                    secret: secret.name.clone(),
+                    path: api,
+                },
+                source => SecretError::Vault {
+                    secret: secret.name.clone(),
+                    source,
+                },
+            };
+            record_failure(state_dir, &secret.name, &err);
+            Outcome::Failed(err)
+        }
+    }
+}
+
+fn record_failure(state_dir: &Path, name: &str, err: &SecretError) {
+    let mut st = state::load(state_dir, name);
+    st.last_error = Some(err.to_string());
+    state::save(state_dir, name, &st);
+}
+
+/// Renders fresh data and then caches it (file writes and fsyncs run on the
+/// blocking pool so many secrets proceed in parallel).
+pub async fn write_fresh(secret: SecretSpec, kv: KvSecret, state_dir: PathBuf) -> Outcome {
+    let job = tokio::task::spawn_blocking(move || {
+        let result = render::render(&secret, &kv.data)
+            .map_err(SecretError::from)
+            .and_then(|rendered| {
+                cache::store(&secret, &kv, SystemTime::now())?;
+                Ok(rendered)
+            });
+        match result {
+            Ok(rendered) => {
+                let st = state::SecretStatus {
+                    last_fetch: Some(state::now_unix()),
+                    version: kv.version,
+                    from_cache_since: None,
+                    last_error: None,
+                };
+                state::save(&state_dir, &secret.name, &st);
+                Outcome::Fresh {
+                    rendered,
+                    version: kv.version,
+                }
+            }
+            Err(e) => {
+                record_failure(&state_dir, &secret.name, &e);
+                Outcome::Failed(e)
+            }
+        }
+    });
+    job.await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+}
+
+/// Renders the last-known-good data of a secret.
+pub async fn from_cache(secret: SecretSpec, reason: String, state_dir: PathBuf) -> Outcome {
+    let job = tokio::task::spawn_blocking(move || {
+        let entry = match cache::load(&secret) {
+            Ok(Some(entry)) => entry,
+            Ok(None) => {
+                let e = SecretError::UnreachableNoCache {
+                    secret: secret.name.clone(),
+                    reason,
+                    cache: secret.cache_dir.clone(),
+                };
+                record_failure(&state_dir, &secret.name, &e);
+                return Outcome::Failed(e);
+            }
+            Err(e) => return Outcome::Failed(e.into()),
+        };
+        match render::render(&secret, &entry.data) {
+            Ok(rendered) => {
+                let mut st = state::load(&state_dir, &secret.name);
+                st.from_cache_since.get_or_insert(state::now_unix());
+                st.last_error = Some(reason.clone());
+                state::save(&state_dir, &secret.name, &st);
+                Outcome::FromCache {
+                    rendered,
+                    age: entry.age(SystemTime::now()),
+                    reason,
+                }
+            }
+            Err(e) => Outcome::Failed(e.into()),
+        }
+    });
+    job.await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+}

@@ -1,0 +1,32 @@
+//! vaultkeeper: a secrets agent for NixOS hosts, for HashiCorp Vault and OpenBao.
+//!
+//! # Layout
+//!
+//! - [`spec`]: the declarative JSON spec the NixOS module generates, its defaults,
+//!   validation (every error names a JSON path) and environment overrides.
+//! - [`vault`]: a small async client for the parts of the Vault HTTP API we use
+//!   (AppRole, KV v1/v2, response wrapping, sys/*), with one error enum that tells
+//!   "unreachable" from "denied" from "not found" from "malformed".
+//! - [`render`]: writing secrets to disk: key-name validation, atomic file writes
+//!   that never follow symlinks, whole-generation switches of an output directory.
+//! - [`cache`]: the persistent last-known-good cache used when Vault is unreachable.
+//! - [`bootstrap`]: first boot, unwrapping a response-wrapped AppRole credential.
+//! - [`fetch`]: one AppRole login, concurrent KV reads, rendering and cache fallback.
+//! - [`provision`]: the operator side, creating a host's policy, AppRole and wrapped token.
+//! - [`secret`]: a string type for secret values that never prints itself.
+//! - [`exit`]: the documented process exit codes.
+//! - [`cli`]: argument parsing and the edge where errors become messages and exit codes.
+#![forbid(unsafe_code)]
+
+pub mod bootstrap;
+pub mod cache;
+pub mod cli;
+pub mod exit;
+pub mod fetch;
+pub mod logging;
+pub mod provision;
+pub mod render;
+pub mod secret;
+pub mod spec;
+pub mod state;
+pub mod vault;

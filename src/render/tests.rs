@@ -1,0 +1,224 @@
+use super::*;
+use crate::spec::{KvVersion, OnChange};
+use serde_json::json;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::time::Duration;
+
+fn spec(dir: &Path, mode: u32) -> SecretSpec {
+    SecretSpec {
+        name: "app".into(),
+        secret_path: "hosts/x/app".into(),
+        kv_mount: "secret".into(),
+        kv_version: KvVersion::V2,
+        output_dir: dir.join("secrets/app"),
+        cache_dir: dir.join("cache/app"),
+        owner: "root".into(),
+        group: "root".into(),
+        mode,
+        services: vec![],
+        restart_trigger: false,
+        restart_interval: Duration::from_secs(86400),
+        refresh_interval: Duration::from_secs(300),
+        on_change: OnChange::Restart,
+        restart_randomized_delay: Duration::ZERO,
+    }
+}
+
+fn data(pairs: &[(&str, serde_json::Value)]) -> SecretData {
+    SecretData(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn renders_one_file_per_key_with_mode_and_switches_generations() {
+    let t = tempfile::tempdir().unwrap();
+    let s = spec(t.path(), 0o440);
+    let out = &s.output_dir;
+    let r = render(
+        &s,
+        &data(&[
+            ("user", json!("admin")),
+            ("pass", json!("pw1")),
+            ("port", json!(5432)),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        r,
+        Rendered::Changed {
+            generation: "g1".into(),
+            files: 3
+        }
+    );
+    assert_eq!(
+        std::fs::read_link(out).unwrap(),
+        PathBuf::from(".app.vaultkeeper/g1")
+    );
+    assert_eq!(std::fs::read_to_string(out.join("pass")).unwrap(), "pw1");
+    assert_eq!(std::fs::read_to_string(out.join("port")).unwrap(), "5432");
+    let m = std::fs::metadata(out.join("pass")).unwrap();
+    assert_eq!(m.mode() & 0o7777, 0o440);
+    assert_eq!(std::fs::metadata(out).unwrap().mode() & 0o7777, 0o550);
+
+    // Same data: nothing is rewritten, not even the mtime.
+    let mtime = m.mtime_nsec();
+    assert_eq!(
+        render(
+            &s,
+            &data(&[
+                ("user", json!("admin")),
+                ("pass", json!("pw1")),
+                ("port", json!(5432))
+            ])
+        )
+        .unwrap(),
+        Rendered::Unchanged
+    );
+    assert_eq!(
+        std::fs::metadata(out.join("pass")).unwrap().mtime_nsec(),
+        mtime
+    );
+
+    // A changed value and a deleted key: a new generation without that key.
+    let r = render(
+        &s,
+        &data(&[("user", json!("admin")), ("pass", json!("pw2"))]),
+    )
+    .unwrap();
+    assert_eq!(
+        r,
+        Rendered::Changed {
+            generation: "g2".into(),
+            files: 2
+        }
+    );
+    assert_eq!(names(out), vec!["pass", "user"]);
+    assert_eq!(std::fs::read_to_string(out.join("pass")).unwrap(), "pw2");
+
+    // Only the current and the previous generation are kept.
+    render(&s, &data(&[("pass", json!("pw3"))])).unwrap();
+    assert_eq!(
+        names(&t.path().join("secrets/.app.vaultkeeper")),
+        vec!["g2", "g3"]
+    );
+    // No temporary link or file is left behind.
+    assert_eq!(
+        names(&t.path().join("secrets")),
+        vec![".app.vaultkeeper", "app"]
+    );
+}
+
+#[test]
+fn a_mode_change_alone_makes_a_new_generation() {
+    let t = tempfile::tempdir().unwrap();
+    let mut s = spec(t.path(), 0o400);
+    render(&s, &data(&[("k", json!("v"))])).unwrap();
+    s.mode = 0o440;
+    assert!(matches!(
+        render(&s, &data(&[("k", json!("v"))])).unwrap(),
+        Rendered::Changed { .. }
+    ));
+    assert_eq!(
+        std::fs::metadata(s.output_dir.join("k")).unwrap().mode() & 0o7777,
+        0o440
+    );
+}
+
+#[test]
+fn a_bad_key_writes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let s = spec(t.path(), 0o400);
+    for bad in ["../escape", "", "..", "a/b"] {
+        let e = render(&s, &data(&[("ok", json!("v")), (bad, json!("x"))])).unwrap_err();
+        assert!(matches!(e, RenderError::InvalidKey { .. }), "{bad:?}: {e}");
+        assert!(!t.path().join("secrets").exists());
+        assert!(!t.path().join("escape").exists());
+    }
+}
+
+#[test]
+fn planted_symlinks_are_replaced_never_followed() {
+    let t = tempfile::tempdir().unwrap();
+    let s = spec(t.path(), 0o400);
+    let victim_dir = t.path().join("victim");
+    std::fs::create_dir(&victim_dir).unwrap();
+    std::fs::write(victim_dir.join("pass"), "untouched").unwrap();
+    std::fs::create_dir_all(t.path().join("secrets")).unwrap();
+    // outputDir itself is a symlink to someone else's directory.
+    std::os::unix::fs::symlink(&victim_dir, &s.output_dir).unwrap();
+    render(&s, &data(&[("pass", json!("new"))])).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(victim_dir.join("pass")).unwrap(),
+        "untouched"
+    );
+    assert_eq!(
+        std::fs::read_link(&s.output_dir).unwrap(),
+        PathBuf::from(".app.vaultkeeper/g1")
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.output_dir.join("pass")).unwrap(),
+        "new"
+    );
+}
+
+#[test]
+fn a_plain_directory_with_a_planted_symlink_is_swapped_out() {
+    let t = tempfile::tempdir().unwrap();
+    let s = spec(t.path(), 0o400);
+    let victim = t.path().join("victim");
+    std::fs::write(&victim, "untouched").unwrap();
+    std::fs::create_dir_all(&s.output_dir).unwrap();
+    std::os::unix::fs::symlink(&victim, s.output_dir.join("pass")).unwrap();
+    render(&s, &data(&[("pass", json!("new"))])).unwrap();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    assert!(std::fs::symlink_metadata(&s.output_dir)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(s.output_dir.join("pass")).unwrap(),
+        "new"
+    );
+    assert_eq!(
+        names(&t.path().join("secrets")),
+        vec![".app.vaultkeeper", "app"]
+    );
+}
+
+#[test]
+fn a_file_at_output_dir_is_an_error_that_says_what_to_do() {
+    let t = tempfile::tempdir().unwrap();
+    let s = spec(t.path(), 0o400);
+    std::fs::create_dir_all(t.path().join("secrets")).unwrap();
+    std::fs::write(&s.output_dir, "x").unwrap();
+    let e = render(&s, &data(&[("k", json!("v"))]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("is a file, not a directory; remove it"), "{e}");
+}
+
+#[test]
+fn a_world_writable_generations_dir_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let s = spec(t.path(), 0o400);
+    let gens = t.path().join("secrets/.app.vaultkeeper");
+    std::fs::create_dir_all(&gens).unwrap();
+    std::fs::set_permissions(&gens, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let e = render(&s, &data(&[("k", json!("v"))]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("others own or can write"), "{e}");
+}

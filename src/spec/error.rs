@@ -1,0 +1,68 @@
+//! Errors of loading and validating a spec. Each names the JSON path at fault.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("cannot read spec {path}: {source} (pass the right file with --spec)")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: {path}: {message}")]
+    Invalid {
+        file: String,
+        path: String,
+        message: String,
+    },
+    #[error("{file}: {count} problems:\n{list}")]
+    Many {
+        file: String,
+        count: usize,
+        list: String,
+    },
+}
+
+/// One validation finding: a JSON path and what is wrong there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Problem {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+pub(crate) fn from_problems(file: &str, mut problems: Vec<Problem>) -> SpecError {
+    if problems.len() == 1 {
+        let p = problems.remove(0);
+        return SpecError::Invalid {
+            file: file.to_string(),
+            path: p.path,
+            message: p.message,
+        };
+    }
+    let list = problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    SpecError::Many {
+        file: file.to_string(),
+        count: problems.len(),
+        list,
+    }
+}

@@ -1,0 +1,578 @@
+//! The declarative JSON spec: the contract between the NixOS module and the agent.
+//!
+//! [`Spec::load`] reads a file, rejects unknown keys, fills in defaults and validates
+//! every value; every error names the JSON path and what to write instead. It needs
+//! no network, no users and no existing paths, so `vaultkeeper check` can run it at
+//! NixOS build time. [`Spec::apply_env`] then applies the Vault CLI's environment
+//! overrides (`VAULT_ADDR`, `BAO_ADDR`, ...), which `check` does not.
+
+mod error;
+pub mod interval;
+pub mod mode;
+mod raw;
+
+pub use error::{Problem, SpecError};
+
+use raw::{RawSecret, RawSpec};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where `--spec` points when it is not given.
+pub const DEFAULT_SPEC_PATH: &str = "/etc/vaultkeeper/spec.json";
+const DEFAULT_STATE_DIR: &str = "/var/lib/vaultkeeper";
+
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub vault: VaultSpec,
+    pub approle: AppRoleSpec,
+    pub state_dir: PathBuf,
+    pub refresh_interval: Duration,
+    pub restart_randomized_delay: Duration,
+    pub secrets: BTreeMap<String, SecretSpec>,
+    pub critical_services: Vec<String>,
+    pub audit: Option<serde_json::Value>,
+    pub insights: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VaultSpec {
+    pub address: String,
+    pub namespace: Option<String>,
+    pub ca_cert: Option<PathBuf>,
+    pub skip_verify: bool,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct AppRoleSpec {
+    pub mount: String,
+    pub role_id_file: PathBuf,
+    pub secret_id_file: PathBuf,
+    pub wrapped_token_env: Option<String>,
+    pub wrapped_token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KvVersion {
+    V1,
+    V2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnChange {
+    Restart,
+    Reload,
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecretSpec {
+    pub name: String,
+    pub secret_path: String,
+    pub kv_mount: String,
+    pub kv_version: KvVersion,
+    pub output_dir: PathBuf,
+    pub cache_dir: PathBuf,
+    pub owner: String,
+    pub group: String,
+    pub mode: u32,
+    pub services: Vec<String>,
+    pub restart_trigger: bool,
+    pub restart_interval: Duration,
+    pub refresh_interval: Duration,
+    pub on_change: OnChange,
+    pub restart_randomized_delay: Duration,
+}
+
+impl Spec {
+    /// Reads and validates a spec file (no environment overrides).
+    pub fn load(path: &Path) -> Result<Spec, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Spec::from_json(&path.display().to_string(), &text)
+    }
+
+    /// Parses and validates spec text; `file` only labels the errors.
+    pub fn from_json(file: &str, text: &str) -> Result<Spec, SpecError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let raw: RawSpec = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = match e.path().to_string() {
+                p if p == "." => "(top level)".to_string(),
+                p => p,
+            };
+            SpecError::Invalid {
+                file: file.to_string(),
+                path,
+                message: clean_serde_message(&e.inner().to_string()),
+            }
+        })?;
+        let mut problems = Vec::new();
+        let spec = resolve(raw, &mut problems);
+        if problems.is_empty() {
+            Ok(spec)
+        } else {
+            Err(error::from_problems(file, problems))
+        }
+    }
+
+    /// Applies the Vault CLI's environment overrides. `BAO_*` wins over `VAULT_*`
+    /// when both are set, as in OpenBao's own CLI.
+    pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), SpecError> {
+        let get =
+            |name: &str| env(&format!("BAO_{name}")).or_else(|| env(&format!("VAULT_{name}")));
+        if let Some(addr) = get("ADDR") {
+            check_address(&addr).map_err(|message| SpecError::Invalid {
+                file: "environment".into(),
+                path: "VAULT_ADDR/BAO_ADDR".into(),
+                message,
+            })?;
+            self.vault.address = addr.trim_end_matches('/').to_string();
+        }
+        if let Some(ns) = get("NAMESPACE") {
+            self.vault.namespace = (!ns.is_empty()).then_some(ns);
+        }
+        if let Some(ca) = get("CACERT") {
+            self.vault.ca_cert = (!ca.is_empty()).then(|| PathBuf::from(ca));
+        }
+        if let Some(v) = get("SKIP_VERIFY") {
+            self.vault.skip_verify = match v.to_ascii_lowercase().as_str() {
+                "" | "0" | "false" | "no" => false,
+                "1" | "true" | "yes" => true,
+                _ => {
+                    return Err(SpecError::Invalid {
+                        file: "environment".into(),
+                        path: "VAULT_SKIP_VERIFY/BAO_SKIP_VERIFY".into(),
+                        message: format!("{v:?} is not a boolean; write true or false"),
+                    })
+                }
+            };
+        }
+        Ok(())
+    }
+
+    /// The secrets named on the command line, or all of them when none is named.
+    pub fn select(&self, names: &[String]) -> Result<Vec<&SecretSpec>, String> {
+        if names.is_empty() {
+            return Ok(self.secrets.values().collect());
+        }
+        names
+            .iter()
+            .map(|n| {
+                self.secrets.get(n).ok_or_else(|| {
+                    let known: Vec<&str> = self.secrets.keys().map(String::as_str).collect();
+                    format!(
+                        "no secret named {n:?} in the spec (known: {})",
+                        known.join(", ")
+                    )
+                })
+            })
+            .collect()
+    }
+
+    pub fn is_critical(&self, service: &str) -> bool {
+        let unit = unit_name(service);
+        self.critical_services.iter().any(|c| unit_name(c) == unit)
+    }
+}
+
+/// `grafana` → `grafana.service`; names with a unit suffix stay as they are.
+pub fn unit_name(service: &str) -> String {
+    const SUFFIXES: [&str; 11] = [
+        ".service",
+        ".socket",
+        ".target",
+        ".timer",
+        ".path",
+        ".mount",
+        ".slice",
+        ".scope",
+        ".device",
+        ".swap",
+        ".automount",
+    ];
+    if SUFFIXES.iter().any(|s| service.ends_with(s)) {
+        service.to_string()
+    } else {
+        format!("{service}.service")
+    }
+}
+
+/// serde says "unknown field `x`, expected one of ..."; keep it, it is already clear.
+fn clean_serde_message(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn check_address(addr: &str) -> Result<(), String> {
+    match reqwest::Url::parse(addr) {
+        Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host_str().is_some() => {
+            Ok(())
+        }
+        _ => Err(format!(
+            "{addr:?} is not a Vault address; write e.g. \"https://vault.example.org:8200\""
+        )),
+    }
+}
+
+fn abs_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> PathBuf {
+    let p = PathBuf::from(value);
+    if !p.is_absolute() {
+        problems.push(Problem::new(path, format!("{value:?} is not an absolute path; write it from the root, e.g. \"/var/lib/vaultkeeper\"")));
+    } else if p
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        problems.push(Problem::new(
+            path,
+            format!("{value:?} contains \"..\"; write the path without it"),
+        ));
+    } else if p.parent().is_none() {
+        problems.push(Problem::new(
+            path,
+            format!("{value:?} is the root directory; name a directory below it"),
+        ));
+    }
+    p
+}
+
+fn duration(
+    problems: &mut Vec<Problem>,
+    path: &str,
+    value: Option<&str>,
+    default: Duration,
+) -> Duration {
+    match value {
+        None => default,
+        Some(v) => interval::parse_duration(v).unwrap_or_else(|m| {
+            problems.push(Problem::new(path, m));
+            default
+        }),
+    }
+}
+
+/// A secret's name becomes `vault-secret-<name>.service` and a directory name.
+pub fn check_secret_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 200
+        && !name.starts_with('.')
+        && !name.starts_with('-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{name:?} cannot name a secret: use letters, digits, '-', '_' and '.', not first '.' or '-' (it becomes the unit vault-secret-<name>.service)"))
+    }
+}
+
+fn check_account(problems: &mut Vec<Problem>, path: &str, value: &str) {
+    if value.is_empty()
+        || value.len() > 256
+        || value.contains([':', '/', '\0'])
+        || value.chars().any(char::is_whitespace)
+    {
+        problems.push(Problem::new(
+            path,
+            format!("{value:?} is not a user or group name (or numeric id)"),
+        ));
+    }
+}
+
+fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
+    if let Err(m) = check_address(&raw.vault.address) {
+        problems.push(Problem::new("vault.address", m));
+    }
+    let timeout = duration(
+        problems,
+        "vault.timeout",
+        raw.vault.timeout.as_deref(),
+        Duration::from_secs(10),
+    );
+    if timeout.is_zero() {
+        problems.push(Problem::new(
+            "vault.timeout",
+            "must be longer than zero, e.g. \"10s\"",
+        ));
+    }
+    let vault = VaultSpec {
+        address: raw.vault.address.trim_end_matches('/').to_string(),
+        namespace: raw.vault.namespace.filter(|s| !s.is_empty()),
+        ca_cert: raw
+            .vault
+            .ca_cert
+            .as_deref()
+            .map(|c| abs_path(problems, "vault.caCert", c)),
+        skip_verify: raw.vault.skip_verify,
+        timeout,
+    };
+
+    let state_dir = abs_path(
+        problems,
+        "stateDir",
+        raw.state_dir.as_deref().unwrap_or(DEFAULT_STATE_DIR),
+    );
+
+    let a = raw.approle;
+    let mount = a.mount.unwrap_or_else(|| "approle".into());
+    if mount.is_empty() || mount.starts_with('/') || mount.ends_with('/') {
+        problems.push(Problem::new(
+            "approle.mount",
+            format!("{mount:?} is not a mount path; write e.g. \"approle\""),
+        ));
+    }
+    let role_id_file = match a.role_id_file {
+        Some(f) => abs_path(problems, "approle.roleIdFile", &f),
+        None => state_dir.join("approle/role-id"),
+    };
+    let secret_id_file = match a.secret_id_file {
+        Some(f) => abs_path(problems, "approle.secretIdFile", &f),
+        None => state_dir.join("approle/secret-id"),
+    };
+    let wrapped_token_env = match a.wrapped_token_env {
+        Some(e) if e.is_empty() => None,
+        Some(e) => {
+            if !e.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                problems.push(Problem::new(
+                    "approle.wrappedTokenEnv",
+                    format!("{e:?} is not an environment variable name"),
+                ));
+            }
+            Some(e)
+        }
+        None => Some("VAULT_WRAPPED_TOKEN".into()),
+    };
+    let approle = AppRoleSpec {
+        mount,
+        role_id_file,
+        secret_id_file,
+        wrapped_token_env,
+        wrapped_token_file: a
+            .wrapped_token_file
+            .map(|f| abs_path(problems, "approle.wrappedTokenFile", &f)),
+    };
+
+    let refresh_interval = duration(
+        problems,
+        "refreshInterval",
+        raw.refresh_interval.as_deref(),
+        Duration::from_secs(300),
+    );
+    if refresh_interval < Duration::from_secs(1) {
+        problems.push(Problem::new(
+            "refreshInterval",
+            "must be at least one second, e.g. \"5m\"",
+        ));
+    }
+    let restart_randomized_delay = duration(
+        problems,
+        "restartRandomizedDelay",
+        raw.restart_randomized_delay.as_deref(),
+        Duration::from_secs(3600),
+    );
+
+    let mut secrets = BTreeMap::new();
+    for (name, s) in raw.secrets {
+        let secret = resolve_secret(
+            &name,
+            s,
+            &state_dir,
+            refresh_interval,
+            restart_randomized_delay,
+            problems,
+        );
+        secrets.insert(name, secret);
+    }
+    check_overlaps(&secrets, &state_dir, problems);
+
+    for (i, c) in raw.critical_services.iter().enumerate() {
+        if c.is_empty() || c.contains('/') || c.chars().any(char::is_whitespace) {
+            problems.push(Problem::new(
+                format!("criticalServices[{i}]"),
+                format!("{c:?} is not a unit name"),
+            ));
+        }
+    }
+
+    Spec {
+        vault,
+        approle,
+        state_dir,
+        refresh_interval,
+        restart_randomized_delay,
+        secrets,
+        critical_services: raw.critical_services,
+        audit: raw.audit,
+        insights: raw.insights,
+    }
+}
+
+fn resolve_secret(
+    name: &str,
+    s: RawSecret,
+    state_dir: &Path,
+    refresh_default: Duration,
+    delay_default: Duration,
+    problems: &mut Vec<Problem>,
+) -> SecretSpec {
+    let at = |key: &str| format!("secrets.{name}.{key}");
+    if let Err(m) = check_secret_name(name) {
+        problems.push(Problem::new(format!("secrets.{name}"), m));
+    }
+    let secret_path = s.secret_path.trim_matches('/').to_string();
+    if secret_path.is_empty()
+        || secret_path
+            .split('/')
+            .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+    {
+        problems.push(Problem::new(at("secretPath"), format!("{:?} is not a KV path; write e.g. \"hosts/web01/nginx\" (no leading mount, no empty or '..' segments)", s.secret_path)));
+    }
+    let kv_mount = s
+        .kv_mount
+        .unwrap_or_else(|| "secret".into())
+        .trim_matches('/')
+        .to_string();
+    if kv_mount.is_empty() {
+        problems.push(Problem::new(
+            at("kvMount"),
+            "must name the KV mount, e.g. \"secret\"",
+        ));
+    }
+    let kv_version = match s.kv_version.unwrap_or(2) {
+        1 => KvVersion::V1,
+        2 => KvVersion::V2,
+        v => {
+            problems.push(Problem::new(
+                at("kvVersion"),
+                format!("{v} is not a KV version; write 1 or 2"),
+            ));
+            KvVersion::V2
+        }
+    };
+    let output_dir = match s.output_dir {
+        Some(d) => abs_path(problems, &at("outputDir"), &d),
+        None => PathBuf::from("/run/secrets").join(name),
+    };
+    let cache_dir = match s.cache_dir {
+        Some(d) => abs_path(problems, &at("cacheDir"), &d),
+        None => state_dir.join("cache").join(name),
+    };
+    let owner = s.owner.unwrap_or_else(|| "root".into());
+    check_account(problems, &at("owner"), &owner);
+    let group = s.group.unwrap_or_else(|| "root".into());
+    check_account(problems, &at("group"), &group);
+    let mode = match s.mode.as_deref() {
+        None => 0o400,
+        Some(m) => mode::parse_mode(m).unwrap_or_else(|msg| {
+            problems.push(Problem::new(at("mode"), msg));
+            0o400
+        }),
+    };
+    if mode & 0o222 != 0 {
+        problems.push(Problem::new(
+            at("mode"),
+            format!(
+                "{:04o} lets someone write the secret file; secrets are read-only, e.g. \"0400\"",
+                mode
+            ),
+        ));
+    }
+    for (i, svc) in s.services.iter().enumerate() {
+        if svc.is_empty() || svc.contains('/') || svc.chars().any(char::is_whitespace) {
+            problems.push(Problem::new(
+                format!("secrets.{name}.services[{i}]"),
+                format!("{svc:?} is not a unit name"),
+            ));
+        }
+    }
+    let restart_interval = match s.restart_interval.as_deref() {
+        None => Duration::from_secs(86400),
+        Some(v) => interval::parse_restart_interval(v).unwrap_or_else(|m| {
+            problems.push(Problem::new(at("restartInterval"), m));
+            Duration::from_secs(86400)
+        }),
+    };
+    let refresh_interval = duration(
+        problems,
+        &at("refreshInterval"),
+        s.refresh_interval.as_deref(),
+        refresh_default,
+    );
+    if refresh_interval < Duration::from_secs(1) {
+        problems.push(Problem::new(
+            at("refreshInterval"),
+            "must be at least one second, e.g. \"5m\"",
+        ));
+    }
+    let on_change = match s.on_change.as_deref() {
+        None | Some("restart") => OnChange::Restart,
+        Some("reload") => OnChange::Reload,
+        Some("none") => OnChange::None,
+        Some(other) => {
+            problems.push(Problem::new(
+                at("onChange"),
+                format!("{other:?} is not one of \"restart\", \"reload\", \"none\""),
+            ));
+            OnChange::Restart
+        }
+    };
+    let restart_randomized_delay = duration(
+        problems,
+        &at("restartRandomizedDelay"),
+        s.restart_randomized_delay.as_deref(),
+        delay_default,
+    );
+    SecretSpec {
+        name: name.to_string(),
+        secret_path,
+        kv_mount,
+        kv_version,
+        output_dir,
+        cache_dir,
+        owner,
+        group,
+        mode,
+        services: s.services,
+        restart_trigger: s.restart_trigger,
+        restart_interval,
+        refresh_interval,
+        on_change,
+        restart_randomized_delay,
+    }
+}
+
+/// Two secrets writing the same directory would overwrite each other's generations.
+fn check_overlaps(
+    secrets: &BTreeMap<String, SecretSpec>,
+    state_dir: &Path,
+    problems: &mut Vec<Problem>,
+) {
+    let mut seen: BTreeMap<&Path, String> = BTreeMap::new();
+    for (name, s) in secrets {
+        for (key, dir) in [("outputDir", &s.output_dir), ("cacheDir", &s.cache_dir)] {
+            if dir == state_dir {
+                problems.push(Problem::new(
+                    format!("secrets.{name}.{key}"),
+                    "must not be stateDir itself; use a subdirectory",
+                ));
+            }
+            if let Some(other) = seen.insert(dir.as_path(), format!("secrets.{name}.{key}")) {
+                problems.push(Problem::new(
+                    format!("secrets.{name}.{key}"),
+                    format!(
+                        "{} is also used by {other}; give each secret its own directory",
+                        dir.display()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,56 @@
+//! Octal file modes written as strings ("0400", "640").
+
+/// Parses "0400"/"400"/"0o400" into permission bits. Only the 12 permission bits
+/// (including setuid/setgid/sticky) are accepted; anything else is an error whose
+/// text goes after the JSON path: `"0999" is not an octal file mode`.
+pub fn parse_mode(s: &str) -> Result<u32, String> {
+    let digits = s.strip_prefix("0o").unwrap_or(s);
+    let ok = !digits.is_empty()
+        && digits.len() <= 4
+        && digits.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    if !ok {
+        return Err(format!(
+            "{s:?} is not an octal file mode; write e.g. \"0400\" or \"0440\""
+        ));
+    }
+    u32::from_str_radix(digits, 8).map_err(|e| format!("{s:?} is not an octal file mode ({e})"))
+}
+
+/// The mode of a directory holding files of `file_mode`: each class (user, group,
+/// other) that may read the files may list and enter the directory, no class may write.
+pub fn dir_mode_for(file_mode: u32) -> u32 {
+    let mut dir = 0;
+    for shift in [6, 3, 0] {
+        if (file_mode >> shift) & 0o7 != 0 {
+            dir |= 0o5 << shift;
+        }
+    }
+    dir
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes() {
+        assert_eq!(parse_mode("0400").unwrap(), 0o400);
+        assert_eq!(parse_mode("640").unwrap(), 0o640);
+        assert_eq!(parse_mode("0o440").unwrap(), 0o440);
+        assert_eq!(
+            parse_mode("0999").unwrap_err(),
+            "\"0999\" is not an octal file mode; write e.g. \"0400\" or \"0440\""
+        );
+        assert!(parse_mode("").is_err());
+        assert!(parse_mode("-400").is_err());
+        assert!(parse_mode("04000").is_err());
+    }
+
+    #[test]
+    fn directory_modes_follow_file_modes() {
+        assert_eq!(dir_mode_for(0o400), 0o500);
+        assert_eq!(dir_mode_for(0o440), 0o550);
+        assert_eq!(dir_mode_for(0o644), 0o555);
+        assert_eq!(dir_mode_for(0o040), 0o050);
+    }
+}

@@ -1,0 +1,66 @@
+//! The spec exactly as JSON writes it (serde), before defaults that depend on other
+//! keys are filled in. Unknown keys are rejected everywhere.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawSpec {
+    pub vault: RawVault,
+    #[serde(default)]
+    pub approle: RawAppRole,
+    pub state_dir: Option<String>,
+    pub refresh_interval: Option<String>,
+    pub restart_randomized_delay: Option<String>,
+    #[serde(default)]
+    pub secrets: BTreeMap<String, RawSecret>,
+    #[serde(default)]
+    pub critical_services: Vec<String>,
+    #[serde(default)]
+    pub audit: Option<serde_json::Value>,
+    #[serde(default)]
+    pub insights: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawVault {
+    pub address: String,
+    pub namespace: Option<String>,
+    pub ca_cert: Option<String>,
+    #[serde(default)]
+    pub skip_verify: bool,
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawAppRole {
+    pub mount: Option<String>,
+    pub role_id_file: Option<String>,
+    pub secret_id_file: Option<String>,
+    pub wrapped_token_env: Option<String>,
+    pub wrapped_token_file: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawSecret {
+    pub secret_path: String,
+    pub kv_mount: Option<String>,
+    pub kv_version: Option<u8>,
+    pub output_dir: Option<String>,
+    pub cache_dir: Option<String>,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub restart_trigger: bool,
+    pub restart_interval: Option<String>,
+    pub refresh_interval: Option<String>,
+    pub on_change: Option<String>,
+    pub restart_randomized_delay: Option<String>,
+}

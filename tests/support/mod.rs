@@ -1,0 +1,6 @@
+//! Shared test support: a real OpenBao server per test, running our binary with
+//! its logs captured and checked for leaked secrets.
+#![allow(dead_code)]
+
+pub mod bao;
+pub mod run;

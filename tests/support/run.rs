@@ -1,0 +1,80 @@
+//! Running the `vaultkeeper` binary in tests. Every output is kept under
+//! `target/test-logs/` and checked against every secret value the suite made:
+//! a secret in any log fails the test that produced it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
+
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Every test secret value starts with this, so a final sweep over all logs can
+/// find any of them (see scripts/test.sh).
+pub const SECRET_MARKER: &str = "vksecret";
+
+/// A fresh secret value, registered for the leak checks.
+pub fn secret(label: &str) -> String {
+    let v = format!("{SECRET_MARKER}-{label}-{}", super::bao::rand_suffix());
+    register_secret(&v);
+    v
+}
+
+/// Registers a value made elsewhere (a secret-id, a wrapped token).
+pub fn register_secret(v: &str) {
+    SECRETS.lock().unwrap().push(v.to_string());
+}
+
+pub fn assert_no_secret_in(text: &str, what: &str) {
+    for s in SECRETS.lock().unwrap().iter() {
+        assert!(!text.contains(s.as_str()), "a secret value leaked into {what}:\n{text}");
+    }
+    assert!(!text.contains(SECRET_MARKER), "a test secret leaked into {what}:\n{text}");
+}
+
+pub fn logs_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn keep_log(label: &str, text: &str) {
+    let name = std::thread::current().name().unwrap_or("test").replace("::", "-");
+    let file = logs_dir().join(format!("{name}.{label}.log"));
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(file).unwrap();
+    let _ = f.write_all(text.as_bytes());
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_vaultkeeper")
+}
+
+/// The outcome of one run: exit code and both streams.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `vaultkeeper ARGS` with a clean Vault environment plus `env`.
+pub fn vaultkeeper(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(bin());
+    cmd.args(args).stdin(Stdio::null());
+    for k in ["VAULT_ADDR", "BAO_ADDR", "VAULT_TOKEN", "BAO_TOKEN", "VAULT_NAMESPACE", "BAO_NAMESPACE", "VAULT_WRAPPED_TOKEN", "VAULTKEEPER_LOG"] {
+        cmd.env_remove(k);
+    }
+    cmd.env("VAULTKEEPER_LOG", "debug");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out: Output = cmd.output().expect("cannot run vaultkeeper");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    keep_log("vaultkeeper", &format!("$ vaultkeeper {}\n{}", args.join(" "), run.stderr));
+    assert_no_secret_in(&run.stderr, "vaultkeeper's log (stderr)");
+    run
+}

@@ -54,6 +54,8 @@ pub struct Bao {
     pub token: String,
     child: Option<Child>,
     args: Vec<String>,
+    /// The unseal key of a real (file storage) server; `None` for dev servers.
+    pub unseal_key: Option<String>,
 }
 
 impl Bao {
@@ -86,9 +88,62 @@ impl Bao {
             token: "root".into(),
             child: None,
             args,
+            unseal_key: None,
         };
         bao.start();
         bao
+    }
+
+    /// A real server: file storage, initialised with one unseal key, unsealed,
+    /// KV v2 mounted at `secret/`. It can be sealed, unsealed and restarted.
+    pub fn file_storage() -> Bao {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port_pair();
+        let cfg = dir.path().join("server.hcl");
+        std::fs::write(
+            &cfg,
+            format!(
+                "storage \"file\" {{ path = \"{data}\" }}\n\
+                 listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  cluster_address = \"127.0.0.1:{cport}\"\n  tls_disable = true\n}}\n\
+                 api_addr = \"http://127.0.0.1:{port}\"\ncluster_addr = \"http://127.0.0.1:{cport}\"\ndisable_mlock = true\n",
+                data = dir.path().join("data").display(),
+                cport = port + 1,
+            ),
+        )
+        .unwrap();
+        let log = dir.path().join("bao.log");
+        let mut bao = Bao {
+            addr: format!("http://127.0.0.1:{port}"),
+            port,
+            dir,
+            log,
+            token: String::new(),
+            child: None,
+            args: vec!["server".into(), format!("-config={}", cfg.display())],
+            unseal_key: None,
+        };
+        bao.start();
+        let init = bao.cli_json(&["operator", "init", "-key-shares=1", "-key-threshold=1"]);
+        bao.unseal_key = Some(init["unseal_keys_b64"][0].as_str().unwrap().to_string());
+        bao.token = init["root_token"].as_str().unwrap().to_string();
+        bao.unseal();
+        bao.cli(&["secrets", "enable", "-path=secret", "kv-v2"]);
+        bao
+    }
+
+    pub fn seal(&self) {
+        self.cli(&["operator", "seal"]);
+        assert_eq!(http_status(self.port, "/v1/sys/health"), Some(503), "server did not seal");
+    }
+
+    pub fn unseal(&self) {
+        let key = self.unseal_key.clone().expect("a file-storage server");
+        self.cli(&["operator", "unseal", &key]);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http_status(self.port, "/v1/sys/health") != Some(200) {
+            assert!(Instant::now() < deadline, "server did not become active after unseal");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Starts (or restarts) the server process with the same arguments.
@@ -114,7 +169,13 @@ impl Bao {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
                 panic!("bao server exited with {status}: {}", std::fs::read_to_string(&self.log).unwrap_or_default());
             }
-            if http_status(self.port, "/v1/sys/health") == Some(200) {
+            // 200 active; 501 not initialised; 503 sealed: all mean "listening".
+            let dev = self.args.iter().any(|a| a == "-dev");
+            let status = http_status(self.port, "/v1/sys/health");
+            if status == Some(200) || (!dev && matches!(status, Some(501 | 503))) {
+                if self.unseal_key.is_some() {
+                    self.unseal();
+                }
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -142,8 +203,13 @@ impl Bao {
     }
 
     pub fn cli_output(&self, args: &[&str]) -> Output {
+        self.cli_output_env(args, &[])
+    }
+
+    pub fn cli_output_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         Command::new(bao_bin())
             .args(args)
+            .envs(env.iter().copied())
             .env("BAO_ADDR", &self.addr)
             .env("BAO_TOKEN", &self.token)
             .env_remove("VAULT_ADDR")
@@ -153,9 +219,9 @@ impl Bao {
     }
 
     pub fn cli_json(&self, args: &[&str]) -> Value {
-        let mut a = vec![args[0], "-format=json"];
-        a.extend_from_slice(&args[1..]);
-        serde_json::from_str(&self.cli(&a)).unwrap()
+        let out = self.cli_output_env(args, &[("BAO_FORMAT", "json")]);
+        assert!(out.status.success(), "bao {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
     }
 
     /// Writes a KV v2 secret at `secret/<path>` from JSON (values may be non-strings).

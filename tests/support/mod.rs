@@ -4,3 +4,4 @@
 
 pub mod bao;
 pub mod run;
+pub mod spec;

@@ -1,0 +1,77 @@
+//! Spec files for tests: everything under one temporary root.
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+/// A temporary host: state, outputs and caches below `root`.
+pub struct Host {
+    pub root: tempfile::TempDir,
+}
+
+impl Host {
+    pub fn new() -> Host {
+        Host {
+            root: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.path().join(rel)
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.path("state")
+    }
+
+    pub fn out(&self, name: &str) -> PathBuf {
+        self.path(&format!("run/secrets/{name}"))
+    }
+
+    /// A spec for Vault at `addr` with these secrets (name → partial secret spec;
+    /// outputDir and cacheDir default to this host's directories).
+    pub fn spec(&self, addr: &str, secrets: Value) -> Value {
+        let mut secrets = secrets;
+        for (name, s) in secrets.as_object_mut().unwrap() {
+            let s = s.as_object_mut().unwrap();
+            s.entry("outputDir").or_insert(json!(self.out(name)));
+        }
+        json!({
+            "vault": { "address": addr, "timeout": "3s" },
+            "approle": {
+                "roleIdFile": self.path("state/approle/role-id"),
+                "secretIdFile": self.path("state/approle/secret-id"),
+            },
+            "stateDir": self.state_dir(),
+            "secrets": secrets,
+            "criticalServices": [],
+        })
+    }
+
+    pub fn write_spec(&self, spec: &Value) -> PathBuf {
+        let p = self.path("spec.json");
+        std::fs::write(&p, serde_json::to_string_pretty(spec).unwrap()).unwrap();
+        p
+    }
+
+    /// Writes role-id and secret-id as bootstrap would.
+    pub fn write_credentials(&self, role_id: &str, secret_id: &str) {
+        let d = self.path("state/approle");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("role-id"), role_id).unwrap();
+        std::fs::write(d.join("secret-id"), secret_id).unwrap();
+    }
+}
+
+/// The files of a rendered secret: name → content.
+pub fn files(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}

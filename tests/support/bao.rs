@@ -94,7 +94,7 @@ impl Bao {
         bao
     }
 
-    /// A real server: file storage, initialised with one unseal key, unsealed,
+    /// A real server: integrated (raft) storage on disk, initialised with one unseal key, unsealed,
     /// KV v2 mounted at `secret/`. It can be sealed, unsealed and restarted.
     pub fn file_storage() -> Bao {
         let dir = tempfile::tempdir().unwrap();
@@ -103,14 +103,15 @@ impl Bao {
         std::fs::write(
             &cfg,
             format!(
-                "storage \"file\" {{ path = \"{data}\" }}\n\
+                "storage \"raft\" {{\n  path = \"{data}\"\n  node_id = \"n1\"\n}}\n\
                  listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  cluster_address = \"127.0.0.1:{cport}\"\n  tls_disable = true\n}}\n\
-                 api_addr = \"http://127.0.0.1:{port}\"\ncluster_addr = \"http://127.0.0.1:{cport}\"\ndisable_mlock = true\n",
+                 api_addr = \"http://127.0.0.1:{port}\"\ncluster_addr = \"http://127.0.0.1:{cport}\"\n",
                 data = dir.path().join("data").display(),
                 cport = port + 1,
             ),
         )
         .unwrap();
+        std::fs::create_dir(dir.path().join("data")).unwrap();
         let log = dir.path().join("bao.log");
         let mut bao = Bao {
             addr: format!("http://127.0.0.1:{port}"),

@@ -1,0 +1,311 @@
+//! `vaultkeeper fetch` against a real OpenBao: rendering, cache fallback and
+//! every failure mode with its exit code.
+
+mod support;
+
+use serde_json::json;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use support::bao::Bao;
+use support::run::{secret, vaultkeeper, Run};
+use support::spec::{files, Host};
+
+fn fetch(spec: &Path, names: &[&str]) -> Run {
+    let mut args = vec!["--spec", spec.to_str().unwrap(), "fetch"];
+    args.extend_from_slice(names);
+    vaultkeeper(&args, &[])
+}
+
+/// A dev server with an AppRole `role` whose credentials `host` holds.
+fn setup(role: &str) -> (Bao, Host) {
+    let bao = Bao::dev();
+    let host = Host::new();
+    let (role_id, secret_id) = bao.approle(role);
+    host.write_credentials(&role_id, &secret_id);
+    (bao, host)
+}
+
+#[test]
+fn kv_v2_and_v1_render_one_file_per_key() {
+    let (bao, host) = setup("h1");
+    bao.cli(&["secrets", "enable", "-path=kv1", "-version=1", "kv"]);
+    let (p1, p2) = (secret("v2pass"), secret("v1pass"));
+    bao.kv_put("hosts/h1/app", &json!({ "password": p1, "port": 5432, "opts": {"tls": true} }));
+    let f = bao.path().join("kv1.json");
+    std::fs::write(&f, json!({ "password": p2 }).to_string()).unwrap();
+    bao.cli(&["write", "kv1/hosts/h1/legacy", &format!("@{}", f.display())]);
+
+    let spec = host.write_spec(&host.spec(
+        &bao.addr,
+        json!({
+            "app": { "secretPath": "hosts/h1/app" },
+            "legacy": { "secretPath": "hosts/h1/legacy", "kvMount": "kv1", "kvVersion": 1 },
+        }),
+    ));
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        files(&host.out("app")),
+        [("opts", r#"{"tls":true}"#.to_string()), ("password", p1.clone()), ("port", "5432".into())]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    );
+    assert_eq!(files(&host.out("legacy"))["password"], p2);
+    assert!(r.stderr.contains("app: rendered 3 file(s) from Vault (version 1)"), "{}", r.stderr);
+
+    // Cache: 0700 directory, 0600 file, with fetch time and KV version.
+    let cache = host.state_dir().join("cache/app");
+    assert_eq!(std::fs::metadata(&cache).unwrap().mode() & 0o7777, 0o700);
+    let cf = cache.join("data.json");
+    assert_eq!(std::fs::metadata(&cf).unwrap().mode() & 0o7777, 0o600);
+    let c: serde_json::Value = serde_json::from_slice(&std::fs::read(&cf).unwrap()).unwrap();
+    assert_eq!(c["kvVersion"], 2);
+    assert_eq!(c["version"], 1);
+    assert!(c["fetchedAt"].as_u64().unwrap() > 1_700_000_000);
+
+    // Unchanged data: files untouched.
+    let mtime = std::fs::metadata(host.out("app").join("password")).unwrap().mtime_nsec();
+    let r = fetch(&spec, &["app"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("app: unchanged"), "{}", r.stderr);
+    assert_eq!(std::fs::metadata(host.out("app").join("password")).unwrap().mtime_nsec(), mtime);
+}
+
+#[test]
+fn a_key_removed_in_vault_disappears() {
+    let (bao, host) = setup("h2");
+    bao.kv_put("hosts/h2/app", &json!({ "a": secret("a"), "b": secret("b") }));
+    let spec = host.write_spec(&host.spec(&bao.addr, json!({ "app": { "secretPath": "hosts/h2/app" } })));
+    assert_eq!(fetch(&spec, &[]).code, 0);
+    assert_eq!(files(&host.out("app")).len(), 2);
+    let a = secret("a2");
+    bao.kv_put("hosts/h2/app", &json!({ "a": a }));
+    assert_eq!(fetch(&spec, &[]).code, 0);
+    assert_eq!(files(&host.out("app")), [("a".to_string(), a)].into_iter().collect());
+}
+
+#[test]
+fn owner_group_and_mode_with_real_users() {
+    let (bao, host) = setup("h3");
+    let user = format!("vkt{}", &support::bao::rand_suffix()[..8]);
+    let group = format!("{user}g");
+    let _accounts = Accounts::create(&user, &group);
+    bao.kv_put("hosts/h3/app", &json!({ "key": secret("k") }));
+    let spec = host.write_spec(&host.spec(
+        &bao.addr,
+        json!({ "app": { "secretPath": "hosts/h3/app", "owner": user, "group": group, "mode": "0440" } }),
+    ));
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let uid = nix::unistd::User::from_name(&user).unwrap().unwrap().uid.as_raw();
+    let gid = nix::unistd::Group::from_name(&group).unwrap().unwrap().gid.as_raw();
+    let m = std::fs::metadata(host.out("app").join("key")).unwrap();
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (uid, gid, 0o440));
+    let d = std::fs::metadata(host.out("app")).unwrap();
+    assert_eq!((d.uid(), d.gid(), d.mode() & 0o7777), (uid, gid, 0o550));
+
+    // An owner that does not exist on this host: a clear error, exit 7.
+    let spec = host.write_spec(&host.spec(&bao.addr, json!({ "app": { "secretPath": "hosts/h3/app", "owner": "no-such-vk-user" } })));
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    assert!(r.stderr.contains("user \"no-such-vk-user\" does not exist on this host"), "{}", r.stderr);
+}
+
+struct Accounts(String, String);
+
+impl Accounts {
+    fn create(user: &str, group: &str) -> Accounts {
+        let ok = |args: &[&str]| assert!(std::process::Command::new(args[0]).args(&args[1..]).status().unwrap().success(), "{args:?}");
+        ok(&["groupadd", group]);
+        ok(&["useradd", "--system", "--no-create-home", "-g", group, user]);
+        Accounts(user.into(), group.into())
+    }
+}
+
+impl Drop for Accounts {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("userdel").arg(&self.0).status();
+        let _ = std::process::Command::new("groupdel").arg(&self.1).status();
+    }
+}
+
+#[test]
+fn vault_down_renders_from_the_cache_with_a_warning() {
+    let (mut bao, host) = setup("h4");
+    let pw = secret("pw");
+    bao.kv_put("hosts/h4/app", &json!({ "pw": pw }));
+    let spec = host.write_spec(&host.spec(&bao.addr, json!({ "app": { "secretPath": "hosts/h4/app" } })));
+    assert_eq!(fetch(&spec, &[]).code, 0);
+    bao.stop();
+    // /run is a tmpfs: after a reboot the outputs are gone, the cache is not.
+    std::fs::remove_dir_all(host.path("run")).unwrap();
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("WARN"), "{}", r.stderr);
+    assert!(r.stderr.contains("app: WARNING: rendered from the last-known-good cache, 0s old, because Vault at"), "{}", r.stderr);
+    assert!(r.stderr.contains("is unreachable"), "{}", r.stderr);
+    assert_eq!(files(&host.out("app"))["pw"], pw);
+    let status: serde_json::Value = serde_json::from_slice(&std::fs::read(host.state_dir().join("status/app.json")).unwrap()).unwrap();
+    assert!(status["fromCacheSince"].as_u64().is_some(), "{status}");
+}
+
+#[test]
+fn unreachable_without_a_cache_is_an_error() {
+    let host = Host::new();
+    host.write_credentials("role", "secret");
+    let addr = format!("http://127.0.0.1:{}", support::bao::free_port());
+    let spec = host.write_spec(&host.spec(&addr, json!({ "app": { "secretPath": "hosts/x/app" } })));
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 6, "{}", r.stderr);
+    assert!(r.stderr.contains("Vault is unreachable"), "{}", r.stderr);
+    assert!(r.stderr.contains("there is no cache at"), "{}", r.stderr);
+    assert!(!host.out("app").exists());
+}
+
+#[test]
+fn a_sealed_server_counts_as_unreachable() {
+    let bao = Bao::file_storage();
+    let host = Host::new();
+    let (role_id, secret_id) = bao.approle("h5");
+    host.write_credentials(&role_id, &secret_id);
+    let pw = secret("pw");
+    bao.kv_put("hosts/h5/app", &json!({ "pw": pw }));
+    let spec = host.write_spec(&host.spec(&bao.addr, json!({ "app": { "secretPath": "hosts/h5/app" } })));
+    assert_eq!(fetch(&spec, &[]).code, 0);
+    bao.seal();
+    std::fs::remove_dir_all(host.path("run")).unwrap();
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("sealed or in standby (HTTP 503)"), "{}", r.stderr);
+    assert!(r.stderr.contains("rendered from the last-known-good cache"), "{}", r.stderr);
+    assert_eq!(files(&host.out("app"))["pw"], pw);
+    bao.unseal();
+    let r = fetch(&spec, &[]);
+    assert!(r.stderr.contains("app: unchanged"), "{}", r.stderr);
+}
+
+#[test]
+fn invalid_credentials_name_the_role_id_file_and_never_use_the_cache() {
+    let (bao, host) = setup("h6");
+    bao.kv_put("hosts/h6/app", &json!({ "pw": secret("pw") }));
+    let spec = host.write_spec(&host.spec(&bao.addr, json!({ "app": { "secretPath": "hosts/h6/app" } })));
+    assert_eq!(fetch(&spec, &[]).code, 0);
+    std::fs::remove_dir_all(host.path("run")).unwrap();
+    host.write_credentials("00000000-0000-0000-0000-000000000000", "11111111-1111-1111-1111-111111111111");
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("AppRole login at auth/approle/login was rejected"), "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("check the role-id in {}", host.path("state/approle/role-id").display())), "{}", r.stderr);
+    assert!(!host.out("app").exists(), "the cache must not be used for bad credentials");
+
+    std::fs::remove_file(host.path("state/approle/secret-id")).unwrap();
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("no AppRole secret-id at") && r.stderr.contains("run `vaultkeeper bootstrap`"), "{}", r.stderr);
+}
+
+#[test]
+fn denied_and_not_found_name_the_path() {
+    let (bao, host) = setup("h7");
+    bao.kv_put("hosts/other/app", &json!({ "pw": secret("pw") }));
+    bao.kv_put("hosts/h7/ok", &json!({ "pw": secret("pw") }));
+    let spec = host.write_spec(&host.spec(
+        &bao.addr,
+        json!({
+            "denied": { "secretPath": "hosts/other/app" },
+            "missing": { "secretPath": "hosts/h7/nope" },
+            "ok": { "secretPath": "hosts/h7/ok" },
+        }),
+    ));
+    let r = fetch(&spec, &["denied"]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("secret denied: Vault denied reading secret/data/hosts/other/app"), "{}", r.stderr);
+    let r = fetch(&spec, &["missing"]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("secret missing: secret/data/hosts/h7/nope does not exist in Vault"), "{}", r.stderr);
+    // One failing secret does not stop the others.
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 4);
+    assert!(host.out("ok").join("pw").exists());
+    assert!(!host.out("denied").exists() && !host.out("missing").exists());
+    let r = fetch(&spec, &["nosuch"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no secret named \"nosuch\" in the spec (known: denied, missing, ok)"), "{}", r.stderr);
+}
+
+#[test]
+fn path_traversal_key_names_fail_that_secret_and_write_nothing() {
+    let (bao, host) = setup("h8");
+    for (i, bad) in ["../../etc/evil", "..", "a/b"].iter().enumerate() {
+        bao.kv_put(&format!("hosts/h8/bad{i}"), &json!({ "fine": secret("f"), *bad: secret("x") }));
+    }
+    bao.kv_put("hosts/h8/good", &json!({ "k": secret("k") }));
+    let spec = host.write_spec(&host.spec(
+        &bao.addr,
+        json!({
+            "bad0": { "secretPath": "hosts/h8/bad0" }, "bad1": { "secretPath": "hosts/h8/bad1" },
+            "bad2": { "secretPath": "hosts/h8/bad2" }, "good": { "secretPath": "hosts/h8/good" },
+        }),
+    ));
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    assert!(r.stderr.contains("secret bad0: key \"../../etc/evil\" contains '/'"), "{}", r.stderr);
+    assert!(r.stderr.contains("secret bad1: key \"..\" would name a directory"), "{}", r.stderr);
+    assert!(r.stderr.contains("nothing of it was written"), "{}", r.stderr);
+    for i in 0..3 {
+        assert!(!host.out(&format!("bad{i}")).exists());
+    }
+    assert!(!host.path("etc").exists() && !host.path("run/etc").exists());
+    assert!(host.out("good").join("k").exists());
+    assert!(!host.state_dir().join("cache/bad0").exists(), "a refused secret is not cached");
+}
+
+#[test]
+fn a_symlink_planted_in_the_output_and_cache_dirs_is_not_followed() {
+    let (bao, host) = setup("h9");
+    let v = secret("v");
+    bao.kv_put("hosts/h9/app", &json!({ "pw": v }));
+    let spec = host.write_spec(&host.spec(&bao.addr, json!({ "app": { "secretPath": "hosts/h9/app" } })));
+    let victim = host.path("victim");
+    std::fs::write(&victim, "do not touch").unwrap();
+    // A plain directory at outputDir with a symlink where the key file goes, and a
+    // symlink where the cache file goes.
+    std::fs::create_dir_all(host.out("app")).unwrap();
+    std::os::unix::fs::symlink(&victim, host.out("app").join("pw")).unwrap();
+    let cache = host.state_dir().join("cache/app");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::os::unix::fs::symlink(&victim, cache.join("data.json")).unwrap();
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "do not touch");
+    assert_eq!(files(&host.out("app"))["pw"], v);
+    assert!(std::fs::symlink_metadata(cache.join("data.json")).unwrap().is_file());
+
+    // A cacheDir that is itself a symlink is refused.
+    let elsewhere = host.path("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::remove_dir_all(&cache).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &cache).unwrap();
+    bao.kv_put("hosts/h9/app", &json!({ "pw": secret("v2") }));
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    assert!(r.stderr.contains("symlinks are refused"), "{}", r.stderr);
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+}
+
+#[test]
+fn check_validates_offline() {
+    let host = Host::new();
+    let good = host.write_spec(&host.spec("https://vault.example:8200", json!({ "a": { "secretPath": "x/y", "mode": "0440" } })));
+    let r = vaultkeeper(&["check", "--spec", good.to_str().unwrap()], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("valid, 1 secret(s)"));
+    let bad = host.write_spec(&host.spec("https://vault.example:8200", json!({ "a": { "secretPath": "x/y", "mode": "0999" } })));
+    let r = vaultkeeper(&["check", "--spec", bad.to_str().unwrap()], &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("secrets.a.mode: \"0999\" is not an octal file mode"), "{}", r.stderr);
+    let r = vaultkeeper(&["check", "--spec", "/nonexistent/spec.json"], &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cannot read spec /nonexistent/spec.json"), "{}", r.stderr);
+}

@@ -214,13 +214,13 @@ impl VaultClient {
         } else {
             "request failed"
         };
-        // reqwest's Display of a send error names the URL, never headers or bodies.
-        let mut reason = format!("{kind}: {e}");
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            reason.push_str(&format!(": {s}"));
-            source = s.source();
+        // The innermost cause says what happened ("Connection refused (os error
+        // 111)", "deadline has elapsed"); reqwest's outer layers only repeat the URL.
+        let mut cause: &dyn std::error::Error = e;
+        while let Some(s) = cause.source() {
+            cause = s;
         }
+        let reason = format!("{kind} ({cause})");
         VaultError::Unreachable {
             addr: self.addr.to_string(),
             reason,

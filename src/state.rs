@@ -38,14 +38,22 @@ pub fn load(state_dir: &Path, name: &str) -> SecretStatus {
     }
 }
 
-/// Best effort: a status file that cannot be written is logged, never fatal.
+/// Best effort and not fsynced (the next run rewrites it): a status file that
+/// cannot be written is logged, never fatal.
 pub fn save(state_dir: &Path, name: &str, status: &SecretStatus) {
     let dir = state_dir.join("status");
     let result = atomic::ensure_private_dir(state_dir, 0o700)
         .and_then(|_| atomic::ensure_private_dir(&dir, 0o700))
         .and_then(|fd| {
             let bytes = serde_json::to_vec(status).expect("status serializes");
-            atomic::replace_file(&fd, &format!("{name}.json"), &bytes, 0o600, &dir)
+            atomic::replace_file_with(
+                &fd,
+                &format!("{name}.json"),
+                &bytes,
+                0o600,
+                &dir,
+                atomic::Durability::Volatile,
+            )
         });
     if let Err(e) = result {
         tracing::warn!(secret = name, error = %e, "cannot record the secret's status");

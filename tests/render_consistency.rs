@@ -44,7 +44,11 @@ fn value(i: usize, key: &str) -> String {
 }
 
 fn data(i: usize) -> SecretData {
-    SecretData(KEYS.iter().map(|k| (k.to_string(), json!(value(i, k)))).collect())
+    SecretData(
+        KEYS.iter()
+            .map(|k| (k.to_string(), json!(value(i, k))))
+            .collect(),
+    )
 }
 
 /// Reads the whole secret the way a careful consumer does: resolve the
@@ -71,7 +75,12 @@ fn readers_never_see_partial_or_mixed_generations() {
     let retries = Arc::new(AtomicU64::new(0));
     let readers: Vec<_> = (0..2)
         .map(|_| {
-            let (dir, done, reads, retries) = (s.output_dir.clone(), done.clone(), reads.clone(), retries.clone());
+            let (dir, done, reads, retries) = (
+                s.output_dir.clone(),
+                done.clone(),
+                reads.clone(),
+                retries.clone(),
+            );
             std::thread::spawn(move || {
                 let mut last = 0usize;
                 while !done.load(Ordering::Relaxed) {
@@ -80,9 +89,15 @@ fn readers_never_see_partial_or_mixed_generations() {
                         retries.fetch_add(1, Ordering::Relaxed);
                         continue;
                     };
-                    let i: usize = set[0][5..11].parse().expect("cert starts with its generation");
+                    let i: usize = set[0][5..11]
+                        .parse()
+                        .expect("cert starts with its generation");
                     for (k, v) in KEYS.iter().zip(&set) {
-                        assert_eq!(v, &value(i, k), "key {k} of generation {i} is partial or from another generation");
+                        assert_eq!(
+                            v,
+                            &value(i, k),
+                            "key {k} of generation {i} is partial or from another generation"
+                        );
                     }
                     assert!(i >= last, "went back from generation {last} to {i}");
                     last = i;
@@ -92,14 +107,20 @@ fn readers_never_see_partial_or_mixed_generations() {
         })
         .collect();
     for i in 1..=UPDATES {
-        assert!(matches!(render(&s, &data(i)).unwrap(), Rendered::Changed { .. }));
+        assert!(matches!(
+            render(&s, &data(i)).unwrap(),
+            Rendered::Changed { .. }
+        ));
     }
     done.store(true, Ordering::Relaxed);
     for r in readers {
         r.join().expect("a reader saw an inconsistent set");
     }
     let n = reads.load(Ordering::Relaxed);
-    eprintln!("{UPDATES} updates, {n} consistent reads, {} retries after pruning", retries.load(Ordering::Relaxed));
+    eprintln!(
+        "{UPDATES} updates, {n} consistent reads, {} retries after pruning",
+        retries.load(Ordering::Relaxed)
+    );
     assert!(n > 100, "the readers barely ran ({n} reads)");
     assert_eq!(read_set(&s.output_dir).unwrap()[1], value(UPDATES, "key"));
 }

@@ -90,6 +90,15 @@ pub fn ensure_private_dir(path: &Path, mode: u32) -> Result<OwnedFd, FsError> {
     Ok(fd)
 }
 
+/// Whether a write must survive a crash (fsync) or may be lost with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync the file and its directory: secrets, caches, credentials.
+    Durable,
+    /// Atomic but not fsynced: status records that the next run rewrites anyway.
+    Volatile,
+}
+
 /// Creates a new file `name` in `dir` (which must not exist yet), owned by
 /// `uid:gid` with `mode` before any byte is written, and fsyncs it.
 pub fn create_file(
@@ -99,6 +108,18 @@ pub fn create_file(
     mode: u32,
     owner: Option<(Uid, Gid)>,
     label: &Path,
+) -> Result<(), FsError> {
+    create_file_with(dir, name, bytes, mode, owner, label, Durability::Durable)
+}
+
+fn create_file_with(
+    dir: impl AsFd,
+    name: &str,
+    bytes: &[u8],
+    mode: u32,
+    owner: Option<(Uid, Gid)>,
+    label: &Path,
+    durability: Durability,
 ) -> Result<(), FsError> {
     let flags =
         OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
@@ -112,7 +133,10 @@ pub fn create_file(
         .map_err(|e| fs_err("cannot chmod", label.join(name).display(), e))?;
     let mut f = File::from(fd);
     f.write_all(bytes)
-        .and_then(|_| f.sync_all())
+        .and_then(|_| match durability {
+            Durability::Durable => f.sync_all(),
+            Durability::Volatile => Ok(()),
+        })
         .map_err(|e| fs_err("cannot write", label.join(name).display(), e))
 }
 
@@ -126,9 +150,21 @@ pub fn replace_file(
     mode: u32,
     label: &Path,
 ) -> Result<(), FsError> {
+    replace_file_with(dir, name, bytes, mode, label, Durability::Durable)
+}
+
+/// [`replace_file`], choosing whether to fsync.
+pub fn replace_file_with(
+    dir: impl AsFd,
+    name: &str,
+    bytes: &[u8],
+    mode: u32,
+    label: &Path,
+    durability: Durability,
+) -> Result<(), FsError> {
     let dir = dir.as_fd();
     let tmp = format!(".{name}.tmp-{:016x}", rand::random::<u64>());
-    if let Err(e) = create_file(dir, &tmp, bytes, mode, None, label) {
+    if let Err(e) = create_file_with(dir, &tmp, bytes, mode, None, label, durability) {
         let _ = unlinkat(dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
         return Err(e);
     }
@@ -140,7 +176,10 @@ pub fn replace_file(
             e,
         ));
     }
-    fsync_dir(dir, label)
+    match durability {
+        Durability::Durable => fsync_dir(dir, label),
+        Durability::Volatile => Ok(()),
+    }
 }
 
 pub fn fsync_dir(dir: impl AsFd, label: &Path) -> Result<(), FsError> {

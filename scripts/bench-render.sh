@@ -91,6 +91,12 @@ say "sanity: each tool renders all $N secrets"
 [ "$(ls "$OUT/agent" | wc -l)" = $N ] || die "bao agent did not render $N files"
 [ "$(find "$OUT/curl" -type f | wc -l)" = $((N * 5)) ] || die "curl loop did not render $((N * 5)) files"
 
+if [ -n "${BENCH_SHELL:-}" ]; then
+  say "BENCH_SHELL set: a shell in the prepared bench directory (W=$W OUT=$OUT VK=$VK); exit it to clean up"
+  W=$W OUT=$OUT VK=$VK BAO_BIN=$BAO_BIN bash -c "$BENCH_SHELL"
+  exit 0
+fi
+
 say "cold render, $RUNS runs each (outputs on tmpfs, caches on disk)"
 hyperfine --runs "$RUNS" --warmup 1 --export-markdown "$W/result.md" \
   --prepare "rm -rf $OUT/vk $W/state/cache $W/state/status" \

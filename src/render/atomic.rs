@@ -60,15 +60,35 @@ pub fn open_subdir(dir: impl AsFd, name: &str, label: &Path) -> Result<OwnedFd, 
     })
 }
 
-/// Creates `path` (and missing parents, root-owned 0755) and makes its last
+/// Creates the missing directories of `path` with exactly `mode` (not filtered
+/// by the umask: units run with `UMask=0077`, and consumers must be able to
+/// traverse e.g. `/run/secrets`). Existing directories are left as they are.
+pub fn create_dirs(path: &Path, mode: u32) -> Result<(), FsError> {
+    if path.as_os_str().is_empty() || path.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        create_dirs(parent, mode)?;
+    }
+    match nix::unistd::mkdir(path, Mode::from_bits_truncate(mode)) {
+        Ok(()) => nix::sys::stat::fchmodat(
+            nix::fcntl::AT_FDCWD,
+            path,
+            Mode::from_bits_truncate(mode),
+            nix::sys::stat::FchmodatFlags::NoFollowSymlink,
+        )
+        .map_err(|e| fs_err("cannot chmod", path.display(), e)),
+        Err(nix::errno::Errno::EEXIST) => Ok(()),
+        Err(e) => Err(fs_err("cannot create directory", path.display(), e)),
+    }
+}
+
+/// Creates `path` (and missing parents, 0755) and makes its last
 /// component a real directory owned by us with exactly `mode`. A symlink in its
 /// place is refused.
 pub fn ensure_private_dir(path: &Path, mode: u32) -> Result<OwnedFd, FsError> {
     if let Some(parent) = path.parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| fs_err("cannot create directory", parent.display(), e))?;
-        }
+        create_dirs(parent, 0o755)?;
     }
     match nix::unistd::mkdir(path, Mode::from_bits_truncate(mode)) {
         Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
@@ -272,9 +292,17 @@ pub fn list_dir(dir: impl AsFd, label: &Path) -> Result<Vec<String>, FsError> {
         .collect())
 }
 
+/// Creates directory `name` in `dir` with exactly `mode` (whatever the umask);
+/// `Ok(false)` when it already exists (its mode is left alone).
 pub fn mkdir_at(dir: impl AsFd, name: &str, mode: u32, label: &Path) -> Result<bool, FsError> {
+    let dir = dir.as_fd();
     match mkdirat(dir, name, Mode::from_bits_truncate(mode)) {
-        Ok(()) => Ok(true),
+        Ok(()) => {
+            let fd = open_subdir(dir, name, label)?;
+            fchmod(&fd, Mode::from_bits_truncate(mode))
+                .map_err(|e| fs_err("cannot chmod", label.join(name).display(), e))?;
+            Ok(true)
+        }
         Err(nix::errno::Errno::EEXIST) => Ok(false),
         Err(e) => Err(fs_err(
             "cannot create directory",

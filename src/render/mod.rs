@@ -95,8 +95,7 @@ pub fn render(secret: &SecretSpec, data: &SecretData) -> Result<Rendered, Render
     };
 
     let p = paths(&secret.output_dir);
-    std::fs::create_dir_all(&p.parent)
-        .map_err(|e| fs(fs_err("cannot create directory", p.parent.display(), e)))?;
+    atomic::create_dirs(&p.parent, 0o755).map_err(fs)?;
     let parent = atomic::open_dir_nofollow(&p.parent).map_err(fs)?;
     atomic::mkdir_at(&parent, &p.gens, 0o711, &p.parent).map_err(fs)?;
     let gens_label = p.parent.join(&p.gens);

@@ -222,3 +222,19 @@ fn a_world_writable_generations_dir_is_refused() {
         .to_string();
     assert!(e.contains("others own or can write"), "{e}");
 }
+
+#[test]
+fn directory_modes_do_not_depend_on_the_umask() {
+    // Units run with UMask=0077; consumers must still reach their files.
+    let t = tempfile::tempdir().unwrap();
+    let s = spec(t.path(), 0o444);
+    let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    let r = render(&s, &data(&[("k", json!("v"))]));
+    nix::sys::stat::umask(old);
+    r.unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().mode() & 0o7777;
+    assert_eq!(mode(&t.path().join("secrets")), 0o755);
+    assert_eq!(mode(&t.path().join("secrets/.app.vaultkeeper")), 0o711);
+    assert_eq!(mode(&s.output_dir), 0o555);
+    assert_eq!(mode(&s.output_dir.join("k")), 0o444);
+}

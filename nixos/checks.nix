@@ -58,7 +58,7 @@ in
           ${opt name "restartTrigger"} is true, but ${opt name "services"} lists
           ${lib.concatStringsSep ", " (criticalIn s)}, which vault.criticalServices says must never be
           restarted on a schedule. Either set ${opt name "restartTrigger"} = false;
-          (restart it yourself in a maintenance window), or remove it from vault.criticalServices.'';
+          (and restart them yourself in a maintenance window), or remove them from vault.criticalServices.'';
       }
     ]);
 

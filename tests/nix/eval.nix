@@ -9,16 +9,16 @@ let
     modules = [
       ../../nixos/module.nix
       ./stubs.nix
-      (import scenario)
+      (/. + scenario)
       { _module.args.pkgs = import ./pkgs.nix; }
     ];
   };
   cfg = eval.config;
-  specSource = cfg.environment.etc."vaultkeeper/spec.json".source;
+  specSource = cfg.environment.etc."vaultkeeper/spec.json".source or { };
 in
 {
-  inherit (cfg.vault) spec;
-  specFile = { inherit (specSource) name text checkPhase; };
+  spec = if cfg.vault.enable then cfg.vault.spec else null;
+  specFile = builtins.intersectAttrs { name = null; text = null; checkPhase = null; } specSource;
   vaultkeeperPath = cfg.vault.package.outPath;
   services = cfg.systemd.services;
   tmpfiles = cfg.systemd.tmpfiles.rules;

@@ -24,6 +24,14 @@ if [ "$(id -u)" != 0 ]; then
   echo "container-rootfs: must run as root (debootstrap, chroot)" >&2
   exit 1
 fi
+# One builder at a time (parallel test binaries); the others wait, then find it ready.
+mkdir -p "$(dirname "$rootfs")"
+exec 9>"$rootfs.lock"
+flock 9
+if [ -e "$stamp" ]; then
+  echo "container-rootfs: $rootfs is ready"
+  exit 0
+fi
 if ! command -v debootstrap >/dev/null; then
   apt-get update
   apt-get install -y debootstrap
@@ -32,7 +40,6 @@ fi
 # A half-built tree from an interrupted run is discarded.
 tmp="$rootfs.partial"
 rm -rf "$tmp"
-mkdir -p "$(dirname "$rootfs")"
 start=$(date +%s)
 debootstrap --variant=minbase --include="$packages" "$suite" "$tmp" "$mirror"
 

@@ -39,5 +39,7 @@ in
       '';
     };
     environment.etc."vaultkeeper/spec.json".source = cfg.specFile;
+    # For the operator: `vaultkeeper status`, `fetch`, ... read the spec above.
+    environment.systemPackages = [ cfg.package ];
   };
 }

@@ -25,4 +25,5 @@ in
   failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) cfg.assertions);
   inherit (cfg) warnings;
   etcKeys = lib.attrNames cfg.environment.etc;
+  systemPackages = map (p: p.outPath) cfg.environment.systemPackages;
 }

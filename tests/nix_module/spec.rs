@@ -124,6 +124,7 @@ fn spec_is_checked_at_build_time_and_linked_into_etc() {
         format!("{PKG}/bin/vaultkeeper --spec \"$out\" check\n")
     );
     assert_eq!(got["etcKeys"], json!(["vaultkeeper/spec.json"]));
+    assert_eq!(got["systemPackages"], json!([PKG]));
     let text: Value = serde_json::from_str(got["specFile"]["text"].as_str().unwrap()).unwrap();
     assert_eq!(text, got["spec"]);
 }
@@ -179,5 +180,6 @@ fn disabled_module_adds_nothing() {
     assert_eq!(got["services"], json!({}));
     assert_eq!(got["tmpfiles"], json!([]));
     assert_eq!(got["etcKeys"], json!([]));
+    assert_eq!(got["systemPackages"], json!([]));
     assert_eq!(got["failedAssertions"], json!([]));
 }

@@ -1,0 +1,71 @@
+# Configuration mistakes caught at evaluation time, each with how to fix it.
+{ config, lib, ... }:
+let
+  cfg = config.vault;
+  opt = name: key: "vault.secrets.${lib.strings.escapeNixIdentifier name}.${key}";
+
+  validName = n:
+    builtins.stringLength n <= 200 && builtins.match "[A-Za-z0-9_][A-Za-z0-9_.-]*" n != null;
+  # "db/primary" -> "db-primary": a name the user can paste.
+  suggestName = n:
+    let
+      s = lib.stringAsChars (c: if builtins.match "[A-Za-z0-9_.-]" c != null then c else "-") n;
+      t = lib.removePrefix "." (lib.removePrefix "-" s);
+    in
+    if t == "" then "secret" else builtins.substring 0 200 t;
+
+  isOctalMode = m: builtins.match "(0o)?[0-7]{1,4}" m != null;
+
+  bareName = s: lib.removeSuffix ".service" s;
+  critical = map bareName cfg.criticalServices;
+  criticalIn = s: lib.filter (svc: lib.elem (bareName svc) critical) s.services;
+
+  perSecret = f: lib.concatLists (lib.mapAttrsToList f cfg.secrets);
+in
+{
+  config = lib.mkIf cfg.enable {
+    assertions = [
+      {
+        assertion = cfg.address != null;
+        message = ''
+          vault.address is not set. Set it to the URL of your Vault or OpenBao server,
+          e.g. vault.address = "https://vault01.example:8200";'';
+      }
+    ] ++ perSecret (name: s: [
+      {
+        assertion = validName name;
+        message = ''
+          vault.secrets.${lib.strings.escapeNixIdentifier name}: "${name}" cannot be a secret name: it becomes the unit
+          vault-secret-<name>.service and a directory name. Use letters, digits, '-', '_'
+          and '.', not '.' or '-' first, at most 200 characters: rename it, e.g. to
+          vault.secrets.${lib.strings.escapeNixIdentifier (suggestName name)}.'';
+      }
+      {
+        assertion = s.secretPath != null;
+        message = ''
+          ${opt name "secretPath"} is not set. Set it to the secret's path inside its
+          KV mount "${s.kvMount}", e.g. ${opt name "secretPath"} = "hosts/${config.networking.hostName or "HOST"}/${name}";'';
+      }
+      {
+        assertion = isOctalMode s.mode;
+        message = ''
+          ${opt name "mode"} = "${s.mode}" is not an octal file mode. Write it as
+          a string of octal digits, e.g. "0400" (owner reads) or "0440" (owner and group read).'';
+      }
+      {
+        assertion = !(s.restartTrigger && criticalIn s != [ ]);
+        message = ''
+          ${opt name "restartTrigger"} is true, but ${opt name "services"} lists
+          ${lib.concatStringsSep ", " (criticalIn s)}, which vault.criticalServices says must never be
+          restarted on a schedule. Either set ${opt name "restartTrigger"} = false;
+          (and restart them yourself in a maintenance window), or remove them from vault.criticalServices.'';
+      }
+    ]);
+
+    warnings = perSecret (name: s:
+      lib.optional (!lib.hasPrefix "/run/" s.outputDir) ''
+        ${opt name "outputDir"} = "${s.outputDir}" is outside /run, so the secret
+        is written to a disk and survives reboots. Unless that is what you want, use a
+        directory under /run, e.g. ${opt name "outputDir"} = "/run/secrets/${suggestName name}";'');
+  };
+}

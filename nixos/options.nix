@@ -1,0 +1,211 @@
+# The options of the vaultkeeper module. Every option has a type, a default,
+# a description and an example; docs/reference/options.md is generated from them
+# (scripts/gen-options-doc.sh).
+{ config, lib, pkgs, ... }:
+let
+  inherit (lib) mkOption types literalExpression;
+  vkTypes = import ./types.nix { inherit lib; };
+  cfg = config.vault;
+
+  option = type: default: example: description:
+    mkOption { inherit type default example description; };
+
+  secretModule = { name, ... }: {
+    options = {
+      secretPath = option (types.nullOr types.str) null "hosts/monitoring01/grafana" ''
+        Path of the secret inside the KV mount (without the mount and, for KV
+        version 2, without `data/`). Required.
+      '';
+      kvMount = option types.str "secret" "kv" "KV secrets engine mount the secret lives in.";
+      kvVersion = option (types.enum [ 1 2 ]) 2 1 "Version of the KV secrets engine at `kvMount`.";
+      outputDir = mkOption {
+        type = vkTypes.hostPath;
+        default = "/run/secrets/${name}";
+        defaultText = literalExpression ''"/run/secrets/''${name}"'';
+        example = "/run/secrets/grafana";
+        description = ''
+          Directory that receives one file per key of the secret. It is a symlink
+          to the current generation, switched atomically. Keep it under `/run`
+          (a tmpfs) so secrets never reach a disk.
+        '';
+      };
+      cacheDir = mkOption {
+        type = vkTypes.hostPath;
+        default = "${cfg.stateDir}/cache/${name}";
+        defaultText = literalExpression ''"''${config.vault.stateDir}/cache/''${name}"'';
+        example = "/var/lib/vaultkeeper/cache/grafana";
+        description = ''
+          Directory holding the last fetched copy of the secret (root, 0700), used
+          when Vault cannot be reached, e.g. on a boot while Vault is down.
+        '';
+      };
+      owner = option types.str "root" "grafana" "User that owns the secret files.";
+      group = option types.str "root" "grafana" "Group of the secret files.";
+      mode = option types.str "0400" "0440" ''
+        Octal file mode of the secret files, as a string. Directories get the
+        matching read/enter bits and no write bit.
+      '';
+      services = option (types.listOf types.str) [ ] [ "grafana" ] ''
+        Services that use this secret. Each one gets `Requires=` and `After=` on
+        `vault-secret-<name>.service`, so it starts only once the secret is in
+        place, and is restarted (or reloaded, see `onChange`) when it changes.
+      '';
+      restartTrigger = option types.bool false true ''
+        Also restart `services` on a schedule (`restartInterval`, spread by
+        `restartRandomizedDelay`), e.g. to make them pick up rotated credentials.
+        Never allowed for a service in `vault.criticalServices`.
+      '';
+      restartInterval = option vkTypes.restartInterval "daily" "36h" ''
+        How often `restartTrigger` restarts `services`.
+      '';
+      refreshInterval = option (types.nullOr vkTypes.duration) null "1m" ''
+        How often the agent fetches this secret; `null` uses `vault.refreshInterval`.
+      '';
+      onChange = option (types.enum [ "restart" "reload" "none" ]) "restart" "reload" ''
+        What the agent does to `services` when the secret's content changes.
+      '';
+      restartRandomizedDelay = option (types.nullOr vkTypes.duration) null "30m" ''
+        Random delay added to scheduled restarts of this secret's services;
+        `null` uses `vault.restartRandomizedDelay`.
+      '';
+    };
+  };
+in
+{
+  options.vault = {
+    enable = option types.bool false true ''
+      Whether to run vaultkeeper, the agent that puts Vault/OpenBao KV secrets
+      into files for the services of this host.
+    '';
+    package = mkOption {
+      type = types.package;
+      default = pkgs.vaultkeeper;
+      defaultText = literalExpression "pkgs.vaultkeeper";
+      example = literalExpression "inputs.vaultkeeper.packages.\${pkgs.system}.default";
+      description = "The vaultkeeper package (the flake's module sets it to the flake's own build).";
+    };
+
+    address = option (types.nullOr vkTypes.vaultAddress) null "https://vault01.example:8200" ''
+      URL of the Vault or OpenBao server. Required.
+    '';
+    namespace = option (types.nullOr types.str) null "admin/hosts" "Vault Enterprise namespace, or `null`.";
+    caCert = option (types.nullOr types.path) null "/etc/ssl/certs/vault-ca.pem" ''
+      CA certificate (PEM) that signed the server's certificate; `null` uses the
+      system trust store. A CA certificate is public, so a store path is fine here.
+    '';
+    skipVerify = option types.bool false true ''
+      Skip TLS certificate verification. Only for tests against a throwaway server.
+    '';
+    timeout = option vkTypes.duration "10s" "30s" "Timeout of each request to Vault.";
+
+    approle = {
+      mount = option types.str "approle" "approle-hosts" "Mount path of the AppRole auth method.";
+      roleIdFile = mkOption {
+        type = vkTypes.hostPath;
+        default = "${cfg.stateDir}/approle/role-id";
+        defaultText = literalExpression ''"''${config.vault.stateDir}/approle/role-id"'';
+        example = "/var/lib/vaultkeeper/approle/role-id";
+        description = "File holding the AppRole role-id; written by `vaultkeeper bootstrap`.";
+      };
+      secretIdFile = mkOption {
+        type = vkTypes.hostPath;
+        default = "${cfg.stateDir}/approle/secret-id";
+        defaultText = literalExpression ''"''${config.vault.stateDir}/approle/secret-id"'';
+        example = "/var/lib/vaultkeeper/approle/secret-id";
+        description = ''
+          File holding the AppRole secret-id; written by `vaultkeeper bootstrap`.
+          While it exists, `vaultkeeper-bootstrap.service` does not run.
+        '';
+      };
+      wrappedTokenEnv = option (types.nullOr types.str) "VAULT_WRAPPED_TOKEN" "BAO_WRAPPED_TOKEN" ''
+        Environment variable that carries the single-use wrapped token for the
+        first boot (see `vault.bootstrap.environmentFile`); `null` to not look.
+      '';
+      wrappedTokenFile = option (types.nullOr vkTypes.hostPath) null "/run/credentials/wrapped-token" ''
+        File holding the wrapped token, read before the environment variable.
+      '';
+    };
+
+    bootstrap = {
+      environmentFile = option (types.nullOr vkTypes.hostPath) "/etc/environment" "/run/cloud-init/vault.env" ''
+        Environment file that `vaultkeeper-bootstrap.service` reads (if it exists)
+        to find `wrappedTokenEnv`. Cloud-init writes `VAULT_WRAPPED_TOKEN=...` into
+        `/etc/environment` on the first boot.
+      '';
+      strict = option types.bool false true ''
+        Make `vaultkeeper-bootstrap.service` fail when bootstrapping fails. Even
+        then nothing requires it, so the boot goes on.
+      '';
+    };
+
+    stateDir = option vkTypes.hostPath "/var/lib/vaultkeeper" "/var/lib/vaultkeeper" ''
+      State directory (root, 0700): AppRole credentials and the secret caches.
+    '';
+    refreshInterval = option vkTypes.duration "5m" "1m" "How often the agent fetches every secret.";
+    restartRandomizedDelay = option vkTypes.duration "1h" "15m" ''
+      Random delay added to scheduled (`restartTrigger`) restarts, so a fleet does
+      not restart the same service at the same moment.
+    '';
+
+    secrets = mkOption {
+      type = types.attrsOf (types.submodule secretModule);
+      default = { };
+      example = literalExpression ''
+        {
+          grafana = {
+            secretPath = "hosts/monitoring01/grafana";
+            owner = "grafana";
+            group = "grafana";
+            services = [ "grafana" ];
+          };
+        }
+      '';
+      description = ''
+        Secrets to fetch. Each `<name>` becomes `vault-secret-<name>.service` and,
+        by default, the directory `/run/secrets/<name>` with one file per key.
+      '';
+    };
+
+    criticalServices = option (types.listOf types.str) [ ] [ "bind" "openbao" "step-ca" ] ''
+      Services the agent never restarts on a schedule: a secret that lists one of
+      them cannot set `restartTrigger`.
+    '';
+
+    audit = {
+      enable = option types.bool false true ''
+        Whether the agent listens for Vault/OpenBao audit-device entries and alerts
+        on dangerous events. Pair the socket audit device with a file device.
+      '';
+      listen = option (types.listOf vkTypes.listenAddress) [ "tcp:127.0.0.1:9090" ]
+        [ "tcp:127.0.0.1:9090" "unix:/run/vaultkeeper/audit.sock" ] ''
+        Where the agent accepts audit entries (OpenBao's `socket` audit device).
+      '';
+      slack.webhookUrlFile = option (types.nullOr vkTypes.hostPath) null "/run/secrets/slack/webhook-url" ''
+        File holding the Slack incoming-webhook URL for alerts, or `null`. It can
+        itself be a vaultkeeper secret.
+      '';
+      rules = option (types.attrsOf (types.attrsOf types.anything)) { } {
+        root-token-used.severity = "critical";
+        login-failures = { threshold = 5; window = "5m"; };
+      } "Alert rules by name, with their settings.";
+    };
+
+    insights.digest = option (types.nullOr (types.enum [ "daily" "weekly" ])) null "weekly" ''
+      How often the agent posts a digest of its findings, or `null` for never.
+    '';
+
+    # Computed by the module, read by tests and by whoever wants the spec.
+    spec = mkOption {
+      type = types.attrsOf types.anything;
+      readOnly = true;
+      internal = true;
+      description = "The JSON spec the module generates, as a Nix value.";
+    };
+    specFile = mkOption {
+      type = types.package;
+      readOnly = true;
+      internal = true;
+      description = "The generated spec, checked at build time by `vaultkeeper check`.";
+    };
+  };
+}

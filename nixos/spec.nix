@@ -1,0 +1,45 @@
+# The JSON spec the agent reads: exactly the keys of the binary's contract, no
+# others (the binary rejects unknown keys). It is written to the store, checked at
+# build time with `vaultkeeper check` (a bad config fails nixos-rebuild, not the
+# boot) and linked to /etc/vaultkeeper/spec.json, the binary's default --spec.
+{ config, lib, pkgs, ... }:
+let
+  cfg = config.vault;
+
+  secretSpec = _name: s: {
+    inherit (s) secretPath kvMount kvVersion outputDir cacheDir owner group mode services
+      restartTrigger restartInterval refreshInterval onChange restartRandomizedDelay;
+  };
+
+  spec = {
+    vault = { inherit (cfg) address namespace caCert skipVerify timeout; };
+    approle = {
+      inherit (cfg.approle) mount roleIdFile secretIdFile wrappedTokenEnv wrappedTokenFile;
+    };
+    inherit (cfg) stateDir refreshInterval restartRandomizedDelay criticalServices;
+    secrets = lib.mapAttrs secretSpec cfg.secrets;
+    audit =
+      if cfg.audit.enable then {
+        inherit (cfg.audit) listen rules;
+        slack =
+          if cfg.audit.slack.webhookUrlFile == null then null
+          else { inherit (cfg.audit.slack) webhookUrlFile; };
+      } else null;
+    insights = if cfg.insights.digest == null then null else { inherit (cfg.insights) digest; };
+  };
+in
+{
+  config = lib.mkIf cfg.enable {
+    vault.spec = spec;
+    vault.specFile = pkgs.writeTextFile {
+      name = "vaultkeeper-spec.json";
+      text = builtins.toJSON spec;
+      checkPhase = ''
+        ${cfg.package}/bin/vaultkeeper --spec "$out" check
+      '';
+    };
+    environment.etc."vaultkeeper/spec.json".source = cfg.specFile;
+    # For the operator: `vaultkeeper status`, `fetch`, ... read the spec above.
+    environment.systemPackages = [ cfg.package ];
+  };
+}

@@ -1,0 +1,126 @@
+# The systemd units: first-boot bootstrap, one oneshot fetch per secret ordered
+# before the services that use it, and the agent daemon whose scheduler refreshes
+# secrets and restarts services (it replaces per-secret rotation timers).
+{ config, lib, ... }:
+let
+  cfg = config.vault;
+  secrets = lib.attrValues cfg.secrets;
+
+  # Stable path (not the store path) so that editing one secret does not change,
+  # and so restart, the fetch units of all the others and their services.
+  specPath = "/etc/vaultkeeper/spec.json";
+  vaultkeeper = args: "${cfg.package}/bin/vaultkeeper --spec ${specPath} ${args}";
+
+  unitSuffixes = [ ".service" ".socket" ".target" ".timer" ".path" ".mount" ".slice"
+    ".scope" ".device" ".swap" ".automount" ];
+  # "grafana" -> "grafana.service", as the agent reads `services`.
+  unitName = s: if lib.any (x: lib.hasSuffix x s) unitSuffixes then s else "${s}.service";
+  # The systemd.services attribute of a service unit, null for other unit types.
+  serviceAttr = s:
+    if lib.hasSuffix ".service" s then lib.removeSuffix ".service" s
+    else if unitName s == "${s}.service" then s
+    else null;
+
+  fetchUnit = name: "vault-secret-${name}.service";
+
+  # Directories the units write; tmpfiles creates each so ReadWritePaths= can
+  # name it. A secret's files go next to its outputDir (generations + symlink).
+  stateDirs = lib.unique ([ cfg.stateDir ] ++ map (s: s.cacheDir) secrets
+    ++ map dirOf [ cfg.approle.roleIdFile cfg.approle.secretIdFile ]);
+  outputParents = lib.unique (map (s: dirOf s.outputDir) secrets);
+  within = p: q: p != q && lib.hasPrefix "${q}/" p;
+  minimal = ps: lib.filter (p: !lib.any (within p) ps) ps;
+  writable = minimal (stateDirs ++ outputParents);
+
+  hardening = import ./hardening.nix { inherit writable; };
+
+  # Unix audit sockets outside the agent's RuntimeDirectory (/run/vaultkeeper).
+  auditSocketDirs = lib.optionals cfg.audit.enable (lib.unique (map
+    (l: dirOf (lib.removePrefix "unix:" l))
+    (lib.filter (l: lib.hasPrefix "unix:" l && !lib.hasPrefix "unix:/run/vaultkeeper/" l)
+      cfg.audit.listen)));
+
+  # Output parents under /run are the agent's own (e.g. /run/secrets); elsewhere
+  # the directory may belong to someone else, so it is only created if missing.
+  outputParentRule = p:
+    if lib.hasPrefix "/run/" p then "d ${p} 0751 root root -" else "d ${p} - - - -";
+
+  fetchService = name: s: lib.nameValuePair "vault-secret-${name}" {
+    description = "vaultkeeper: fetch secret ${name}";
+    wantedBy = [ "multi-user.target" ];
+    wants = [ "network-online.target" "vaultkeeper-bootstrap.service" ];
+    after = [ "network-online.target" "vaultkeeper-bootstrap.service" ];
+    before = map unitName s.services;
+    # Re-fetch (and so restart its services) on a switch only when this
+    # secret's own settings change.
+    restartTriggers = [ (builtins.toJSON cfg.spec.secrets.${name}) ];
+    serviceConfig = hardening // {
+      Type = "oneshot";
+      RemainAfterExit = true;
+      ExecStart = vaultkeeper "fetch ${name}";
+      TimeoutStartSec = "2min";
+    };
+  };
+
+  # What each consuming service gets: Requires= and After= its secrets' units.
+  consumerDeps = lib.foldl' (acc: entry:
+    let svc = serviceAttr entry.service; in
+    if svc == null then acc else acc // {
+      ${svc} = {
+        requires = (acc.${svc}.requires or [ ]) ++ [ entry.unit ];
+        after = (acc.${svc}.after or [ ]) ++ [ entry.unit ];
+      };
+    }) { } (lib.concatLists (lib.mapAttrsToList (name: s:
+      map (service: { inherit service; unit = fetchUnit name; }) s.services) cfg.secrets));
+in
+{
+  config = lib.mkIf cfg.enable {
+    systemd.tmpfiles.rules = map (p: "d ${p} 0700 root root -") stateDirs
+      ++ map outputParentRule (lib.subtractLists stateDirs outputParents);
+
+    systemd.services = lib.mkMerge [
+      (lib.mapAttrs' fetchService cfg.secrets)
+      consumerDeps
+      {
+        vaultkeeper-bootstrap = {
+          description = "vaultkeeper: first-boot AppRole bootstrap from a wrapped token";
+          wantedBy = [ "multi-user.target" ];
+          wants = [ "network-online.target" ];
+          after = [ "network-online.target" ];
+          # Once the secret-id exists the host is bootstrapped: never again.
+          unitConfig.ConditionPathExists = "!${cfg.approle.secretIdFile}";
+          # Nothing Requires= this unit and, unless strict, it exits 0 when Vault
+          # cannot be reached: it can never fail the boot.
+          serviceConfig = hardening // {
+            Type = "oneshot";
+            RemainAfterExit = true;
+            ExecStart = vaultkeeper ("bootstrap" + lib.optionalString cfg.bootstrap.strict " --strict");
+            TimeoutStartSec = "2min";
+          } // lib.optionalAttrs (cfg.bootstrap.environmentFile != null) {
+            EnvironmentFile = "-${cfg.bootstrap.environmentFile}";
+          };
+        };
+
+        vaultkeeper = {
+          description = "vaultkeeper: Vault/OpenBao secrets agent";
+          wantedBy = [ "multi-user.target" ];
+          wants = [ "network-online.target" ];
+          after = [ "network-online.target" "vaultkeeper-bootstrap.service" ]
+            ++ map fetchUnit (lib.attrNames cfg.secrets);
+          restartTriggers = [ cfg.specFile ];
+          serviceConfig = hardening // {
+            ReadWritePaths = writable ++ map (d: "-${d}") auditSocketDirs;
+            Type = "notify";
+            NotifyAccess = "main";
+            ExecStart = vaultkeeper "run";
+            Restart = "on-failure";
+            RestartSec = "5s";
+            WatchdogSec = "60s";
+            RuntimeDirectory = "vaultkeeper";
+            RuntimeDirectoryMode = "0700";
+          };
+        };
+      }
+    ];
+  };
+}

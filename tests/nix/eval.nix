@@ -1,0 +1,29 @@
+# Evaluates the vaultkeeper module with nixpkgs' lib, stand-in NixOS options and
+# packages, and one scenario module; returns what the tests compare.
+#   nix-instantiate --eval --strict --json tests/nix/eval.nix \
+#     --argstr nixpkgsLib /var/cache/nixpkgs-lib/lib --argstr scenario tests/nix/scenarios/full.nix -A spec
+{ nixpkgsLib, scenario }:
+let
+  lib = import nixpkgsLib;
+  eval = lib.evalModules {
+    modules = [
+      ../../nixos/module.nix
+      ./stubs.nix
+      (/. + scenario)
+      { _module.args.pkgs = import ./pkgs.nix; }
+    ];
+  };
+  cfg = eval.config;
+  specSource = cfg.environment.etc."vaultkeeper/spec.json".source or { };
+in
+{
+  spec = if cfg.vault.enable then cfg.vault.spec else null;
+  specFile = builtins.intersectAttrs { name = null; text = null; checkPhase = null; } specSource;
+  vaultkeeperPath = cfg.vault.package.outPath;
+  services = cfg.systemd.services;
+  tmpfiles = cfg.systemd.tmpfiles.rules;
+  failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) cfg.assertions);
+  inherit (cfg) warnings;
+  etcKeys = lib.attrNames cfg.environment.etc;
+  systemPackages = map (p: p.outPath) cfg.environment.systemPackages;
+}

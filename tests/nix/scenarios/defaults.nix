@@ -1,0 +1,6 @@
+# Only what is required: every other option keeps its default.
+{
+  vault.enable = true;
+  vault.address = "https://vault01.example:8200";
+  vault.secrets.grafana.secretPath = "hosts/monitoring01/grafana";
+}

@@ -1,0 +1,4 @@
+{
+  vault.enable = true;
+  vault.secrets.grafana.secretPath = "hosts/monitoring01/grafana";
+}

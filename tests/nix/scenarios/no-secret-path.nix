@@ -1,0 +1,5 @@
+{
+  vault.enable = true;
+  vault.address = "https://vault01.example:8200";
+  vault.secrets.grafana.owner = "grafana";
+}

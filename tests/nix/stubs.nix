@@ -1,0 +1,31 @@
+# Stand-ins for the NixOS options the vaultkeeper module sets, typed like NixOS
+# types them where the merge matters (lists of units concatenate, as in NixOS).
+{ lib, ... }:
+let
+  inherit (lib) mkOption types;
+  unitList = mkOption { type = types.listOf types.str; default = [ ]; };
+  service = types.submodule {
+    freeformType = types.attrsOf types.anything;
+    options = {
+      wants = unitList;
+      requires = unitList;
+      after = unitList;
+      before = unitList;
+      wantedBy = unitList;
+      restartTriggers = mkOption { type = types.listOf types.unspecified; default = [ ]; };
+      unitConfig = mkOption { type = types.attrsOf types.anything; default = { }; };
+      serviceConfig = mkOption { type = types.attrsOf types.anything; default = { }; };
+    };
+  };
+in
+{
+  options = {
+    systemd.services = mkOption { type = types.attrsOf service; default = { }; };
+    systemd.tmpfiles.rules = mkOption { type = types.listOf types.str; default = [ ]; };
+    environment.systemPackages = mkOption { type = types.listOf types.package; default = [ ]; };
+    environment.etc = mkOption { type = types.attrsOf (types.attrsOf types.anything); default = { }; };
+    assertions = mkOption { type = types.listOf types.unspecified; default = [ ]; };
+    warnings = mkOption { type = types.listOf types.str; default = [ ]; };
+    networking.hostName = mkOption { type = types.str; default = "monitoring01"; };
+  };
+}

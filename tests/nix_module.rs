@@ -1,0 +1,34 @@
+//! The NixOS module, evaluated for real with nixpkgs' lib (tests/nix/eval.nix):
+//! the JSON spec it generates, its units, its checks, its option docs.
+//! Skipped loudly when nixpkgs' lib or nix-instantiate is missing (see
+//! tests/support/nix_eval.rs).
+
+#[path = "support/loud.rs"]
+mod loud;
+#[path = "support/nix_eval.rs"]
+mod nix_eval;
+
+#[path = "nix_module/checks.rs"]
+mod checks;
+#[path = "nix_module/docs.rs"]
+mod docs;
+#[path = "nix_module/parse.rs"]
+mod parse;
+#[path = "nix_module/spec.rs"]
+mod spec;
+#[path = "nix_module/units.rs"]
+mod units;
+
+/// The fake store path of the package in tests/nix/pkgs.nix.
+const PKG: &str = "/nix/store/4506a7d859bee29ca07e46a5e0e7af99-vaultkeeper-0.1.0";
+
+/// `Nix`, or return from the test after a loud SKIPPED line.
+macro_rules! nix_or_skip {
+    ($test:literal) => {
+        match $crate::nix_eval::Nix::find($test) {
+            Some(n) => n,
+            None => return,
+        }
+    };
+}
+use nix_or_skip;

@@ -1,0 +1,152 @@
+//! Every assertion and warning fires when it should (and only then), and the
+//! option types reject what must never be written.
+
+use super::nix_or_skip;
+use serde_json::json;
+
+fn assertions(nix: &crate::nix_eval::Nix, scenario: &str) -> Vec<String> {
+    serde_json::from_value(nix.eval(scenario)["failedAssertions"].clone()).unwrap()
+}
+
+#[test]
+fn valid_configs_raise_nothing() {
+    let nix = nix_or_skip!("valid_configs_raise_nothing");
+    for scenario in [
+        "defaults",
+        "contract",
+        "full",
+        "critical-no-restart",
+        "disabled",
+    ] {
+        let got = nix.eval(scenario);
+        assert_eq!(got["failedAssertions"], json!([]), "{scenario}");
+        assert_eq!(got["warnings"], json!([]), "{scenario}");
+    }
+}
+
+#[test]
+fn missing_address() {
+    let nix = nix_or_skip!("missing_address");
+    assert_eq!(
+        assertions(&nix, "no-address"),
+        [
+            "vault.address is not set. Set it to the URL of your Vault or OpenBao server,\n\
+          e.g. vault.address = \"https://vault01.example:8200\";"
+        ]
+    );
+}
+
+#[test]
+fn missing_secret_path() {
+    let nix = nix_or_skip!("missing_secret_path");
+    assert_eq!(
+        assertions(&nix, "no-secret-path"),
+        ["vault.secrets.grafana.secretPath is not set. Set it to the secret's path inside its\n\
+          KV mount \"secret\", e.g. vault.secrets.grafana.secretPath = \"hosts/monitoring01/grafana\";"]
+    );
+}
+
+#[test]
+fn secret_name_that_cannot_be_a_unit_name() {
+    let nix = nix_or_skip!("secret_name_that_cannot_be_a_unit_name");
+    assert_eq!(
+        assertions(&nix, "bad-name"),
+        ["vault.secrets.\"db/primary\": \"db/primary\" cannot be a secret name: it becomes the unit\n\
+          vault-secret-<name>.service and a directory name. Use letters, digits, '-', '_'\n\
+          and '.', not '.' or '-' first, at most 200 characters: rename it, e.g. to\n\
+          vault.secrets.db-primary."]
+    );
+}
+
+#[test]
+fn mode_that_is_not_octal() {
+    let nix = nix_or_skip!("mode_that_is_not_octal");
+    assert_eq!(
+        assertions(&nix, "bad-mode"),
+        ["vault.secrets.grafana.mode = \"u=r\" is not an octal file mode. Write it as\n\
+          a string of octal digits, e.g. \"0400\" (owner reads) or \"0440\" (owner and group read)."]
+    );
+}
+
+#[test]
+fn scheduled_restart_of_a_critical_service() {
+    let nix = nix_or_skip!("scheduled_restart_of_a_critical_service");
+    // "bind.service" matches "bind", "openbao" matches "openbao.service"; "unbound" is not critical.
+    assert_eq!(
+        assertions(&nix, "critical-restart"),
+        ["vault.secrets.dns.restartTrigger is true, but vault.secrets.dns.services lists\n\
+          bind.service, openbao, which vault.criticalServices says must never be\n\
+          restarted on a schedule. Either set vault.secrets.dns.restartTrigger = false;\n\
+          (and restart them yourself in a maintenance window), or remove them from vault.criticalServices."]
+    );
+}
+
+#[test]
+fn output_dir_outside_run_warns() {
+    let nix = nix_or_skip!("output_dir_outside_run_warns");
+    let got = nix.eval("outside-run");
+    assert_eq!(got["failedAssertions"], json!([]));
+    assert_eq!(
+        got["warnings"],
+        json!(["vault.secrets.grafana.outputDir = \"/var/lib/grafana/secrets\" is outside /run, so the secret\n\
+                is written to a disk and survives reboots. Unless that is what you want, use a\n\
+                directory under /run, e.g. vault.secrets.grafana.outputDir = \"/run/secrets/grafana\";"])
+    );
+}
+
+#[test]
+fn store_paths_are_rejected_for_secret_files() {
+    let nix = nix_or_skip!("store_paths_are_rejected_for_secret_files");
+    let err = nix.eval_error("store-path", "spec");
+    assert!(
+        err.contains(
+            "A definition for option `vault.approle.secretIdFile' is not of type \
+             `absolute path outside the Nix store, as a string (e.g. \"/var/lib/vaultkeeper/x\", not ./x)'"
+        ),
+        "{err}"
+    );
+    let err = nix.eval_error("path-literal", "spec");
+    assert!(
+        err.contains(
+            "A definition for option `vault.audit.slack.webhookUrlFile' is not of type \
+             `null or absolute path outside the Nix store"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn restart_interval_must_be_a_word_or_duration() {
+    let nix = nix_or_skip!("restart_interval_must_be_a_word_or_duration");
+    let err = nix.eval_error("bad-interval", "spec");
+    assert!(
+        err.contains(
+            "A definition for option `vault.secrets.grafana.restartInterval' is not of type \
+             `\"daily\", \"weekly\", \"monthly\" or a duration such as \"36h\"'"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn duration_and_path_types_accept_and_reject_exactly() {
+    let nix = nix_or_skip!("duration_and_path_types_accept_and_reject_exactly");
+    let lib = nix.lib().display().to_string();
+    let expr = format!(
+        r#"let lib = import {lib}; t = import ./nixos/types.nix {{ inherit lib; }}; in {{
+          duration = map t.duration.check [ "10s" "5m" "36h" "1h 30m" "1h30m" "2days" "10" "5 m" "soon" "" ];
+          interval = map t.restartInterval.check [ "daily" "weekly" "monthly" "36h" "fortnightly" "DAILY" ];
+          hostPath = map t.hostPath.check [ "/run/secrets/x" "/var/lib/vk" "relative/x" "/nix/store/abc-x" "/nix/store" "/run/../nix/store/x" ];
+          listen = map t.listenAddress.check [ "tcp:127.0.0.1:9090" "unix:/run/vk.sock" "127.0.0.1:9090" "unix:rel.sock" ];
+        }}"#
+    );
+    assert_eq!(
+        nix.eval_expr(&expr),
+        json!({
+            "duration": [true, true, true, true, true, true, false, false, false, false],
+            "interval": [true, true, true, true, false, false],
+            "hostPath": [true, true, false, false, false, false],
+            "listen": [true, true, false, false]
+        })
+    );
+}

@@ -1,0 +1,185 @@
+//! The JSON spec the module generates: exact shape, build-time check, /etc link.
+
+use super::{nix_or_skip, PKG};
+use crate::loud;
+use serde_json::{json, Value};
+use std::process::Command;
+
+#[test]
+fn defaults_fill_every_key_of_the_spec() {
+    let nix = nix_or_skip!("defaults_fill_every_key_of_the_spec");
+    let got = nix.eval("defaults");
+    assert_eq!(
+        got["spec"],
+        json!({
+            "vault": { "address": "https://vault01.example:8200", "namespace": null,
+                       "caCert": null, "skipVerify": false, "timeout": "10s" },
+            "approle": { "mount": "approle",
+                         "roleIdFile": "/var/lib/vaultkeeper/approle/role-id",
+                         "secretIdFile": "/var/lib/vaultkeeper/approle/secret-id",
+                         "wrappedTokenEnv": "VAULT_WRAPPED_TOKEN", "wrappedTokenFile": null },
+            "stateDir": "/var/lib/vaultkeeper",
+            "refreshInterval": "5m",
+            "restartRandomizedDelay": "1h",
+            "secrets": {
+                "grafana": { "secretPath": "hosts/monitoring01/grafana", "kvMount": "secret",
+                             "kvVersion": 2, "outputDir": "/run/secrets/grafana",
+                             "cacheDir": "/var/lib/vaultkeeper/cache/grafana",
+                             "owner": "root", "group": "root", "mode": "0400",
+                             "services": [], "restartTrigger": false, "restartInterval": "daily",
+                             "refreshInterval": null, "onChange": "restart",
+                             "restartRandomizedDelay": null }
+            },
+            "criticalServices": [],
+            "audit": null,
+            "insights": null
+        })
+    );
+    assert_eq!(got["failedAssertions"], json!([]));
+    assert_eq!(got["warnings"], json!([]));
+}
+
+#[test]
+fn contract_example_is_generated_exactly() {
+    let nix = nix_or_skip!("contract_example_is_generated_exactly");
+    let got = nix.eval("contract");
+    // The example of the spec contract, verbatim.
+    let contract: Value = serde_json::from_str(
+        r#"{
+  "vault":   { "address": "https://vault01.example:8200", "namespace": null, "caCert": null, "skipVerify": false, "timeout": "10s" },
+  "approle": { "mount": "approle", "roleIdFile": "/var/lib/vaultkeeper/approle/role-id", "secretIdFile": "/var/lib/vaultkeeper/approle/secret-id",
+               "wrappedTokenEnv": "VAULT_WRAPPED_TOKEN", "wrappedTokenFile": null },
+  "stateDir": "/var/lib/vaultkeeper",
+  "refreshInterval": "5m",
+  "restartRandomizedDelay": "1h",
+  "secrets": {
+    "grafana": { "secretPath": "hosts/monitoring01/grafana", "kvMount": "secret", "kvVersion": 2,
+                 "outputDir": "/run/secrets/grafana", "cacheDir": "/var/lib/vaultkeeper/cache/grafana",
+                 "owner": "grafana", "group": "grafana", "mode": "0400",
+                 "services": ["grafana"], "restartTrigger": true, "restartInterval": "daily",
+                 "refreshInterval": null, "onChange": "restart", "restartRandomizedDelay": null }
+  },
+  "criticalServices": ["bind", "openbao", "step-ca"],
+  "audit": null,
+  "insights": null
+}"#,
+    )
+    .unwrap();
+    assert_eq!(got["spec"], contract);
+    // What goes into the store is that same spec.
+    let text: Value = serde_json::from_str(got["specFile"]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(text, contract);
+}
+
+#[test]
+fn every_option_reaches_the_spec() {
+    let nix = nix_or_skip!("every_option_reaches_the_spec");
+    let got = nix.eval("full");
+    assert_eq!(
+        got["spec"],
+        json!({
+            "vault": { "address": "https://vault.internal:8200", "namespace": "admin/hosts",
+                       "caCert": "/etc/ssl/certs/vault-ca.pem", "skipVerify": true, "timeout": "30s" },
+            "approle": { "mount": "approle-hosts", "roleIdFile": "/var/lib/vk/creds/role-id",
+                         "secretIdFile": "/var/lib/vk/creds/secret-id",
+                         "wrappedTokenEnv": "BAO_WRAPPED_TOKEN",
+                         "wrappedTokenFile": "/run/credentials/wrapped-token" },
+            "stateDir": "/var/lib/vk",
+            "refreshInterval": "1m",
+            "restartRandomizedDelay": "15m",
+            "secrets": {
+                "db": { "secretPath": "hosts/db01/postgres", "kvMount": "kv", "kvVersion": 1,
+                        "outputDir": "/run/keys/db", "cacheDir": "/var/cache/vk/db",
+                        "owner": "postgres", "group": "postgres", "mode": "0440",
+                        "services": ["postgresql.service", "pgbouncer"], "restartTrigger": true,
+                        "restartInterval": "36h", "refreshInterval": "30s", "onChange": "reload",
+                        "restartRandomizedDelay": "5m" },
+                "slack": { "secretPath": "shared/slack", "kvMount": "secret", "kvVersion": 2,
+                           "outputDir": "/run/secrets/slack", "cacheDir": "/var/lib/vk/cache/slack",
+                           "owner": "root", "group": "root", "mode": "0400", "services": [],
+                           "restartTrigger": false, "restartInterval": "daily",
+                           "refreshInterval": null, "onChange": "none",
+                           "restartRandomizedDelay": null }
+            },
+            "criticalServices": ["openbao"],
+            "audit": {
+                "listen": ["tcp:127.0.0.1:9090", "unix:/run/vaultkeeper/audit.sock",
+                           "unix:/run/audit/vk.sock"],
+                "slack": { "webhookUrlFile": "/run/secrets/slack/webhook-url" },
+                "rules": { "root-token-used": { "severity": "critical" },
+                           "login-failures": { "threshold": 5, "window": "5m" } }
+            },
+            "insights": { "digest": "weekly" }
+        })
+    );
+}
+
+#[test]
+fn spec_is_checked_at_build_time_and_linked_into_etc() {
+    let nix = nix_or_skip!("spec_is_checked_at_build_time_and_linked_into_etc");
+    let got = nix.eval("defaults");
+    assert_eq!(got["specFile"]["name"], "vaultkeeper-spec.json");
+    assert_eq!(
+        got["specFile"]["checkPhase"],
+        format!("{PKG}/bin/vaultkeeper --spec \"$out\" check\n")
+    );
+    assert_eq!(got["etcKeys"], json!(["vaultkeeper/spec.json"]));
+    assert_eq!(got["systemPackages"], json!([PKG]));
+    let text: Value = serde_json::from_str(got["specFile"]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(text, got["spec"]);
+}
+
+#[test]
+fn generated_specs_pass_vaultkeeper_check() {
+    let nix = nix_or_skip!("generated_specs_pass_vaultkeeper_check");
+    let bin = env!("CARGO_BIN_EXE_vaultkeeper");
+    let help = Command::new(bin)
+        .arg("--help")
+        .output()
+        .expect("run vaultkeeper");
+    if !String::from_utf8_lossy(&help.stdout).contains("check") {
+        loud::skipped(
+            "generated_specs_pass_vaultkeeper_check",
+            "this build of vaultkeeper has no `check` subcommand yet",
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for scenario in [
+        "defaults",
+        "contract",
+        "full",
+        "critical-no-restart",
+        "outside-run",
+    ] {
+        let text = nix.eval(scenario)["specFile"]["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let path = dir.path().join(format!("{scenario}.json"));
+        std::fs::write(&path, text).unwrap();
+        let out = Command::new(bin)
+            .arg("--spec")
+            .arg(&path)
+            .arg("check")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "vaultkeeper check rejects the spec of scenario {scenario}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn disabled_module_adds_nothing() {
+    let nix = nix_or_skip!("disabled_module_adds_nothing");
+    let got = nix.eval("disabled");
+    assert_eq!(got["services"], json!({}));
+    assert_eq!(got["tmpfiles"], json!([]));
+    assert_eq!(got["etcKeys"], json!([]));
+    assert_eq!(got["systemPackages"], json!([]));
+    assert_eq!(got["failedAssertions"], json!([]));
+}

@@ -1,0 +1,314 @@
+//! The units the module defines: names, ordering, hardening, tmpfiles.
+
+use super::{nix_or_skip, PKG};
+use serde_json::{json, Value};
+
+fn exe(args: &str) -> String {
+    format!("{PKG}/bin/vaultkeeper --spec /etc/vaultkeeper/spec.json {args}")
+}
+
+/// The sandbox every vaultkeeper unit gets, with `writable` as ReadWritePaths.
+fn hardening(writable: &[&str]) -> serde_json::Map<String, Value> {
+    let v = json!({
+        "CapabilityBoundingSet": ["CAP_CHOWN", "CAP_FOWNER", "CAP_DAC_OVERRIDE"],
+        "AmbientCapabilities": "",
+        "NoNewPrivileges": true,
+        "ProtectSystem": "strict",
+        "ReadWritePaths": writable,
+        "ProtectHome": true,
+        "PrivateTmp": true,
+        "PrivateDevices": true,
+        "PrivateIPC": true,
+        "ProtectKernelTunables": true,
+        "ProtectKernelModules": true,
+        "ProtectKernelLogs": true,
+        "ProtectControlGroups": true,
+        "ProtectClock": true,
+        "ProtectHostname": true,
+        "ProtectProc": "invisible",
+        "ProcSubset": "pid",
+        "RestrictAddressFamilies": ["AF_UNIX", "AF_INET", "AF_INET6"],
+        "RestrictNamespaces": true,
+        "RestrictRealtime": true,
+        "RestrictSUIDSGID": true,
+        "LockPersonality": true,
+        "MemoryDenyWriteExecute": true,
+        "RemoveIPC": true,
+        "SystemCallArchitectures": "native",
+        "SystemCallFilter": ["@system-service", "~@resources"],
+        "SystemCallErrorNumber": "EPERM",
+        "DevicePolicy": "closed",
+        "UMask": "0077"
+    });
+    v.as_object().unwrap().clone()
+}
+
+fn with(mut base: serde_json::Map<String, Value>, extra: Value) -> Value {
+    base.extend(extra.as_object().unwrap().clone());
+    Value::Object(base)
+}
+
+const DEFAULT_RW: &[&str] = &["/var/lib/vaultkeeper", "/run/secrets"];
+
+#[test]
+fn unit_names() {
+    let nix = nix_or_skip!("unit_names");
+    let got = nix.eval("contract");
+    let names: Vec<&String> = got["services"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        names,
+        [
+            "grafana",
+            "vault-secret-grafana",
+            "vaultkeeper",
+            "vaultkeeper-bootstrap"
+        ]
+    );
+    let full = nix.eval("full");
+    let names: Vec<&String> = full["services"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        names,
+        [
+            "pgbouncer",
+            "postgresql",
+            "vault-secret-db",
+            "vault-secret-slack",
+            "vaultkeeper",
+            "vaultkeeper-bootstrap"
+        ]
+    );
+}
+
+#[test]
+fn bootstrap_runs_once_and_cannot_fail_the_boot() {
+    let nix = nix_or_skip!("bootstrap_runs_once_and_cannot_fail_the_boot");
+    let got = nix.eval("defaults");
+    let unit = &got["services"]["vaultkeeper-bootstrap"];
+    assert_eq!(unit["wantedBy"], json!(["multi-user.target"]));
+    assert_eq!(unit["wants"], json!(["network-online.target"]));
+    assert_eq!(unit["after"], json!(["network-online.target"]));
+    assert_eq!(unit["requires"], json!([]));
+    assert_eq!(
+        unit["unitConfig"],
+        json!({ "ConditionPathExists": "!/var/lib/vaultkeeper/approle/secret-id" })
+    );
+    assert_eq!(
+        unit["serviceConfig"],
+        with(
+            hardening(DEFAULT_RW),
+            json!({
+                "Type": "oneshot",
+                "RemainAfterExit": true,
+                "ExecStart": exe("bootstrap"),
+                "TimeoutStartSec": "2min",
+                "EnvironmentFile": "-/etc/environment"
+            })
+        )
+    );
+    // Nothing may Require= (or BindsTo=) the bootstrap.
+    for scenario in ["defaults", "contract", "full"] {
+        let got = nix.eval(scenario);
+        for (name, unit) in got["services"].as_object().unwrap() {
+            assert!(
+                !unit["requires"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("vaultkeeper-bootstrap.service")),
+                "{scenario}: {name} requires the bootstrap"
+            );
+            assert!(
+                unit.get("bindsTo").is_none(),
+                "{scenario}: {name} binds to something"
+            );
+        }
+    }
+}
+
+#[test]
+fn bootstrap_strict_and_custom_environment_file() {
+    let nix = nix_or_skip!("bootstrap_strict_and_custom_environment_file");
+    let got = nix.eval("full");
+    let unit = &got["services"]["vaultkeeper-bootstrap"];
+    assert_eq!(
+        unit["serviceConfig"]["ExecStart"],
+        exe("bootstrap --strict")
+    );
+    assert_eq!(
+        unit["serviceConfig"]["EnvironmentFile"],
+        "-/run/cloud-init/vault.env"
+    );
+    assert_eq!(
+        unit["unitConfig"]["ConditionPathExists"],
+        "!/var/lib/vk/creds/secret-id"
+    );
+}
+
+#[test]
+fn fetch_units_run_after_bootstrap_and_before_their_services() {
+    let nix = nix_or_skip!("fetch_units_run_after_bootstrap_and_before_their_services");
+    let got = nix.eval("contract");
+    let unit = &got["services"]["vault-secret-grafana"];
+    assert_eq!(unit["description"], "vaultkeeper: fetch secret grafana");
+    assert_eq!(unit["wantedBy"], json!(["multi-user.target"]));
+    assert_eq!(
+        unit["wants"],
+        json!(["network-online.target", "vaultkeeper-bootstrap.service"])
+    );
+    assert_eq!(
+        unit["after"],
+        json!(["network-online.target", "vaultkeeper-bootstrap.service"])
+    );
+    assert_eq!(unit["before"], json!(["grafana.service"]));
+    assert_eq!(unit["requires"], json!([]));
+    assert_eq!(
+        unit["serviceConfig"],
+        with(
+            hardening(DEFAULT_RW),
+            json!({
+                "Type": "oneshot",
+                "RemainAfterExit": true,
+                "ExecStart": exe("fetch grafana"),
+                "TimeoutStartSec": "2min"
+            })
+        )
+    );
+    // A switch re-runs it (and restarts its services) only when its own entry changes.
+    assert_eq!(
+        unit["restartTriggers"],
+        json!([serde_json::to_string(&got["spec"]["secrets"]["grafana"]).unwrap()])
+    );
+    // The consumer.
+    let grafana = &got["services"]["grafana"];
+    assert_eq!(grafana["requires"], json!(["vault-secret-grafana.service"]));
+    assert_eq!(grafana["after"], json!(["vault-secret-grafana.service"]));
+}
+
+#[test]
+fn consumers_keep_their_own_ordering_and_accept_unit_suffixes() {
+    let nix = nix_or_skip!("consumers_keep_their_own_ordering_and_accept_unit_suffixes");
+    let got = nix.eval("full");
+    let s = &got["services"];
+    assert_eq!(
+        s["vault-secret-db"]["before"],
+        json!(["postgresql.service", "pgbouncer.service"])
+    );
+    assert_eq!(s["vault-secret-slack"]["before"], json!([]));
+    assert_eq!(
+        s["postgresql"]["requires"],
+        json!(["vault-secret-db.service"])
+    );
+    assert_eq!(s["postgresql"]["after"], json!(["vault-secret-db.service"]));
+    // pgbouncer's own After= (from the scenario) merges with ours.
+    let mut after: Vec<String> = serde_json::from_value(s["pgbouncer"]["after"].clone()).unwrap();
+    after.sort();
+    assert_eq!(after, ["network.target", "vault-secret-db.service"]);
+}
+
+#[test]
+fn daemon_is_notify_with_watchdog_and_hardened() {
+    let nix = nix_or_skip!("daemon_is_notify_with_watchdog_and_hardened");
+    let got = nix.eval("contract");
+    let unit = &got["services"]["vaultkeeper"];
+    assert_eq!(unit["wantedBy"], json!(["multi-user.target"]));
+    assert_eq!(unit["wants"], json!(["network-online.target"]));
+    assert_eq!(
+        unit["after"],
+        json!([
+            "network-online.target",
+            "vaultkeeper-bootstrap.service",
+            "vault-secret-grafana.service"
+        ])
+    );
+    assert_eq!(unit["requires"], json!([]));
+    let spec_path = format!(
+        "/nix/store/{}-vaultkeeper-spec.json",
+        &sha256_hex(got["specFile"]["text"].as_str().unwrap())[..32]
+    );
+    assert_eq!(unit["restartTriggers"], json!([spec_path]));
+    assert_eq!(
+        unit["serviceConfig"],
+        with(
+            hardening(DEFAULT_RW),
+            json!({
+                "Type": "notify",
+                "NotifyAccess": "main",
+                "ExecStart": exe("run"),
+                "Restart": "on-failure",
+                "RestartSec": "5s",
+                "WatchdogSec": "60s",
+                "RuntimeDirectory": "vaultkeeper",
+                "RuntimeDirectoryMode": "0700"
+            })
+        )
+    );
+}
+
+#[test]
+fn writable_paths_are_minimal_and_cover_every_output() {
+    let nix = nix_or_skip!("writable_paths_are_minimal_and_cover_every_output");
+    let got = nix.eval("full");
+    let rw = json!([
+        "/var/lib/vk",
+        "/var/cache/vk/db",
+        "/run/keys",
+        "/run/secrets"
+    ]);
+    for unit in [
+        "vaultkeeper-bootstrap",
+        "vault-secret-db",
+        "vault-secret-slack",
+    ] {
+        assert_eq!(
+            got["services"][unit]["serviceConfig"]["ReadWritePaths"], rw,
+            "{unit}"
+        );
+    }
+    // The daemon also gets the directory of a unix audit socket outside its
+    // RuntimeDirectory (optional: the listener creates the socket, not the directory).
+    assert_eq!(
+        got["services"]["vaultkeeper"]["serviceConfig"]["ReadWritePaths"],
+        json!([
+            "/var/lib/vk",
+            "/var/cache/vk/db",
+            "/run/keys",
+            "/run/secrets",
+            "-/run/audit"
+        ])
+    );
+}
+
+#[test]
+fn tmpfiles_create_state_cache_and_output_parents() {
+    let nix = nix_or_skip!("tmpfiles_create_state_cache_and_output_parents");
+    assert_eq!(
+        nix.eval("defaults")["tmpfiles"],
+        json!([
+            "d /var/lib/vaultkeeper 0700 root root -",
+            "d /var/lib/vaultkeeper/cache/grafana 0700 root root -",
+            "d /var/lib/vaultkeeper/approle 0700 root root -",
+            "d /run/secrets 0751 root root -"
+        ])
+    );
+    assert_eq!(
+        nix.eval("full")["tmpfiles"],
+        json!([
+            "d /var/lib/vk 0700 root root -",
+            "d /var/cache/vk/db 0700 root root -",
+            "d /var/lib/vk/cache/slack 0700 root root -",
+            "d /var/lib/vk/creds 0700 root root -",
+            "d /run/keys 0751 root root -",
+            "d /run/secrets 0751 root root -"
+        ])
+    );
+    // A parent outside /run may be someone else's: created if missing, never chowned.
+    assert_eq!(
+        nix.eval("outside-run")["tmpfiles"][3],
+        json!("d /var/lib/grafana - - - -")
+    );
+}
+
+/// tests/nix/pkgs.nix names fake store paths after the sha256 of their text.
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}

@@ -11,7 +11,10 @@ ensure_rust_tools
 ensure_openbao
 apt_install nix-bin debootstrap curl
 command -v nix-instantiate >/dev/null || die "nix-instantiate missing after installing nix-bin"
-[ -x scripts/container-rootfs.sh ] && { say "real-systemd container root file system"; scripts/container-rootfs.sh; }
+say "real-systemd container root file system (debootstrap, cached under target/)"
+scripts/container-rootfs.sh
+say "nixpkgs' lib for the NixOS module-evaluation tests"
+scripts/nixpkgs-lib.sh || printf '\n!!!! nixpkgs lib could not be fetched: the NixOS module-evaluation tests will print SKIPPED !!!!\n\n'
 
 say "cargo fmt --check"
 cargo fmt --all -- --check

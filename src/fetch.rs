@@ -188,8 +188,12 @@ pub async fn login(
 pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchError> {
     let client = VaultClient::new(&spec.vault).map_err(FetchError::Client)?;
     let creds = read_credentials(&spec.approle)?;
+    let started = std::time::Instant::now();
     let authed = match login(&client, spec, &creds).await {
-        Ok(token) => Ok(client.with_token(token.token)),
+        Ok(token) => {
+            tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "logged in");
+            Ok(client.with_token(token.token))
+        }
         Err(LoginError::Vault(e)) if e.is_unreachable() => Err(e.to_string()),
         Err(source) => {
             return Err(FetchError::LoginRejected {
@@ -213,6 +217,7 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
     .buffer_unordered(CONCURRENCY)
     .collect::<Vec<_>>()
     .await;
+    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, secrets = outcomes.len(), "all secrets done");
     let mut outcomes = outcomes;
     outcomes.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Report { outcomes })
@@ -266,12 +271,14 @@ fn record_failure(state_dir: &Path, name: &str, err: &SecretError) {
 /// blocking pool so many secrets proceed in parallel).
 pub async fn write_fresh(secret: SecretSpec, kv: KvSecret, state_dir: PathBuf) -> Outcome {
     let job = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
         let result = render::render(&secret, &kv.data)
             .map_err(SecretError::from)
             .and_then(|rendered| {
                 cache::store(&secret, &kv, SystemTime::now())?;
                 Ok(rendered)
             });
+        tracing::debug!(secret = %secret.name, elapsed_us = started.elapsed().as_micros() as u64, "rendered and cached");
         match result {
             Ok(rendered) => {
                 let st = state::SecretStatus {

@@ -191,7 +191,10 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
     let started = std::time::Instant::now();
     let authed = match login(&client, spec, &creds).await {
         Ok(token) => {
-            tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "logged in");
+            tracing::debug!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "logged in"
+            );
             Ok(client.with_token(token.token))
         }
         Err(LoginError::Vault(e)) if e.is_unreachable() => Err(e.to_string()),
@@ -217,7 +220,11 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
     .buffer_unordered(CONCURRENCY)
     .collect::<Vec<_>>()
     .await;
-    tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, secrets = outcomes.len(), "all secrets done");
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        secrets = outcomes.len(),
+        "all secrets done"
+    );
     let mut outcomes = outcomes;
     outcomes.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Report { outcomes })

@@ -143,7 +143,7 @@ pub fn compare(server_version: &str, feed: &str, releases: &[Release]) -> Versio
                 .map(|v| (v, r))
         })
         .collect();
-    stable.sort_by(|a, b| b.0.cmp(&a.0));
+    stable.sort_by_key(|x| std::cmp::Reverse(x.0));
     stable.dedup_by(|a, b| a.0 == b.0);
     let newer: Vec<&(Version, &Release)> = stable
         .iter()
@@ -239,7 +239,7 @@ mod tests {
         assert_eq!(Version::parse("v2.7.2").unwrap().to_string(), "2.7.2");
         assert!(Version::parse("2.7.10").unwrap() > Version::parse("2.7.9").unwrap());
         assert!(Version::parse("2.8.0-rc1").unwrap() < Version::parse("2.8.0").unwrap());
-        assert_eq!(Version::parse("1.18.0+ent").unwrap().release, true);
+        assert!(Version::parse("1.18.0+ent").unwrap().release);
         assert_eq!(Version::parse("banana"), None);
         assert_eq!(default_feed("2.7.2"), OPENBAO_FEED);
         assert_eq!(default_feed("1.18.3"), VAULT_FEED);

@@ -236,9 +236,7 @@ pub async fn lease_ttls(c: &VaultClient, mounts: &Result<Value, String>) -> Find
             }
         }
     }
-    f.scored(points, evidence, format!(
-        "tune the token store and the system: `bao auth tune -default-lease-ttl=1h -max-lease-ttl=168h token/` (and the same with `bao secrets tune` for long-lived engines); the defaults are 768h (32 days)"
-    ))
+    f.scored(points, evidence, "tune the token store and the system: `bao auth tune -default-lease-ttl=1h -max-lease-ttl=168h token/` (and the same with `bao secrets tune` for long-lived engines); the defaults are 768h (32 days)")
 }
 
 /// `approle_roles` (10): each role has secret_id_ttl > 0, a CIDR binding and

@@ -133,6 +133,21 @@ pub fn score(findings: Vec<Finding>, address: String) -> Report {
     }
 }
 
+/// Runs every check with the insights token and scores them.
+pub async fn assess(
+    client: &crate::vault::VaultClient,
+    server: &crate::insights::status::Server,
+    timeout: std::time::Duration,
+) -> Report {
+    let ctx = checks::Ctx {
+        client,
+        server,
+        timeout,
+        now: crate::state::now_unix(),
+    };
+    score(checks::run_all(&ctx).await, server.address.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,19 +174,4 @@ mod tests {
         assert_eq!(Finding::new("d", "D", 10).fraction(1, 3), 3);
         assert_eq!(Finding::new("d", "D", 10).fraction(0, 0), 10);
     }
-}
-
-/// Runs every check with the insights token and scores them.
-pub async fn assess(
-    client: &crate::vault::VaultClient,
-    server: &crate::insights::status::Server,
-    timeout: std::time::Duration,
-) -> Report {
-    let ctx = checks::Ctx {
-        client,
-        server,
-        timeout,
-        now: crate::state::now_unix(),
-    };
-    score(checks::run_all(&ctx).await, server.address.clone())
 }

@@ -171,14 +171,14 @@ pub fn broad(rule: &Rule) -> Option<String> {
             caps.join(", ")
         ));
     }
-    if p.starts_with("sys/*") || p == "sys/" || p.starts_with("sys/+") {
-        if caps.iter().any(|c| WRITE.contains(c) || *c == "sudo") {
-            return Some(format!(
-                "path {:?} grants [{}] on all of sys/",
-                rule.path,
-                caps.join(", ")
-            ));
-        }
+    if (p.starts_with("sys/*") || p == "sys/" || p.starts_with("sys/+"))
+        && caps.iter().any(|c| WRITE.contains(c) || *c == "sudo")
+    {
+        return Some(format!(
+            "path {:?} grants [{}] on all of sys/",
+            rule.path,
+            caps.join(", ")
+        ));
     }
     None
 }

@@ -39,6 +39,17 @@ pub enum Command {
     },
     /// Operator side: create the host's policy and AppRole, print a wrapped token.
     Provision(ProvisionArgs),
+    /// Server seal state, version, HA, audit devices, mounts, this token, each secret's state.
+    Status(crate::insights::cli::JsonArg),
+    /// A 0-100 security posture score with itemized findings.
+    Posture(crate::insights::cli::JsonArg),
+    /// Compare the server's version with the latest release.
+    VersionCheck(crate::insights::cli::VersionArgs),
+    /// Lease and usage reports.
+    #[command(subcommand)]
+    Report(crate::insights::cli::ReportCommand),
+    /// Print the Slack digest (Block Kit JSON) the daemon sends, and record its score.
+    Digest,
 }
 
 #[derive(clap::Args, Debug)]
@@ -148,6 +159,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             }
         }
         Command::Provision(args) => run_provision(&cli.spec, args),
+        Command::Status(a) => crate::insights::cli::status(&cli.spec, a),
+        Command::Posture(a) => crate::insights::cli::posture(&cli.spec, a),
+        Command::VersionCheck(a) => crate::insights::cli::version_check(&cli.spec, a),
+        Command::Report(r) => crate::insights::cli::report(&cli.spec, r),
+        Command::Digest => crate::insights::cli::digest(&cli.spec),
     }
 }
 

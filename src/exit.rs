@@ -27,3 +27,5 @@ pub const TOKEN_EXPIRED: u8 = 11;
 pub const TOKEN_FOREIGN: u8 = 12;
 /// bootstrap --strict: no wrapping token was found, or it is invalid for another reason.
 pub const TOKEN_MISSING: u8 = 13;
+/// status, posture, report: the server is sealed (`status` still prints what it saw).
+pub const SEALED: u8 = 20;

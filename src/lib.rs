@@ -13,6 +13,8 @@
 //! - [`bootstrap`]: first boot, unwrapping a response-wrapped AppRole credential.
 //! - [`fetch`]: one AppRole login, concurrent KV reads, rendering and cache fallback.
 //! - [`provision`]: the operator side, creating a host's policy, AppRole and wrapped token.
+//! - [`insights`]: operator insights: `status`, `posture` (score), `version-check`,
+//!   `report leases|usage`, and the daemon's Slack digest payloads.
 //! - [`secret`]: a string type for secret values that never prints itself.
 //! - [`exit`]: the documented process exit codes.
 //! - [`cli`]: argument parsing and the edge where errors become messages and exit codes.
@@ -23,6 +25,7 @@ pub mod cache;
 pub mod cli;
 pub mod exit;
 pub mod fetch;
+pub mod insights;
 pub mod logging;
 pub mod provision;
 pub mod render;

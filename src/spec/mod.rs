@@ -7,6 +7,7 @@
 //! overrides (`VAULT_ADDR`, `BAO_ADDR`, ...), which `check` does not.
 
 mod error;
+pub mod insights;
 pub mod interval;
 pub mod mode;
 mod raw;
@@ -32,7 +33,8 @@ pub struct Spec {
     pub secrets: BTreeMap<String, SecretSpec>,
     pub critical_services: Vec<String>,
     pub audit: Option<serde_json::Value>,
-    pub insights: Option<serde_json::Value>,
+    /// The `insights` section (digest schedule, release feed), see [`insights`].
+    pub insights: insights::InsightsSpec,
 }
 
 #[derive(Debug, Clone)]
@@ -408,7 +410,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         secrets,
         critical_services: raw.critical_services,
         audit: raw.audit,
-        insights: raw.insights,
+        insights: insights::resolve(raw.insights, problems),
     }
 }
 

@@ -20,7 +20,7 @@ pub struct RawSpec {
     #[serde(default)]
     pub audit: Option<serde_json::Value>,
     #[serde(default)]
-    pub insights: Option<serde_json::Value>,
+    pub insights: Option<super::insights::RawInsights>,
 }
 
 #[derive(Debug, Deserialize)]

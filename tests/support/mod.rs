@@ -3,5 +3,6 @@
 #![allow(dead_code)]
 
 pub mod bao;
+pub mod bao_file;
 pub mod run;
 pub mod spec;

@@ -1,0 +1,207 @@
+//! The insights subcommands' arguments and their edge: load the spec (or, on an
+//! operator's machine without one, VAULT_ADDR), authenticate, collect, print
+//! human text or `--json`, return the exit code.
+
+use super::{authenticate, output, InsightsError};
+use crate::exit;
+use crate::spec::Spec;
+use crate::vault::VaultClient;
+use anyhow::Context;
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(clap::Args, Debug)]
+pub struct JsonArg {
+    /// Print JSON (stable, see docs/reference/insights-json.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VersionArgs {
+    /// A releases feed in the GitHub releases API shape (default: insights.versionFeed,
+    /// else openbao/openbao or hashicorp/vault from the server's version).
+    #[arg(long, value_name = "URL")]
+    pub feed: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Leases by mount and TTL bucket, longest-lived leases and tokens, tokens without expiry.
+    Leases(JsonArg),
+    /// Entities, tokens, secrets per mount, auth methods, audit counters, suggestions.
+    Usage(JsonArg),
+}
+
+fn env(k: &str) -> Option<String> {
+    std::env::var(k).ok()
+}
+
+/// The spec, or on a machine without one a spec built from VAULT_ADDR/BAO_ADDR.
+pub fn load(spec_path: &Path) -> anyhow::Result<Spec> {
+    if spec_path.exists() {
+        return Ok(crate::cli::load_spec(spec_path)?);
+    }
+    if env("VAULT_ADDR").is_none() && env("BAO_ADDR").is_none() {
+        anyhow::bail!(
+            "no spec at {} and no VAULT_ADDR/BAO_ADDR: say where Vault is with one of them",
+            spec_path.display()
+        );
+    }
+    let minimal =
+        serde_json::json!({ "vault": { "address": "http://127.0.0.1:8200" } }).to_string();
+    let mut spec = Spec::from_json("(built-in)", &minimal)?;
+    spec.apply_env(|k| std::env::var(k).ok())?;
+    Ok(spec)
+}
+
+fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T) -> String) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("reports serialize")
+        );
+    } else {
+        print!("{}", human(value));
+    }
+}
+
+fn fail(e: InsightsError) -> anyhow::Result<u8> {
+    tracing::error!("{e}");
+    Ok(e.exit_code())
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
+    let spec = load(spec_path)?;
+    runtime()?.block_on(async {
+        let client = VaultClient::new(&spec.vault).map_err(InsightsError::from);
+        let client = match client {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        };
+        let authed = authenticate(&client, &spec, &env).await;
+        let authed_ref = authed
+            .as_ref()
+            .map(|(c, s)| (c, *s))
+            .map_err(|e| e.to_string());
+        match super::status::collect(&client, authed_ref, &spec).await {
+            Ok(s) => {
+                print(a.json, &s, |s| output::status(s, crate::state::now_unix()));
+                Ok(if s.server.sealed {
+                    exit::SEALED
+                } else {
+                    exit::OK
+                })
+            }
+            Err(e) => fail(e.into()),
+        }
+    })
+}
+
+/// A client with the insights token on an unsealed server.
+async fn ready(spec: &Spec) -> Result<(VaultClient, super::status::Server), InsightsError> {
+    let client = VaultClient::new(&spec.vault)?;
+    let server = super::status::server(&client).await?;
+    if server.sealed {
+        return Err(InsightsError::Sealed {
+            addr: server.address,
+        });
+    }
+    let (authed, _) = authenticate(&client, spec, &env).await?;
+    Ok((authed, server))
+}
+
+pub fn posture(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
+    let spec = load(spec_path)?;
+    runtime()?.block_on(async {
+        match ready(&spec).await {
+            Ok((c, server)) => {
+                let r = super::posture::assess(&c, &server, spec.vault.timeout).await;
+                print(a.json, &r, output::posture);
+                Ok(exit::OK)
+            }
+            Err(e) => fail(e),
+        }
+    })
+}
+
+pub fn version_check(spec_path: &Path, a: VersionArgs) -> anyhow::Result<u8> {
+    let spec = load(spec_path)?;
+    runtime()?.block_on(async {
+        let run = async {
+            let client = VaultClient::new(&spec.vault)?;
+            let server = super::status::server(&client).await?;
+            let v = server.version.clone().ok_or_else(|| {
+                InsightsError::Vault(crate::vault::VaultError::Malformed {
+                    path: "sys/seal-status".into(),
+                    detail: "no version in the answer".into(),
+                })
+            })?;
+            let feed = a
+                .feed
+                .clone()
+                .or_else(|| spec.insights.version_feed.clone())
+                .unwrap_or_else(|| super::version::default_feed(&v).to_string());
+            let releases = super::version::fetch_feed(
+                &feed,
+                spec.vault.timeout.max(std::time::Duration::from_secs(10)),
+            )
+            .await?;
+            Ok::<_, InsightsError>(super::version::compare(&v, &feed, &releases))
+        };
+        match run.await {
+            Ok(r) => {
+                print(a.json, &r, output::version);
+                Ok(exit::OK)
+            }
+            Err(e) => fail(e),
+        }
+    })
+}
+
+pub fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
+    let spec = load(spec_path)?;
+    runtime()?.block_on(async {
+        let (c, _) = match ready(&spec).await {
+            Ok(x) => x,
+            Err(e) => return fail(e),
+        };
+        match cmd {
+            ReportCommand::Leases(a) => {
+                let r = super::leases::collect(&c).await;
+                print(a.json, &r, output::leases);
+            }
+            ReportCommand::Usage(a) => {
+                let r = super::usage::collect(&c, &spec.state_dir).await;
+                print(a.json, &r, output::usage);
+            }
+        }
+        Ok(exit::OK)
+    })
+}
+
+/// `vaultkeeper digest`: prints the Block Kit payload the daemon sends.
+pub fn digest(spec_path: &Path) -> anyhow::Result<u8> {
+    let spec = load(spec_path)?;
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    runtime()?.block_on(async {
+        match super::digest::build(&spec, &env, &host).await {
+            Ok(p) => {
+                println!("{}", serde_json::to_string_pretty(&p).expect("serializes"));
+                Ok(exit::OK)
+            }
+            Err(e) => fail(e),
+        }
+    })
+}

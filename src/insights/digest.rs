@@ -1,0 +1,388 @@
+//! The Slack digest and the sealed alert, as Block Kit payloads for an incoming
+//! webhook. This module builds payloads; delivery (outbox, retries) belongs to the
+//! audit side's Slack sender.
+//!
+//! # Hook for the daemon
+//! - every `spec.insights.digest`: when [`digest_due`] says so, call
+//!   [`build`]`(&spec, &env)` and hand the payload to the Slack outbox; `build`
+//!   records the score in `<stateDir>/insights/last-digest.json` so the next
+//!   digest shows the change.
+//! - on every health poll: [`SealWatch::observe`] returns a payload exactly when
+//!   the server turns sealed (when `spec.insights.sealedAlert`).
+//! - `vaultkeeper digest` prints the same payload (for a timer or a test).
+
+use super::posture;
+use super::status::{Server, Status};
+use super::version::VersionReport;
+use super::InsightsError;
+use crate::render::atomic;
+use crate::spec::Spec;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastDigest {
+    pub score: Option<u32>,
+    /// Unix seconds.
+    pub sent_at: Option<u64>,
+}
+
+const DIR: &str = "insights";
+const FILE: &str = "last-digest.json";
+
+pub fn load_last(state_dir: &Path) -> LastDigest {
+    let dir = state_dir.join(DIR);
+    let Ok(fd) = atomic::open_dir_nofollow(&dir) else {
+        return LastDigest::default();
+    };
+    match atomic::read_file_at(&fd, FILE, &dir) {
+        Ok(Some(b)) => serde_json::from_slice(&b).unwrap_or_default(),
+        _ => LastDigest::default(),
+    }
+}
+
+pub fn save_last(state_dir: &Path, last: &LastDigest) -> Result<(), String> {
+    let dir = state_dir.join(DIR);
+    atomic::ensure_private_dir(state_dir, 0o700)
+        .and_then(|_| atomic::ensure_private_dir(&dir, 0o700))
+        .and_then(|fd| {
+            atomic::replace_file(
+                &fd,
+                FILE,
+                &serde_json::to_vec(last).expect("serializes"),
+                0o600,
+                &dir,
+            )
+        })
+        .map_err(|e| format!("cannot record the digest in {}: {e}", dir.display()))
+}
+
+/// True when no digest was sent yet or the last one is `every` old.
+pub fn digest_due(last_sent: Option<u64>, now: u64, every: Duration) -> bool {
+    last_sent.is_none_or(|t| now.saturating_sub(t) >= every.as_secs())
+}
+
+pub struct DigestInput<'a> {
+    pub host: &'a str,
+    pub status: &'a Status,
+    pub posture: Option<&'a posture::Report>,
+    pub previous_score: Option<u32>,
+    /// The version check, or why it could not run.
+    pub version: Result<&'a VersionReport, String>,
+    pub leases_headline: Option<&'a str>,
+}
+
+/// "72 (+5 since the last digest)".
+pub fn score_line(score: u32, previous: Option<u32>) -> String {
+    match previous {
+        None => format!("{score}/100 (first digest)"),
+        Some(p) if p == score => format!("{score}/100 (unchanged)"),
+        Some(p) => format!(
+            "{score}/100 ({:+} since the last digest)",
+            score as i64 - p as i64
+        ),
+    }
+}
+
+fn mrkdwn(text: String) -> Value {
+    json!({ "type": "section", "text": { "type": "mrkdwn", "text": text } })
+}
+
+/// The digest as a Block Kit payload (`text` is the notification fallback).
+pub fn digest_payload(i: &DigestInput) -> Value {
+    let s = &i.status.server;
+    let state = if s.sealed {
+        ":red_circle: *SEALED*"
+    } else {
+        ":large_green_circle: unsealed"
+    };
+    let mut blocks = vec![
+        json!({ "type": "header", "text": { "type": "plain_text", "text": format!("Vault digest for {}", i.host) } }),
+        mrkdwn(format!(
+            "*Server* {} — {state}, version {}, HA {}, cluster {}",
+            s.address,
+            s.version.as_deref().unwrap_or("unknown"),
+            match s.ha_enabled {
+                Some(true) => "on",
+                Some(false) => "off",
+                None => "unknown",
+            },
+            s.cluster_name.as_deref().unwrap_or("unknown")
+        )),
+    ];
+    if let Some(w) = &i.status.audit_warning {
+        blocks.push(mrkdwn(format!(":warning: *{w}*")));
+    }
+    let cached: Vec<&str> = i
+        .status
+        .secrets
+        .iter()
+        .filter(|x| x.from_cache_since.is_some())
+        .map(|x| x.name.as_str())
+        .collect();
+    blocks.push(mrkdwn(format!(
+        "*Secrets* {} on this host{}",
+        i.status.secrets.len(),
+        if cached.is_empty() {
+            ", all fresh".to_string()
+        } else {
+            format!(", served from the cache: {}", cached.join(", "))
+        }
+    )));
+    let score_text = match i.posture {
+        Some(p) => {
+            let mut t = format!("*Posture* {}", score_line(p.score, i.previous_score));
+            let worst: Vec<String> = p
+                .findings
+                .iter()
+                .filter(|f| f.counts() && f.points < f.weight)
+                .take(3)
+                .map(|f| format!("• {} (−{})", f.title, f.weight - f.points))
+                .collect();
+            if !worst.is_empty() {
+                t.push('\n');
+                t.push_str(&worst.join("\n"));
+            }
+            t
+        }
+        None => "*Posture* not assessed (server sealed or unreadable)".into(),
+    };
+    blocks.push(mrkdwn(score_text));
+    blocks.push(mrkdwn(match &i.version {
+        Ok(v) if v.update_available => format!(
+            "*Updates* {} → {} available ({} release(s), {} days behind)",
+            v.server_version,
+            v.latest_version.as_deref().unwrap_or("?"),
+            v.versions_behind,
+            v.days_behind.map_or("?".into(), |d| d.to_string())
+        ),
+        Ok(v) => format!("*Updates* none: {} is the latest release", v.server_version),
+        Err(r) => format!("*Updates* not checked: {r}"),
+    }));
+    blocks.push(mrkdwn(format!(
+        "*Leases* {}",
+        i.leases_headline.unwrap_or("not assessed")
+    )));
+    let text = format!(
+        "Vault digest for {}: {}{}",
+        i.host,
+        if s.sealed { "SEALED" } else { "unsealed" },
+        i.posture
+            .map(|p| format!(", posture {}", score_line(p.score, i.previous_score)))
+            .unwrap_or_default()
+    );
+    json!({ "text": text, "blocks": blocks })
+}
+
+/// The immediate alert when the server becomes sealed.
+pub fn sealed_alert_payload(server: &Server, host: &str) -> Value {
+    let text = format!(":rotating_light: Vault at {} is SEALED (seen from {host}): secrets are served from the cache until someone unseals it", server.address);
+    json!({
+        "text": text,
+        "blocks": [
+            { "type": "header", "text": { "type": "plain_text", "text": "Vault is sealed" } },
+            mrkdwn(format!("{text}.\nVersion {}, cluster {}. Unseal with `bao operator unseal`.", server.version.as_deref().unwrap_or("unknown"), server.cluster_name.as_deref().unwrap_or("unknown"))),
+        ]
+    })
+}
+
+/// Remembers the last seal state; alerts on the transition to sealed only.
+#[derive(Debug, Default)]
+pub struct SealWatch {
+    sealed: Option<bool>,
+}
+
+impl SealWatch {
+    pub fn observe(&mut self, server: &Server, host: &str) -> Option<Value> {
+        let was = self.sealed.replace(server.sealed);
+        (server.sealed && was != Some(true)).then(|| sealed_alert_payload(server, host))
+    }
+}
+
+/// Collects everything and builds the digest; records the score for the next one.
+pub async fn build(
+    spec: &Spec,
+    env: &impl Fn(&str) -> Option<String>,
+    host: &str,
+) -> Result<Value, InsightsError> {
+    let client = crate::vault::VaultClient::new(&spec.vault)?;
+    let authed = super::authenticate(&client, spec, env).await;
+    let status = super::status::collect(
+        &client,
+        authed
+            .as_ref()
+            .map(|(c, s)| (c, *s))
+            .map_err(|e| e.to_string()),
+        spec,
+    )
+    .await?;
+    let mut posture_report = None;
+    let mut leases_headline = None;
+    if let (Ok((c, _)), false) = (&authed, status.server.sealed) {
+        posture_report = Some(super::posture::assess(c, &status.server, spec.vault.timeout).await);
+        leases_headline = Some(super::leases::collect(c).await.headline);
+    }
+    let version = match &status.server.version {
+        Some(v) => {
+            let feed = spec
+                .insights
+                .version_feed
+                .clone()
+                .unwrap_or_else(|| super::version::default_feed(v).to_string());
+            super::version::fetch_feed(&feed, spec.vault.timeout)
+                .await
+                .map(|r| super::version::compare(v, &feed, &r))
+                .map_err(|e| e.to_string())
+        }
+        None => Err("the server reports no version".into()),
+    };
+    let last = load_last(&spec.state_dir);
+    let payload = digest_payload(&DigestInput {
+        host,
+        status: &status,
+        posture: posture_report.as_ref(),
+        previous_score: last.score,
+        version: version.as_ref().map_err(Clone::clone),
+        leases_headline: leases_headline.as_deref(),
+    });
+    let record = LastDigest {
+        score: posture_report.as_ref().map(|p| p.score).or(last.score),
+        sent_at: Some(crate::state::now_unix()),
+    };
+    if let Err(e) = save_last(&spec.state_dir, &record) {
+        tracing::warn!("{e}");
+    }
+    Ok(payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(sealed: bool) -> Server {
+        Server {
+            address: "https://vault.example:8200".into(),
+            initialized: true,
+            sealed,
+            version: Some("2.7.2".into()),
+            build_date: None,
+            cluster_name: Some("c1".into()),
+            storage_type: Some("raft".into()),
+            ha_enabled: Some(true),
+            is_leader: Some(true),
+            leader_address: None,
+        }
+    }
+
+    #[test]
+    fn sealed_alert_fires_once_per_transition() {
+        let mut w = SealWatch::default();
+        assert!(w.observe(&server(false), "h").is_none());
+        let a = w.observe(&server(true), "h").unwrap();
+        assert!(a["text"]
+            .as_str()
+            .unwrap()
+            .contains("Vault at https://vault.example:8200 is SEALED (seen from h)"));
+        assert!(w.observe(&server(true), "h").is_none());
+        assert!(w.observe(&server(false), "h").is_none());
+        assert!(w.observe(&server(true), "h").is_some());
+        // Sealed at the first look: alert too.
+        assert!(SealWatch::default().observe(&server(true), "h").is_some());
+    }
+
+    #[test]
+    fn digest_shows_score_change_updates_and_leases() {
+        let status = Status {
+            server: server(false),
+            audit_devices: Some(vec![]),
+            audit_warning: Some("NO AUDIT DEVICE".into()),
+            auth_methods: Some(2),
+            secrets_engines: Some(3),
+            token: None,
+            secrets: vec![],
+            not_assessed: Default::default(),
+        };
+        let f = posture::Finding::new("audit_devices", "At least one audit device", 15).scored(
+            0,
+            vec![],
+            "fix",
+        );
+        let p = posture::score(
+            vec![
+                f,
+                posture::Finding::new("x", "X", 85).scored(85, vec![], ""),
+            ],
+            "a".into(),
+        );
+        let v = VersionReport {
+            server_version: "2.7.2".into(),
+            feed: "F".into(),
+            latest_version: Some("2.8.1".into()),
+            latest_published_at: None,
+            update_available: true,
+            versions_behind: 2,
+            days_behind: Some(71),
+            newer: vec![],
+        };
+        let payload = digest_payload(&DigestInput {
+            host: "web01",
+            status: &status,
+            posture: Some(&p),
+            previous_score: Some(80),
+            version: Ok(&v),
+            leases_headline: Some("3 leases"),
+        });
+        let text: Vec<String> = payload["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|b| b["text"]["text"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(text[0], "Vault digest for web01");
+        assert!(
+            text.contains(&":warning: *NO AUDIT DEVICE*".to_string()),
+            "{text:?}"
+        );
+        assert!(
+            text.contains(
+                &"*Posture* 85/100 (+5 since the last digest)\n• At least one audit device (−15)"
+                    .to_string()
+            ),
+            "{text:?}"
+        );
+        assert!(text.contains(
+            &"*Updates* 2.7.2 → 2.8.1 available (2 release(s), 71 days behind)".to_string()
+        ));
+        assert!(text.contains(&"*Leases* 3 leases".to_string()));
+        assert_eq!(
+            payload["text"],
+            "Vault digest for web01: unsealed, posture 85/100 (+5 since the last digest)"
+        );
+        assert_eq!(score_line(70, None), "70/100 (first digest)");
+        assert_eq!(
+            score_line(70, Some(75)),
+            "70/100 (-5 since the last digest)"
+        );
+    }
+
+    #[test]
+    fn last_digest_round_trips_and_schedules() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load_last(dir.path()), LastDigest::default());
+        save_last(
+            dir.path(),
+            &LastDigest {
+                score: Some(64),
+                sent_at: Some(100),
+            },
+        )
+        .unwrap();
+        assert_eq!(load_last(dir.path()).score, Some(64));
+        assert!(digest_due(None, 0, Duration::from_secs(60)));
+        assert!(!digest_due(Some(100), 159, Duration::from_secs(60)));
+        assert!(digest_due(Some(100), 160, Duration::from_secs(60)));
+    }
+}

@@ -1,0 +1,203 @@
+//! Insights for operators: `status`, `posture`, `version-check`, `report leases`,
+//! `report usage` and the daemon's Slack digest.
+//!
+//! Every command reads only (see `docs/policies/insights.hcl` for the exact
+//! policy). A read the token may not do becomes "not assessed" with the reason,
+//! never a failure of the whole command. The token is `VAULT_TOKEN`/`BAO_TOKEN`
+//! when set (an operator at a terminal), else the host's AppRole from the spec.
+//!
+//! - [`status`]: server, audit devices, mounts, this token, per-secret state.
+//! - [`posture`]: a 0–100 score from weighted checks, each with evidence and fix.
+//! - [`version`]: the server's version against a GitHub-releases-shaped feed.
+//! - [`leases`] and [`usage`]: the two reports.
+//! - [`digest`]: the Block Kit payloads the daemon sends (digest, sealed alert).
+//! - [`output`]: human rendering (JSON is the serde form of each report).
+//! - [`cli`]: the subcommands' arguments and their edge.
+
+pub mod cli;
+pub mod digest;
+pub mod leases;
+pub mod output;
+pub mod posture;
+pub mod status;
+pub mod usage;
+pub mod version;
+
+use crate::exit;
+use crate::fetch::{self, CredentialsError};
+use crate::secret::Secret;
+use crate::spec::Spec;
+use crate::vault::approle::LoginError;
+use crate::vault::{Auth, VaultClient, VaultError};
+use reqwest::Method;
+use serde_json::Value;
+
+/// Why an insights command could not run at all (anything smaller is "not assessed").
+#[derive(Debug, thiserror::Error)]
+pub enum InsightsError {
+    #[error("Vault at {addr} is sealed: unseal it (`bao operator unseal`) and run this again")]
+    Sealed { addr: String },
+    #[error(
+        "no token: set VAULT_TOKEN (or BAO_TOKEN), or give this host AppRole credentials ({0})"
+    )]
+    NoToken(#[source] CredentialsError),
+    #[error("AppRole login failed: {0}; set VAULT_TOKEN to use an operator token instead")]
+    Login(#[source] LoginError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error("cannot read the release feed {url}: {reason}; pass another with --feed URL or set insights.versionFeed")]
+    Feed { url: String, reason: String },
+}
+
+impl InsightsError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            InsightsError::Sealed { .. } => exit::SEALED,
+            InsightsError::NoToken(_) | InsightsError::Login(_) => exit::CREDENTIALS,
+            InsightsError::Vault(VaultError::Unreachable { .. }) => exit::UNREACHABLE,
+            InsightsError::Vault(VaultError::Malformed { .. }) => exit::MALFORMED,
+            InsightsError::Vault(VaultError::Config(_)) => exit::USAGE,
+            InsightsError::Vault(_) => exit::INTERNAL,
+            InsightsError::Feed { .. } => exit::UNREACHABLE,
+        }
+    }
+}
+
+/// Where the token came from (shown in `status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TokenSource {
+    /// `VAULT_TOKEN` or `BAO_TOKEN`.
+    Environment,
+    /// The host's AppRole credentials from the spec.
+    AppRole,
+}
+
+/// The operator's token from the environment (`BAO_TOKEN` wins, as in `bao`).
+pub fn env_token(env: &impl Fn(&str) -> Option<String>) -> Option<Secret> {
+    env("BAO_TOKEN")
+        .or_else(|| env("VAULT_TOKEN"))
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| Secret::new(t.trim()))
+}
+
+/// A client carrying the insights token: the environment's, else an AppRole login.
+pub async fn authenticate(
+    client: &VaultClient,
+    spec: &Spec,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<(VaultClient, TokenSource), InsightsError> {
+    if let Some(t) = env_token(env) {
+        return Ok((client.with_token(t), TokenSource::Environment));
+    }
+    let creds = fetch::read_credentials(&spec.approle).map_err(InsightsError::NoToken)?;
+    match fetch::login(client, spec, &creds).await {
+        Ok(t) => Ok((client.with_token(t.token), TokenSource::AppRole)),
+        Err(LoginError::Vault(e)) => Err(e.into()),
+        Err(e) => Err(InsightsError::Login(e)),
+    }
+}
+
+/// GET without a token (sys/seal-status, sys/leader, sys/health).
+pub(crate) async fn read_unauthenticated(
+    client: &VaultClient,
+    path: &str,
+) -> Result<Value, VaultError> {
+    client.call(Method::GET, path, None, Auth::None, None).await
+}
+
+/// LIST returning the whole answer (`keys` and `key_info`); a missing path is `None`.
+pub(crate) async fn list_full(
+    client: &VaultClient,
+    path: &str,
+) -> Result<Option<Value>, VaultError> {
+    let method = Method::from_bytes(b"LIST").expect("LIST is a valid method");
+    match client.call(method, path, None, Auth::Client, None).await {
+        Ok(v) => Ok(Some(v)),
+        Err(VaultError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Why a read could not be assessed, in words for the report.
+pub(crate) fn not_assessed(e: &VaultError) -> String {
+    match e {
+        VaultError::PermissionDenied { path, .. } => {
+            format!("permission denied on {path} (see docs/policies/insights.hcl)")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A value's `data` object, or the value itself (sys/* answers carry both).
+pub(crate) fn data(v: &Value) -> &Value {
+    match v.get("data") {
+        Some(d) if d.is_object() => d,
+        _ => v,
+    }
+}
+
+/// Unix seconds of an RFC 3339 time ("2026-10-26T20:32:27Z", with or without fraction).
+pub fn parse_time(s: &str) -> Option<u64> {
+    let t = humantime::parse_rfc3339_weak(s.trim_end_matches('Z').split('+').next()?).ok()?;
+    t.duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs())
+}
+
+/// "3d 4h" for a number of seconds (coarse: at most two units).
+pub fn human_secs(secs: u64) -> String {
+    let units = [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)];
+    let mut parts = Vec::new();
+    let mut rest = secs;
+    for (u, n) in units {
+        if rest >= n && parts.len() < 2 {
+            parts.push(format!("{}{u}", rest / n));
+            rest %= n;
+        } else if !parts.is_empty() {
+            break;
+        }
+    }
+    if parts.is_empty() {
+        "0s".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// RFC 3339 (seconds) for unix seconds.
+pub fn rfc3339(secs: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_durations() {
+        assert_eq!(parse_time("1970-01-02T00:00:00Z"), Some(86400));
+        assert_eq!(
+            parse_time("2026-11-22T08:54:15.940040815Z"),
+            Some(1795337655)
+        );
+        assert_eq!(parse_time("not a time"), None);
+        assert_eq!(human_secs(0), "0s");
+        assert_eq!(human_secs(90061), "1d 1h");
+        assert_eq!(human_secs(3600), "1h");
+        assert_eq!(human_secs(59), "59s");
+        assert_eq!(rfc3339(86400), "1970-01-02T00:00:00Z");
+    }
+
+    #[test]
+    fn env_token_prefers_bao() {
+        let env = |k: &str| match k {
+            "BAO_TOKEN" => Some("b".to_string()),
+            "VAULT_TOKEN" => Some("v".to_string()),
+            _ => None,
+        };
+        assert_eq!(env_token(&env).unwrap().expose(), "b");
+        assert!(env_token(&|_: &str| Some(" ".to_string())).is_none());
+    }
+}

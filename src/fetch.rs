@@ -206,12 +206,14 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
             })
         }
     };
-    let outcomes = futures::stream::iter(secrets.iter().map(|s| {
+    let batch = CacheSink::batch();
+    let mut outcomes = futures::stream::iter(secrets.iter().map(|s| {
         let authed = authed.clone();
         let state_dir = spec.state_dir.clone();
+        let batch = batch.clone();
         async move {
             let outcome = match authed {
-                Ok(c) => fetch_one(&c, s, &state_dir).await,
+                Ok(c) => fetch_one_with(&c, s, &state_dir, batch).await,
                 Err(reason) => from_cache((*s).clone(), reason, state_dir).await,
             };
             (s.name.clone(), outcome)
@@ -220,19 +222,64 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
     .buffer_unordered(CONCURRENCY)
     .collect::<Vec<_>>()
     .await;
+    commit_batch(batch, &mut outcomes, &spec.state_dir).await;
     tracing::debug!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         secrets = outcomes.len(),
         "all secrets done"
     );
-    let mut outcomes = outcomes;
     outcomes.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Report { outcomes })
 }
 
+/// Where a fresh secret's cache goes: written durably at once, or staged for
+/// one [`cache::commit`] of many secrets.
+#[derive(Clone)]
+pub enum CacheSink {
+    Durable,
+    Batch(std::sync::Arc<std::sync::Mutex<Vec<cache::Staged>>>),
+}
+
+impl CacheSink {
+    fn batch() -> CacheSink {
+        CacheSink::Batch(Default::default())
+    }
+}
+
+/// Commits the staged caches of a batch; a secret whose cache could not be
+/// written fails (its files are rendered, but it would not survive an outage).
+async fn commit_batch(sink: CacheSink, outcomes: &mut [(String, Outcome)], state_dir: &Path) {
+    let CacheSink::Batch(staged) = sink else {
+        return;
+    };
+    let staged = std::mem::take(&mut *staged.lock().expect("cache batch lock"));
+    if staged.is_empty() {
+        return;
+    }
+    let failures = tokio::task::spawn_blocking(move || cache::commit(staged))
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    for (name, err) in failures {
+        if let Some((_, outcome)) = outcomes.iter_mut().find(|(n, _)| *n == name) {
+            let err = SecretError::Cache(err);
+            record_failure(state_dir, &name, &err);
+            *outcome = Outcome::Failed(err);
+        }
+    }
+}
+
 /// Reads one secret from Vault and renders it, or falls back to the cache when
-/// Vault is unreachable.
+/// Vault is unreachable. The cache is written durably before it returns.
 pub async fn fetch_one(client: &VaultClient, secret: &SecretSpec, state_dir: &Path) -> Outcome {
+    fetch_one_with(client, secret, state_dir, CacheSink::Durable).await
+}
+
+async fn fetch_one_with(
+    client: &VaultClient,
+    secret: &SecretSpec,
+    state_dir: &Path,
+    sink: CacheSink,
+) -> Outcome {
     let api = kv::data_path(&secret.kv_mount, &secret.secret_path, secret.kv_version);
     match kv::read(
         client,
@@ -242,7 +289,7 @@ pub async fn fetch_one(client: &VaultClient, secret: &SecretSpec, state_dir: &Pa
     )
     .await
     {
-        Ok(kv) => write_fresh(secret.clone(), kv, state_dir.to_path_buf()).await,
+        Ok(kv) => write_fresh_with(secret.clone(), kv, state_dir.to_path_buf(), sink).await,
         Err(e) if e.is_unreachable() => {
             from_cache(secret.clone(), e.to_string(), state_dir.to_path_buf()).await
         }
@@ -277,12 +324,27 @@ fn record_failure(state_dir: &Path, name: &str, err: &SecretError) {
 /// Renders fresh data and then caches it (file writes and fsyncs run on the
 /// blocking pool so many secrets proceed in parallel).
 pub async fn write_fresh(secret: SecretSpec, kv: KvSecret, state_dir: PathBuf) -> Outcome {
+    write_fresh_with(secret, kv, state_dir, CacheSink::Durable).await
+}
+
+async fn write_fresh_with(
+    secret: SecretSpec,
+    kv: KvSecret,
+    state_dir: PathBuf,
+    sink: CacheSink,
+) -> Outcome {
     let job = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         let result = render::render(&secret, &kv.data)
             .map_err(SecretError::from)
             .and_then(|rendered| {
-                cache::store(&secret, &kv, SystemTime::now())?;
+                match &sink {
+                    CacheSink::Durable => cache::store(&secret, &kv, SystemTime::now())?,
+                    CacheSink::Batch(staged) => {
+                        let s = cache::stage(&secret, &kv, SystemTime::now())?;
+                        staged.lock().expect("cache batch lock").push(s);
+                    }
+                }
                 Ok(rendered)
             });
         tracing::debug!(secret = %secret.name, elapsed_us = started.elapsed().as_micros() as u64, "rendered and cached");

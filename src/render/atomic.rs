@@ -160,6 +160,18 @@ fn create_file_with(
         .map_err(|e| fs_err("cannot write", label.join(name).display(), e))
 }
 
+/// Creates a new file (0600 until `mode` is set, no fsync); the caller makes it
+/// durable and visible later.
+pub fn write_new_file_volatile(
+    dir: impl AsFd,
+    name: &str,
+    bytes: &[u8],
+    mode: u32,
+    label: &Path,
+) -> Result<(), FsError> {
+    create_file_with(dir, name, bytes, mode, None, label, Durability::Volatile)
+}
+
 /// Atomically replaces `name` in `dir`: a temporary file in the same directory,
 /// fsynced, renamed over the old one (a symlink there is replaced, not followed),
 /// then the directory fsynced.

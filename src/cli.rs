@@ -50,6 +50,9 @@ pub enum Command {
     Report(crate::insights::cli::ReportCommand),
     /// Print the Slack digest (Block Kit JSON) the daemon sends, and record its score.
     Digest,
+    /// The long-running agent (systemd Type=notify): keeps the token alive,
+    /// re-renders secrets that change, restarts their services, self-heals outputs.
+    Run,
 }
 
 #[derive(clap::Args, Debug)]
@@ -164,7 +167,40 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::VersionCheck(a) => crate::insights::cli::version_check(&cli.spec, a),
         Command::Report(r) => crate::insights::cli::report(&cli.spec, r),
         Command::Digest => crate::insights::cli::digest(&cli.spec),
+        Command::Run => run_daemon(cli.spec),
     }
+}
+
+/// `vaultkeeper run`: a single-threaded runtime (the daemon is idle nearly all
+/// the time; this keeps its memory small) until SIGTERM or SIGINT.
+fn run_daemon(spec_path: PathBuf) -> anyhow::Result<u8> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(4)
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let shutdown = async {
+            use tokio::signal::unix::{signal, SignalKind};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = tokio::signal::ctrl_c() => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("cannot handle SIGTERM ({e}); stopping on SIGINT only");
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        };
+        match crate::daemon::run(spec_path, shutdown).await {
+            Ok(()) => Ok(exit::OK),
+            Err(crate::daemon::DaemonError::Spec(e)) => Err(e.into()),
+            Err(e) => Err(e.into()),
+        }
+    })
 }
 
 fn report_bootstrap(

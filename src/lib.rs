@@ -12,6 +12,9 @@
 //! - [`cache`]: the persistent last-known-good cache used when Vault is unreachable.
 //! - [`bootstrap`]: first boot, unwrapping a response-wrapped AppRole credential.
 //! - [`fetch`]: one AppRole login, concurrent KV reads, rendering and cache fallback.
+//! - [`daemon`]: `vaultkeeper run`, the long-running systemd notify service: token
+//!   renewal, change detection, change-driven and scheduled restarts, self-healing.
+//! - [`systemd`]: everything said to systemd (sd_notify, watchdog, `systemctl`).
 //! - [`provision`]: the operator side, creating a host's policy, AppRole and wrapped token.
 //! - [`insights`]: operator insights: `status`, `posture` (score), `version-check`,
 //!   `report leases|usage`, and the daemon's Slack digest payloads.
@@ -23,6 +26,7 @@
 pub mod bootstrap;
 pub mod cache;
 pub mod cli;
+pub mod daemon;
 pub mod exit;
 pub mod fetch;
 pub mod insights;
@@ -32,4 +36,5 @@ pub mod render;
 pub mod secret;
 pub mod spec;
 pub mod state;
+pub mod systemd;
 pub mod vault;

@@ -23,7 +23,7 @@ use std::time::Duration;
 pub const DEFAULT_SPEC_PATH: &str = "/etc/vaultkeeper/spec.json";
 const DEFAULT_STATE_DIR: &str = "/var/lib/vaultkeeper";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
     pub vault: VaultSpec,
     pub approle: AppRoleSpec,
@@ -37,7 +37,7 @@ pub struct Spec {
     pub insights: insights::InsightsSpec,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VaultSpec {
     pub address: String,
     pub namespace: Option<String>,
@@ -46,7 +46,7 @@ pub struct VaultSpec {
     pub timeout: Duration,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AppRoleSpec {
     pub mount: String,
     pub role_id_file: PathBuf,
@@ -68,7 +68,7 @@ pub enum OnChange {
     None,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SecretSpec {
     pub name: String,
     pub secret_path: String,

@@ -1,0 +1,1001 @@
+//! `vaultkeeper run`: the long-running agent, a systemd `Type=notify` service.
+//!
+//! One loop does all the work (so a wedged loop stops the watchdog pings):
+//!
+//! 1. Start: load the spec, log in once, render every secret (fresh, or from the
+//!    cache when Vault cannot answer), then `READY=1`.
+//! 2. Token: renew at 2/3 of the lease, log in again when renewal is refused or
+//!    the max TTL is near, back off (capped, jittered) on every failure
+//!    ([`token`], [`backoff`]).
+//! 3. Refresh: each secret is checked every `refreshInterval` (jittered, never
+//!    later): the KV v2 metadata `current_version` when the policy allows it,
+//!    else a full read. A change is rendered atomically and its `onChange`
+//!    applied to its services ([`restart`]); no change touches nothing.
+//! 4. Schedule: `restartTrigger` services are restarted every `restartInterval`
+//!    plus a randomized delay, persisted across reboots ([`schedule`]).
+//! 5. Self-healing: rendered outputs deleted or modified by someone else are
+//!    re-rendered from the cache ([`watch`]).
+//! 6. SIGHUP or a change of the spec file: `RELOADING=1`, re-validate, keep the
+//!    old spec when the new one is invalid, re-render only what changed.
+//! 7. Shutdown (the future given to [`run`]): `STOPPING=1`; the work in flight
+//!    finishes first (renders are atomic anyway, never a partial file).
+//!
+//! STATUS= is one line ([`status`]), e.g. `12 secrets fresh, 1 from cache (vault
+//! unreachable for 3m), token ttl 47m, next rotation: grafana in 5h`.
+
+pub mod backoff;
+pub mod restart;
+pub mod schedule;
+pub mod status;
+pub mod token;
+pub mod watch;
+
+use crate::cache;
+use crate::fetch::{self, Credentials, Outcome};
+use crate::render::{self, Rendered};
+use crate::spec::{KvVersion, SecretSpec, Spec, SpecError};
+use crate::state;
+use crate::systemd::{Notifier, UnitAction};
+use crate::vault::approle;
+use crate::vault::kv;
+use crate::vault::{VaultClient, VaultError};
+use backoff::Backoff;
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+use token::{Plan, TokenAction};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error("{0}; fix vault.* in the spec")]
+    Client(VaultError),
+}
+
+/// How long the loop sleeps at most: STATUS stays current and wall-clock
+/// schedules are re-read at least this often.
+const MAX_SLEEP: Duration = Duration::from_secs(30);
+/// Events on outputs or config files are handled after this quiet time.
+const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// Runs the daemon until `shutdown` resolves.
+pub async fn run(
+    spec_path: PathBuf,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DaemonError> {
+    let spec = crate::cli::load_spec(&spec_path)?;
+    let spec_bytes = std::fs::read(&spec_path).unwrap_or_default();
+    let base = VaultClient::new(&spec.vault).map_err(DaemonError::Client)?;
+    let notifier = Notifier::from_env();
+    notifier.status("starting: rendering secrets");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let audit = spawn_audit_listener(&spec, stop_signal(stop_rx.clone()));
+
+    let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
+    let worker = tokio::spawn(restart::worker(jobs_rx));
+
+    let watcher = match watch::Watcher::new() {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!("inotify is unavailable ({e}): spec changes need SIGHUP and deleted outputs are not re-rendered");
+            None
+        }
+    };
+    let mut d = Daemon {
+        spec_path,
+        spec,
+        spec_bytes,
+        notifier,
+        base,
+        creds: None,
+        token: TokenState::default(),
+        tracked: BTreeMap::new(),
+        book: schedule::RotationBook::default(),
+        seed: schedule::host_seed(),
+        watcher,
+        jobs: jobs_tx,
+        vault_down_since: None,
+        spec_check_at: None,
+        creds_check_at: None,
+        next_watchdog: None,
+        next_rotation: None,
+        last_status: String::new(),
+    };
+    d.book = schedule::RotationBook::load(&d.spec.state_dir);
+    for name in d.spec.secrets.keys() {
+        d.tracked.insert(name.clone(), Tracked::new());
+    }
+    d.watch_config();
+    for s in d.spec.spec_critical_note() {
+        tracing::info!("{s}");
+    }
+
+    d.login().await;
+    d.refresh_due().await;
+    d.rotation_step();
+    let line = d.status_line();
+    d.last_status = line.clone();
+    d.notifier.ready(&line);
+    tracing::info!("ready: {line}");
+    d.ping_watchdog();
+
+    d.main_loop(shutdown).await;
+
+    d.notifier.stopping();
+    tracing::info!("stopping");
+    let _ = stop_tx.send(true);
+    if let Some(a) = audit {
+        let _ = tokio::time::timeout(Duration::from_secs(5), a).await;
+    }
+    drop(d);
+    // Restarts in progress are given a moment; systemctl children die with us.
+    let _ = tokio::time::timeout(Duration::from_secs(1), worker).await;
+    Ok(())
+}
+
+async fn stop_signal(mut rx: tokio::sync::watch::Receiver<bool>) {
+    while !*rx.borrow() {
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Starts the audit listener when the spec has an `audit` section.
+///
+/// MERGE (lead): when `crate::audit` lands, replace the body with
+/// `spec.audit.as_ref().map(|_| tokio::spawn(crate::audit::serve(spec.clone(), spec.state_dir.clone(), shutdown)))`
+/// (adapting to serve's exact signature and error type).
+fn spawn_audit_listener(
+    spec: &Spec,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Option<tokio::task::JoinHandle<()>> {
+    drop(shutdown);
+    if spec.audit.is_some() {
+        tracing::warn!(
+            "the spec has an audit section, but this build has no audit listener; it is ignored"
+        );
+    }
+    None
+}
+
+trait CriticalNote {
+    fn spec_critical_note(&self) -> Vec<String>;
+}
+
+impl CriticalNote for Spec {
+    fn spec_critical_note(&self) -> Vec<String> {
+        if self.critical_services.is_empty() {
+            return Vec::new();
+        }
+        vec![format!(
+            "criticalServices ({}) are never restarted automatically; a change that concerns them is logged as \"restart needed\"",
+            self.critical_services.join(", ")
+        )]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Health {
+    Pending,
+    Fresh,
+    FromCache,
+    Failed,
+}
+
+/// What the daemon knows about one secret.
+#[derive(Debug)]
+struct Tracked {
+    next_check: Instant,
+    /// KV v2 version of the data on disk.
+    version: Option<u64>,
+    /// The policy refuses the metadata endpoint: always read in full.
+    metadata_denied: bool,
+    health: Health,
+    backoff: Backoff,
+    verify_at: Option<Instant>,
+}
+
+impl Tracked {
+    fn new() -> Tracked {
+        Tracked {
+            next_check: Instant::now(),
+            version: None,
+            metadata_denied: false,
+            health: Health::Pending,
+            backoff: Backoff::vault(),
+            verify_at: None,
+        }
+    }
+}
+
+#[derive(Default)]
+struct TokenState {
+    /// A client carrying the current token.
+    client: Option<VaultClient>,
+    login_lease: Duration,
+    /// `None` with a client: the token never expires.
+    expires: Option<Instant>,
+    next: Option<(Instant, TokenAction)>,
+    backoff: Option<Backoff>,
+    last_login: Option<Instant>,
+    /// A read was denied: the token may have been revoked; check it soon.
+    suspect: bool,
+    last_check: Option<Instant>,
+}
+
+impl TokenState {
+    fn backoff(&mut self) -> &mut Backoff {
+        self.backoff.get_or_insert_with(Backoff::vault)
+    }
+}
+
+enum Wake {
+    Shutdown,
+    Hangup,
+    Fs(Option<watch::Change>),
+    Timer,
+}
+
+struct Daemon {
+    spec_path: PathBuf,
+    spec: Spec,
+    spec_bytes: Vec<u8>,
+    notifier: Notifier,
+    base: VaultClient,
+    creds: Option<Credentials>,
+    token: TokenState,
+    tracked: BTreeMap<String, Tracked>,
+    book: schedule::RotationBook,
+    seed: String,
+    watcher: Option<watch::Watcher>,
+    jobs: mpsc::UnboundedSender<restart::Job>,
+    vault_down_since: Option<Instant>,
+    spec_check_at: Option<Instant>,
+    creds_check_at: Option<Instant>,
+    next_watchdog: Option<Instant>,
+    next_rotation: Option<(String, u64)>,
+    last_status: String,
+}
+
+/// The result of checking one secret.
+enum Check {
+    /// The metadata says the version on disk is current.
+    Same,
+    /// A full read was done (`bool`: the metadata endpoint was denied).
+    Full(Outcome, bool),
+    Unreachable(String),
+}
+
+async fn next_change(w: &mut Option<watch::Watcher>) -> Option<watch::Change> {
+    match w {
+        Some(w) => w.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Awaits `fut` while keeping the watchdog fed (long batches against a slow Vault).
+async fn drive<F: Future>(notifier: &Notifier, fut: F) -> F::Output {
+    let Some(every) = notifier.watchdog_interval() else {
+        return fut.await;
+    };
+    tokio::pin!(fut);
+    let mut tick = tokio::time::interval_at(Instant::now() + every, every);
+    loop {
+        tokio::select! {
+            out = &mut fut => return out,
+            _ = tick.tick() => notifier.watchdog(),
+        }
+    }
+}
+
+async fn check_one(
+    client: VaultClient,
+    secret: SecretSpec,
+    known: Option<u64>,
+    metadata_denied: bool,
+    state_dir: PathBuf,
+) -> Check {
+    let mut denied = false;
+    if secret.kv_version == KvVersion::V2 && !metadata_denied && known.is_some() {
+        match kv::current_version(&client, &secret.kv_mount, &secret.secret_path).await {
+            Ok(v) if Some(v) == known => return Check::Same,
+            Ok(_) => {}
+            Err(e) if e.is_unreachable() => return Check::Unreachable(e.to_string()),
+            Err(VaultError::PermissionDenied { .. }) => denied = true,
+            Err(_) => {}
+        }
+    }
+    let outcome = fetch::fetch_one(&client, &secret, &state_dir).await;
+    Check::Full(outcome, denied)
+}
+
+/// Re-renders a secret from its cache (the current data); `Ok(None)` without cache.
+async fn verify_one(secret: SecretSpec) -> Result<Option<Rendered>, String> {
+    tokio::task::spawn_blocking(move || {
+        let entry = cache::load(&secret).map_err(|e| e.to_string())?;
+        match entry {
+            None => Ok(None),
+            Some(entry) => render::render(&secret, &entry.data)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+        }
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("render task failed: {e}")))
+}
+
+impl Daemon {
+    async fn main_loop(&mut self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!("cannot handle SIGHUP ({e}); reload by changing the spec file");
+                None
+            }
+        };
+        loop {
+            let deadline = self.deadline();
+            let wake = tokio::select! {
+                biased;
+                _ = &mut shutdown => Wake::Shutdown,
+                _ = async { match hup.as_mut() { Some(h) => { h.recv().await; } None => std::future::pending().await } } => Wake::Hangup,
+                c = next_change(&mut self.watcher) => Wake::Fs(c),
+                _ = tokio::time::sleep_until(deadline) => Wake::Timer,
+            };
+            match wake {
+                Wake::Shutdown => return,
+                Wake::Hangup => self.reload("SIGHUP").await,
+                Wake::Fs(None) => {
+                    self.watcher = None;
+                }
+                Wake::Fs(Some(c)) => self.on_change(c),
+                Wake::Timer => {}
+            }
+            self.ping_watchdog_if_due();
+            self.config_checks().await;
+            self.token_step().await;
+            self.refresh_due().await;
+            self.verify_due().await;
+            self.rotation_step();
+            self.publish_status();
+        }
+    }
+
+    fn deadline(&self) -> Instant {
+        let now = Instant::now();
+        let mut d = now + MAX_SLEEP;
+        let mut consider = |t: Option<Instant>| {
+            if let Some(t) = t {
+                d = d.min(t);
+            }
+        };
+        consider(self.token.next.map(|(t, _)| t));
+        consider(self.next_watchdog);
+        consider(self.spec_check_at);
+        consider(self.creds_check_at);
+        for t in self.tracked.values() {
+            consider(Some(t.next_check));
+            consider(t.verify_at);
+        }
+        if let Some((_, due)) = &self.next_rotation {
+            let left = due.saturating_sub(state::now_unix());
+            consider(Some(now + Duration::from_secs(left)));
+        }
+        d.max(now)
+    }
+
+    fn ping_watchdog(&mut self) {
+        if let Some(every) = self.notifier.watchdog_interval() {
+            self.notifier.watchdog();
+            self.next_watchdog = Some(Instant::now() + every);
+        }
+    }
+
+    fn ping_watchdog_if_due(&mut self) {
+        if self.next_watchdog.is_some_and(|t| t <= Instant::now()) {
+            self.ping_watchdog();
+        }
+    }
+
+    fn watch_config(&mut self) {
+        let Some(w) = self.watcher.as_mut() else {
+            return;
+        };
+        let creds = [
+            self.spec.approle.role_id_file.as_path(),
+            self.spec.approle.secret_id_file.as_path(),
+        ];
+        let outputs: Vec<(String, PathBuf)> = self
+            .spec
+            .secrets
+            .values()
+            .map(|s| (s.name.clone(), s.output_dir.clone()))
+            .collect();
+        w.watch_config(&self.spec_path, &creds, &outputs);
+        for s in self.spec.secrets.values() {
+            w.watch_generation(&s.name, &s.output_dir);
+        }
+    }
+
+    fn on_change(&mut self, c: watch::Change) {
+        let soon = Instant::now() + DEBOUNCE;
+        match c {
+            watch::Change::Spec => {
+                self.spec_check_at.get_or_insert(soon);
+            }
+            watch::Change::Credentials => {
+                self.creds_check_at.get_or_insert(soon);
+            }
+            watch::Change::Output(name) => {
+                if let Some(t) = self.tracked.get_mut(&name) {
+                    t.verify_at.get_or_insert(soon);
+                }
+            }
+        }
+    }
+
+    async fn config_checks(&mut self) {
+        let now = Instant::now();
+        if self.spec_check_at.is_some_and(|t| t <= now) {
+            self.spec_check_at = None;
+            match std::fs::read(&self.spec_path) {
+                Ok(bytes) if bytes != self.spec_bytes => self.reload("the spec file changed").await,
+                Ok(_) => {}
+                Err(e) => tracing::debug!("spec file not readable right now: {e}"),
+            }
+        }
+        if self.creds_check_at.is_some_and(|t| t <= now) {
+            self.creds_check_at = None;
+            if let Ok(new) = fetch::read_credentials(&self.spec.approle) {
+                let same = self
+                    .creds
+                    .as_ref()
+                    .is_some_and(|c| c.role_id == new.role_id && c.secret_id == new.secret_id);
+                if !same {
+                    tracing::info!("the AppRole credential files changed: logging in again");
+                    self.token.backoff().succeed();
+                    self.token.next = Some((Instant::now(), TokenAction::Login));
+                }
+            }
+        }
+    }
+
+    // ---- token ----
+
+    fn vault_down(&mut self, reason: &str) {
+        if self.vault_down_since.is_none() {
+            tracing::warn!("Vault is unreachable ({reason}); serving the rendered secrets from the cache until it answers again");
+            self.vault_down_since = Some(Instant::now());
+        }
+    }
+
+    fn vault_up(&mut self) {
+        if let Some(since) = self.vault_down_since.take() {
+            tracing::info!(
+                "Vault answers again after {}",
+                status::coarse(since.elapsed())
+            );
+        }
+    }
+
+    fn schedule_token(&mut self, plan: Plan) {
+        self.token.next = match plan {
+            Plan::Never => None,
+            Plan::After(d, a) => Some((Instant::now() + d, a)),
+        };
+    }
+
+    async fn token_step(&mut self) {
+        let now = Instant::now();
+        if self.token.suspect {
+            self.token.suspect = false;
+            let recently = self
+                .token
+                .last_check
+                .is_some_and(|t| now - t < Duration::from_secs(10));
+            if self.token.client.is_some() && !recently {
+                self.token.next = Some((now, TokenAction::Renew));
+            }
+        }
+        let Some((at, action)) = self.token.next else {
+            return;
+        };
+        if at > now {
+            return;
+        }
+        match action {
+            TokenAction::Login => self.login().await,
+            TokenAction::Renew => self.renew().await,
+        }
+    }
+
+    async fn login(&mut self) {
+        self.token.last_check = Some(Instant::now());
+        let creds = match fetch::read_credentials(&self.spec.approle) {
+            Ok(c) => c,
+            Err(e) => {
+                let wait = self.token.backoff().fail_random();
+                tracing::error!("{e} (retrying in {})", status::coarse(wait));
+                self.token.next = Some((Instant::now() + wait, TokenAction::Login));
+                return;
+            }
+        };
+        let result = drive(&self.notifier, fetch::login(&self.base, &self.spec, &creds)).await;
+        self.creds = Some(creds);
+        match result {
+            Ok(t) => {
+                let first = self.token.client.is_none();
+                tracing::info!(
+                    "logged in with AppRole (token ttl {}, {})",
+                    status::coarse(t.lease_duration),
+                    if t.renewable {
+                        "renewable"
+                    } else {
+                        "not renewable"
+                    }
+                );
+                self.token.client = Some(self.base.with_token(t.token.clone()));
+                self.token.login_lease = t.lease_duration;
+                self.token.expires =
+                    (!t.lease_duration.is_zero()).then(|| Instant::now() + t.lease_duration);
+                self.token.last_login = Some(Instant::now());
+                self.token.backoff().succeed();
+                self.schedule_token(token::after_login(t.lease_duration, t.renewable));
+                self.vault_up();
+                // Whatever could not be checked without a token is checked now.
+                let now = Instant::now();
+                for tr in self.tracked.values_mut() {
+                    if first || tr.health != Health::Fresh {
+                        tr.next_check = tr.next_check.min(now);
+                    }
+                }
+            }
+            Err(e) => {
+                self.token.client = None;
+                self.token.expires = None;
+                let wait = self.token.backoff().fail_random();
+                if e.is_unreachable() {
+                    self.vault_down(&e.to_string());
+                    tracing::warn!("cannot log in: {e} (retrying in {})", status::coarse(wait));
+                } else {
+                    tracing::error!(
+                        "{e}; check the role-id in {} and the secret-id in {} (retrying in {})",
+                        self.spec.approle.role_id_file.display(),
+                        self.spec.approle.secret_id_file.display(),
+                        status::coarse(wait)
+                    );
+                }
+                self.token.next = Some((Instant::now() + wait, TokenAction::Login));
+            }
+        }
+    }
+
+    async fn renew(&mut self) {
+        self.token.last_check = Some(Instant::now());
+        let Some(client) = self.token.client.clone() else {
+            self.token.next = Some((Instant::now(), TokenAction::Login));
+            return;
+        };
+        match drive(&self.notifier, approle::renew_self(&client)).await {
+            Ok(t) => {
+                tracing::debug!("token renewed (ttl {})", status::coarse(t.lease_duration));
+                self.token.expires =
+                    (!t.lease_duration.is_zero()).then(|| Instant::now() + t.lease_duration);
+                self.token.backoff().succeed();
+                self.vault_up();
+                let plan =
+                    token::after_renewal(t.lease_duration, t.renewable, self.token.login_lease);
+                if matches!(plan, Plan::After(_, TokenAction::Login)) {
+                    tracing::info!(
+                        "the token's max TTL is near (renewed for only {}): a new login is due before it expires",
+                        status::coarse(t.lease_duration)
+                    );
+                }
+                self.schedule_token(plan);
+            }
+            Err(e) if e.is_unreachable() => {
+                self.vault_down(&e.to_string());
+                let wait = self.token.backoff().fail_random();
+                let remaining = self.token.expires.map_or(Duration::MAX, |x| {
+                    x.saturating_duration_since(Instant::now())
+                });
+                tracing::warn!(
+                    "cannot renew the token: {e} (retrying in {})",
+                    status::coarse(wait)
+                );
+                self.schedule_token(token::after_unreachable_renewal(wait, remaining));
+            }
+            Err(e) => {
+                tracing::warn!("Vault refused to renew the token ({e}): logging in again");
+                self.token.client = None;
+                // Never a tight loop: a login right after a login waits its backoff.
+                let recent = self
+                    .token
+                    .last_login
+                    .is_some_and(|t| t.elapsed() < Duration::from_secs(10));
+                let wait = if recent {
+                    self.token.backoff().fail_random()
+                } else {
+                    Duration::ZERO
+                };
+                self.token.next = Some((Instant::now() + wait, TokenAction::Login));
+            }
+        }
+    }
+
+    // ---- secrets ----
+
+    async fn refresh_due(&mut self) {
+        let horizon = Instant::now() + Duration::from_secs(1);
+        let due: Vec<SecretSpec> = self
+            .tracked
+            .iter()
+            .filter(|(_, t)| t.next_check <= horizon)
+            .filter_map(|(n, _)| self.spec.secrets.get(n).cloned())
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        let state_dir = self.spec.state_dir.clone();
+        let Some(client) = self.token.client.clone() else {
+            // No token: render what has never been rendered from the cache, and
+            // look again at the refresh interval (a login re-schedules at once).
+            let reason = match self.vault_down_since {
+                Some(_) => "Vault is unreachable".to_string(),
+                None => "no Vault token (the AppRole login fails)".to_string(),
+            };
+            let pending: Vec<SecretSpec> = due
+                .iter()
+                .filter(|s| self.tracked[&s.name].health == Health::Pending)
+                .cloned()
+                .collect();
+            let fut = futures::stream::iter(pending.into_iter().map(|s| {
+                let sd = state_dir.clone();
+                let reason = reason.clone();
+                async move {
+                    let name = s.name.clone();
+                    (name, fetch::from_cache(s, reason, sd).await)
+                }
+            }))
+            .buffer_unordered(fetch::CONCURRENCY)
+            .collect::<Vec<_>>();
+            for (name, outcome) in drive(&self.notifier, fut).await {
+                self.apply(&name, Check::Full(outcome, false));
+            }
+            for s in &due {
+                let t = self.tracked.get_mut(&s.name).expect("tracked");
+                t.next_check =
+                    Instant::now() + schedule::refresh_delay(s.refresh_interval, rand::random());
+                if t.health == Health::Fresh {
+                    t.health = Health::FromCache;
+                }
+            }
+            return;
+        };
+        let jobs: Vec<_> = due
+            .into_iter()
+            .map(|s| {
+                let t = &self.tracked[&s.name];
+                let (known, denied) = (t.version, t.metadata_denied);
+                let (c, sd) = (client.clone(), state_dir.clone());
+                async move {
+                    let name = s.name.clone();
+                    (name, check_one(c, s, known, denied, sd).await)
+                }
+            })
+            .collect();
+        let fut = futures::stream::iter(jobs)
+            .buffer_unordered(fetch::CONCURRENCY)
+            .collect::<Vec<_>>();
+        let mut results = drive(&self.notifier, fut).await;
+        results.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut restarts = Vec::new();
+        for (name, check) in results {
+            if let Some(jobs) = self.apply(&name, check) {
+                restarts.extend(jobs);
+            }
+        }
+        self.run_restarts(restarts);
+    }
+
+    /// Records a check's result; returns the restarts a change asks for.
+    fn apply(&mut self, name: &str, check: Check) -> Option<Vec<restart::Job>> {
+        let secret = self.spec.secrets.get(name)?.clone();
+        let mut jobs = None;
+        let mut failed = false;
+        match check {
+            Check::Same => {
+                self.vault_up();
+                self.tracked.get_mut(name)?.health = Health::Fresh;
+            }
+            Check::Unreachable(reason) => {
+                self.vault_down(&reason);
+                let t = self.tracked.get_mut(name)?;
+                if t.health == Health::Fresh {
+                    t.health = Health::FromCache;
+                }
+            }
+            Check::Full(Outcome::Fresh { rendered, version }, denied) => {
+                self.vault_up();
+                let t = self.tracked.get_mut(name)?;
+                if denied && !t.metadata_denied {
+                    tracing::info!("secret {name}: the policy denies its KV metadata; it is checked with full reads from now on");
+                    t.metadata_denied = true;
+                }
+                let first = t.health == Health::Pending;
+                t.version = version;
+                t.health = Health::Fresh;
+                if let Rendered::Changed { generation, files } = rendered {
+                    tracing::info!(
+                        "secret {name}: {} from Vault{}: rendered {files} file(s) as generation {generation}",
+                        if first { "fetched" } else { "changed" },
+                        version.map(|v| format!(" (version {v})")).unwrap_or_default()
+                    );
+                    self.rewatch(&secret);
+                    let (j, critical) = restart::on_change_jobs(&self.spec, &secret);
+                    for unit in critical {
+                        restart::restart_needed(&unit, name);
+                    }
+                    jobs = Some(j);
+                } else {
+                    tracing::debug!("secret {name}: unchanged");
+                }
+            }
+            Check::Full(
+                Outcome::FromCache {
+                    rendered,
+                    age,
+                    reason,
+                },
+                _,
+            ) => {
+                self.vault_down(&reason);
+                let t = self.tracked.get_mut(name)?;
+                t.health = Health::FromCache;
+                if let Rendered::Changed { generation, .. } = rendered {
+                    tracing::warn!(
+                        "secret {name}: rendered from the last-known-good cache ({} old) as generation {generation}, because {reason}",
+                        status::coarse(age)
+                    );
+                    self.rewatch(&secret);
+                }
+            }
+            Check::Full(Outcome::Failed(e), _) => {
+                tracing::error!("{e}");
+                if matches!(e, fetch::SecretError::Denied { .. }) {
+                    self.token.suspect = true;
+                }
+                self.tracked.get_mut(name)?.health = Health::Failed;
+                failed = true;
+            }
+        }
+        let t = self.tracked.get_mut(name)?;
+        let mut next = schedule::refresh_delay(secret.refresh_interval, rand::random());
+        if failed {
+            next = next.max(t.backoff.fail_random());
+        } else {
+            t.backoff.succeed();
+        }
+        t.next_check = Instant::now() + next;
+        jobs
+    }
+
+    fn rewatch(&mut self, secret: &SecretSpec) {
+        if let Some(w) = self.watcher.as_mut() {
+            w.watch_generation(&secret.name, &secret.output_dir);
+        }
+    }
+
+    fn run_restarts(&mut self, jobs: Vec<restart::Job>) {
+        let jobs = restart::merge(jobs);
+        if jobs.is_empty() {
+            return;
+        }
+        let now = state::now_unix();
+        for j in jobs {
+            // A restart for a change counts for the schedule's window too.
+            if j.action == UnitAction::TryRestart && self.book.last.contains_key(&j.unit) {
+                self.book.last.insert(j.unit.clone(), now);
+            }
+            let _ = self.jobs.send(j);
+        }
+        self.book.save(&self.spec.state_dir);
+    }
+
+    async fn verify_due(&mut self) {
+        let now = Instant::now();
+        let due: Vec<SecretSpec> = self
+            .tracked
+            .iter_mut()
+            .filter(|(_, t)| t.verify_at.is_some_and(|v| v <= now))
+            .map(|(n, t)| {
+                t.verify_at = None;
+                n.clone()
+            })
+            .filter_map(|n| self.spec.secrets.get(&n).cloned())
+            .collect();
+        for s in due {
+            match drive(&self.notifier, verify_one(s.clone())).await {
+                Ok(Some(Rendered::Changed { generation, .. })) => {
+                    tracing::warn!(
+                        "secret {}: its files at {} were deleted or modified by someone else; re-rendered them from the current data as generation {generation}",
+                        s.name,
+                        s.output_dir.display()
+                    );
+                    self.rewatch(&s);
+                }
+                Ok(Some(Rendered::Unchanged)) => self.rewatch(&s),
+                Ok(None) => {
+                    tracing::warn!(
+                        "secret {}: its files at {} changed and there is no cached data to restore them; re-reading it from Vault",
+                        s.name,
+                        s.output_dir.display()
+                    );
+                    if let Some(t) = self.tracked.get_mut(&s.name) {
+                        t.version = None;
+                        t.next_check = now;
+                    }
+                }
+                Err(e) => tracing::error!("secret {}: cannot restore its files: {e}", s.name),
+            }
+        }
+    }
+
+    fn rotation_step(&mut self) {
+        let now = state::now_unix();
+        let before = self.book.clone();
+        let jobs = schedule::rotation_jobs(&self.spec, &mut self.book, &self.seed, now);
+        let mut next: Option<(String, u64)> = None;
+        for j in jobs {
+            if j.due <= now {
+                tracing::info!(
+                    "scheduled restart of {} (restartTrigger of secret {}, restartInterval {})",
+                    j.unit,
+                    j.secret,
+                    humantime::format_duration(self.spec.secrets[&j.secret].restart_interval)
+                );
+                self.book.last.insert(j.unit.clone(), now);
+                let _ = self.jobs.send(restart::Job {
+                    unit: j.unit,
+                    action: UnitAction::TryRestart,
+                    cause: restart::Cause::Scheduled { secret: j.secret },
+                });
+            } else if next.as_ref().is_none_or(|(_, d)| j.due < *d) {
+                next = Some((j.unit, j.due));
+            }
+        }
+        // Units whose due time just passed get their next window in the next pass.
+        if self.book != before {
+            self.book.save(&self.spec.state_dir);
+            let again = schedule::rotation_jobs(&self.spec, &mut self.book, &self.seed, now);
+            next = again
+                .into_iter()
+                .filter(|j| j.due > now)
+                .min_by_key(|j| j.due)
+                .map(|j| (j.unit, j.due));
+        }
+        self.next_rotation = next;
+    }
+
+    // ---- status ----
+
+    fn status_line(&self) -> String {
+        let mut i = status::StatusInputs::default();
+        for t in self.tracked.values() {
+            match t.health {
+                Health::Fresh => i.fresh += 1,
+                Health::FromCache => i.from_cache += 1,
+                Health::Failed => i.failed += 1,
+                Health::Pending => {}
+            }
+        }
+        i.vault_down_for = self.vault_down_since.map(|t| t.elapsed());
+        i.token = match (&self.token.client, self.token.expires) {
+            (None, _) => status::TokenStatus::None,
+            (Some(_), None) => status::TokenStatus::NoExpiry,
+            (Some(_), Some(e)) => {
+                status::TokenStatus::Ttl(e.saturating_duration_since(Instant::now()))
+            }
+        };
+        i.next_rotation = self.next_rotation.as_ref().map(|(u, due)| {
+            (
+                u.clone(),
+                Duration::from_secs(due.saturating_sub(state::now_unix())),
+            )
+        });
+        status::line(&i)
+    }
+
+    fn publish_status(&mut self) {
+        let line = self.status_line();
+        if line != self.last_status {
+            tracing::debug!("status: {line}");
+            self.notifier.status(&line);
+            self.last_status = line;
+        }
+    }
+
+    // ---- reload ----
+
+    async fn reload(&mut self, why: &str) {
+        self.notifier.reloading();
+        tracing::info!("reloading the spec {} ({why})", self.spec_path.display());
+        let bytes = std::fs::read(&self.spec_path).unwrap_or_default();
+        let new = match crate::cli::load_spec(&self.spec_path) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("the new spec is invalid, the one in use is kept: {e}");
+                self.spec_bytes = bytes;
+                self.ready_again();
+                return;
+            }
+        };
+        let mut relogin = false;
+        if new.vault != self.spec.vault {
+            match VaultClient::new(&new.vault) {
+                Ok(c) => {
+                    self.base = c;
+                    relogin = true;
+                }
+                Err(e) => {
+                    tracing::error!(
+                        "the new spec's vault section cannot be used, the spec in use is kept: {e}"
+                    );
+                    self.spec_bytes = bytes;
+                    self.ready_again();
+                    return;
+                }
+            }
+        }
+        if new.approle != self.spec.approle {
+            relogin = true;
+        }
+        let old = std::mem::replace(&mut self.spec, new);
+        self.spec_bytes = bytes;
+        for name in old.secrets.keys() {
+            if !self.spec.secrets.contains_key(name) {
+                tracing::info!(
+                    "secret {name} is no longer in the spec: it is not managed any more (its files at {} are left in place)",
+                    old.secrets[name].output_dir.display()
+                );
+                self.tracked.remove(name);
+                if let Some(w) = self.watcher.as_mut() {
+                    w.forget_generation(name);
+                }
+            }
+        }
+        let mut changed = 0;
+        for (name, s) in &self.spec.secrets {
+            if old.secrets.get(name) != Some(s) {
+                changed += 1;
+                self.tracked.insert(name.clone(), Tracked::new());
+            }
+        }
+        tracing::info!(
+            "spec reloaded: {} secret(s), {changed} new or changed",
+            self.spec.secrets.len()
+        );
+        self.watch_config();
+        if relogin {
+            self.token = TokenState::default();
+            self.login().await;
+        }
+        self.refresh_due().await;
+        self.rotation_step();
+        self.ready_again();
+    }
+
+    fn ready_again(&mut self) {
+        let line = self.status_line();
+        self.notifier.ready(&line);
+        self.last_status = line;
+    }
+}

@@ -1,0 +1,116 @@
+//! The one-line STATUS= the daemon shows in `systemctl status`, built from plain
+//! numbers so its wording is tested exactly.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusInputs {
+    pub fresh: usize,
+    pub from_cache: usize,
+    pub failed: usize,
+    /// Since when Vault could not be reached, if it cannot now.
+    pub vault_down_for: Option<Duration>,
+    pub token: TokenStatus,
+    /// The next scheduled restart: unit (without `.service`) and time until it.
+    pub next_rotation: Option<(String, Duration)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TokenStatus {
+    /// No token: login has not succeeded yet (or failed).
+    #[default]
+    None,
+    Ttl(Duration),
+    NoExpiry,
+}
+
+/// "47m", "5h", "3d": coarse on purpose (the line is updated when it changes).
+pub fn coarse(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..172_800 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86400),
+    }
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+pub fn line(i: &StatusInputs) -> String {
+    let mut parts = vec![format!("{} fresh", count(i.fresh, "secret"))];
+    if i.from_cache > 0 {
+        let why = match i.vault_down_for {
+            Some(d) => format!(" (vault unreachable for {})", coarse(d)),
+            None => String::new(),
+        };
+        parts.push(format!("{} from cache{why}", i.from_cache));
+    } else if let Some(d) = i.vault_down_for {
+        parts.push(format!("vault unreachable for {}", coarse(d)));
+    }
+    if i.failed > 0 {
+        parts.push(format!("{} failed", i.failed));
+    }
+    parts.push(match &i.token {
+        TokenStatus::None => "no token (login failing)".to_string(),
+        TokenStatus::Ttl(d) => format!("token ttl {}", coarse(*d)),
+        TokenStatus::NoExpiry => "token does not expire".to_string(),
+    });
+    if let Some((unit, d)) = &i.next_rotation {
+        let unit = unit.strip_suffix(".service").unwrap_or(unit);
+        parts.push(format!("next rotation: {unit} in {}", coarse(*d)));
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_says_what_the_issue_asks() {
+        let i = StatusInputs {
+            fresh: 12,
+            from_cache: 1,
+            failed: 0,
+            vault_down_for: Some(Duration::from_secs(190)),
+            token: TokenStatus::Ttl(Duration::from_secs(47 * 60 + 30)),
+            next_rotation: Some((
+                "grafana.service".into(),
+                Duration::from_secs(5 * 3600 + 100),
+            )),
+        };
+        assert_eq!(
+            line(&i),
+            "12 secrets fresh, 1 from cache (vault unreachable for 3m), token ttl 47m, next rotation: grafana in 5h"
+        );
+        let i = StatusInputs {
+            fresh: 1,
+            failed: 2,
+            ..Default::default()
+        };
+        assert_eq!(
+            line(&i),
+            "1 secret fresh, 2 failed, no token (login failing)"
+        );
+        let i = StatusInputs {
+            fresh: 0,
+            from_cache: 0,
+            vault_down_for: Some(Duration::from_secs(5)),
+            token: TokenStatus::NoExpiry,
+            ..Default::default()
+        };
+        assert_eq!(
+            line(&i),
+            "0 secrets fresh, vault unreachable for 5s, token does not expire"
+        );
+        assert_eq!(coarse(Duration::from_secs(3 * 86400)), "3d");
+        assert_eq!(coarse(Duration::from_secs(47 * 3600)), "47h");
+    }
+}

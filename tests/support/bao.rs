@@ -173,6 +173,8 @@ impl Bao {
             .args(&self.args)
             .env_remove("BAO_ADDR")
             .env_remove("VAULT_ADDR")
+            // Dev servers write ~/.vault-token; parallel tests would race on one HOME.
+            .env("HOME", self.dir.path())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)

@@ -1,0 +1,584 @@
+//! `vaultkeeper run` against a real OpenBao, with a fake `$NOTIFY_SOCKET` (a unix
+//! datagram socket the test binds) to read exactly what the daemon tells systemd.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::bao::Bao;
+use support::run::{assert_no_secret_in, bin, keep_log, secret};
+
+/// The fake systemd end of `$NOTIFY_SOCKET`.
+struct NotifySocket {
+    sock: UnixDatagram,
+    path: PathBuf,
+    seen: Vec<String>,
+}
+
+impl NotifySocket {
+    fn bind(dir: &Path) -> NotifySocket {
+        let path = dir.join("notify.sock");
+        let sock = UnixDatagram::bind(&path).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        NotifySocket {
+            sock,
+            path,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a message satisfying `pred`; returns it. Every message is kept in `seen`.
+    fn wait_for(&mut self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        let mut buf = vec![0u8; 4096];
+        while Instant::now() < deadline {
+            if let Ok(n) = self.sock.recv(&mut buf) {
+                let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+                assert_no_secret_in(&msg, "a notify message");
+                self.seen.push(msg.clone());
+                if pred(&msg) {
+                    return msg;
+                }
+            }
+        }
+        panic!(
+            "no notify message {what} within {timeout:?}; seen: {:#?}",
+            self.seen
+        );
+    }
+
+    fn drain(&mut self) {
+        let mut buf = vec![0u8; 4096];
+        self.sock.set_nonblocking(true).unwrap();
+        while let Ok(n) = self.sock.recv(&mut buf) {
+            self.seen
+                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        self.sock.set_nonblocking(false).unwrap();
+    }
+}
+
+/// The daemon process; killed (and its log checked for secrets) when dropped.
+struct Daemon {
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Daemon {
+    fn start(spec: &Path, notify: &Path, extra_env: &[(&str, &str)]) -> Daemon {
+        let log = spec.with_file_name(format!("daemon-{}.log", support::bao::rand_suffix()));
+        let f = std::fs::File::create(&log).unwrap();
+        let mut cmd = Command::new(bin());
+        cmd.args(["--spec", spec.to_str().unwrap(), "run"])
+            .stdin(Stdio::null())
+            .stdout(f.try_clone().unwrap())
+            .stderr(f);
+        for k in [
+            "VAULT_ADDR",
+            "BAO_ADDR",
+            "VAULT_TOKEN",
+            "BAO_TOKEN",
+            "WATCHDOG_USEC",
+            "WATCHDOG_PID",
+        ] {
+            cmd.env_remove(k);
+        }
+        cmd.env("VAULTKEEPER_LOG", "debug")
+            .env("NOTIFY_SOCKET", notify);
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        Daemon {
+            child: Some(cmd.spawn().unwrap()),
+            log,
+        }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.as_ref().unwrap().id() as i32
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.pid().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait_log(&self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.log_text().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "the daemon did not log {needle:?} within {timeout:?}:\n{}",
+            self.log_text()
+        );
+    }
+
+    fn wait_exit(&mut self, timeout: Duration) -> i32 {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(s) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                self.child = None;
+                return s.code().unwrap_or(-1);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "the daemon did not exit within {timeout:?}:\n{}",
+            self.log_text()
+        );
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let text = self.log_text();
+        keep_log("daemon", &text);
+        if !std::thread::panicking() {
+            assert_no_secret_in(&text, "the daemon's log");
+        }
+    }
+}
+
+struct Host {
+    dir: tempfile::TempDir,
+    spec_path: PathBuf,
+}
+
+impl Host {
+    /// AppRole credentials for `role` in files, and a spec with `secrets`.
+    fn new(bao: &Bao, role: &str, extra: Value) -> Host {
+        let (role_id, secret_id) = bao.approle(role);
+        Host::with_credentials(bao, &role_id, &secret_id, extra)
+    }
+
+    fn with_credentials(bao: &Bao, role_id: &str, secret_id: &str, extra: Value) -> Host {
+        let dir = tempfile::tempdir().unwrap();
+        let cred = dir.path().join("state/approle");
+        std::fs::create_dir_all(&cred).unwrap();
+        std::fs::write(cred.join("role-id"), role_id).unwrap();
+        std::fs::write(cred.join("secret-id"), secret_id).unwrap();
+        let spec_path = dir.path().join("etc/spec.json");
+        std::fs::create_dir_all(spec_path.parent().unwrap()).unwrap();
+        let h = Host { dir, spec_path };
+        h.write_spec(bao, extra);
+        h
+    }
+
+    fn spec_json(&self, bao: &Bao, extra: Value) -> Value {
+        let mut spec = json!({
+            "vault": {"address": bao.addr, "timeout": "2s"},
+            "stateDir": self.dir.path().join("state"),
+            "refreshInterval": "1s",
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            spec[k] = v.clone();
+        }
+        spec
+    }
+
+    fn write_spec(&self, bao: &Bao, extra: Value) {
+        let text = serde_json::to_string_pretty(&self.spec_json(bao, extra)).unwrap();
+        // Atomically, as NixOS does (a new file renamed over the old).
+        let tmp = self.spec_path.with_extension("tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &self.spec_path).unwrap();
+    }
+
+    fn out(&self, name: &str) -> PathBuf {
+        self.dir.path().join("run/secrets").join(name)
+    }
+
+    fn secret_entry(&self, name: &str, path: &str) -> Value {
+        json!({"secretPath": path, "outputDir": self.out(name)})
+    }
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn wait_until(what: &str, timeout: Duration, f: impl Fn() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out after {timeout:?} waiting for {what}");
+}
+
+fn status_of(msg: &str) -> &str {
+    msg.lines()
+        .find_map(|l| l.strip_prefix("STATUS="))
+        .unwrap_or_default()
+}
+
+#[test]
+fn ready_status_watchdog_change_selfheal_reload_and_stop() {
+    let bao = Bao::dev();
+    let (pw1, pw2, key) = (secret("pw1"), secret("pw2"), secret("key"));
+    bao.kv_put("hosts/web01/app", &json!({"password": pw1}));
+    bao.kv_put("hosts/web01/tls", &json!({"key": key}));
+    let host = Host::new(&bao, "web01", json!({}));
+    let secrets = json!({
+        "app": host.secret_entry("app", "hosts/web01/app"),
+        "tls": host.secret_entry("tls", "hosts/web01/tls"),
+    });
+    host.write_spec(&bao, json!({"secrets": secrets.clone()}));
+    let mut notify = NotifySocket::bind(host.dir.path());
+    let mut d = Daemon::start(
+        &host.spec_path,
+        &notify.path,
+        &[("WATCHDOG_USEC", "600000")],
+    );
+
+    // READY=1 only once the files exist, with an honest STATUS.
+    let ready = notify.wait_for("READY=1", Duration::from_secs(20), |m| {
+        m.starts_with("READY=1")
+    });
+    assert_eq!(read(&host.out("app").join("password")), pw1);
+    assert_eq!(read(&host.out("tls").join("key")), key);
+    assert_eq!(ready, "READY=1\nSTATUS=2 secrets fresh, token ttl 59m");
+    assert_eq!(notify.seen[0], "STATUS=starting: rendering secrets");
+
+    // WATCHDOG=1 every WATCHDOG_USEC/2 = 300ms: at least 5 in 2.5s.
+    let t0 = Instant::now();
+    notify.drain();
+    std::thread::sleep(Duration::from_millis(2500));
+    notify.drain();
+    let pings = notify.seen.iter().filter(|m| *m == "WATCHDOG=1").count();
+    assert!(
+        pings >= 5,
+        "{pings} pings in {:?}: {:?}",
+        t0.elapsed(),
+        notify.seen
+    );
+
+    // Unchanged for several refresh cycles: same generation, same inode, same mtime.
+    let gen_before = std::fs::read_link(host.out("tls")).unwrap();
+    let meta_before = std::fs::metadata(host.out("tls").join("key")).unwrap();
+
+    // A change in OpenBao: rendered within the refresh interval (1s, plus the request).
+    bao.kv_put("hosts/web01/app", &json!({"password": pw2}));
+    let changed = Instant::now();
+    wait_until("the new password on disk", Duration::from_secs(5), || {
+        std::fs::read_to_string(host.out("app").join("password"))
+            .ok()
+            .as_deref()
+            == Some(pw2.as_str())
+    });
+    assert!(
+        changed.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        changed.elapsed()
+    );
+    d.wait_log(
+        "secret app: changed from Vault (version 2)",
+        Duration::from_secs(2),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(std::fs::read_link(host.out("tls")).unwrap(), gen_before);
+    let meta_after = std::fs::metadata(host.out("tls").join("key")).unwrap();
+    assert_eq!(
+        (
+            meta_after.ino(),
+            meta_after.mtime(),
+            meta_after.mtime_nsec()
+        ),
+        (
+            meta_before.ino(),
+            meta_before.mtime(),
+            meta_before.mtime_nsec()
+        )
+    );
+
+    // Self-healing: a deleted file comes back, with a warning.
+    std::fs::remove_file(host.out("tls").join("key")).unwrap();
+    wait_until("tls/key restored", Duration::from_secs(5), || {
+        host.out("tls").join("key").exists()
+    });
+    assert_eq!(read(&host.out("tls").join("key")), key);
+    d.wait_log("secret tls: its files at", Duration::from_secs(2));
+    assert!(d
+        .log_text()
+        .contains("were deleted or modified by someone else"));
+    // ... and so does a file modified in place.
+    let f = host.out("app").join("password");
+    let mut perms = std::fs::metadata(&f).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o600);
+    std::fs::set_permissions(&f, perms).unwrap();
+    std::fs::write(&f, "tampered").unwrap();
+    wait_until("app/password restored", Duration::from_secs(5), || {
+        std::fs::read_to_string(host.out("app").join("password"))
+            .ok()
+            .as_deref()
+            == Some(pw2.as_str())
+    });
+
+    // SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1; nothing re-rendered.
+    let gen_app = std::fs::read_link(host.out("app")).unwrap();
+    let gen_tls = std::fs::read_link(host.out("tls")).unwrap();
+    notify.seen.clear();
+    d.signal("HUP");
+    let reloading = notify.wait_for("RELOADING=1", Duration::from_secs(5), |m| {
+        m.starts_with("RELOADING=1")
+    });
+    let usec: u64 = reloading
+        .lines()
+        .find_map(|l| l.strip_prefix("MONOTONIC_USEC="))
+        .expect("MONOTONIC_USEC")
+        .parse()
+        .unwrap();
+    let now = vaultkeeper::systemd::monotonic_usec();
+    assert!(usec <= now && now - usec < 5_000_000, "{usec} vs {now}");
+    let ready = notify.wait_for("READY=1 after reload", Duration::from_secs(5), |m| {
+        m.starts_with("READY=1")
+    });
+    assert_eq!(status_of(&ready), "2 secrets fresh, token ttl 59m");
+    assert_eq!(std::fs::read_link(host.out("app")).unwrap(), gen_app);
+    assert_eq!(std::fs::read_link(host.out("tls")).unwrap(), gen_tls);
+
+    // An invalid spec file: the old spec stays, and the log says why.
+    notify.seen.clear();
+    std::fs::write(
+        host.spec_path.with_extension("tmp"),
+        r#"{"vault": {"address": "nope"}}"#,
+    )
+    .unwrap();
+    std::fs::rename(host.spec_path.with_extension("tmp"), &host.spec_path).unwrap();
+    notify.wait_for("RELOADING=1 (inotify)", Duration::from_secs(5), |m| {
+        m.starts_with("RELOADING=1")
+    });
+    notify.wait_for("READY=1", Duration::from_secs(5), |m| {
+        m.starts_with("READY=1")
+    });
+    d.wait_log(
+        "the new spec is invalid, the one in use is kept",
+        Duration::from_secs(2),
+    );
+    assert!(d.log_text().contains("vault.address"), "{}", d.log_text());
+
+    // A valid spec with one more secret: it is rendered, the others are not touched.
+    let (k3,) = (secret("k3"),);
+    bao.kv_put("hosts/web01/extra", &json!({"k": k3}));
+    let mut more = secrets.clone();
+    more["extra"] = host.secret_entry("extra", "hosts/web01/extra");
+    notify.seen.clear();
+    host.write_spec(&bao, json!({"secrets": more}));
+    let ready = notify.wait_for(
+        "READY=1 after the spec change",
+        Duration::from_secs(5),
+        |m| m.starts_with("READY=1"),
+    );
+    assert_eq!(status_of(&ready), "3 secrets fresh, token ttl 59m");
+    assert_eq!(read(&host.out("extra").join("k")), k3);
+    assert_eq!(std::fs::read_link(host.out("app")).unwrap(), gen_app);
+    assert_eq!(std::fs::read_link(host.out("tls")).unwrap(), gen_tls);
+    d.wait_log(
+        "spec reloaded: 3 secret(s), 1 new or changed",
+        Duration::from_secs(1),
+    );
+
+    // SIGTERM: STOPPING=1, exit 0, no temporary files left anywhere.
+    notify.seen.clear();
+    d.signal("TERM");
+    notify.wait_for("STOPPING=1", Duration::from_secs(5), |m| {
+        m.starts_with("STOPPING=1")
+    });
+    assert_eq!(d.wait_exit(Duration::from_secs(10)), 0);
+    let leftovers: Vec<String> = walk(&host.dir.path().join("run"))
+        .into_iter()
+        .filter(|p| p.contains(".tmp-") || p.contains(".link-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            out.push(p.display().to_string());
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                out.extend(walk(&p));
+            }
+        }
+    }
+    out
+}
+
+/// Requests per path from an OpenBao file audit log.
+fn audit_requests(log: &Path) -> Vec<(String, String)> {
+    let mut text = String::new();
+    if let Ok(mut f) = std::fs::File::open(log) {
+        f.read_to_string(&mut text).unwrap();
+    }
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["type"] == "request")
+        .map(|v| {
+            (
+                v["request"]["operation"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                v["request"]["path"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn cheap_metadata_checks_and_full_reads_where_metadata_is_denied() {
+    let audit_dir = tempfile::tempdir().unwrap();
+    let audit = audit_dir.path().join("audit.log");
+    let bao = Bao::dev_with_config(&format!(
+        "audit \"file\" \"local\" {{ options = {{ file_path = \"{}\" }} }}\n",
+        audit.display()
+    ));
+    let (a, b) = (secret("a"), secret("b"));
+    bao.kv_put("hosts/web02/open", &json!({"v": a}));
+    bao.kv_put("shared/closed", &json!({"v": b}));
+    let (role_id, secret_id) = bao.approle("web02");
+    // The role may read shared/closed but not its metadata.
+    let pf = bao.path().join("extra.hcl");
+    std::fs::write(
+        &pf,
+        "path \"secret/data/hosts/web02/*\" { capabilities = [\"read\"] }\n\
+         path \"secret/metadata/hosts/web02/*\" { capabilities = [\"read\"] }\n\
+         path \"secret/data/shared/closed\" { capabilities = [\"read\"] }\n",
+    )
+    .unwrap();
+    bao.cli(&["policy", "write", "host-web02", pf.to_str().unwrap()]);
+    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
+    host.write_spec(
+        &bao,
+        json!({"secrets": {
+            "open": host.secret_entry("open", "hosts/web02/open"),
+            "closed": host.secret_entry("closed", "shared/closed"),
+        }}),
+    );
+    let mut notify = NotifySocket::bind(host.dir.path());
+    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
+    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
+        m.starts_with("READY=1")
+    });
+    d.wait_log(
+        "secret closed: the policy denies its KV metadata",
+        Duration::from_secs(5),
+    );
+    let before = audit_requests(&audit).len();
+    std::thread::sleep(Duration::from_secs(4));
+    let reqs: Vec<(String, String)> = audit_requests(&audit).split_off(before);
+    let count = |p: &str| reqs.iter().filter(|(_, path)| path == p).count();
+    let meta_open = count("secret/metadata/hosts/web02/open");
+    let data_open = count("secret/data/hosts/web02/open");
+    let meta_closed = count("secret/metadata/shared/closed");
+    let data_closed = count("secret/data/shared/closed");
+    // 4s at a 0.8-1s interval: 4 or 5 checks each.
+    assert!((4..=6).contains(&meta_open), "{reqs:?}");
+    assert_eq!(data_open, 0, "{reqs:?}");
+    assert_eq!(meta_closed, 0, "{reqs:?}");
+    assert!((4..=6).contains(&data_closed), "{reqs:?}");
+    // Nothing else: no logins, no renewals in between.
+    assert_eq!(reqs.len(), meta_open + data_closed, "{reqs:?}");
+    drop(d);
+    assert_no_secret_in(
+        &std::fs::read_to_string(&audit).unwrap_or_default(),
+        "the audit log",
+    );
+}
+
+#[test]
+fn an_outage_is_served_from_the_cache_and_recovery_is_seen() {
+    let mut bao = Bao::dev();
+    let v = secret("v");
+    bao.kv_put("hosts/web03/db", &json!({"password": v}));
+    let (role_id, secret_id) = bao.approle("web03");
+    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
+    host.write_spec(
+        &bao,
+        json!({"secrets": {"db": host.secret_entry("db", "hosts/web03/db")}}),
+    );
+    let mut notify = NotifySocket::bind(host.dir.path());
+    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
+    let ready = notify.wait_for("READY=1", Duration::from_secs(20), |m| {
+        m.starts_with("READY=1")
+    });
+    assert_eq!(status_of(&ready), "1 secret fresh, token ttl 59m");
+
+    bao.stop();
+    let st = notify.wait_for("STATUS from cache", Duration::from_secs(10), |m| {
+        status_of(m).contains("from cache")
+    });
+    assert!(
+        status_of(&st).starts_with("0 secrets fresh, 1 from cache (vault unreachable for "),
+        "{st}"
+    );
+    assert_eq!(read(&host.out("db").join("password")), v);
+    d.wait_log("Vault is unreachable", Duration::from_secs(1));
+
+    // OpenBao comes back (a dev server starts empty: provision it again with the
+    // same role-id and secret-id). The daemon's old token is gone: it logs in again.
+    bao.start();
+    bao.kv_put("hosts/web03/db", &json!({"password": v}));
+    let (new_role, _) = bao.approle("web03");
+    bao.cli(&[
+        "write",
+        "auth/approle/role/web03/role-id",
+        &format!("role_id={role_id}"),
+    ]);
+    bao.cli(&[
+        "write",
+        "auth/approle/role/web03/custom-secret-id",
+        &format!("secret_id={secret_id}"),
+    ]);
+    let _ = new_role;
+    let st = notify.wait_for("STATUS fresh again", Duration::from_secs(20), |m| {
+        status_of(m).starts_with("1 secret fresh, token ttl")
+    });
+    assert_eq!(status_of(&st), "1 secret fresh, token ttl 59m");
+    d.wait_log("Vault answers again after", Duration::from_secs(1));
+    d.wait_log("logging in again", Duration::from_secs(1));
+    assert_eq!(read(&host.out("db").join("password")), v);
+}
+
+#[test]
+fn an_invalid_spec_at_start_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.json");
+    std::fs::write(
+        &spec,
+        r#"{"vault": {"address": "http://127.0.0.1:1"}, "refreshInterval": "soon"}"#,
+    )
+    .unwrap();
+    let run = support::run::vaultkeeper(&["--spec", spec.to_str().unwrap(), "run"], &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("refreshInterval"), "{}", run.stderr);
+}

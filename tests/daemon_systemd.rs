@@ -4,11 +4,11 @@
 //! consumers, change-driven and scheduled restarts (critical services left
 //! alone), reload without restarts, an OpenBao outage, and the watchdog.
 
-mod support;
 #[path = "support/container.rs"]
 mod container;
 #[path = "support/loud.rs"]
 mod loud;
+mod support;
 
 use container::Container;
 use serde_json::json;
@@ -59,7 +59,10 @@ ExecStart=/bin/sh -c 'cat /run/secrets/{secret}/{file} > /run/{saw}; exec sleep 
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
     while !f() {
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     start.elapsed()
@@ -70,7 +73,11 @@ fn provision(bao: &Bao, role_id: &str, secret_id: &str, values: &[(&str, serde_j
         bao.kv_put(path, v);
     }
     bao.approle("web01");
-    bao.cli(&["write", "auth/approle/role/web01/role-id", &format!("role_id={role_id}")]);
+    bao.cli(&[
+        "write",
+        "auth/approle/role/web01/role-id",
+        &format!("role_id={role_id}"),
+    ]);
     bao.cli(&[
         "write",
         "auth/approle/role/web01/custom-secret-id",
@@ -116,8 +123,14 @@ fn the_daemon_under_a_real_systemd() {
     c.write("/var/lib/vaultkeeper/approle/secret-id", &secret_id, 0o600);
     c.write_unit("vault-secret-app.service", &oneshot("app"));
     c.write_unit("vaultkeeper.service", DAEMON_UNIT);
-    c.write_unit("consumer.service", &consumer("app", "password", "consumer-saw"));
-    c.write_unit("critical.service", &consumer("app", "password", "critical-saw"));
+    c.write_unit(
+        "consumer.service",
+        &consumer("app", "password", "consumer-saw"),
+    );
+    c.write_unit(
+        "critical.service",
+        &consumer("app", "password", "critical-saw"),
+    );
     for unit in ["rotating", "rotcrit"] {
         c.write_unit(
             &format!("{unit}.service"),
@@ -125,21 +138,41 @@ fn the_daemon_under_a_real_systemd() {
         );
     }
     c.daemon_reload();
-    let journal = |c: &Container| c.stdout(&["journalctl", "-u", "vaultkeeper", "--no-pager", "-o", "cat"]);
+    let journal =
+        |c: &Container| c.stdout(&["journalctl", "-u", "vaultkeeper", "--no-pager", "-o", "cat"]);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // A consumer that Requires=/After= its oneshot finds its file when it starts.
-        c.ok(&["systemctl", "start", "consumer.service", "critical.service", "rotating.service", "rotcrit.service"]);
-        assert_eq!(std::fs::read_to_string(c.path("/run/consumer-saw")).unwrap(), pw1);
+        c.ok(&[
+            "systemctl",
+            "start",
+            "consumer.service",
+            "critical.service",
+            "rotating.service",
+            "rotcrit.service",
+        ]);
+        assert_eq!(
+            std::fs::read_to_string(c.path("/run/consumer-saw")).unwrap(),
+            pw1
+        );
         assert_eq!(c.show("vault-secret-app.service", "ActiveState"), "active");
-        assert!(!c.path("/run/secrets/rot").exists(), "no oneshot renders rot");
+        assert!(
+            !c.path("/run/secrets/rot").exists(),
+            "no oneshot renders rot"
+        );
 
         // Type=notify: `systemctl start` returns once READY=1 came, and by then
         // the daemon has rendered rot (which only it renders).
         c.ok(&["systemctl", "start", "vaultkeeper.service"]);
         assert_eq!(c.show("vaultkeeper.service", "ActiveState"), "active");
-        assert_eq!(std::fs::read_to_string(c.path("/run/secrets/rot/token")).unwrap(), rot);
+        assert_eq!(
+            std::fs::read_to_string(c.path("/run/secrets/rot/token")).unwrap(),
+            rot
+        );
         let status = c.show("vaultkeeper.service", "StatusText");
-        assert!(status.starts_with("2 secrets fresh, token ttl 59m, next rotation: rotating in "), "{status}");
+        assert!(
+            status.starts_with("2 secrets fresh, token ttl 59m, next rotation: rotating in "),
+            "{status}"
+        );
         assert_eq!(c.show("vaultkeeper.service", "WatchdogUSec"), "3s");
 
         // A change in OpenBao: the file is updated within the refresh interval,
@@ -148,37 +181,61 @@ fn the_daemon_under_a_real_systemd() {
         let consumer_id = c.show("consumer.service", "InvocationID");
         let critical_id = c.show("critical.service", "InvocationID");
         bao.kv_put("hosts/web01/app", &json!({"password": pw2}));
-        let took = wait_until("the new password in the container", Duration::from_secs(10), || {
-            std::fs::read_to_string(c.path("/run/secrets/app/password")).ok().as_deref() == Some(pw2.as_str())
-        });
+        let took = wait_until(
+            "the new password in the container",
+            Duration::from_secs(10),
+            || {
+                std::fs::read_to_string(c.path("/run/secrets/app/password"))
+                    .ok()
+                    .as_deref()
+                    == Some(pw2.as_str())
+            },
+        );
         assert!(took < Duration::from_secs(3), "{took:?}");
         wait_until("consumer restarted", Duration::from_secs(10), || {
             c.show("consumer.service", "InvocationID") != consumer_id
         });
         wait_until("the consumer saw pw2", Duration::from_secs(5), || {
-            std::fs::read_to_string(c.path("/run/consumer-saw")).ok().as_deref() == Some(pw2.as_str())
+            std::fs::read_to_string(c.path("/run/consumer-saw"))
+                .ok()
+                .as_deref()
+                == Some(pw2.as_str())
         });
         assert_eq!(c.show("critical.service", "InvocationID"), critical_id);
-        assert_eq!(std::fs::read_to_string(c.path("/run/critical-saw")).unwrap(), pw1);
-        assert!(journal(&c).contains("restart needed: critical.service uses secret app"), "{}", journal(&c));
+        assert_eq!(
+            std::fs::read_to_string(c.path("/run/critical-saw")).unwrap(),
+            pw1
+        );
+        assert!(
+            journal(&c).contains("restart needed: critical.service uses secret app"),
+            "{}",
+            journal(&c)
+        );
 
         // Scheduled rotation every 4s (+ up to 1s): rotating restarts, rotcrit never.
         let rot_id = c.show("rotating.service", "InvocationID");
         let rotcrit_id = c.show("rotcrit.service", "InvocationID");
-        wait_until("a scheduled restart of rotating", Duration::from_secs(12), || {
-            c.show("rotating.service", "InvocationID") != rot_id
-        });
+        wait_until(
+            "a scheduled restart of rotating",
+            Duration::from_secs(12),
+            || c.show("rotating.service", "InvocationID") != rot_id,
+        );
         assert_eq!(c.show("rotcrit.service", "InvocationID"), rotcrit_id);
         assert!(journal(&c).contains("scheduled restart of rotating.service"));
         assert!(!journal(&c).contains("scheduled restart of rotcrit"));
         let book = std::fs::read_to_string(c.path("/var/lib/vaultkeeper/rotation.json")).unwrap();
-        assert!(book.contains("\"rotating.service\"") && !book.contains("rotcrit"), "{book}");
+        assert!(
+            book.contains("\"rotating.service\"") && !book.contains("rotcrit"),
+            "{book}"
+        );
 
         // Reload (SIGHUP through ExecReload): no restart of services whose secrets did not change.
         let consumer_id = c.show("consumer.service", "InvocationID");
         let daemon_pid = c.show("vaultkeeper.service", "MainPID");
         c.ok(&["systemctl", "reload", "vaultkeeper.service"]);
-        wait_until("reload logged", Duration::from_secs(5), || journal(&c).contains("spec reloaded"));
+        wait_until("reload logged", Duration::from_secs(5), || {
+            journal(&c).contains("spec reloaded")
+        });
         assert_eq!(c.show("vaultkeeper.service", "ActiveState"), "active");
         assert_eq!(c.show("vaultkeeper.service", "MainPID"), daemon_pid);
         // A spec change (inotify) that only adds an unrelated critical service.
@@ -194,10 +251,14 @@ fn the_daemon_under_a_real_systemd() {
         // OpenBao killed: the daemon keeps serving from the cache and says so.
         bao.stop();
         wait_until("STATUS: from cache", Duration::from_secs(10), || {
-            c.show("vaultkeeper.service", "StatusText").contains("from cache (vault unreachable for")
+            c.show("vaultkeeper.service", "StatusText")
+                .contains("from cache (vault unreachable for")
         });
         assert_eq!(c.show("vaultkeeper.service", "ActiveState"), "active");
-        assert_eq!(std::fs::read_to_string(c.path("/run/secrets/app/password")).unwrap(), pw2);
+        assert_eq!(
+            std::fs::read_to_string(c.path("/run/secrets/app/password")).unwrap(),
+            pw2
+        );
         // ... and recovers when it returns (a fresh dev server, provisioned again).
         bao.start();
         let values2 = vec![
@@ -206,7 +267,8 @@ fn the_daemon_under_a_real_systemd() {
         ];
         provision(&bao, &role_id, &secret_id, &values2);
         wait_until("STATUS: fresh again", Duration::from_secs(20), || {
-            c.show("vaultkeeper.service", "StatusText").starts_with("2 secrets fresh, token ttl")
+            c.show("vaultkeeper.service", "StatusText")
+                .starts_with("2 secrets fresh, token ttl")
         });
 
         // SIGSTOP: the watchdog pings stop, systemd kills and restarts the daemon.

@@ -78,10 +78,11 @@ PY
 
 audit_lines() { wc -l <"$W/audit.log"; }
 # Requests in the audit log after line $1, grouped "operation path-kind".
-audit_summary() {
-  tail -n +"$(($1 + 1))" "$W/audit.log" | jq -r 'select(.type=="request") | .request.operation + " " + (.request.path | sub("hosts/bench/s[0-9]+$"; "hosts/bench/*"))' | sort | uniq -c | sort -rn
+audit_summary() { # FROM_LINE TO_LINE
+  tail -n +"$(($1 + 1))" "$W/audit.log" | head -n "$(($2 - $1))" | jq -r 'select(.type=="request") | .request.operation + " " + (.request.path | sub("hosts/bench/s[0-9]+$"; "hosts/bench/*"))' | sort | uniq -c | sort -rn
 }
-audit_count() { tail -n +"$(($1 + 1))" "$W/audit.log" | jq -r 'select(.type=="request") | .request.path' | grep -c "$2" || true; }
+audit_count() { # FROM_LINE TO_LINE PATTERN
+  tail -n +"$(($1 + 1))" "$W/audit.log" | head -n "$(($2 - $1))" | jq -r 'select(.type=="request") | .request.path' | grep -c "$3" || true; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 TCK=$(getconf CLK_TCK)
@@ -108,12 +109,14 @@ measure() { # NAME PID READY_CHECK...
   rss=$(rss_kib "$pid" VmRSS)
   hwm=$(rss_kib "$pid" VmHWM)
   cpu=$(python3 -c "print(f'{($c1 - $c0) / $TCK / $IDLE * 100:.3f}')")
-  meta=$(audit_count "$a0" 'secret/metadata/hosts/bench/')
-  data=$(audit_count "$a0" 'secret/data/hosts/bench/')
+  meta=$(audit_count "$a0" "$a1" 'secret/metadata/hosts/bench/')
+  data=$(audit_count "$a0" "$a1" 'secret/data/hosts/bench/')
   total=$(tail -n +"$((a0 + 1))" "$W/audit.log" | head -n "$((a1 - a0))" | jq -r 'select(.type=="request") | 1' | wc -l)
-  cycles=$(python3 -c "print(f'{$IDLE / $REFRESH:.1f}')")
-  echo "$name | RSS ${rss} KiB ($(python3 -c "print(f'{$rss/1024:.1f}')") MiB), peak ${hwm} KiB | CPU ${cpu}% of a core over ${IDLE}s | requests: ${total} total, ${meta} metadata reads, ${data} full reads, over ~${cycles} refresh intervals of ${REFRESH}s" | tee -a "$W/result.txt"
-  audit_summary "$a0" | head -8 | sed 's/^/    /' | tee -a "$W/result.txt"
+  # A refresh cycle = every secret checked once (metadata or full read).
+  cycles=$(python3 -c "print(f'{($meta + $data) / $N:.1f}')")
+  per=$(python3 -c "c = ($meta + $data) / $N; print(f'{$total / c:.1f}' if c else 'n/a')")
+  echo "$name | RSS ${rss} KiB ($(python3 -c "print(f'{$rss/1024:.1f}')") MiB), peak ${hwm} KiB | CPU ${cpu}% of a core over ${IDLE}s | ${cycles} refresh cycles: ${total} requests = ${per} per cycle (${meta} metadata reads, ${data} full reads)" | tee -a "$W/result.txt"
+  audit_summary "$a0" "$a1" | head -8 | sed 's/^/    /' | tee -a "$W/result.txt"
 }
 
 say "vaultkeeper run (release build), $N secrets, refreshInterval ${REFRESH}s"

@@ -582,3 +582,106 @@ fn an_invalid_spec_at_start_is_a_usage_error() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("refreshInterval"), "{}", run.stderr);
 }
+
+#[test]
+fn short_lived_tokens_are_renewed_then_replaced_before_their_max_ttl() {
+    let audit_dir = tempfile::tempdir().unwrap();
+    let audit = audit_dir.path().join("audit.log");
+    let bao = Bao::dev_with_config(&format!(
+        "audit \"file\" \"local\" {{ options = {{ file_path = \"{}\" }} }}\n",
+        audit.display()
+    ));
+    let v = secret("v");
+    bao.kv_put("hosts/web05/db", &json!({"password": v}));
+    let (role_id, secret_id) = bao.approle("web05");
+    // 6s tokens, renewable up to 15s after login.
+    bao.cli(&[
+        "write",
+        "auth/approle/role/web05",
+        "token_policies=host-web05",
+        "token_ttl=6s",
+        "token_max_ttl=15s",
+    ]);
+    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
+    host.write_spec(
+        &bao,
+        json!({"secrets": {"db": host.secret_entry("db", "hosts/web05/db")}}),
+    );
+    let mut notify = NotifySocket::bind(host.dir.path());
+    let start = Instant::now();
+    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
+    let ready = notify.wait_for("READY=1", Duration::from_secs(20), |m| {
+        m.starts_with("READY=1")
+    });
+    assert_eq!(status_of(&ready), "1 secret fresh, token ttl 5s");
+    // Login at 0 (6s), renewals at 4 and 8 (6s each), at 12 only 3s are left
+    // (half the lease): a new login at 14, renewed at 18.
+    std::thread::sleep(Duration::from_secs(20).saturating_sub(start.elapsed()));
+    let reqs = audit_requests(&audit);
+    let logins = reqs
+        .iter()
+        .filter(|(_, p)| p == "auth/approle/login")
+        .count();
+    let renewals = reqs
+        .iter()
+        .filter(|(_, p)| p == "auth/token/renew-self")
+        .count();
+    assert_eq!(logins, 2, "{reqs:?}");
+    assert!((3..=4).contains(&renewals), "{renewals} renewals: {reqs:?}");
+    notify.drain();
+    assert!(
+        notify
+            .seen
+            .iter()
+            .filter_map(|m| m.strip_prefix("STATUS="))
+            .filter(|s| *s != "starting: rendering secrets")
+            .all(|s| s.starts_with("1 secret fresh, token ttl ")),
+        "{:?}",
+        notify.seen
+    );
+    let log = d.log_text();
+    assert!(log.contains("the token's max TTL is near"), "{log}");
+    assert!(!log.contains("ERROR"), "{log}");
+    assert!(!log.contains("permission denied"), "{log}");
+}
+
+#[test]
+fn new_credential_files_are_used_for_the_next_login() {
+    let bao = Bao::dev();
+    let v = secret("v");
+    bao.kv_put("hosts/web06/db", &json!({"password": v}));
+    let host = Host::new(&bao, "web06", json!({}));
+    host.write_spec(
+        &bao,
+        json!({"secrets": {"db": host.secret_entry("db", "hosts/web06/db")}}),
+    );
+    let mut notify = NotifySocket::bind(host.dir.path());
+    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
+    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
+        m.starts_with("READY=1")
+    });
+    // A new secret-id (as `vaultkeeper bootstrap` would store it), the old one destroyed.
+    let new_id = bao.cli_json(&["write", "-f", "auth/approle/role/web06/secret-id"])["data"]
+        ["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    support::run::register_secret(&new_id);
+    let file = host.dir.path().join("state/approle/secret-id");
+    let old_id = read(&file);
+    bao.cli(&[
+        "write",
+        "auth/approle/role/web06/secret-id/destroy",
+        &format!("secret_id={old_id}"),
+    ]);
+    std::fs::write(file.with_extension("tmp"), &new_id).unwrap();
+    std::fs::rename(file.with_extension("tmp"), &file).unwrap();
+    d.wait_log(
+        "the AppRole credential files changed: logging in again",
+        Duration::from_secs(5),
+    );
+    wait_until("a second login", Duration::from_secs(5), || {
+        d.log_text().matches("logged in with AppRole").count() == 2
+    });
+    assert!(!d.log_text().contains("was rejected"), "{}", d.log_text());
+}

@@ -112,9 +112,7 @@ pub async fn run(
         d.tracked.insert(name.clone(), Tracked::new());
     }
     d.watch_config();
-    for s in d.spec.spec_critical_note() {
-        tracing::info!("{s}");
-    }
+    critical_note(&d.spec);
 
     d.login().await;
     d.refresh_due().await;
@@ -165,19 +163,12 @@ fn spawn_audit_listener(
     None
 }
 
-trait CriticalNote {
-    fn spec_critical_note(&self) -> Vec<String>;
-}
-
-impl CriticalNote for Spec {
-    fn spec_critical_note(&self) -> Vec<String> {
-        if self.critical_services.is_empty() {
-            return Vec::new();
-        }
-        vec![format!(
+fn critical_note(spec: &Spec) {
+    if !spec.critical_services.is_empty() {
+        tracing::info!(
             "criticalServices ({}) are never restarted automatically; a change that concerns them is logged as \"restart needed\"",
-            self.critical_services.join(", ")
-        )]
+            spec.critical_services.join(", ")
+        );
     }
 }
 
@@ -960,6 +951,12 @@ impl Daemon {
         }
         let old = std::mem::replace(&mut self.spec, new);
         self.spec_bytes = bytes;
+        if old.state_dir != self.spec.state_dir {
+            self.book = schedule::RotationBook::load(&self.spec.state_dir);
+        }
+        if old.critical_services != self.spec.critical_services {
+            critical_note(&self.spec);
+        }
         for name in old.secrets.keys() {
             if !self.spec.secrets.contains_key(name) {
                 tracing::info!(

@@ -2,9 +2,10 @@
 //! lease Vault granted, tested without Vault.
 //!
 //! - After a login or a renewal granting a lease `L`, renew at `2/3 L`.
-//! - A renewal that comes back much shorter than the login's lease means the
-//!   token's max TTL is near (Vault caps renewals there): log in again at `2/3 L`
-//!   instead of renewing a token that is about to die.
+//! - A renewal that comes back at most half as long as the login's lease means
+//!   the token's max TTL is near (Vault caps renewals there): log in again at
+//!   `2/3 L` instead of renewing a token that is about to die. A renewal granting
+//!   0 s means the token is at its end: log in at once.
 //! - A non-renewable token is replaced by a new login at `2/3 L`.
 //! - A lease of 0 never expires (e.g. a root token in tests): nothing to do.
 //! - Refused renewal → log in now; any failure → the caller backs off (see
@@ -26,12 +27,12 @@ pub enum Plan {
     After(Duration, TokenAction),
 }
 
-/// A renewal shorter than this fraction of the login's lease means the max TTL is near.
-const MAX_TTL_NEAR: f64 = 1.0 / 3.0;
+/// A renewal at most this fraction of the login's lease means the max TTL is near.
+const MAX_TTL_NEAR: f64 = 0.5;
 
-/// 2/3 of a lease, never less than one second.
+/// 2/3 of a lease (never less than 100 ms).
 pub fn two_thirds(lease: Duration) -> Duration {
-    (lease * 2 / 3).max(Duration::from_secs(1))
+    (lease * 2 / 3).max(Duration::from_millis(100))
 }
 
 /// What to do after a successful login granting `lease`.
@@ -51,9 +52,9 @@ pub fn after_login(lease: Duration, renewable: bool) -> Plan {
 /// login granted `login_lease`.
 pub fn after_renewal(lease: Duration, renewable: bool, login_lease: Duration) -> Plan {
     if lease.is_zero() {
-        return Plan::Never;
+        return Plan::After(Duration::ZERO, TokenAction::Login);
     }
-    let capped = lease.as_secs_f64() < login_lease.as_secs_f64() * MAX_TTL_NEAR;
+    let capped = lease.as_secs_f64() <= login_lease.as_secs_f64() * MAX_TTL_NEAR;
     if capped || !renewable {
         Plan::After(two_thirds(lease), TokenAction::Login)
     } else {
@@ -89,7 +90,11 @@ mod tests {
         assert_eq!(after_login(Duration::ZERO, true), Plan::Never);
         assert_eq!(
             two_thirds(Duration::from_millis(300)),
-            Duration::from_secs(1)
+            Duration::from_millis(200)
+        );
+        assert_eq!(
+            two_thirds(Duration::from_millis(30)),
+            Duration::from_millis(100)
         );
     }
 
@@ -100,15 +105,20 @@ mod tests {
             after_renewal(Duration::from_secs(H), true, login),
             Plan::After(Duration::from_secs(2400), TokenAction::Renew)
         );
-        // 20 minutes left of the max TTL: a third of the lease → renew once more
+        // 40 minutes left of the max TTL: renew once more
         assert_eq!(
-            after_renewal(Duration::from_secs(1200), true, login),
-            Plan::After(Duration::from_secs(800), TokenAction::Renew)
+            after_renewal(Duration::from_secs(2400), true, login),
+            Plan::After(Duration::from_secs(1600), TokenAction::Renew)
         );
-        // 10 minutes left: log in again at 2/3 of them
+        // 30 minutes left (half the lease): log in again at 2/3 of them
         assert_eq!(
-            after_renewal(Duration::from_secs(600), true, login),
-            Plan::After(Duration::from_secs(400), TokenAction::Login)
+            after_renewal(Duration::from_secs(1800), true, login),
+            Plan::After(Duration::from_secs(1200), TokenAction::Login)
+        );
+        // Vault granted nothing: the token is at its end
+        assert_eq!(
+            after_renewal(Duration::ZERO, true, login),
+            Plan::After(Duration::ZERO, TokenAction::Login)
         );
         assert_eq!(
             after_renewal(Duration::from_secs(H), false, login),
@@ -164,10 +174,9 @@ mod tests {
                 (80, TokenAction::Renew),
                 (120, TokenAction::Renew),
                 (160, TokenAction::Renew),
-                // 20 minutes were left: renewed to exactly a third of the hour
-                (173, TokenAction::Renew),
-                // 6m40s left: a new login at 2/3 of them, before the token dies at 180
-                (177, TokenAction::Login)
+                // 20 minutes were left: a new login at 2/3 of them, before the
+                // token dies at 180
+                (173, TokenAction::Login)
             ]
         );
     }

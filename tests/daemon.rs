@@ -543,6 +543,9 @@ fn an_outage_is_served_from_the_cache_and_recovery_is_seen() {
     );
     assert_eq!(read(&host.out("db").join("password")), v);
     d.wait_log("Vault is unreachable", Duration::from_secs(1));
+    let status_file = host.dir.path().join("state/status/db.json");
+    let st: Value = serde_json::from_str(&read(&status_file)).unwrap();
+    assert!(st["fromCacheSince"].is_u64(), "{st}");
 
     // OpenBao comes back (a dev server starts empty: provision it again with the
     // same role-id and secret-id). The daemon's old token is gone: it logs in again.
@@ -567,6 +570,9 @@ fn an_outage_is_served_from_the_cache_and_recovery_is_seen() {
     d.wait_log("Vault answers again after", Duration::from_secs(1));
     d.wait_log("logging in again", Duration::from_secs(1));
     assert_eq!(read(&host.out("db").join("password")), v);
+    let st: Value = serde_json::from_str(&read(&status_file)).unwrap();
+    assert!(st["fromCacheSince"].is_null(), "{st}");
+    assert!(st["lastError"].is_null(), "{st}");
 }
 
 #[test]

@@ -705,13 +705,26 @@ impl Daemon {
         match check {
             Check::Same => {
                 self.vault_up();
-                self.tracked.get_mut(name)?.health = Health::Fresh;
+                let t = self.tracked.get_mut(name)?;
+                if t.health != Health::Fresh {
+                    // Back from the cache with the same data: the status record says so.
+                    let mut st = state::load(&self.spec.state_dir, name);
+                    st.last_fetch = Some(state::now_unix());
+                    st.from_cache_since = None;
+                    st.last_error = None;
+                    state::save(&self.spec.state_dir, name, &st);
+                }
+                t.health = Health::Fresh;
             }
             Check::Unreachable(reason) => {
                 self.vault_down(&reason);
                 let t = self.tracked.get_mut(name)?;
                 if t.health == Health::Fresh {
                     t.health = Health::FromCache;
+                    let mut st = state::load(&self.spec.state_dir, name);
+                    st.from_cache_since.get_or_insert(state::now_unix());
+                    st.last_error = Some(reason);
+                    state::save(&self.spec.state_dir, name, &st);
                 }
             }
             Check::Full(Outcome::Fresh { rendered, version }, denied) => {

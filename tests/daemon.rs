@@ -691,3 +691,41 @@ fn new_credential_files_are_used_for_the_next_login() {
     });
     assert!(!d.log_text().contains("was rejected"), "{}", d.log_text());
 }
+
+#[test]
+fn ready_comes_when_a_secret_has_definitively_failed() {
+    let bao = Bao::dev();
+    let v = secret("v");
+    bao.kv_put("hosts/web07/ok", &json!({"v": v}));
+    let host = Host::new(&bao, "web07", json!({}));
+    host.write_spec(
+        &bao,
+        json!({"secrets": {
+            "ok": host.secret_entry("ok", "hosts/web07/ok"),
+            "missing": host.secret_entry("missing", "hosts/web07/missing"),
+            "denied": host.secret_entry("denied", "hosts/other/x"),
+        }}),
+    );
+    let mut notify = NotifySocket::bind(host.dir.path());
+    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
+    let ready = notify.wait_for("READY=1", Duration::from_secs(20), |m| {
+        m.starts_with("READY=1")
+    });
+    assert_eq!(status_of(&ready), "1 secret fresh, 2 failed, token ttl 59m");
+    assert_eq!(read(&host.out("ok").join("v")), v);
+    assert!(!host.out("missing").exists());
+    let log = d.log_text();
+    assert!(
+        log.contains("secret missing: secret/data/hosts/web07/missing does not exist in Vault"),
+        "{log}"
+    );
+    assert!(
+        log.contains("secret denied: Vault denied reading secret/data/hosts/other/x"),
+        "{log}"
+    );
+    // Failures are retried with backoff, never in a tight loop: at most a few
+    // attempts in 3 s at a 1 s refresh interval.
+    std::thread::sleep(Duration::from_secs(3));
+    let tries = d.log_text().matches("secret missing: secret/data").count();
+    assert!((2..=5).contains(&tries), "{tries} attempts");
+}

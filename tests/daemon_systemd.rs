@@ -150,10 +150,13 @@ fn the_daemon_under_a_real_systemd() {
             "rotating.service",
             "rotcrit.service",
         ]);
-        assert_eq!(
-            std::fs::read_to_string(c.path("/run/consumer-saw")).unwrap(),
-            pw1
-        );
+        // (Type=simple: `start` returns once forked; the copy follows.)
+        wait_until("the consumer's copy", Duration::from_secs(5), || {
+            std::fs::read_to_string(c.path("/run/consumer-saw"))
+                .ok()
+                .as_deref()
+                == Some(pw1.as_str())
+        });
         assert_eq!(c.show("vault-secret-app.service", "ActiveState"), "active");
         assert!(
             !c.path("/run/secrets/rot").exists(),

@@ -147,9 +147,22 @@ async fn stop_signal(mut rx: tokio::sync::watch::Receiver<bool>) {
 
 /// Starts the audit listener when the spec has an `audit` section.
 ///
-/// MERGE (lead): when `crate::audit` lands, replace the body with
-/// `spec.audit.as_ref().map(|_| tokio::spawn(crate::audit::serve(spec.clone(), spec.state_dir.clone(), shutdown)))`
-/// (adapting to serve's exact signature and error type).
+/// MERGE (lead): when `crate::audit` lands (branch `audit`:
+/// `pub async fn serve(spec: &AuditSpec, state_dir: &Path, shutdown) -> Result<StatsSnapshot, AuditError>`),
+/// replace the body with:
+///
+/// ```ignore
+/// let audit = spec.audit.clone()?;
+/// let state_dir = spec.state_dir.clone();
+/// Some(tokio::spawn(async move {
+///     if let Err(e) = crate::audit::serve(&audit, &state_dir, shutdown).await {
+///         tracing::error!("the audit listener stopped: {e}");
+///     }
+/// }))
+/// ```
+///
+/// `shutdown` resolves when the daemon stops; the daemon then waits up to 5 s
+/// for the listener's final drain.
 fn spawn_audit_listener(
     spec: &Spec,
     shutdown: impl Future<Output = ()> + Send + 'static,

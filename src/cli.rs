@@ -180,9 +180,10 @@ fn run_daemon(spec_path: PathBuf) -> anyhow::Result<u8> {
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async {
-        let shutdown = async {
-            use tokio::signal::unix::{signal, SignalKind};
-            match signal(SignalKind::terminate()) {
+        // Installed before anything else, so a SIGTERM during start-up is handled too.
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+        let shutdown = async move {
+            match term {
                 Ok(mut term) => {
                     tokio::select! {
                         _ = term.recv() => {}

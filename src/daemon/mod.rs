@@ -68,6 +68,14 @@ pub async fn run(
     spec_path: PathBuf,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), DaemonError> {
+    // SIGHUP's default action would kill the daemon: handle it from the start.
+    let hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!("cannot handle SIGHUP ({e}); reload by changing the spec file");
+            None
+        }
+    };
     let spec = crate::cli::load_spec(&spec_path)?;
     let spec_bytes = std::fs::read(&spec_path).unwrap_or_default();
     let base = VaultClient::new(&spec.vault).map_err(DaemonError::Client)?;
@@ -123,7 +131,7 @@ pub async fn run(
     tracing::info!("ready: {line}");
     d.ping_watchdog();
 
-    d.main_loop(shutdown).await;
+    d.main_loop(shutdown, hup).await;
 
     d.notifier.stopping();
     tracing::info!("stopping");
@@ -336,15 +344,12 @@ async fn verify_one(secret: SecretSpec) -> Result<Option<Rendered>, String> {
 }
 
 impl Daemon {
-    async fn main_loop(&mut self, shutdown: impl Future<Output = ()>) {
+    async fn main_loop(
+        &mut self,
+        shutdown: impl Future<Output = ()>,
+        mut hup: Option<tokio::signal::unix::Signal>,
+    ) {
         tokio::pin!(shutdown);
-        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                tracing::warn!("cannot handle SIGHUP ({e}); reload by changing the spec file");
-                None
-            }
-        };
         loop {
             let deadline = self.deadline();
             let wake = tokio::select! {

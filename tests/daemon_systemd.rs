@@ -28,6 +28,37 @@ Restart=on-failure
 RestartSec=500ms
 TimeoutStopSec=3s
 Environment=VAULTKEEPER_LOG=info
+# The sandbox of nixos/hardening.nix: the daemon must still render, watch and
+# restart services through PID 1 inside it.
+CapabilityBoundingSet=CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE
+AmbientCapabilities=
+NoNewPrivileges=yes
+ProtectSystem=strict
+ReadWritePaths=/var/lib/vaultkeeper /run/secrets
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+PrivateIPC=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+ProtectProc=invisible
+ProcSubset=pid
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
+RestrictNamespaces=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+MemoryDenyWriteExecute=yes
+RemoveIPC=yes
+SystemCallArchitectures=native
+SystemCallFilter=@system-service ~@resources
+SystemCallErrorNumber=EPERM
+DevicePolicy=closed
+UMask=0077
 ";
 
 fn oneshot(name: &str) -> String {

@@ -573,6 +573,18 @@ fn an_outage_is_served_from_the_cache_and_recovery_is_seen() {
     let st: Value = serde_json::from_str(&read(&status_file)).unwrap();
     assert!(st["fromCacheSince"].is_null(), "{st}");
     assert!(st["lastError"].is_null(), "{st}");
+    // The old token's 403s were recognised as a dead token, not blamed on the policy.
+    assert!(
+        d.log_text()
+            .contains("Vault denied reading it; checking whether the token is still valid"),
+        "{}",
+        d.log_text()
+    );
+    assert!(
+        !d.log_text().contains("grant the host's policy"),
+        "{}",
+        d.log_text()
+    );
 }
 
 #[test]

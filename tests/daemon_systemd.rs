@@ -304,6 +304,11 @@ fn the_daemon_under_a_real_systemd() {
             c.show("vaultkeeper.service", "StatusText")
                 .starts_with("2 secrets fresh, token ttl")
         });
+        assert!(
+            !journal(&c).contains("grant the host's policy"),
+            "{}",
+            journal(&c)
+        );
 
         // SIGSTOP: the watchdog pings stop, systemd kills and restarts the daemon.
         let pid = c.show("vaultkeeper.service", "MainPID");

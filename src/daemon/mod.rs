@@ -60,6 +60,8 @@ pub enum DaemonError {
 /// How long the loop sleeps at most: STATUS stays current and wall-clock
 /// schedules are re-read at least this often.
 const MAX_SLEEP: Duration = Duration::from_secs(30);
+/// A denied read makes the daemon check its token, at most this often.
+const TOKEN_CHECK_EVERY: Duration = Duration::from_secs(10);
 /// Events on outputs or config files are handled after this quiet time.
 const DEBOUNCE: Duration = Duration::from_millis(300);
 
@@ -124,6 +126,8 @@ pub async fn run(
 
     d.login().await;
     d.refresh_due().await;
+    // Output parents created by the first render can be watched now.
+    d.watch_config();
     d.rotation_step();
     let line = d.status_line();
     d.last_status = line.clone();
@@ -488,6 +492,9 @@ impl Daemon {
 
     fn vault_up(&mut self) {
         if let Some(since) = self.vault_down_since.take() {
+            // The server may have restarted and forgotten our token: the next
+            // denied read checks it at once.
+            self.token.last_check = None;
             tracing::info!(
                 "Vault answers again after {}",
                 status::coarse(since.elapsed())
@@ -509,7 +516,7 @@ impl Daemon {
             let recently = self
                 .token
                 .last_check
-                .is_some_and(|t| now - t < Duration::from_secs(10));
+                .is_some_and(|t| now - t < TOKEN_CHECK_EVERY);
             if self.token.client.is_some() && !recently {
                 self.token.next = Some((now, TokenAction::Renew));
             }
@@ -559,6 +566,7 @@ impl Daemon {
                 self.token.backoff().succeed();
                 self.schedule_token(token::after_login(t.lease_duration, t.renewable));
                 self.vault_up();
+                self.token.last_check = Some(Instant::now());
                 // Whatever could not be checked without a token is checked now.
                 let now = Instant::now();
                 for tr in self.tracked.values_mut() {
@@ -600,6 +608,7 @@ impl Daemon {
                     (!t.lease_duration.is_zero()).then(|| Instant::now() + t.lease_duration);
                 self.token.backoff().succeed();
                 self.vault_up();
+                self.token.last_check = Some(Instant::now());
                 let plan =
                     token::after_renewal(t.lease_duration, t.renewable, self.token.login_lease);
                 if matches!(plan, Plan::After(_, TokenAction::Login)) {
@@ -791,10 +800,31 @@ impl Daemon {
                 }
             }
             Check::Full(Outcome::Failed(e), _) => {
-                tracing::error!("{e}");
-                if matches!(e, fetch::SecretError::Denied { .. }) {
-                    self.token.suspect = true;
+                let unreachable = match &e {
+                    fetch::SecretError::UnreachableNoCache { .. } => true,
+                    fetch::SecretError::Vault { source, .. } => source.is_unreachable(),
+                    _ => false,
+                };
+                if unreachable {
+                    self.vault_down(&e.to_string());
+                } else {
+                    // Vault answered (a refusal is an answer): it is reachable.
+                    self.vault_up();
                 }
+                let denied = matches!(e, fetch::SecretError::Denied { .. });
+                let token_checked = self
+                    .token
+                    .last_check
+                    .is_some_and(|t| t.elapsed() < TOKEN_CHECK_EVERY);
+                if denied && !token_checked {
+                    // A 403 is also what a revoked or expired token gets (e.g.
+                    // OpenBao restarted): check the token first, then read again.
+                    tracing::warn!("secret {name}: Vault denied reading it; checking whether the token is still valid");
+                    self.token.suspect = true;
+                    self.tracked.get_mut(name)?.next_check = Instant::now();
+                    return None;
+                }
+                tracing::error!("{e}");
                 self.tracked.get_mut(name)?.health = Health::Failed;
                 failed = true;
             }
@@ -1017,6 +1047,7 @@ impl Daemon {
             self.login().await;
         }
         self.refresh_due().await;
+        self.watch_config();
         self.rotation_step();
         self.ready_again();
     }

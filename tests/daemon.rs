@@ -338,6 +338,19 @@ fn ready_status_watchdog_change_selfheal_reload_and_stop() {
             == Some(pw2.as_str())
     });
 
+    // ... and so does the outputDir symlink itself.
+    std::fs::remove_file(host.out("tls")).unwrap();
+    wait_until("the tls symlink restored", Duration::from_secs(5), || {
+        std::fs::read_to_string(host.out("tls").join("key"))
+            .ok()
+            .as_deref()
+            == Some(key.as_str())
+    });
+    assert!(std::fs::symlink_metadata(host.out("tls"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+
     // SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1; nothing re-rendered.
     let gen_app = std::fs::read_link(host.out("app")).unwrap();
     let gen_tls = std::fs::read_link(host.out("tls")).unwrap();

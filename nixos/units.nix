@@ -1,7 +1,7 @@
 # The systemd units: first-boot bootstrap, one oneshot fetch per secret ordered
 # before the services that use it, and the agent daemon whose scheduler refreshes
 # secrets and restarts services (it replaces per-secret rotation timers).
-{ config, lib, ... }:
+{ config, lib, pkgs, ... }:
 let
   cfg = config.vault;
   secrets = lib.attrValues cfg.secrets;
@@ -107,12 +107,16 @@ in
           wants = [ "network-online.target" ];
           after = [ "network-online.target" "vaultkeeper-bootstrap.service" ]
             ++ map fetchUnit (lib.attrNames cfg.secrets);
-          restartTriggers = [ cfg.specFile ];
+          # A new spec is applied with a reload (SIGHUP: re-validate, re-render only
+          # what changed, restart no service whose secret did not change); a new
+          # package changes ExecStart and restarts the daemon as usual.
+          reloadTriggers = [ cfg.specFile ];
           serviceConfig = hardening // {
             ReadWritePaths = writable ++ map (d: "-${d}") auditSocketDirs;
             Type = "notify";
             NotifyAccess = "main";
             ExecStart = vaultkeeper "run";
+            ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
             Restart = "on-failure";
             RestartSec = "5s";
             WatchdogSec = "60s";

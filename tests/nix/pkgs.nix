@@ -10,6 +10,11 @@ in
     name = "vaultkeeper-0.1.0";
     outPath = fakeStorePath "vaultkeeper-0.1.0" "vaultkeeper";
   };
+  coreutils = {
+    type = "derivation";
+    name = "coreutils";
+    outPath = fakeStorePath "coreutils" "coreutils";
+  };
   writeTextFile = { name, text, checkPhase ? "", ... }: {
     type = "derivation";
     inherit name text checkPhase;

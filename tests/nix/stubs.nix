@@ -13,6 +13,7 @@ let
       before = unitList;
       wantedBy = unitList;
       restartTriggers = mkOption { type = types.listOf types.unspecified; default = [ ]; };
+      reloadTriggers = mkOption { type = types.listOf types.unspecified; default = [ ]; };
       unitConfig = mkOption { type = types.attrsOf types.anything; default = { }; };
       serviceConfig = mkOption { type = types.attrsOf types.anything; default = { }; };
     };

@@ -224,7 +224,9 @@ fn daemon_is_notify_with_watchdog_and_hardened() {
         "/nix/store/{}-vaultkeeper-spec.json",
         &sha256_hex(got["specFile"]["text"].as_str().unwrap())[..32]
     );
-    assert_eq!(unit["restartTriggers"], json!([spec_path]));
+    // A new spec reloads the daemon (SIGHUP) instead of restarting it.
+    assert_eq!(unit["reloadTriggers"], json!([spec_path]));
+    assert_eq!(unit["restartTriggers"], json!([]));
     assert_eq!(
         unit["serviceConfig"],
         with(
@@ -233,6 +235,7 @@ fn daemon_is_notify_with_watchdog_and_hardened() {
                 "Type": "notify",
                 "NotifyAccess": "main",
                 "ExecStart": exe("run"),
+                "ExecReload": format!("/nix/store/{}-coreutils/bin/kill -HUP $MAINPID", &sha256_hex("coreutils")[..32]),
                 "Restart": "on-failure",
                 "RestartSec": "5s",
                 "WatchdogSec": "60s",

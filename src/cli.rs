@@ -39,6 +39,21 @@ pub enum Command {
     },
     /// Operator side: create the host's policy and AppRole, print a wrapped token.
     Provision(ProvisionArgs),
+    /// Security alerts from OpenBao's/Vault's socket audit device.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Listen for the socket audit device and alert Slack, until SIGTERM/SIGINT.
+    Listen,
+    /// Run the alert rules over a file of audit lines; print one JSON object per alert.
+    /// Without a spec (the default path absent) the default rules apply.
+    Replay {
+        /// A file audit device's log or a capture of the socket ("-" = stdin).
+        file: PathBuf,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -148,6 +163,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             }
         }
         Command::Provision(args) => run_provision(&cli.spec, args),
+        Command::Audit(cmd) => crate::audit::cli::run(&cli.spec, cmd),
     }
 }
 

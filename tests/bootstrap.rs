@@ -15,7 +15,11 @@ fn provision(bao: &Bao, host: &str, extra: &[&str]) -> String {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let token = r.stdout.trim().to_string();
     register_secret(&token);
-    assert_eq!(r.stdout.lines().count(), 1, "provision prints only the token");
+    assert_eq!(
+        r.stdout.lines().count(),
+        1,
+        "provision prints only the token"
+    );
     token
 }
 
@@ -38,19 +42,33 @@ fn provision_bootstrap_fetch_round_trip() {
     let pw = support::run::secret("db-password");
     bao.kv_put("hosts/web01/db", &json!({ "password": pw, "user": "app" }));
     let token = provision(&bao, "web01", &[]);
-    assert!(token.starts_with("s.") || token.starts_with("hvs."), "not a token: {token}");
+    assert!(
+        token.starts_with("s.") || token.starts_with("hvs."),
+        "not a token: {token}"
+    );
 
     // The policy is exactly the host's subtree.
     let policy = bao.cli(&["policy", "read", "host-web01"]);
-    assert!(policy.contains("secret/data/hosts/web01/*") && policy.contains("secret/metadata/hosts/web01/*"), "{policy}");
+    assert!(
+        policy.contains("secret/data/hosts/web01/*")
+            && policy.contains("secret/metadata/hosts/web01/*"),
+        "{policy}"
+    );
     let role = bao.cli_json(&["read", "auth/approle/role/web01"]);
     assert_eq!(role["data"]["token_ttl"], 3600);
     assert_eq!(role["data"]["token_policies"], json!(["host-web01"]));
 
-    let spec = host.write_spec(&host.spec(&bao.addr, json!({ "db": { "secretPath": "hosts/web01/db" } })));
+    let spec = host.write_spec(&host.spec(
+        &bao.addr,
+        json!({ "db": { "secretPath": "hosts/web01/db" } }),
+    ));
     let r = bootstrap(&spec, Some(&token), true);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("bootstrapped: stored role-id"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("bootstrapped: stored role-id"),
+        "{}",
+        r.stderr
+    );
     let dir = host.path("state/approle");
     assert_eq!(std::fs::metadata(&dir).unwrap().mode() & 0o7777, 0o700);
     for f in ["role-id", "secret-id"] {
@@ -58,8 +76,12 @@ fn provision_bootstrap_fetch_round_trip() {
         assert_eq!(m.mode() & 0o7777, 0o600, "{f}");
         assert_eq!(m.uid(), 0);
     }
-    let role_id = bao.cli_json(&["read", "auth/approle/role/web01/role-id"])["data"]["role_id"].clone();
-    assert_eq!(std::fs::read_to_string(dir.join("role-id")).unwrap().trim(), role_id.as_str().unwrap());
+    let role_id =
+        bao.cli_json(&["read", "auth/approle/role/web01/role-id"])["data"]["role_id"].clone();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("role-id")).unwrap().trim(),
+        role_id.as_str().unwrap()
+    );
 
     // Nothing to do the second time, even without a token.
     let r = bootstrap(&spec, None, true);
@@ -68,12 +90,18 @@ fn provision_bootstrap_fetch_round_trip() {
 
     let r = vaultkeeper(&["--spec", spec.to_str().unwrap(), "fetch"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(std::fs::read_to_string(host.out("db").join("password")).unwrap(), pw);
+    assert_eq!(
+        std::fs::read_to_string(host.out("db").join("password")).unwrap(),
+        pw
+    );
 
     // provision is idempotent: a second run updates and issues a new token.
     let token2 = provision(&bao, "web01", &["--token-ttl", "30m"]);
     assert_ne!(token, token2);
-    assert_eq!(bao.cli_json(&["read", "auth/approle/role/web01"])["data"]["token_ttl"], 1800);
+    assert_eq!(
+        bao.cli_json(&["read", "auth/approle/role/web01"])["data"]["token_ttl"],
+        1800
+    );
 }
 
 #[test]
@@ -87,8 +115,16 @@ fn a_second_unwrap_is_reported_as_already_used_and_the_boot_goes_on() {
 
     let r = bootstrap(&spec, Some(&token), false);
     assert_eq!(r.code, 0, "the boot must go on");
-    assert!(r.stderr.contains("wrapped token was ALREADY USED"), "{}", r.stderr);
-    assert!(r.stderr.contains("vaultkeeper provision --host NAME"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("wrapped token was ALREADY USED"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("vaultkeeper provision --host NAME"),
+        "{}",
+        r.stderr
+    );
     let r = bootstrap(&spec, Some(&token), true);
     assert_eq!(r.code, 10, "{}", r.stderr);
 }
@@ -103,7 +139,11 @@ fn a_token_used_by_someone_else_is_reported_as_used_or_expired() {
     let spec = host.write_spec(&host.spec(&bao.addr, json!({})));
     let r = bootstrap(&spec, Some(&token), true);
     assert_eq!(r.code, 13, "{}", r.stderr);
-    assert!(r.stderr.contains("already used or has expired"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("already used or has expired"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("check the audit log"), "{}", r.stderr);
     assert!(!host.path("state/approle/secret-id").exists());
 }
@@ -114,7 +154,12 @@ fn an_expired_token_is_reported_as_expired() {
     let host = Host::new();
     let (role_id, _) = bao.approle("web04");
     // A plain wrapped secret-id, 3 seconds to live.
-    let w = bao.cli_json(&["write", "-f", "-wrap-ttl=3s", "auth/approle/role/web04/secret-id"]);
+    let w = bao.cli_json(&[
+        "write",
+        "-f",
+        "-wrap-ttl=3s",
+        "auth/approle/role/web04/secret-id",
+    ]);
     let token = w["wrap_info"]["token"].as_str().unwrap().to_string();
     register_secret(&token);
     let spec = host.write_spec(&host.spec(&bao.addr, json!({})));
@@ -130,7 +175,11 @@ fn an_expired_token_is_reported_as_expired() {
     std::thread::sleep(std::time::Duration::from_secs(4));
     let r = bootstrap(&spec, Some(&token), false);
     assert_eq!(r.code, 0, "the boot must go on");
-    assert!(r.stderr.contains("wrapped token EXPIRED at"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("wrapped token EXPIRED at"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("it lived 3s"), "{}", r.stderr);
     assert_eq!(bootstrap(&spec, Some(&token), true).code, 11);
 }
@@ -140,7 +189,12 @@ fn a_plain_wrapped_secret_id_is_accepted_when_the_role_id_is_in_place() {
     let bao = Bao::dev();
     let host = Host::new();
     let (role_id, _) = bao.approle("web05");
-    let w = bao.cli_json(&["write", "-f", "-wrap-ttl=60s", "auth/approle/role/web05/secret-id"]);
+    let w = bao.cli_json(&[
+        "write",
+        "-f",
+        "-wrap-ttl=60s",
+        "auth/approle/role/web05/secret-id",
+    ]);
     let token = w["wrap_info"]["token"].as_str().unwrap().to_string();
     register_secret(&token);
     std::fs::create_dir_all(host.path("state/approle")).unwrap();
@@ -152,7 +206,12 @@ fn a_plain_wrapped_secret_id_is_accepted_when_the_role_id_is_in_place() {
     let secret_id = std::fs::read_to_string(host.path("state/approle/secret-id")).unwrap();
     register_secret(secret_id.trim());
     // The stored secret-id logs in.
-    let login = bao.cli_output(&["write", "auth/approle/login", &format!("role_id={role_id}"), &format!("secret_id={}", secret_id.trim())]);
+    let login = bao.cli_output(&[
+        "write",
+        "auth/approle/login",
+        &format!("role_id={role_id}"),
+        &format!("secret_id={}", secret_id.trim()),
+    ]);
     assert!(login.status.success());
 }
 
@@ -166,7 +225,12 @@ fn a_token_with_a_foreign_creation_path_is_refused_and_not_unwrapped() {
     let spec = host.write_spec(&host.spec(&bao.addr, json!({})));
     let r = bootstrap(&spec, Some(&token), true);
     assert_eq!(r.code, 12, "{}", r.stderr);
-    assert!(r.stderr.contains("REFUSING the wrapped token: it was created at \"auth/token/create\""), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("REFUSING the wrapped token: it was created at \"auth/token/create\""),
+        "{}",
+        r.stderr
+    );
     assert_eq!(bootstrap(&spec, Some(&token), false).code, 0);
     // Still unused: a lookup succeeds.
     let look = bao.cli_json(&["write", "sys/wrapping/lookup", &format!("token={token}")]);
@@ -181,8 +245,15 @@ fn vault_unreachable_is_reported_and_the_boot_goes_on() {
     let r = bootstrap(&spec, Some("s.notarealtoken000000000000"), false);
     assert_eq!(r.code, 0);
     assert!(r.stderr.contains("is UNREACHABLE"), "{}", r.stderr);
-    assert!(r.stderr.contains("bootstrap runs again at the next boot"), "{}", r.stderr);
-    assert_eq!(bootstrap(&spec, Some("s.notarealtoken000000000000"), true).code, 6);
+    assert!(
+        r.stderr.contains("bootstrap runs again at the next boot"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        bootstrap(&spec, Some("s.notarealtoken000000000000"), true).code,
+        6
+    );
 }
 
 #[test]
@@ -191,14 +262,31 @@ fn no_token_anywhere_says_where_to_put_one() {
     let spec = host.write_spec(&host.spec("http://127.0.0.1:1", json!({})));
     let r = bootstrap(&spec, None, true);
     assert_eq!(r.code, 13);
-    assert!(r.stderr.contains("neither the environment variable VAULT_WRAPPED_TOKEN nor the file (none)"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("neither the environment variable VAULT_WRAPPED_TOKEN nor the file (none)"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn provision_terraform_prints_the_same_resources_without_vault() {
-    let r = vaultkeeper(&["--spec", "/nonexistent.json", "provision", "--host", "db01", "--terraform"], &[]);
+    let r = vaultkeeper(
+        &[
+            "--spec",
+            "/nonexistent.json",
+            "provision",
+            "--host",
+            "db01",
+            "--terraform",
+        ],
+        &[],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("resource \"vault_policy\" \"host_db01\""));
-    assert!(r.stdout.contains("resource \"vault_approle_auth_backend_role\" \"db01\""));
+    assert!(r
+        .stdout
+        .contains("resource \"vault_approle_auth_backend_role\" \"db01\""));
     assert!(r.stdout.contains("path \"secret/data/hosts/db01/*\""));
 }

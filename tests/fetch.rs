@@ -30,7 +30,10 @@ fn kv_v2_and_v1_render_one_file_per_key() {
     let (bao, host) = setup("h1");
     bao.cli(&["secrets", "enable", "-path=kv1", "-version=1", "kv"]);
     let (p1, p2) = (secret("v2pass"), secret("v1pass"));
-    bao.kv_put("hosts/h1/app", &json!({ "password": p1, "port": 5432, "opts": {"tls": true} }));
+    bao.kv_put(
+        "hosts/h1/app",
+        &json!({ "password": p1, "port": 5432, "opts": {"tls": true} }),
+    );
     let f = bao.path().join("kv1.json");
     std::fs::write(&f, json!({ "password": p2 }).to_string()).unwrap();
     bao.cli(&["write", "kv1/hosts/h1/legacy", &format!("@{}", f.display())]);
@@ -46,13 +49,22 @@ fn kv_v2_and_v1_render_one_file_per_key() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
         files(&host.out("app")),
-        [("opts", r#"{"tls":true}"#.to_string()), ("password", p1.clone()), ("port", "5432".into())]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect()
+        [
+            ("opts", r#"{"tls":true}"#.to_string()),
+            ("password", p1.clone()),
+            ("port", "5432".into())
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
     );
     assert_eq!(files(&host.out("legacy"))["password"], p2);
-    assert!(r.stderr.contains("app: rendered 3 file(s) from Vault (version 1)"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("app: rendered 3 file(s) from Vault (version 1)"),
+        "{}",
+        r.stderr
+    );
 
     // Cache: 0700 directory, 0600 file, with fetch time and KV version.
     let cache = host.state_dir().join("cache/app");
@@ -65,24 +77,40 @@ fn kv_v2_and_v1_render_one_file_per_key() {
     assert!(c["fetchedAt"].as_u64().unwrap() > 1_700_000_000);
 
     // Unchanged data: files untouched.
-    let mtime = std::fs::metadata(host.out("app").join("password")).unwrap().mtime_nsec();
+    let mtime = std::fs::metadata(host.out("app").join("password"))
+        .unwrap()
+        .mtime_nsec();
     let r = fetch(&spec, &["app"]);
     assert_eq!(r.code, 0);
     assert!(r.stderr.contains("app: unchanged"), "{}", r.stderr);
-    assert_eq!(std::fs::metadata(host.out("app").join("password")).unwrap().mtime_nsec(), mtime);
+    assert_eq!(
+        std::fs::metadata(host.out("app").join("password"))
+            .unwrap()
+            .mtime_nsec(),
+        mtime
+    );
 }
 
 #[test]
 fn a_key_removed_in_vault_disappears() {
     let (bao, host) = setup("h2");
-    bao.kv_put("hosts/h2/app", &json!({ "a": secret("a"), "b": secret("b") }));
-    let spec = host.write_spec(&host.spec(&bao.addr, json!({ "app": { "secretPath": "hosts/h2/app" } })));
+    bao.kv_put(
+        "hosts/h2/app",
+        &json!({ "a": secret("a"), "b": secret("b") }),
+    );
+    let spec = host.write_spec(&host.spec(
+        &bao.addr,
+        json!({ "app": { "secretPath": "hosts/h2/app" } }),
+    ));
     assert_eq!(fetch(&spec, &[]).code, 0);
     assert_eq!(files(&host.out("app")).len(), 2);
     let a = secret("a2");
     bao.kv_put("hosts/h2/app", &json!({ "a": a }));
     assert_eq!(fetch(&spec, &[]).code, 0);
-    assert_eq!(files(&host.out("app")), [("a".to_string(), a)].into_iter().collect());
+    assert_eq!(
+        files(&host.out("app")),
+        [("a".to_string(), a)].into_iter().collect()
+    );
 }
 
 #[test]
@@ -98,25 +126,50 @@ fn owner_group_and_mode_with_real_users() {
     ));
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let uid = nix::unistd::User::from_name(&user).unwrap().unwrap().uid.as_raw();
-    let gid = nix::unistd::Group::from_name(&group).unwrap().unwrap().gid.as_raw();
+    let uid = nix::unistd::User::from_name(&user)
+        .unwrap()
+        .unwrap()
+        .uid
+        .as_raw();
+    let gid = nix::unistd::Group::from_name(&group)
+        .unwrap()
+        .unwrap()
+        .gid
+        .as_raw();
     let m = std::fs::metadata(host.out("app").join("key")).unwrap();
     assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (uid, gid, 0o440));
     let d = std::fs::metadata(host.out("app")).unwrap();
     assert_eq!((d.uid(), d.gid(), d.mode() & 0o7777), (uid, gid, 0o550));
 
     // An owner that does not exist on this host: a clear error, exit 7.
-    let spec = host.write_spec(&host.spec(&bao.addr, json!({ "app": { "secretPath": "hosts/h3/app", "owner": "no-such-vk-user" } })));
+    let spec = host.write_spec(&host.spec(
+        &bao.addr,
+        json!({ "app": { "secretPath": "hosts/h3/app", "owner": "no-such-vk-user" } }),
+    ));
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 7, "{}", r.stderr);
-    assert!(r.stderr.contains("user \"no-such-vk-user\" does not exist on this host"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("user \"no-such-vk-user\" does not exist on this host"),
+        "{}",
+        r.stderr
+    );
 }
 
 struct Accounts(String, String);
 
 impl Accounts {
     fn create(user: &str, group: &str) -> Accounts {
-        let ok = |args: &[&str]| assert!(std::process::Command::new(args[0]).args(&args[1..]).status().unwrap().success(), "{args:?}");
+        let ok = |args: &[&str]| {
+            assert!(
+                std::process::Command::new(args[0])
+                    .args(&args[1..])
+                    .status()
+                    .unwrap()
+                    .success(),
+                "{args:?}"
+            )
+        };
         ok(&["groupadd", group]);
         ok(&["useradd", "--system", "--no-create-home", "-g", group, user]);
         Accounts(user.into(), group.into())
@@ -135,7 +188,10 @@ fn vault_down_renders_from_the_cache_with_a_warning() {
     let (mut bao, host) = setup("h4");
     let pw = secret("pw");
     bao.kv_put("hosts/h4/app", &json!({ "pw": pw }));
-    let spec = host.write_spec(&host.spec(&bao.addr, json!({ "app": { "secretPath": "hosts/h4/app" } })));
+    let spec = host.write_spec(&host.spec(
+        &bao.addr,
+        json!({ "app": { "secretPath": "hosts/h4/app" } }),
+    ));
     assert_eq!(fetch(&spec, &[]).code, 0);
     bao.stop();
     // /run is a tmpfs: after a reboot the outputs are gone, the cache is not.
@@ -143,10 +199,18 @@ fn vault_down_renders_from_the_cache_with_a_warning() {
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("WARN"), "{}", r.stderr);
-    assert!(r.stderr.contains("app: WARNING: rendered from the last-known-good cache, 0s old, because Vault at"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "app: WARNING: rendered from the last-known-good cache, 0s old, because Vault at"
+        ),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("is unreachable"), "{}", r.stderr);
     assert_eq!(files(&host.out("app"))["pw"], pw);
-    let status: serde_json::Value = serde_json::from_slice(&std::fs::read(host.state_dir().join("status/app.json")).unwrap()).unwrap();
+    let status: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(host.state_dir().join("status/app.json")).unwrap())
+            .unwrap();
     assert!(status["fromCacheSince"].as_u64().is_some(), "{status}");
 }
 
@@ -155,7 +219,8 @@ fn unreachable_without_a_cache_is_an_error() {
     let host = Host::new();
     host.write_credentials("role", "secret");
     let addr = format!("http://127.0.0.1:{}", support::bao::free_port());
-    let spec = host.write_spec(&host.spec(&addr, json!({ "app": { "secretPath": "hosts/x/app" } })));
+    let spec =
+        host.write_spec(&host.spec(&addr, json!({ "app": { "secretPath": "hosts/x/app" } })));
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 6, "{}", r.stderr);
     assert!(r.stderr.contains("Vault is unreachable"), "{}", r.stderr);
@@ -171,14 +236,25 @@ fn a_sealed_server_counts_as_unreachable() {
     host.write_credentials(&role_id, &secret_id);
     let pw = secret("pw");
     bao.kv_put("hosts/h5/app", &json!({ "pw": pw }));
-    let spec = host.write_spec(&host.spec(&bao.addr, json!({ "app": { "secretPath": "hosts/h5/app" } })));
+    let spec = host.write_spec(&host.spec(
+        &bao.addr,
+        json!({ "app": { "secretPath": "hosts/h5/app" } }),
+    ));
     assert_eq!(fetch(&spec, &[]).code, 0);
     bao.seal();
     std::fs::remove_dir_all(host.path("run")).unwrap();
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("sealed or in standby (HTTP 503)"), "{}", r.stderr);
-    assert!(r.stderr.contains("rendered from the last-known-good cache"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("sealed or in standby (HTTP 503)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("rendered from the last-known-good cache"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(files(&host.out("app"))["pw"], pw);
     bao.unseal();
     let r = fetch(&spec, &[]);
@@ -189,20 +265,46 @@ fn a_sealed_server_counts_as_unreachable() {
 fn invalid_credentials_name_the_role_id_file_and_never_use_the_cache() {
     let (bao, host) = setup("h6");
     bao.kv_put("hosts/h6/app", &json!({ "pw": secret("pw") }));
-    let spec = host.write_spec(&host.spec(&bao.addr, json!({ "app": { "secretPath": "hosts/h6/app" } })));
+    let spec = host.write_spec(&host.spec(
+        &bao.addr,
+        json!({ "app": { "secretPath": "hosts/h6/app" } }),
+    ));
     assert_eq!(fetch(&spec, &[]).code, 0);
     std::fs::remove_dir_all(host.path("run")).unwrap();
-    host.write_credentials("00000000-0000-0000-0000-000000000000", "11111111-1111-1111-1111-111111111111");
+    host.write_credentials(
+        "00000000-0000-0000-0000-000000000000",
+        "11111111-1111-1111-1111-111111111111",
+    );
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(r.stderr.contains("AppRole login at auth/approle/login was rejected"), "{}", r.stderr);
-    assert!(r.stderr.contains(&format!("check the role-id in {}", host.path("state/approle/role-id").display())), "{}", r.stderr);
-    assert!(!host.out("app").exists(), "the cache must not be used for bad credentials");
+    assert!(
+        r.stderr
+            .contains("AppRole login at auth/approle/login was rejected"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "check the role-id in {}",
+            host.path("state/approle/role-id").display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !host.out("app").exists(),
+        "the cache must not be used for bad credentials"
+    );
 
     std::fs::remove_file(host.path("state/approle/secret-id")).unwrap();
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 3);
-    assert!(r.stderr.contains("no AppRole secret-id at") && r.stderr.contains("run `vaultkeeper bootstrap`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no AppRole secret-id at")
+            && r.stderr.contains("run `vaultkeeper bootstrap`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -220,10 +322,20 @@ fn denied_and_not_found_name_the_path() {
     ));
     let r = fetch(&spec, &["denied"]);
     assert_eq!(r.code, 4, "{}", r.stderr);
-    assert!(r.stderr.contains("secret denied: Vault denied reading secret/data/hosts/other/app"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("secret denied: Vault denied reading secret/data/hosts/other/app"),
+        "{}",
+        r.stderr
+    );
     let r = fetch(&spec, &["missing"]);
     assert_eq!(r.code, 5, "{}", r.stderr);
-    assert!(r.stderr.contains("secret missing: secret/data/hosts/h7/nope does not exist in Vault"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("secret missing: secret/data/hosts/h7/nope does not exist in Vault"),
+        "{}",
+        r.stderr
+    );
     // One failing secret does not stop the others.
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 4);
@@ -231,14 +343,22 @@ fn denied_and_not_found_name_the_path() {
     assert!(!host.out("denied").exists() && !host.out("missing").exists());
     let r = fetch(&spec, &["nosuch"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no secret named \"nosuch\" in the spec (known: denied, missing, ok)"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("no secret named \"nosuch\" in the spec (known: denied, missing, ok)"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn path_traversal_key_names_fail_that_secret_and_write_nothing() {
     let (bao, host) = setup("h8");
     for (i, bad) in ["../../etc/evil", "..", "a/b"].iter().enumerate() {
-        bao.kv_put(&format!("hosts/h8/bad{i}"), &json!({ "fine": secret("f"), *bad: secret("x") }));
+        bao.kv_put(
+            &format!("hosts/h8/bad{i}"),
+            &json!({ "fine": secret("f"), *bad: secret("x") }),
+        );
     }
     bao.kv_put("hosts/h8/good", &json!({ "k": secret("k") }));
     let spec = host.write_spec(&host.spec(
@@ -250,15 +370,32 @@ fn path_traversal_key_names_fail_that_secret_and_write_nothing() {
     ));
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 7, "{}", r.stderr);
-    assert!(r.stderr.contains("secret bad0: key \"../../etc/evil\" contains '/'"), "{}", r.stderr);
-    assert!(r.stderr.contains("secret bad1: key \"..\" would name a directory"), "{}", r.stderr);
-    assert!(r.stderr.contains("nothing of it was written"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("secret bad0: key \"../../etc/evil\" contains '/'"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("secret bad1: key \"..\" would name a directory"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("nothing of it was written"),
+        "{}",
+        r.stderr
+    );
     for i in 0..3 {
         assert!(!host.out(&format!("bad{i}")).exists());
     }
     assert!(!host.path("etc").exists() && !host.path("run/etc").exists());
     assert!(host.out("good").join("k").exists());
-    assert!(!host.state_dir().join("cache/bad0").exists(), "a refused secret is not cached");
+    assert!(
+        !host.state_dir().join("cache/bad0").exists(),
+        "a refused secret is not cached"
+    );
 }
 
 #[test]
@@ -266,7 +403,10 @@ fn a_symlink_planted_in_the_output_and_cache_dirs_is_not_followed() {
     let (bao, host) = setup("h9");
     let v = secret("v");
     bao.kv_put("hosts/h9/app", &json!({ "pw": v }));
-    let spec = host.write_spec(&host.spec(&bao.addr, json!({ "app": { "secretPath": "hosts/h9/app" } })));
+    let spec = host.write_spec(&host.spec(
+        &bao.addr,
+        json!({ "app": { "secretPath": "hosts/h9/app" } }),
+    ));
     let victim = host.path("victim");
     std::fs::write(&victim, "do not touch").unwrap();
     // A plain directory at outputDir with a symlink where the key file goes, and a
@@ -280,7 +420,9 @@ fn a_symlink_planted_in_the_output_and_cache_dirs_is_not_followed() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "do not touch");
     assert_eq!(files(&host.out("app"))["pw"], v);
-    assert!(std::fs::symlink_metadata(cache.join("data.json")).unwrap().is_file());
+    assert!(std::fs::symlink_metadata(cache.join("data.json"))
+        .unwrap()
+        .is_file());
 
     // A cacheDir that is itself a symlink is refused.
     let elsewhere = host.path("elsewhere");
@@ -297,15 +439,30 @@ fn a_symlink_planted_in_the_output_and_cache_dirs_is_not_followed() {
 #[test]
 fn check_validates_offline() {
     let host = Host::new();
-    let good = host.write_spec(&host.spec("https://vault.example:8200", json!({ "a": { "secretPath": "x/y", "mode": "0440" } })));
+    let good = host.write_spec(&host.spec(
+        "https://vault.example:8200",
+        json!({ "a": { "secretPath": "x/y", "mode": "0440" } }),
+    ));
     let r = vaultkeeper(&["check", "--spec", good.to_str().unwrap()], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("valid, 1 secret(s)"));
-    let bad = host.write_spec(&host.spec("https://vault.example:8200", json!({ "a": { "secretPath": "x/y", "mode": "0999" } })));
+    let bad = host.write_spec(&host.spec(
+        "https://vault.example:8200",
+        json!({ "a": { "secretPath": "x/y", "mode": "0999" } }),
+    ));
     let r = vaultkeeper(&["check", "--spec", bad.to_str().unwrap()], &[]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("secrets.a.mode: \"0999\" is not an octal file mode"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("secrets.a.mode: \"0999\" is not an octal file mode"),
+        "{}",
+        r.stderr
+    );
     let r = vaultkeeper(&["check", "--spec", "/nonexistent/spec.json"], &[]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("cannot read spec /nonexistent/spec.json"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot read spec /nonexistent/spec.json"),
+        "{}",
+        r.stderr
+    );
 }

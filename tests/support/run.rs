@@ -26,9 +26,15 @@ pub fn register_secret(v: &str) {
 
 pub fn assert_no_secret_in(text: &str, what: &str) {
     for s in SECRETS.lock().unwrap().iter() {
-        assert!(!text.contains(s.as_str()), "a secret value leaked into {what}:\n{text}");
+        assert!(
+            !text.contains(s.as_str()),
+            "a secret value leaked into {what}:\n{text}"
+        );
     }
-    assert!(!text.contains(SECRET_MARKER), "a test secret leaked into {what}:\n{text}");
+    assert!(
+        !text.contains(SECRET_MARKER),
+        "a test secret leaked into {what}:\n{text}"
+    );
 }
 
 pub fn logs_dir() -> PathBuf {
@@ -38,10 +44,17 @@ pub fn logs_dir() -> PathBuf {
 }
 
 pub fn keep_log(label: &str, text: &str) {
-    let name = std::thread::current().name().unwrap_or("test").replace("::", "-");
+    let name = std::thread::current()
+        .name()
+        .unwrap_or("test")
+        .replace("::", "-");
     let file = logs_dir().join(format!("{name}.{label}.log"));
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(file).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .unwrap();
     let _ = f.write_all(text.as_bytes());
 }
 
@@ -61,7 +74,16 @@ pub struct Run {
 pub fn vaultkeeper(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(bin());
     cmd.args(args).stdin(Stdio::null());
-    for k in ["VAULT_ADDR", "BAO_ADDR", "VAULT_TOKEN", "BAO_TOKEN", "VAULT_NAMESPACE", "BAO_NAMESPACE", "VAULT_WRAPPED_TOKEN", "VAULTKEEPER_LOG"] {
+    for k in [
+        "VAULT_ADDR",
+        "BAO_ADDR",
+        "VAULT_TOKEN",
+        "BAO_TOKEN",
+        "VAULT_NAMESPACE",
+        "BAO_NAMESPACE",
+        "VAULT_WRAPPED_TOKEN",
+        "VAULTKEEPER_LOG",
+    ] {
         cmd.env_remove(k);
     }
     cmd.env("VAULTKEEPER_LOG", "debug");
@@ -74,7 +96,10 @@ pub fn vaultkeeper(args: &[&str], env: &[(&str, &str)]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
-    keep_log("vaultkeeper", &format!("$ vaultkeeper {}\n{}", args.join(" "), run.stderr));
+    keep_log(
+        "vaultkeeper",
+        &format!("$ vaultkeeper {}\n{}", args.join(" "), run.stderr),
+    );
     assert_no_secret_in(&run.stderr, "vaultkeeper's log (stderr)");
     run
 }

@@ -157,35 +157,20 @@ async fn stop_signal(mut rx: tokio::sync::watch::Receiver<bool>) {
     }
 }
 
-/// Starts the audit listener when the spec has an `audit` section.
-///
-/// MERGE (lead): when `crate::audit` lands (branch `audit`:
-/// `pub async fn serve(spec: &AuditSpec, state_dir: &Path, shutdown) -> Result<StatsSnapshot, AuditError>`),
-/// replace the body with:
-///
-/// ```ignore
-/// let audit = spec.audit.clone()?;
-/// let state_dir = spec.state_dir.clone();
-/// Some(tokio::spawn(async move {
-///     if let Err(e) = crate::audit::serve(&audit, &state_dir, shutdown).await {
-///         tracing::error!("the audit listener stopped: {e}");
-///     }
-/// }))
-/// ```
-///
-/// `shutdown` resolves when the daemon stops; the daemon then waits up to 5 s
-/// for the listener's final drain.
+/// Starts the audit listener (socket audit device → rules → Slack) when the
+/// spec has an `audit` section. `shutdown` resolves when the daemon stops; the
+/// daemon then waits for the listener's final drain.
 fn spawn_audit_listener(
     spec: &Spec,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Option<tokio::task::JoinHandle<()>> {
-    drop(shutdown);
-    if spec.audit.is_some() {
-        tracing::warn!(
-            "the spec has an audit section, but this build has no audit listener; it is ignored"
-        );
-    }
-    None
+    let audit = spec.audit.clone()?;
+    let state_dir = spec.state_dir.clone();
+    Some(tokio::spawn(async move {
+        if let Err(e) = crate::audit::serve(&audit, &state_dir, shutdown).await {
+            tracing::error!("the audit listener stopped: {e}");
+        }
+    }))
 }
 
 fn critical_note(spec: &Spec) {

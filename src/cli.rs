@@ -53,6 +53,21 @@ pub enum Command {
     /// The long-running agent (systemd Type=notify): keeps the token alive,
     /// re-renders secrets that change, restarts their services, self-heals outputs.
     Run,
+    /// Security alerts from OpenBao's/Vault's socket audit device.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Listen for the socket audit device and alert Slack, until SIGTERM/SIGINT.
+    Listen,
+    /// Run the alert rules over a file of audit lines; print one JSON object per alert.
+    /// Without a spec (the default path absent) the default rules apply.
+    Replay {
+        /// A file audit device's log or a capture of the socket ("-" = stdin).
+        file: PathBuf,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -168,6 +183,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Report(r) => crate::insights::cli::report(&cli.spec, r),
         Command::Digest => crate::insights::cli::digest(&cli.spec),
         Command::Run => run_daemon(cli.spec),
+        Command::Audit(cmd) => crate::audit::cli::run(&cli.spec, cmd),
     }
 }
 

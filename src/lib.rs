@@ -20,9 +20,12 @@
 //!   `report leases|usage`, and the daemon's Slack digest payloads.
 //! - [`secret`]: a string type for secret values that never prints itself.
 //! - [`exit`]: the documented process exit codes.
+//! - [`audit`]: the socket audit-device listener, its alert rules, Slack delivery
+//!   with a persistent outbox, `audit replay` and the counters insights reads.
 //! - [`cli`]: argument parsing and the edge where errors become messages and exit codes.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod bootstrap;
 pub mod cache;
 pub mod cli;

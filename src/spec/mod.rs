@@ -13,6 +13,7 @@ pub mod mode;
 mod raw;
 
 pub use error::{Problem, SpecError};
+pub(crate) use error::from_problems as error_from_problems;
 
 use raw::{RawSecret, RawSpec};
 use std::collections::BTreeMap;
@@ -32,7 +33,7 @@ pub struct Spec {
     pub restart_randomized_delay: Duration,
     pub secrets: BTreeMap<String, SecretSpec>,
     pub critical_services: Vec<String>,
-    pub audit: Option<serde_json::Value>,
+    pub audit: Option<crate::audit::AuditSpec>,
     /// The `insights` section (digest schedule, release feed), see [`insights`].
     pub insights: insights::InsightsSpec,
 }
@@ -409,7 +410,9 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         restart_randomized_delay,
         secrets,
         critical_services: raw.critical_services,
-        audit: raw.audit,
+        audit: raw
+            .audit
+            .map(|a| crate::audit::spec::resolve(a, true, problems)),
         insights: insights::resolve(raw.insights, problems),
     }
 }

@@ -18,7 +18,7 @@ pub struct RawSpec {
     #[serde(default)]
     pub critical_services: Vec<String>,
     #[serde(default)]
-    pub audit: Option<serde_json::Value>,
+    pub audit: Option<crate::audit::spec::RawAudit>,
     #[serde(default)]
     pub insights: Option<super::insights::RawInsights>,
 }

@@ -1,0 +1,85 @@
+//! `vaultkeeper audit listen` and `vaultkeeper audit replay`.
+
+use super::AuditSpec;
+use crate::cli::AuditCommand;
+use crate::exit;
+use crate::spec::DEFAULT_SPEC_PATH;
+use anyhow::Context;
+use std::path::Path;
+
+pub fn run(spec_path: &Path, cmd: AuditCommand) -> anyhow::Result<u8> {
+    match cmd {
+        AuditCommand::Listen => listen(spec_path),
+        AuditCommand::Replay { file } => replay(spec_path, &file),
+    }
+}
+
+fn listen(spec_path: &Path) -> anyhow::Result<u8> {
+    let spec = crate::cli::load_spec(spec_path)?;
+    let Some(audit) = spec.audit.clone() else {
+        tracing::error!(
+            "{}: no \"audit\" section; add one with at least \"listen\" (see docs/how-to/audit-alerts.md)",
+            spec_path.display()
+        );
+        return Ok(exit::USAGE);
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let stats = rt.block_on(super::serve(&audit, &spec.state_dir, shutdown_signal()))?;
+    tracing::info!(
+        "audit listener stopped: {} lines read, {} entries, {} alerts",
+        stats.lines_read,
+        stats.entries,
+        stats.alerts.values().sum::<u64>()
+    );
+    Ok(exit::OK)
+}
+
+/// Completes on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+fn replay(spec_path: &Path, file: &Path) -> anyhow::Result<u8> {
+    let spec = if spec_path.exists() {
+        let text = std::fs::read_to_string(spec_path)
+            .with_context(|| format!("cannot read spec {} (pass the right file with --spec)", spec_path.display()))?;
+        super::spec::from_json(&spec_path.display().to_string(), &text)?
+    } else if spec_path == Path::new(DEFAULT_SPEC_PATH) {
+        AuditSpec::defaults()
+    } else {
+        anyhow::bail!("spec {} does not exist; pass an existing --spec or none for the default rules", spec_path.display());
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let report = if file == Path::new("-") {
+        super::replay::replay(&spec, std::io::stdin().lock(), &mut out)
+    } else {
+        let f = std::fs::File::open(file)
+            .with_context(|| format!("cannot open audit log {} (give a file audit device's log or a socket capture)", file.display()))?;
+        super::replay::replay(&spec, f, &mut out)
+    }
+    .with_context(|| format!("replaying {}", file.display()))?;
+    std::io::Write::flush(&mut out)?;
+    let c = &report.counts;
+    tracing::info!(
+        "replayed {} lines ({} entries): {} alerts; dropped {} not JSON, {} duplicates, {} too long, {} invalid UTF-8, {} partial",
+        report.lines,
+        c.entries,
+        report.alerts,
+        c.not_json,
+        c.duplicates,
+        report.dropped_too_long,
+        report.dropped_invalid_utf8,
+        report.dropped_partial
+    );
+    Ok(exit::OK)
+}

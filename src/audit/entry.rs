@@ -1,0 +1,155 @@
+//! A typed, borrowing view of one audit entry: only the fields the rules read.
+//! `data` objects stay unparsed ([`RawValue`]) until a rule needs them. Client
+//! tokens are never read; accessors and string values are HMACs anyway.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+type Str<'a> = Cow<'a, str>;
+
+#[derive(Debug, Deserialize)]
+pub struct Entry<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Str<'a>,
+    #[serde(default, borrow)]
+    pub time: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    pub auth: Option<Auth<'a>>,
+    #[serde(default, borrow)]
+    pub request: Option<Request<'a>>,
+    #[serde(default, borrow)]
+    pub response: Option<Response<'a>>,
+    #[serde(default, borrow)]
+    pub error: Option<Str<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Auth<'a> {
+    #[serde(default, borrow)]
+    pub accessor: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    pub display_name: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    pub policies: Vec<Str<'a>>,
+    #[serde(default)]
+    pub token_ttl: Option<i64>,
+    #[serde(default, borrow)]
+    pub token_type: Option<Str<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Request<'a> {
+    #[serde(default, borrow)]
+    pub id: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    pub operation: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    pub path: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    pub mount_type: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    pub mount_class: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    pub remote_address: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    pub data: Option<&'a RawValue>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Response<'a> {
+    #[serde(default, borrow)]
+    pub auth: Option<Auth<'a>>,
+    #[serde(default, borrow)]
+    pub data: Option<&'a RawValue>,
+}
+
+impl<'a> Entry<'a> {
+    /// Parses one line. serde_json's recursion limit (128) bounds nesting.
+    pub fn parse(line: &'a str) -> Result<Entry<'a>, serde_json::Error> {
+        serde_json::from_str(line)
+    }
+
+    pub fn is_request(&self) -> bool {
+        self.kind == "request"
+    }
+
+    pub fn is_response(&self) -> bool {
+        self.kind == "response"
+    }
+
+    pub fn path(&self) -> &str {
+        self.request.as_ref().and_then(|r| r.path.as_deref()).unwrap_or("")
+    }
+
+    pub fn operation(&self) -> &str {
+        self.request.as_ref().and_then(|r| r.operation.as_deref()).unwrap_or("")
+    }
+
+    pub fn request_id(&self) -> &str {
+        self.request.as_ref().and_then(|r| r.id.as_deref()).unwrap_or("")
+    }
+
+    pub fn remote_address(&self) -> &str {
+        self.request.as_ref().and_then(|r| r.remote_address.as_deref()).unwrap_or("")
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref().filter(|e| !e.is_empty())
+    }
+
+    /// The caller's policies contain `root`.
+    pub fn caller_is_root(&self) -> bool {
+        self.auth.as_ref().is_some_and(|a| a.policies.iter().any(|p| p == "root"))
+    }
+
+    /// The token this response hands out (login, token create), if any.
+    pub fn new_token(&self) -> Option<&Auth<'a>> {
+        self.response.as_ref().and_then(|r| r.auth.as_ref())
+    }
+
+    /// A top-level field of `request.data`, parsed on demand.
+    pub fn request_field(&self, key: &str) -> Option<serde_json::Value> {
+        field(self.request.as_ref()?.data?, key)
+    }
+
+    pub fn response_field(&self, key: &str) -> Option<serde_json::Value> {
+        field(self.response.as_ref()?.data?, key)
+    }
+}
+
+fn field(raw: &RawValue, key: &str) -> Option<serde_json::Value> {
+    let map: std::collections::HashMap<Cow<'_, str>, serde_json::Value> =
+        serde_json::from_str(raw.get()).ok()?;
+    map.get(key).cloned()
+}
+
+/// A value the audit device HMAC'd (unreadable by design).
+pub fn is_hmac(v: &str) -> bool {
+    v.starts_with("hmac-sha256:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_an_openbao_response_line() {
+        let line = r#"{"time":"2026-11-22T08:51:47.277301907Z","type":"response","auth":{"client_token":"hmac-sha256:e3","accessor":"hmac-sha256:18","display_name":"token","policies":["root"],"token_policies":["root"],"token_type":"service"},"request":{"id":"0c4f","operation":"update","mount_type":"token","path":"auth/token/create","data":{"no_parent":true,"ttl":"hmac-sha256:c0"},"remote_address":"127.0.0.1","remote_port":37880},"response":{"auth":{"accessor":"hmac-sha256:71","display_name":"token-emergency","policies":["root"]},"mount_type":"token"}}"#;
+        let e = Entry::parse(line).unwrap();
+        assert!(e.is_response());
+        assert_eq!((e.path(), e.operation(), e.request_id(), e.remote_address()), ("auth/token/create", "update", "0c4f", "127.0.0.1"));
+        assert!(e.caller_is_root());
+        assert_eq!(e.new_token().unwrap().display_name.as_deref(), Some("token-emergency"));
+        assert_eq!(e.request_field("no_parent"), Some(serde_json::Value::Bool(true)));
+        assert_eq!(e.error(), None);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{{\"type\":\"request\",\"request\":{{\"data\":{}{}}}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(Entry::parse(&deep).is_err());
+        assert!(Entry::parse("{\"no_type\":1}").is_err());
+        assert!(Entry::parse("not json").is_err());
+    }
+}

@@ -1,0 +1,287 @@
+//! Security alerts from OpenBao's/Vault's socket audit device ("Vault AIDE").
+//!
+//! ```text
+//!  OpenBao ──socket──▶ listener (task per connection, newline framing, limits)
+//!                         │ try_send, never waits: full queue = counted overload
+//!                         ▼
+//!                      bounded queue ──▶ engine thread (parse, dedup, rules, coalesce)
+//!                                              │ alerts
+//!                                              ▼
+//!                                   outbox (<stateDir>/audit/outbox, fsynced)
+//!                                              │ in order, once
+//!                                              ▼
+//!                                   Slack sender (429 Retry-After, backoff)
+//! ```
+//!
+//! [`serve`] runs all of it until its shutdown future completes; `vaultkeeper
+//! audit listen` and the daemon call it. [`replay::replay`] runs the same rules
+//! over a file. Counters are in [`StatsHandle`] and `<stateDir>/audit/stats.json`.
+
+pub mod alert;
+pub mod cli;
+pub mod dedup;
+pub mod entry;
+pub mod frame;
+pub mod listener;
+pub mod outbox;
+pub mod replay;
+pub mod rules;
+pub mod slack;
+pub mod spec;
+pub mod stats;
+
+pub use alert::Alert;
+pub use spec::{AuditSpec, Severity};
+pub use stats::StatsSnapshot;
+
+use crate::render::atomic::{ensure_private_dir, replace_file, FsError};
+use rules::{Clock, Engine};
+use stats::ReaderCounters;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Notify};
+
+/// Lines the queue holds at most (bytes are bounded separately by `queueBytes`).
+pub const QUEUE_LINES: usize = 65_536;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Bind(#[from] listener::BindError),
+    #[error(transparent)]
+    Slack(#[from] slack::SlackError),
+    #[error("audit state directory: {0} (check stateDir and its permissions)")]
+    State(#[from] FsError),
+    #[error("the audit section has no listen address; add one to audit.listen")]
+    NoListener,
+    #[error("cannot start the audit rule engine thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// The live counters of a running [`serve`], for the daemon and insights.
+#[derive(Clone, Default)]
+pub struct StatsHandle(Arc<Mutex<StatsSnapshot>>);
+
+impl StatsHandle {
+    pub fn snapshot(&self) -> StatsSnapshot {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Runs the listener, rules and Slack delivery until `shutdown` completes;
+/// then stops accepting, drains what connections still send (briefly), flushes
+/// coalesced summaries into the outbox, writes stats and returns them.
+pub async fn serve(
+    spec: &AuditSpec,
+    state_dir: &Path,
+    shutdown: impl Future<Output = ()>,
+) -> Result<StatsSnapshot, AuditError> {
+    serve_with_stats(spec, state_dir, shutdown, StatsHandle::default()).await
+}
+
+pub async fn serve_with_stats(
+    spec: &AuditSpec,
+    state_dir: &Path,
+    shutdown: impl Future<Output = ()>,
+    stats: StatsHandle,
+) -> Result<StatsSnapshot, AuditError> {
+    if spec.listen.is_empty() {
+        return Err(AuditError::NoListener);
+    }
+    let audit_dir = state_dir.join("audit");
+    ensure_private_dir(&audit_dir, 0o700)?;
+    let slack_url = match &spec.slack {
+        Some(s) => Some(slack::read_webhook_url(s)?),
+        None => None,
+    };
+    let outbox = match &spec.slack {
+        Some(_) => Some(Arc::new(outbox::Outbox::open(state_dir)?)),
+        None => None,
+    };
+    let bound = listener::bind(&spec.listen).await?;
+    let unix_paths: Vec<PathBuf> = bound
+        .iter()
+        .filter_map(|b| match b {
+            listener::Bound::Unix(_, p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let counters = Arc::new(ReaderCounters::default());
+    let sender_counters = Arc::new(slack::SenderCounters::default());
+    let notify = Arc::new(Notify::new());
+    let (tx, rx) = sync_channel::<String>(QUEUE_LINES);
+    let queued = Arc::new(AtomicUsize::new(0));
+
+    let engine_thread = {
+        let ctx = EngineCtx {
+            spec: spec.clone(),
+            rx,
+            queued: queued.clone(),
+            counters: counters.clone(),
+            sender: sender_counters.clone(),
+            outbox: outbox.clone(),
+            notify: notify.clone(),
+            stats: stats.clone(),
+            audit_dir: audit_dir.clone(),
+        };
+        std::thread::Builder::new()
+            .name("audit-rules".into())
+            .spawn(move || ctx.run())
+            .map_err(AuditError::Thread)?
+    };
+
+    let sender = match (outbox.clone(), slack_url, spec.slack.clone()) {
+        (Some(o), Some(url), Some(s)) => Some(tokio::spawn(slack::run_sender(
+            o,
+            s,
+            url,
+            notify.clone(),
+            stop_rx.clone(),
+            sender_counters.clone(),
+        ))),
+        _ => None,
+    };
+
+    let tasks = listener::tokio_util_lite::TaskSet::default();
+    let sink = listener::Sink { tx, queued, max_bytes: spec.queue_bytes, counters: counters.clone() };
+    let mut accepts = Vec::new();
+    for b in bound {
+        accepts.push(tokio::spawn(listener::accept_loop(b, sink.clone(), stop_rx.clone(), tasks.clone())));
+    }
+    drop(sink);
+    tracing::info!(
+        "audit listener ready on {}{}",
+        spec.listen.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
+        if spec.slack.is_some() { "; alerts go to Slack" } else { "; no Slack configured, alerts are only logged" }
+    );
+
+    shutdown.await;
+    tracing::info!("audit listener stopping: draining connections and the rule queue");
+    let _ = stop_tx.send(true);
+    for a in accepts {
+        let _ = a.await;
+    }
+    tasks.join_all().await;
+    // Every sender is gone now: the engine drains the queue, flushes and exits.
+    let snapshot = tokio::task::spawn_blocking(move || engine_thread.join())
+        .await
+        .ok()
+        .and_then(|r| r.ok())
+        .unwrap_or_default();
+    if let Some(s) = sender {
+        let grace = spec.slack.as_ref().map_or(Duration::from_secs(1), |s| s.timeout) + Duration::from_secs(1);
+        let _ = tokio::time::timeout(grace, s).await;
+    }
+    for p in unix_paths {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(snapshot)
+}
+
+struct EngineCtx {
+    spec: AuditSpec,
+    rx: Receiver<String>,
+    queued: Arc<AtomicUsize>,
+    counters: Arc<ReaderCounters>,
+    sender: Arc<slack::SenderCounters>,
+    outbox: Option<Arc<outbox::Outbox>>,
+    notify: Arc<Notify>,
+    stats: StatsHandle,
+    audit_dir: PathBuf,
+}
+
+impl EngineCtx {
+    fn run(self) -> StatsSnapshot {
+        let mut engine = Engine::new(&self.spec);
+        let mut alerts = Vec::new();
+        let mut overload_seen = 0u64;
+        let mut last_tick = Instant::now();
+        let mut last_write = Instant::now();
+        self.publish(&engine, true);
+        loop {
+            match self.rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) => {
+                    self.queued.fetch_sub(line.len(), Ordering::Relaxed);
+                    engine.ingest(&line, Clock::Given(rules::now_ms()), &mut alerts);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if !alerts.is_empty() {
+                self.deliver(&mut alerts);
+            }
+            if last_tick.elapsed() >= Duration::from_secs(1) {
+                last_tick = Instant::now();
+                let now = rules::now_ms();
+                let over = self.counters.overload.load(Ordering::Relaxed);
+                engine.overloaded(over - overload_seen, now, &mut alerts);
+                overload_seen = over;
+                engine.tick(now, &mut alerts);
+                self.deliver(&mut alerts);
+                let write = last_write.elapsed() >= self.spec.stats_interval;
+                if write {
+                    last_write = Instant::now();
+                }
+                self.publish(&engine, write);
+            }
+        }
+        let over = self.counters.overload.load(Ordering::Relaxed);
+        engine.overloaded(over - overload_seen, rules::now_ms(), &mut alerts);
+        engine.flush(&mut alerts);
+        self.deliver(&mut alerts);
+        self.publish(&engine, true)
+    }
+
+    fn deliver(&self, alerts: &mut Vec<Alert>) {
+        for a in alerts.drain(..) {
+            tracing::warn!(
+                "ALERT [{}] {}: {}{} ({} {} by {:?} from {:?}, request {})",
+                a.severity.as_str(),
+                a.rule,
+                a.title,
+                if a.summary { format!(" (x{} more, coalesced)", a.count) } else { String::new() },
+                a.operation,
+                a.path,
+                a.display_name,
+                a.remote_address,
+                a.request_id
+            );
+            if let Some(o) = &self.outbox {
+                match o.push(&a) {
+                    Ok(_) => self.notify.notify_one(),
+                    Err(e) => tracing::error!("cannot queue alert {} for Slack: {e}", a.rule),
+                }
+            }
+        }
+    }
+
+    fn publish(&self, engine: &Engine, write: bool) -> StatsSnapshot {
+        let outbox = self.outbox.as_ref().map_or(0, |o| o.len() as u64);
+        let snap = StatsSnapshot::build(
+            &self.counters,
+            &engine.counts,
+            outbox,
+            self.sender.delivered.load(Ordering::Relaxed),
+        );
+        *self.stats.0.lock().unwrap() = snap.clone();
+        if write {
+            if let Err(e) = write_stats(&self.audit_dir, &snap) {
+                tracing::warn!("cannot write audit stats: {e}");
+            }
+        }
+        snap
+    }
+}
+
+fn write_stats(audit_dir: &Path, snap: &StatsSnapshot) -> Result<(), FsError> {
+    let fd = ensure_private_dir(audit_dir, 0o700)?;
+    let mut bytes = serde_json::to_vec_pretty(snap).expect("stats serialize");
+    bytes.push(b'\n');
+    replace_file(&fd, "stats.json", &bytes, 0o600, audit_dir)
+}

@@ -1,0 +1,156 @@
+//! The persistent outbox: `<stateDir>/audit/outbox/` (0700), one file per alert
+//! (`<20-digit sequence>.json`, 0600, written atomically). The sender posts the
+//! lowest sequence first and deletes it only after Slack accepted it, so alerts
+//! survive an agent restart or a Slack outage and arrive in order.
+
+use super::alert::Alert;
+use crate::render::atomic::{ensure_private_dir, list_dir, read_file_at, replace_file, FsError};
+use nix::unistd::{unlinkat, UnlinkatFlags};
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Alerts kept at most; older ones are dropped first (and counted) beyond this.
+pub const MAX_ALERTS: usize = 10_000;
+
+pub struct Outbox {
+    dir: PathBuf,
+    fd: OwnedFd,
+    next: AtomicU64,
+    pub dropped: AtomicU64,
+}
+
+impl Outbox {
+    pub fn open(state_dir: &Path) -> Result<Outbox, FsError> {
+        let audit = state_dir.join("audit");
+        ensure_private_dir(&audit, 0o700)?;
+        let dir = audit.join("outbox");
+        let fd = ensure_private_dir(&dir, 0o700)?;
+        let outbox = Outbox { dir, fd, next: AtomicU64::new(1), dropped: AtomicU64::new(0) };
+        let last = outbox.list()?.last().copied().unwrap_or(0);
+        outbox.next.store(last + 1, Ordering::SeqCst);
+        Ok(outbox)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Sequence numbers waiting, oldest first.
+    pub fn list(&self) -> Result<Vec<u64>, FsError> {
+        let mut v: Vec<u64> = list_dir(&self.fd, &self.dir)?
+            .iter()
+            .filter_map(|n| n.strip_suffix(".json")?.parse().ok())
+            .collect();
+        v.sort_unstable();
+        Ok(v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.list().map(|v| v.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Stores an alert durably (fsynced) and returns its sequence number.
+    pub fn push(&self, alert: &Alert) -> Result<u64, FsError> {
+        let seq = self.next.fetch_add(1, Ordering::SeqCst);
+        let bytes = serde_json::to_vec(alert).expect("an alert serializes");
+        replace_file(&self.fd, &name(seq), &bytes, 0o600, &self.dir)?;
+        if seq % 100 == 0 {
+            let waiting = self.list()?;
+            if waiting.len() > MAX_ALERTS {
+                for old in &waiting[..waiting.len() - MAX_ALERTS] {
+                    self.remove(*old)?;
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(seq)
+    }
+
+    /// Reads one alert; `Ok(None)` if it is gone or unreadable (then it is removed).
+    pub fn read(&self, seq: u64) -> Result<Option<Alert>, FsError> {
+        let Some(bytes) = read_file_at(&self.fd, &name(seq), &self.dir)? else {
+            return Ok(None);
+        };
+        match serde_json::from_slice(&bytes) {
+            Ok(a) => Ok(Some(a)),
+            Err(_) => {
+                tracing::warn!("removing unreadable outbox entry {}", self.dir.join(name(seq)).display());
+                self.remove(seq)?;
+                Ok(None)
+            }
+        }
+    }
+
+    pub fn remove(&self, seq: u64) -> Result<(), FsError> {
+        match unlinkat(&self.fd, name(seq).as_str(), UnlinkatFlags::NoRemoveDir) {
+            Ok(()) | Err(nix::errno::Errno::ENOENT) => Ok(()),
+            Err(e) => Err(crate::render::atomic::FsError {
+                action: "cannot remove",
+                path: self.dir.join(name(seq)).display().to_string(),
+                source: e.into(),
+            }),
+        }
+    }
+}
+
+fn name(seq: u64) -> String {
+    format!("{seq:020}.json")
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+    use crate::audit::spec::Severity;
+
+    pub(crate) fn alert(rule: &str) -> Alert {
+        Alert {
+            rule: rule.into(),
+            severity: Severity::High,
+            title: "t".into(),
+            detail: None,
+            time: "2026-01-01T00:00:00Z".into(),
+            request_id: "r".into(),
+            kind: "response".into(),
+            operation: "update".into(),
+            path: "sys/seal".into(),
+            count: 1,
+            summary: false,
+            display_name: String::new(),
+            policies: vec![],
+            accessor: String::new(),
+            remote_address: String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::alert;
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn survives_reopening_in_order() {
+        let t = tempfile::tempdir().unwrap();
+        let o = Outbox::open(t.path()).unwrap();
+        assert_eq!(o.push(&alert("a")).unwrap(), 1);
+        assert_eq!(o.push(&alert("b")).unwrap(), 2);
+        o.remove(1).unwrap();
+        drop(o);
+        let o = Outbox::open(t.path()).unwrap();
+        assert_eq!(o.list().unwrap(), vec![2]);
+        assert_eq!(o.push(&alert("c")).unwrap(), 3, "numbering continues after the newest");
+        assert_eq!(o.read(2).unwrap().unwrap().rule, "b");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&t.path().join("audit/outbox")), 0o700);
+        assert_eq!(mode(&t.path().join("audit/outbox/00000000000000000003.json")), 0o600);
+        std::fs::write(t.path().join("audit/outbox/00000000000000000009.json"), "garbage").unwrap();
+        assert_eq!(o.read(9).unwrap(), None);
+        assert_eq!(o.list().unwrap(), vec![2, 3]);
+    }
+}

@@ -1,0 +1,256 @@
+//! The rule engine: parses a line, drops duplicates, counts it, runs every
+//! enabled rule and coalesces the hits into alerts. One engine runs on one
+//! thread; it never does I/O.
+
+mod builtin;
+pub mod coalesce;
+pub mod glob;
+
+use super::alert::Alert;
+use super::dedup::Dedup;
+use super::entry::Entry;
+use super::spec::{AuditSpec, RuleConfig};
+use super::stats::EngineCounts;
+use coalesce::Coalescer;
+use std::collections::{HashMap, VecDeque};
+
+/// What a rule found in one entry.
+pub(crate) struct Hit {
+    /// Coalescing key within the rule ("" = one key for the whole rule).
+    pub key: String,
+    pub title: String,
+    pub detail: Option<String>,
+    pub count: u64,
+    /// Overrides the configured severity (a policy granting sudo).
+    pub severity: Option<super::spec::Severity>,
+}
+
+pub struct Engine {
+    spec: AuditSpec,
+    dedup: Dedup,
+    /// Request ids already counted as failures (request and response lines both carry the error).
+    failed: Dedup,
+    logins: HashMap<String, VecDeque<i64>>,
+    coalescer: Coalescer,
+    pub counts: EngineCounts,
+    last_ms: i64,
+}
+
+/// Where the engine's clock comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    /// Live: the caller passes the time the line arrived.
+    Given(i64),
+    /// Replay: each entry's own `time`.
+    EntryTime,
+}
+
+impl Engine {
+    pub fn new(spec: &AuditSpec) -> Engine {
+        Engine {
+            spec: spec.clone(),
+            dedup: Dedup::new(1 << 16),
+            failed: Dedup::new(1 << 14),
+            logins: HashMap::new(),
+            coalescer: Coalescer::default(),
+            counts: EngineCounts::default(),
+            last_ms: 0,
+        }
+    }
+
+    /// Runs one audit line through the rules; alerts go to `out`.
+    pub fn ingest(&mut self, line: &str, clock: Clock, out: &mut Vec<Alert>) {
+        let entry = match Entry::parse(line) {
+            Ok(e) => e,
+            Err(_) => {
+                self.counts.not_json += 1;
+                return;
+            }
+        };
+        let now = match clock {
+            Clock::Given(ms) => ms,
+            Clock::EntryTime => entry
+                .time
+                .as_deref()
+                .and_then(parse_time_ms)
+                .unwrap_or(self.last_ms),
+        };
+        self.last_ms = self.last_ms.max(now);
+        let id = entry.request_id();
+        if !id.is_empty() && !self.dedup.first(&entry.kind, id) {
+            self.counts.duplicates += 1;
+            return;
+        }
+        self.counts.count(&entry);
+        if !matches!(clock, Clock::Given(_)) {
+            self.coalescer.tick(now, out);
+        }
+        let mut hits = Vec::new();
+        builtin::evaluate(self, &entry, now, &mut hits);
+        for (id, rule) in &self.spec.rules {
+            if let Some(c) = &rule.custom {
+                if rule.enabled && custom_matches(c, &entry) {
+                    hits.push((
+                        id.clone(),
+                        Hit {
+                            key: String::new(),
+                            title: c.description.clone().unwrap_or_else(|| format!("custom rule {id} matched")),
+                            detail: entry.error().map(|e| format!("error: {e}")),
+                            count: 1,
+                            severity: None,
+                        },
+                    ));
+                }
+            }
+        }
+        for (id, hit) in hits {
+            let rule = &self.spec.rules[&id];
+            if !rule.enabled {
+                continue;
+            }
+            let alert = make_alert(rule, &entry, &hit, now);
+            *self.counts.alerts.entry(id.clone()).or_default() += 1;
+            self.coalescer.hit(hit.key, rule.window.as_millis() as i64, now, alert, out);
+        }
+    }
+
+    /// Closes coalescing windows that ended by `now_ms` (live mode calls this every second).
+    pub fn tick(&mut self, now_ms: i64, out: &mut Vec<Alert>) {
+        self.coalescer.tick(now_ms, out);
+        let window = self.spec.rule("login-failures").window.as_millis() as i64;
+        self.logins.retain(|_, q| q.back().is_some_and(|t| *t > now_ms - window));
+    }
+
+    /// Emits every pending summary now (end of a replay, shutdown).
+    pub fn flush(&mut self, out: &mut Vec<Alert>) {
+        self.coalescer.flush(out);
+    }
+
+    /// `n` lines were not evaluated because the queue was full.
+    pub fn overloaded(&mut self, n: u64, now_ms: i64, out: &mut Vec<Alert>) {
+        let rule = self.spec.rule("audit-overload").clone();
+        if !rule.enabled || n == 0 {
+            return;
+        }
+        let alert = Alert {
+            rule: rule.id.clone(),
+            severity: rule.severity,
+            title: format!("{n} audit lines were not evaluated (agent overloaded)"),
+            detail: Some("the listener kept reading but the rule queue was full; see the file audit device for the full record".into()),
+            time: format_time_ms(now_ms),
+            request_id: String::new(),
+            kind: String::new(),
+            operation: String::new(),
+            path: String::new(),
+            count: n,
+            summary: false,
+            display_name: String::new(),
+            policies: Vec::new(),
+            accessor: String::new(),
+            remote_address: String::new(),
+        };
+        *self.counts.alerts.entry(rule.id.clone()).or_default() += 1;
+        self.coalescer.hit(String::new(), rule.window.as_millis() as i64, now_ms, alert, out);
+    }
+
+    pub fn pending_summaries(&self) -> usize {
+        self.coalescer.pending()
+    }
+
+    pub(crate) fn rule(&self, id: &str) -> &RuleConfig {
+        self.spec.rule(id)
+    }
+
+    /// Records a failed login and says how many fell within the window.
+    pub(crate) fn login_failure(&mut self, key: String, now: i64) -> usize {
+        let window = self.spec.rule("login-failures").window.as_millis() as i64;
+        if self.logins.len() >= 100_000 && !self.logins.contains_key(&key) {
+            self.logins.retain(|_, q| q.back().is_some_and(|t| *t > now - window));
+        }
+        let q = self.logins.entry(key).or_default();
+        q.push_back(now);
+        while q.front().is_some_and(|t| *t <= now - window) {
+            q.pop_front();
+        }
+        while q.len() > 10_000 {
+            q.pop_front();
+        }
+        q.len()
+    }
+
+    /// True the first time this request id is seen failing.
+    pub(crate) fn first_failure(&mut self, id: &str) -> bool {
+        id.is_empty() || self.failed.first("failure", id)
+    }
+}
+
+fn custom_matches(c: &super::spec::CustomMatch, e: &Entry<'_>) -> bool {
+    // Responses carry the outcome; requests only count when they failed on their own.
+    if !(e.is_response() || (e.is_request() && e.error().is_some())) {
+        return false;
+    }
+    if !glob::matches(&c.path, e.path()) {
+        return false;
+    }
+    if !c.operations.is_empty() && !c.operations.iter().any(|o| o == e.operation()) {
+        return false;
+    }
+    if let Some(p) = &c.policy {
+        if !e.auth.as_ref().is_some_and(|a| a.policies.iter().any(|x| x == p)) {
+            return false;
+        }
+    }
+    if let Some(want) = &c.error {
+        match e.error() {
+            None => return false,
+            Some(err) => {
+                if want != "*" && !err.contains(want.as_str()) {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+fn make_alert(rule: &RuleConfig, e: &Entry<'_>, hit: &Hit, now: i64) -> Alert {
+    let auth = e.auth.as_ref();
+    Alert {
+        rule: rule.id.clone(),
+        severity: hit.severity.unwrap_or(rule.severity).max(rule.severity),
+        title: hit.title.clone(),
+        detail: hit.detail.clone(),
+        time: e.time.as_deref().map(str::to_string).unwrap_or_else(|| format_time_ms(now)),
+        request_id: e.request_id().to_string(),
+        kind: e.kind.to_string(),
+        operation: e.operation().to_string(),
+        path: e.path().to_string(),
+        count: hit.count,
+        summary: false,
+        display_name: auth.and_then(|a| a.display_name.as_deref()).unwrap_or("").to_string(),
+        policies: auth.map(|a| a.policies.iter().map(|p| p.to_string()).collect()).unwrap_or_default(),
+        accessor: auth.and_then(|a| a.accessor.as_deref()).unwrap_or("").to_string(),
+        remote_address: e.remote_address().to_string(),
+    }
+}
+
+/// RFC 3339 → milliseconds since the epoch.
+pub fn parse_time_ms(s: &str) -> Option<i64> {
+    let t = humantime::parse_rfc3339_weak(s).ok()?;
+    Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64)
+}
+
+pub fn format_time_ms(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,153 @@
+//! Counters: what the listener read and dropped (atomics, shared by every
+//! connection), what the engine saw and raised. [`StatsSnapshot`] is what
+//! insights reports read, from memory or from `<stateDir>/audit/stats.json`.
+
+use super::entry::Entry;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Distinct keys kept per breakdown; the rest count under "(other)".
+const MAX_KEYS: usize = 1000;
+
+/// Counted by the listener, lock-free.
+#[derive(Debug, Default)]
+pub struct ReaderCounters {
+    pub connections: AtomicU64,
+    pub open_connections: AtomicU64,
+    pub bytes: AtomicU64,
+    pub lines: AtomicU64,
+    pub too_long: AtomicU64,
+    pub invalid_utf8: AtomicU64,
+    pub partial: AtomicU64,
+    pub empty: AtomicU64,
+    pub overload: AtomicU64,
+}
+
+/// Counted by the engine (one thread).
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EngineCounts {
+    pub entries: u64,
+    pub not_json: u64,
+    pub duplicates: u64,
+    pub alerts: BTreeMap<String, u64>,
+    pub by_type: BTreeMap<String, u64>,
+    pub by_operation: BTreeMap<String, u64>,
+    pub by_path_prefix: BTreeMap<String, u64>,
+    pub by_auth_method: BTreeMap<String, u64>,
+}
+
+impl EngineCounts {
+    pub(crate) fn count(&mut self, e: &Entry<'_>) {
+        self.entries += 1;
+        bump(&mut self.by_type, &e.kind);
+        if !e.is_request() {
+            return;
+        }
+        bump(&mut self.by_operation, e.operation());
+        bump(&mut self.by_path_prefix, &path_prefix(e.path()));
+        if let Some(name) = e.auth.as_ref().and_then(|a| a.display_name.as_deref()) {
+            bump(&mut self.by_auth_method, name.split('-').next().unwrap_or(name));
+        }
+    }
+}
+
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    if let Some(n) = map.get_mut(key) {
+        *n += 1;
+    } else if map.len() < MAX_KEYS {
+        map.insert(key.to_string(), 1);
+    } else {
+        *map.entry("(other)".into()).or_default() += 1;
+    }
+}
+
+/// The first two segments: `secret/data`, `auth/approle`, `sys/mounts`.
+pub fn path_prefix(path: &str) -> String {
+    let mut it = path.splitn(3, '/');
+    match (it.next(), it.next()) {
+        (Some(a), Some(b)) if !b.is_empty() => format!("{a}/{b}"),
+        (Some(a), _) => a.to_string(),
+        _ => String::new(),
+    }
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Dropped {
+    pub too_long: u64,
+    pub invalid_utf8: u64,
+    pub partial: u64,
+    pub empty: u64,
+    pub not_json: u64,
+    pub duplicate: u64,
+    pub overload: u64,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    /// When the snapshot was taken (RFC 3339).
+    pub time: String,
+    pub connections: u64,
+    pub open_connections: u64,
+    pub bytes_read: u64,
+    pub lines_read: u64,
+    pub dropped: Dropped,
+    pub entries: u64,
+    pub alerts: BTreeMap<String, u64>,
+    pub requests_by_type: BTreeMap<String, u64>,
+    pub requests_by_operation: BTreeMap<String, u64>,
+    pub requests_by_path_prefix: BTreeMap<String, u64>,
+    pub requests_by_auth_method: BTreeMap<String, u64>,
+    /// Alerts waiting in the outbox for Slack.
+    pub outbox: u64,
+    pub delivered: u64,
+}
+
+impl StatsSnapshot {
+    pub fn build(r: &ReaderCounters, e: &EngineCounts, outbox: u64, delivered: u64) -> StatsSnapshot {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        StatsSnapshot {
+            time: super::rules::format_time_ms(super::rules::now_ms()),
+            connections: g(&r.connections),
+            open_connections: g(&r.open_connections),
+            bytes_read: g(&r.bytes),
+            lines_read: g(&r.lines),
+            dropped: Dropped {
+                too_long: g(&r.too_long),
+                invalid_utf8: g(&r.invalid_utf8),
+                partial: g(&r.partial),
+                empty: g(&r.empty),
+                not_json: e.not_json,
+                duplicate: e.duplicates,
+                overload: g(&r.overload),
+            },
+            entries: e.entries,
+            alerts: e.alerts.clone(),
+            requests_by_type: e.by_type.clone(),
+            requests_by_operation: e.by_operation.clone(),
+            requests_by_path_prefix: e.by_path_prefix.clone(),
+            requests_by_auth_method: e.by_auth_method.clone(),
+            outbox,
+            delivered,
+        }
+    }
+
+    /// Reads `<stateDir>/audit/stats.json`.
+    pub fn load(state_dir: &std::path::Path) -> std::io::Result<StatsSnapshot> {
+        let bytes = std::fs::read(state_dir.join("audit/stats.json"))?;
+        serde_json::from_slice(&bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(path_prefix("secret/data/hosts/a"), "secret/data");
+        assert_eq!(path_prefix("sys/seal"), "sys/seal");
+        assert_eq!(path_prefix("sys"), "sys");
+        assert_eq!(path_prefix("sys/"), "sys");
+    }
+}

@@ -4,7 +4,7 @@
 //! survive an agent restart or a Slack outage and arrive in order.
 
 use super::alert::Alert;
-use crate::render::atomic::{ensure_private_dir, list_dir, read_file_at, replace_file, FsError};
+use crate::render::atomic::{ensure_private_dir, list_dir, open_dir_nofollow, read_file_at, replace_file, FsError};
 use nix::unistd::{unlinkat, UnlinkatFlags};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -38,7 +38,9 @@ impl Outbox {
 
     /// Sequence numbers waiting, oldest first.
     pub fn list(&self) -> Result<Vec<u64>, FsError> {
-        let mut v: Vec<u64> = list_dir(&self.fd, &self.dir)?
+        // A fresh descriptor: a dup of `fd` would share (and exhaust) its read position.
+        let fresh = open_dir_nofollow(&self.dir)?;
+        let mut v: Vec<u64> = list_dir(&fresh, &self.dir)?
             .iter()
             .filter_map(|n| n.strip_suffix(".json")?.parse().ok())
             .collect();

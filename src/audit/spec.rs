@@ -460,7 +460,7 @@ mod tests {
                 ListenAddr::Unix("/run/vaultkeeper/audit.sock".into())
             ]
         );
-        assert_eq!(a.slack.unwrap().webhook_url_file, PathBuf::from("/run/secrets/slack/webhook-url"));
+        assert_eq!(a.slack.as_ref().unwrap().webhook_url_file, PathBuf::from("/run/secrets/slack/webhook-url"));
         assert_eq!(a.rule("login-failures").count, 5);
         assert_eq!(a.rule("login-failures").window, Duration::from_secs(300));
         assert_eq!(a.rule("root-token-used").window, Duration::from_secs(3600));

@@ -64,7 +64,7 @@ pub(super) fn evaluate(engine: &mut Engine, e: &Entry<'_>, now: i64, hits: &mut 
                         format!("token created with a TTL of {}", human(ttl)),
                         Some(format!(
                             "new token {name:?} with policies [{pols}]; threshold {}",
-                            humantime::format_duration(engine.rule("token-long-ttl").ttl)
+                            human(engine.rule("token-long-ttl").ttl.as_secs() as i64)
                         )),
                     );
                 }
@@ -271,5 +271,9 @@ fn grants_sudo(e: &Entry<'_>) -> bool {
 }
 
 fn human(secs: i64) -> String {
-    humantime::format_duration(std::time::Duration::from_secs(secs.max(0) as u64)).to_string()
+    match secs {
+        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{}s", s.max(0)),
+    }
 }

@@ -112,6 +112,7 @@ pub async fn serve_with_stats(
         .collect();
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let (drain_tx, drain_rx) = watch::channel(false);
     let counters = Arc::new(ReaderCounters::default());
     let sender_counters = Arc::new(slack::SenderCounters::default());
     let notify = Arc::new(Notify::new());
@@ -143,6 +144,7 @@ pub async fn serve_with_stats(
             url,
             notify.clone(),
             stop_rx.clone(),
+            drain_rx,
             sender_counters.clone(),
         ))),
         _ => None,
@@ -169,17 +171,33 @@ pub async fn serve_with_stats(
     }
     tasks.join_all().await;
     // Every sender is gone now: the engine drains the queue, flushes and exits.
-    let snapshot = tokio::task::spawn_blocking(move || engine_thread.join())
+    let counts = tokio::task::spawn_blocking(move || engine_thread.join())
         .await
         .ok()
         .and_then(|r| r.ok())
         .unwrap_or_default();
-    if let Some(s) = sender {
-        let grace = spec.slack.as_ref().map_or(Duration::from_secs(1), |s| s.timeout) + Duration::from_secs(1);
-        let _ = tokio::time::timeout(grace, s).await;
+    // Deliver what the flush produced, briefly; whatever is left stays in the outbox.
+    let _ = drain_tx.send(true);
+    notify.notify_one();
+    if let Some(mut s) = sender {
+        let grace = spec.slack.as_ref().map_or(Duration::from_secs(1), |s| s.timeout) + Duration::from_secs(2);
+        if tokio::time::timeout(grace, &mut s).await.is_err() {
+            s.abort();
+            tracing::warn!("Slack did not take the remaining alerts in time; they stay in the outbox for the next start");
+        }
     }
     for p in unix_paths {
         let _ = std::fs::remove_file(p);
+    }
+    let snapshot = StatsSnapshot::build(
+        &counters,
+        &counts,
+        outbox.as_ref().map_or(0, |o| o.len() as u64),
+        sender_counters.delivered.load(Ordering::Relaxed),
+    );
+    *stats.0.lock().unwrap() = snapshot.clone();
+    if let Err(e) = write_stats(&audit_dir, &snapshot) {
+        tracing::warn!("cannot write audit stats: {e}");
     }
     Ok(snapshot)
 }
@@ -197,7 +215,7 @@ struct EngineCtx {
 }
 
 impl EngineCtx {
-    fn run(self) -> StatsSnapshot {
+    fn run(self) -> stats::EngineCounts {
         let mut engine = Engine::new(&self.spec);
         let mut alerts = Vec::new();
         let mut overload_seen = 0u64;
@@ -235,7 +253,7 @@ impl EngineCtx {
         engine.overloaded(over - overload_seen, rules::now_ms(), &mut alerts);
         engine.flush(&mut alerts);
         self.deliver(&mut alerts);
-        self.publish(&engine, true)
+        engine.counts
     }
 
     fn deliver(&self, alerts: &mut Vec<Alert>) {
@@ -261,7 +279,7 @@ impl EngineCtx {
         }
     }
 
-    fn publish(&self, engine: &Engine, write: bool) -> StatsSnapshot {
+    fn publish(&self, engine: &Engine, write: bool) {
         let outbox = self.outbox.as_ref().map_or(0, |o| o.len() as u64);
         let snap = StatsSnapshot::build(
             &self.counters,
@@ -275,7 +293,6 @@ impl EngineCtx {
                 tracing::warn!("cannot write audit stats: {e}");
             }
         }
-        snap
     }
 }
 

@@ -191,12 +191,15 @@ pub struct SenderCounters {
 
 /// Drains the outbox into Slack until `shutdown` turns true. A POST in flight
 /// is finished (so Slack never gets it twice after a restart); waits are not.
+/// When `final_drain` turns true (the engine has flushed), the sender delivers
+/// what is left and returns at the first failure or when the outbox is empty.
 pub async fn run_sender(
     outbox: Arc<Outbox>,
     spec: SlackSpec,
     mut url: Secret,
     notify: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
+    final_drain: watch::Receiver<bool>,
     counters: Arc<SenderCounters>,
 ) {
     let client = match reqwest::Client::builder().timeout(spec.timeout).build() {
@@ -209,8 +212,13 @@ pub async fn run_sender(
     let host = hostname();
     let mut failures = 0u32;
     loop {
-        if *shutdown.borrow() {
-            return;
+        let draining = *final_drain.borrow();
+        if *shutdown.borrow() && !draining {
+            tokio::select! {
+                _ = notify.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+            continue;
         }
         let waiting = match outbox.list() {
             Ok(w) => w,
@@ -220,6 +228,9 @@ pub async fn run_sender(
             }
         };
         if waiting.is_empty() {
+            if draining {
+                return;
+            }
             tokio::select! {
                 _ = notify.notified() => {}
                 _ = shutdown.changed() => {}
@@ -238,8 +249,9 @@ pub async fn run_sender(
             };
             let body = payload(&alert, &host);
             loop {
-                if *shutdown.borrow() {
-                    return;
+                let draining = *final_drain.borrow();
+                if *shutdown.borrow() && !draining {
+                    break;
                 }
                 let wait = match post(&client, &url, &body).await {
                     Outcome::Delivered => {
@@ -279,9 +291,12 @@ pub async fn run_sender(
                     }
                 };
                 counters.retries.fetch_add(1, Ordering::Relaxed);
+                if draining {
+                    return; // shutting down: what is left stays in the outbox
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
-                    _ = shutdown.changed() => return,
+                    _ = shutdown.changed() => {}
                 }
             }
         }

@@ -25,10 +25,13 @@ fn audit_spec(port: u16, slack: &Slack, dir: &std::path::Path, rules: Value) -> 
 
 /// (rule, count, coalesced) of each payload, sorted.
 fn summary(payloads: &[Value]) -> Vec<(String, u64, bool)> {
-    let mut v: Vec<_> = payloads.iter().map(|p| {
-        let (n, c) = count_of(p);
-        (rule_of(p), n, c)
-    }).collect();
+    let mut v: Vec<_> = payloads
+        .iter()
+        .map(|p| {
+            let (n, c) = count_of(p);
+            (rule_of(p), n, c)
+        })
+        .collect();
     v.sort();
     v
 }
@@ -42,20 +45,44 @@ fn wait_until(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
 }
 
 fn seal_line(id: &str) -> String {
-    format!(r#"{{"time":"2026-11-22T08:00:00Z","type":"request","auth":{{"display_name":"ops","policies":["admin"]}},"request":{{"id":"{id}","operation":"update","path":"sys/seal","remote_address":"10.1.2.3"}}}}"#)
+    format!(
+        r#"{{"time":"2026-11-22T08:00:00Z","type":"request","auth":{{"display_name":"ops","policies":["admin"]}},"request":{{"id":"{id}","operation":"update","path":"sys/seal","remote_address":"10.1.2.3"}}}}"#
+    )
 }
 
 /// One alerting line per rule, each immediate (different rules never coalesce).
 fn distinct_alert_lines(tag: &str) -> Vec<(String, String)> {
     let base = |id: &str, kind: &str, path: &str, extra: &str| {
-        format!(r#"{{"time":"2026-11-22T08:00:00Z","type":"{kind}","auth":{{"display_name":"ops","policies":["admin"]}},"request":{{"id":"{id}","operation":"update","path":"{path}","remote_address":"10.1.2.3"}}{extra}}}"#)
+        format!(
+            r#"{{"time":"2026-11-22T08:00:00Z","type":"{kind}","auth":{{"display_name":"ops","policies":["admin"]}},"request":{{"id":"{id}","operation":"update","path":"{path}","remote_address":"10.1.2.3"}}{extra}}}"#
+        )
     };
     vec![
-        ("seal".into(), base(&format!("{tag}-1"), "request", "sys/seal", "")),
-        ("policy-changed".into(), base(&format!("{tag}-2"), "response", "sys/policies/acl/p", "")),
-        ("generate-root".into(), base(&format!("{tag}-3"), "response", "sys/generate-root/attempt", "")),
-        ("audit-device-changed".into(), base(&format!("{tag}-4"), "response", "sys/audit/file2", "")),
-        ("auth-method-changed".into(), base(&format!("{tag}-5"), "response", "sys/auth/userpass", "")),
+        (
+            "seal".into(),
+            base(&format!("{tag}-1"), "request", "sys/seal", ""),
+        ),
+        (
+            "policy-changed".into(),
+            base(&format!("{tag}-2"), "response", "sys/policies/acl/p", ""),
+        ),
+        (
+            "generate-root".into(),
+            base(
+                &format!("{tag}-3"),
+                "response",
+                "sys/generate-root/attempt",
+                "",
+            ),
+        ),
+        (
+            "audit-device-changed".into(),
+            base(&format!("{tag}-4"), "response", "sys/audit/file2", ""),
+        ),
+        (
+            "auth-method-changed".into(),
+            base(&format!("{tag}-5"), "response", "sys/auth/userpass", ""),
+        ),
     ]
 }
 
@@ -74,7 +101,10 @@ fn a_real_openbao_scenario_raises_every_expected_alert_and_no_other() {
 
     // A root token created, then used twice.
     let created = bao.cli_json(&["token", "create", "-policy=root", "-display-name=emergency"]);
-    let emergency = created["auth"]["client_token"].as_str().unwrap().to_string();
+    let emergency = created["auth"]["client_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     support::run::register_secret(&emergency);
     for _ in 0..2 {
         let out = Command::new(bao_bin())
@@ -87,7 +117,11 @@ fn a_real_openbao_scenario_raises_every_expected_alert_and_no_other() {
     }
     // Policy written and deleted.
     let pf = bao.path().join("p.hcl");
-    std::fs::write(&pf, "path \"sys/*\" { capabilities = [\"read\", \"sudo\"] }\n").unwrap();
+    std::fs::write(
+        &pf,
+        "path \"sys/*\" { capabilities = [\"read\", \"sudo\"] }\n",
+    )
+    .unwrap();
     bao.cli(&["policy", "write", "danger", pf.to_str().unwrap()]);
     bao.cli(&["policy", "delete", "danger"]);
     // Auth methods enabled, tuned and disabled; a secrets engine too.
@@ -99,17 +133,38 @@ fn a_real_openbao_scenario_raises_every_expected_alert_and_no_other() {
     bao.cli(&["secrets", "tune", "-max-lease-ttl=2h", "kv1"]);
     bao.cli(&["secrets", "disable", "kv1"]);
     // A wrapped secret-id unwrapped twice.
-    bao.cli(&["write", "auth/approle/role/r1", "token_policies=default", "token_ttl=1h"]);
-    let wrapped = bao.cli_json(&["write", "-wrap-ttl=1h", "-f", "auth/approle/role/r1/secret-id"]);
+    bao.cli(&[
+        "write",
+        "auth/approle/role/r1",
+        "token_policies=default",
+        "token_ttl=1h",
+    ]);
+    let wrapped = bao.cli_json(&[
+        "write",
+        "-wrap-ttl=1h",
+        "-f",
+        "auth/approle/role/r1/secret-id",
+    ]);
     let wtoken = wrapped["wrap_info"]["token"].as_str().unwrap().to_string();
     support::run::register_secret(&wtoken);
     bao.cli(&["unwrap", &wtoken]);
     assert!(!bao.cli_output(&["unwrap", &wtoken]).status.success());
     // Six failed logins from one address for one role.
-    let role_id = bao.cli_json(&["read", "auth/approle/role/r1/role-id"])["data"]["role_id"].as_str().unwrap().to_string();
+    let role_id = bao.cli_json(&["read", "auth/approle/role/r1/role-id"])["data"]["role_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for _ in 0..6 {
         let bad = support::run::secret("bad-secret-id");
-        assert!(!bao.cli_output(&["write", "auth/approle/login", &format!("role_id={role_id}"), &format!("secret_id={bad}")]).status.success());
+        assert!(!bao
+            .cli_output(&[
+                "write",
+                "auth/approle/login",
+                &format!("role_id={role_id}"),
+                &format!("secret_id={bad}")
+            ])
+            .status
+            .success());
     }
     // A long-TTL, a periodic and an orphan token.
     bao.cli(&["token", "create", "-policy=default", "-ttl=800h"]);
@@ -118,11 +173,16 @@ fn a_real_openbao_scenario_raises_every_expected_alert_and_no_other() {
 
     // Everything OpenBao audited reached the agent.
     let total = std::fs::read_to_string(&file_log).unwrap().lines().count() as u64;
-    wait_until(30, "all audit lines at the agent", || agent.stats()["lines_read"].as_u64().unwrap() >= total);
+    wait_until(30, "all audit lines at the agent", || {
+        agent.stats()["lines_read"].as_u64().unwrap() >= total
+    });
 
     // First alerts arrive at once (no coalescing delay).
     let first = slack.wait_for(10, 20);
-    assert!(first.iter().all(|p| !count_of(p).1), "nothing is coalesced before the windows close");
+    assert!(
+        first.iter().all(|p| !count_of(p).1),
+        "nothing is coalesced before the windows close"
+    );
     assert_eq!(agent.stop(), 0);
     let payloads = slack.payloads();
     slack.assert_valid();
@@ -130,26 +190,34 @@ fn a_real_openbao_scenario_raises_every_expected_alert_and_no_other() {
     let mut got = summary(&payloads);
     // The dev server's own root token is used for every CLI call: its follow-up
     // count depends on how many calls the CLI makes, so check it separately.
-    let root_counts: Vec<u64> = got.iter().filter(|(r, _, c)| r == "root-token-used" && *c).map(|x| x.1).collect();
-    assert_eq!(root_counts.len(), 3, "three root accessors: the dev init token, the dev root token, emergency: {got:?}");
+    let root_counts: Vec<u64> = got
+        .iter()
+        .filter(|(r, _, c)| r == "root-token-used" && *c)
+        .map(|x| x.1)
+        .collect();
+    assert_eq!(
+        root_counts.len(),
+        3,
+        "three root accessors: the dev init token, the dev root token, emergency: {got:?}"
+    );
     got.retain(|(r, _, c)| !(r == "root-token-used" && *c));
     let expected: Vec<(String, u64, bool)> = vec![
-        ("auth-method-changed", 1, false),  // approle enabled
-        ("auth-method-changed", 3, true),   // userpass enabled, tuned, disabled
-        ("login-failures", 1, true),        // the 6th failure
-        ("login-failures", 5, false),       // 5 failures within 5m
+        ("auth-method-changed", 1, false), // approle enabled
+        ("auth-method-changed", 3, true),  // userpass enabled, tuned, disabled
+        ("login-failures", 1, true),       // the 6th failure
+        ("login-failures", 5, false),      // 5 failures within 5m
         ("orphan-token", 1, false),
-        ("policy-changed", 1, false),       // written
-        ("policy-changed", 1, true),        // deleted
-        ("root-token-created", 1, false),   // the dev server's root token
-        ("root-token-created", 1, true),    // emergency
+        ("policy-changed", 1, false),     // written
+        ("policy-changed", 1, true),      // deleted
+        ("root-token-created", 1, false), // the dev server's root token
+        ("root-token-created", 1, true),  // emergency
         ("root-token-used", 1, false),
         ("root-token-used", 1, false),
         ("root-token-used", 1, false),
         ("secrets-engine-changed", 1, false), // the dev server's secret/
         ("secrets-engine-changed", 3, true),  // kv1 enabled, tuned, disabled
         ("token-long-ttl", 1, false),
-        ("token-no-expiry", 1, false),      // the periodic token
+        ("token-no-expiry", 1, false), // the periodic token
         ("wrapping-token-invalid", 1, false),
     ]
     .into_iter()
@@ -161,15 +229,36 @@ fn a_real_openbao_scenario_raises_every_expected_alert_and_no_other() {
     assert!(root_counts.iter().max().unwrap() >= &20, "{root_counts:?}");
 
     // What the payloads say.
-    let by_rule = |r: &str| payloads.iter().find(|p| rule_of(p) == r && !count_of(p).1).unwrap().clone();
+    let by_rule = |r: &str| {
+        payloads
+            .iter()
+            .find(|p| rule_of(p) == r && !count_of(p).1)
+            .unwrap()
+            .clone()
+    };
     let wrap = by_rule("wrapping-token-invalid");
-    assert_eq!(wrap["blocks"][0]["text"]["text"], ":red_circle: HIGH: unwrap of an invalid or already-used wrapping token");
-    assert!(wrap["text"].as_str().unwrap().starts_with("[HIGH] wrapping-token-invalid:"));
+    assert_eq!(
+        wrap["blocks"][0]["text"]["text"],
+        ":red_circle: HIGH: unwrap of an invalid or already-used wrapping token"
+    );
+    assert!(wrap["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("[HIGH] wrapping-token-invalid:"));
     let login = by_rule("login-failures");
-    assert!(login["blocks"][0]["text"]["text"].as_str().unwrap().contains("5 failed logins at auth/approle/login from 127.0.0.1 within 5m"));
+    assert!(login["blocks"][0]["text"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("5 failed logins at auth/approle/login from 127.0.0.1 within 5m"));
     assert!(!request_id_of(&login).is_empty());
     let ttl = by_rule("token-long-ttl");
-    assert!(ttl["blocks"][0]["text"]["text"].as_str().unwrap().ends_with("token created with a TTL of 768h"), "{ttl}");
+    assert!(
+        ttl["blocks"][0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("token created with a TTL of 768h"),
+        "{ttl}"
+    );
 
     // Nothing left behind, counters persisted.
     assert!(agent.outbox().is_empty(), "{:?}", agent.outbox());
@@ -178,21 +267,54 @@ fn a_real_openbao_scenario_raises_every_expected_alert_and_no_other() {
     assert_eq!(st["entries"].as_u64().unwrap(), total);
     assert_eq!(st["delivered"].as_u64().unwrap(), payloads.len() as u64);
     assert_eq!(st["alerts"]["login-failures"], 2);
-    assert!(st["requests_by_path_prefix"]["auth/token"].as_u64().unwrap() >= 5);
+    assert!(
+        st["requests_by_path_prefix"]["auth/token"]
+            .as_u64()
+            .unwrap()
+            >= 5
+    );
     assert!(st["requests_by_auth_method"]["token"].as_u64().unwrap() >= 20);
 
     // `audit replay` over the file device's log finds the same alerts.
-    let r = vaultkeeper(&["--spec", agent.spec.to_str().unwrap(), "audit", "replay", file_log.to_str().unwrap()], &[]);
+    let r = vaultkeeper(
+        &[
+            "--spec",
+            agent.spec.to_str().unwrap(),
+            "audit",
+            "replay",
+            file_log.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let replayed: Vec<Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let replayed: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     for a in &replayed {
-        for k in ["rule", "severity", "time", "request_id", "type", "operation", "path", "count"] {
+        for k in [
+            "rule",
+            "severity",
+            "time",
+            "request_id",
+            "type",
+            "operation",
+            "path",
+            "count",
+        ] {
             assert!(a.get(k).is_some(), "{k} missing in {a}");
         }
     }
     let mut rs: Vec<(String, u64, bool)> = replayed
         .iter()
-        .map(|a| (a["rule"].as_str().unwrap().to_string(), a["count"].as_u64().unwrap(), a["summary"].as_bool().unwrap()))
+        .map(|a| {
+            (
+                a["rule"].as_str().unwrap().to_string(),
+                a["count"].as_u64().unwrap(),
+                a["summary"].as_bool().unwrap(),
+            )
+        })
         .collect();
     rs.sort();
     assert_eq!(rs, summary(&payloads));
@@ -235,9 +357,17 @@ fn a_slack_outage_and_an_agent_restart_lose_and_duplicate_nothing() {
     assert_eq!(slack.rate_limited(), 1);
     slack.assert_valid();
     let ids: Vec<String> = got.iter().map(request_id_of).collect();
-    assert_eq!(ids, ["a-1", "a-2", "a-3", "a-4", "a-5", "b-1", "b-2"], "in order");
+    assert_eq!(
+        ids,
+        ["a-1", "a-2", "a-3", "a-4", "a-5", "b-1", "b-2"],
+        "in order"
+    );
     let rules: Vec<String> = got.iter().map(rule_of).collect();
-    let want: Vec<String> = batch1.iter().chain(&batch2[..2]).map(|(r, _)| r.clone()).collect();
+    let want: Vec<String> = batch1
+        .iter()
+        .chain(&batch2[..2])
+        .map(|(r, _)| r.clone())
+        .collect();
     assert_eq!(rules, want);
     wait_until(10, "an empty outbox", || agent.outbox().is_empty());
     assert_eq!(agent.stop(), 0);
@@ -248,7 +378,15 @@ fn a_restart_mid_stream_keeps_every_coalesced_event() {
     let slack = Slack::up_now();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut agent = Agent::start(dir.path(), &audit_spec(port, &slack, dir.path(), json!({ "seal": { "window": "1h" } })));
+    let mut agent = Agent::start(
+        dir.path(),
+        &audit_spec(
+            port,
+            &slack,
+            dir.path(),
+            json!({ "seal": { "window": "1h" } }),
+        ),
+    );
     let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     use std::io::Write;
     for i in 0..300 {
@@ -259,12 +397,21 @@ fn a_restart_mid_stream_keeps_every_coalesced_event() {
     wait_until(10, "the first alert", || slack.payloads().len() == 1);
     assert_eq!(agent.stop(), 0);
     let p = slack.wait_for(2, 10);
-    assert_eq!(summary(&p), vec![("seal".to_string(), 1, false), ("seal".to_string(), 299, true)]);
+    assert_eq!(
+        summary(&p),
+        vec![
+            ("seal".to_string(), 1, false),
+            ("seal".to_string(), 299, true)
+        ]
+    );
     drop(conn);
     // Started again: the stream goes on, nothing from before is sent again.
     agent.restart();
     for i in 300..310 {
-        send(port, format!("{}\n", seal_line(&format!("s{i}"))).as_bytes());
+        send(
+            port,
+            format!("{}\n", seal_line(&format!("s{i}"))).as_bytes(),
+        );
     }
     let p = slack.wait_for(3, 10);
     assert_eq!(agent.stop(), 0);
@@ -272,7 +419,12 @@ fn a_restart_mid_stream_keeps_every_coalesced_event() {
     assert_eq!(p.len(), 3);
     assert_eq!(
         summary(&p2),
-        vec![("seal".into(), 1, false), ("seal".into(), 1, false), ("seal".into(), 9, true), ("seal".into(), 299, true)]
+        vec![
+            ("seal".into(), 1, false),
+            ("seal".into(), 1, false),
+            ("seal".into(), 9, true),
+            ("seal".into(), 299, true)
+        ]
     );
     slack.assert_valid();
 }
@@ -287,14 +439,22 @@ fn bad_input_is_counted_and_never_stalls_the_listener() {
     let idle = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     send(port, b"garbage\n{\"not\":\"an entry\"}\n\n");
     send(port, b"\xff\xfe\xfd{}\n");
-    let mut deep = format!("{{\"type\":\"request\",\"auth\":{}{}}}\n", "[".repeat(50_000), "]".repeat(50_000)).into_bytes();
+    let mut deep = format!(
+        "{{\"type\":\"request\",\"auth\":{}{}}}\n",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    )
+    .into_bytes();
     deep.extend_from_slice(b"{\"type\":\"request\",\"request\":{\"data\":");
     send(port, &deep); // the second line is truncated: the stream ends without a newline
     let mut big = vec![b'a'; 10 << 20];
     big.push(b'\n');
     let t = Instant::now();
     send(port, &big);
-    send(port, format!("{}\n", seal_line("after-the-junk")).as_bytes());
+    send(
+        port,
+        format!("{}\n", seal_line("after-the-junk")).as_bytes(),
+    );
     let p = slack.wait_for(1, 10);
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     assert_eq!(request_id_of(&p[0]), "after-the-junk");
@@ -327,12 +487,32 @@ fn replay_without_a_spec_uses_the_default_rules() {
     text.push_str(&seal_line("s1")); // a re-sent entry
     text.push_str("\n{\"truncated");
     std::fs::write(&f, text).unwrap();
-    let r = vaultkeeper(&["--spec", "/etc/vaultkeeper/spec.json", "audit", "replay", f.to_str().unwrap()], &[]);
+    let r = vaultkeeper(
+        &[
+            "--spec",
+            "/etc/vaultkeeper/spec.json",
+            "audit",
+            "replay",
+            f.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let out: Vec<Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let brief: Vec<(String, u64, bool, String)> = out
         .iter()
-        .map(|a| (a["rule"].as_str().unwrap().into(), a["count"].as_u64().unwrap(), a["summary"].as_bool().unwrap(), a["request_id"].as_str().unwrap().into()))
+        .map(|a| {
+            (
+                a["rule"].as_str().unwrap().into(),
+                a["count"].as_u64().unwrap(),
+                a["summary"].as_bool().unwrap(),
+                a["request_id"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         brief,
@@ -344,7 +524,18 @@ fn replay_without_a_spec_uses_the_default_rules() {
     );
     assert_eq!(out[0]["severity"], "high");
     assert_eq!(out[0]["time"], "2026-11-22T08:00:04Z");
-    assert_eq!((out[0]["type"].as_str(), out[0]["operation"].as_str(), out[0]["path"].as_str()), (Some("response"), Some("update"), Some("auth/userpass/login/bob")));
+    assert_eq!(
+        (
+            out[0]["type"].as_str(),
+            out[0]["operation"].as_str(),
+            out[0]["path"].as_str()
+        ),
+        (
+            Some("response"),
+            Some("update"),
+            Some("auth/userpass/login/bob")
+        )
+    );
     assert!(r.stderr.contains("replayed 9 lines (8 entries): 3 alerts; dropped 0 not JSON, 1 duplicates, 0 too long, 0 invalid UTF-8, 1 partial"), "{}", r.stderr);
     let _ = BTreeMap::<u8, u8>::new();
 }

@@ -50,21 +50,32 @@ pub async fn shutdown_signal() {
 
 fn replay(spec_path: &Path, file: &Path) -> anyhow::Result<u8> {
     let spec = if spec_path.exists() {
-        let text = std::fs::read_to_string(spec_path)
-            .with_context(|| format!("cannot read spec {} (pass the right file with --spec)", spec_path.display()))?;
+        let text = std::fs::read_to_string(spec_path).with_context(|| {
+            format!(
+                "cannot read spec {} (pass the right file with --spec)",
+                spec_path.display()
+            )
+        })?;
         super::spec::from_json(&spec_path.display().to_string(), &text)?
     } else if spec_path == Path::new(DEFAULT_SPEC_PATH) {
         AuditSpec::defaults()
     } else {
-        anyhow::bail!("spec {} does not exist; pass an existing --spec or none for the default rules", spec_path.display());
+        anyhow::bail!(
+            "spec {} does not exist; pass an existing --spec or none for the default rules",
+            spec_path.display()
+        );
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let report = if file == Path::new("-") {
         super::replay::replay(&spec, std::io::stdin().lock(), &mut out)
     } else {
-        let f = std::fs::File::open(file)
-            .with_context(|| format!("cannot open audit log {} (give a file audit device's log or a socket capture)", file.display()))?;
+        let f = std::fs::File::open(file).with_context(|| {
+            format!(
+                "cannot open audit log {} (give a file audit device's log or a socket capture)",
+                file.display()
+            )
+        })?;
         super::replay::replay(&spec, f, &mut out)
     }
     .with_context(|| format!("replaying {}", file.display()))?;

@@ -119,7 +119,12 @@ mod tests {
     fn lines_split_across_chunks_join() {
         assert_eq!(
             run(&[b"{\"a\"", b":1}\n{\"b\":2}\n\n{\"c", b"\":3}\r\n"]),
-            ["Line(\"{\\\"a\\\":1}\")", "Line(\"{\\\"b\\\":2}\")", "Empty", "Line(\"{\\\"c\\\":3}\")"]
+            [
+                "Line(\"{\\\"a\\\":1}\")",
+                "Line(\"{\\\"b\\\":2}\")",
+                "Empty",
+                "Line(\"{\\\"c\\\":3}\")"
+            ]
         );
     }
 
@@ -153,7 +158,14 @@ mod tests {
         f.feed(&over[..10], &mut emit);
         f.feed(&over[10..], &mut emit);
         f.finish(&mut emit);
-        assert_eq!(out.len(), 4, "{:?}", &out.iter().map(|s| &s[..s.len().min(20)]).collect::<Vec<_>>());
+        assert_eq!(
+            out.len(),
+            4,
+            "{:?}",
+            &out.iter()
+                .map(|s| &s[..s.len().min(20)])
+                .collect::<Vec<_>>()
+        );
         assert_eq!(out[0], "TooLong");
         assert_eq!(out[1], "Line(\"{}\")");
         assert!(out[2].starts_with("Line(\"yyy"));

@@ -36,7 +36,10 @@ pub enum Bound {
 pub async fn bind(addrs: &[ListenAddr]) -> Result<Vec<Bound>, BindError> {
     let mut out = Vec::new();
     for a in addrs {
-        let err = |source| BindError { addr: a.to_string(), source };
+        let err = |source| BindError {
+            addr: a.to_string(),
+            source,
+        };
         match a {
             ListenAddr::Tcp(sa) => out.push(Bound::Tcp(TcpListener::bind(sa).await.map_err(err)?)),
             ListenAddr::Unix(p) => {
@@ -108,7 +111,12 @@ impl Sink {
 }
 
 /// Accepts connections until shutdown; each gets its own reading task.
-pub async fn accept_loop(bound: Bound, sink: Sink, shutdown: watch::Receiver<bool>, tasks: tokio_util_lite::TaskSet) {
+pub async fn accept_loop(
+    bound: Bound,
+    sink: Sink,
+    shutdown: watch::Receiver<bool>,
+    tasks: tokio_util_lite::TaskSet,
+) {
     let mut stop = shutdown.clone();
     loop {
         let accepted: std::io::Result<Box<dyn AsyncRead + Unpin + Send>> = tokio::select! {
@@ -141,7 +149,11 @@ async fn accept(b: &Bound) -> std::io::Result<Box<dyn AsyncRead + Unpin + Send>>
 }
 
 /// Reads one connection to its end (or until shortly after shutdown).
-pub async fn read_connection(mut stream: Box<dyn AsyncRead + Unpin + Send>, sink: Sink, mut shutdown: watch::Receiver<bool>) {
+pub async fn read_connection(
+    mut stream: Box<dyn AsyncRead + Unpin + Send>,
+    sink: Sink,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let c = sink.counters.clone();
     c.connections.fetch_add(1, Ordering::Relaxed);
     c.open_connections.fetch_add(1, Ordering::Relaxed);

@@ -151,16 +151,34 @@ pub async fn serve_with_stats(
     };
 
     let tasks = listener::tokio_util_lite::TaskSet::default();
-    let sink = listener::Sink { tx, queued, max_bytes: spec.queue_bytes, counters: counters.clone() };
+    let sink = listener::Sink {
+        tx,
+        queued,
+        max_bytes: spec.queue_bytes,
+        counters: counters.clone(),
+    };
     let mut accepts = Vec::new();
     for b in bound {
-        accepts.push(tokio::spawn(listener::accept_loop(b, sink.clone(), stop_rx.clone(), tasks.clone())));
+        accepts.push(tokio::spawn(listener::accept_loop(
+            b,
+            sink.clone(),
+            stop_rx.clone(),
+            tasks.clone(),
+        )));
     }
     drop(sink);
     tracing::info!(
         "audit listener ready on {}{}",
-        spec.listen.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
-        if spec.slack.is_some() { "; alerts go to Slack" } else { "; no Slack configured, alerts are only logged" }
+        spec.listen
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        if spec.slack.is_some() {
+            "; alerts go to Slack"
+        } else {
+            "; no Slack configured, alerts are only logged"
+        }
     );
 
     shutdown.await;
@@ -180,7 +198,11 @@ pub async fn serve_with_stats(
     let _ = drain_tx.send(true);
     notify.notify_one();
     if let Some(mut s) = sender {
-        let grace = spec.slack.as_ref().map_or(Duration::from_secs(1), |s| s.timeout) + Duration::from_secs(2);
+        let grace = spec
+            .slack
+            .as_ref()
+            .map_or(Duration::from_secs(1), |s| s.timeout)
+            + Duration::from_secs(2);
         if tokio::time::timeout(grace, &mut s).await.is_err() {
             s.abort();
             tracing::warn!("Slack did not take the remaining alerts in time; they stay in the outbox for the next start");
@@ -263,7 +285,11 @@ impl EngineCtx {
                 a.severity.as_str(),
                 a.rule,
                 a.title,
-                if a.summary { format!(" (x{} more, coalesced)", a.count) } else { String::new() },
+                if a.summary {
+                    format!(" (x{} more, coalesced)", a.count)
+                } else {
+                    String::new()
+                },
                 a.operation,
                 a.path,
                 a.display_name,

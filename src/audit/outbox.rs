@@ -4,7 +4,9 @@
 //! survive an agent restart or a Slack outage and arrive in order.
 
 use super::alert::Alert;
-use crate::render::atomic::{ensure_private_dir, list_dir, open_dir_nofollow, read_file_at, replace_file, FsError};
+use crate::render::atomic::{
+    ensure_private_dir, list_dir, open_dir_nofollow, read_file_at, replace_file, FsError,
+};
 use nix::unistd::{unlinkat, UnlinkatFlags};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -26,7 +28,12 @@ impl Outbox {
         ensure_private_dir(&audit, 0o700)?;
         let dir = audit.join("outbox");
         let fd = ensure_private_dir(&dir, 0o700)?;
-        let outbox = Outbox { dir, fd, next: AtomicU64::new(1), dropped: AtomicU64::new(0) };
+        let outbox = Outbox {
+            dir,
+            fd,
+            next: AtomicU64::new(1),
+            dropped: AtomicU64::new(0),
+        };
         let last = outbox.list()?.last().copied().unwrap_or(0);
         outbox.next.store(last + 1, Ordering::SeqCst);
         Ok(outbox)
@@ -81,7 +88,10 @@ impl Outbox {
         match serde_json::from_slice(&bytes) {
             Ok(a) => Ok(Some(a)),
             Err(_) => {
-                tracing::warn!("removing unreadable outbox entry {}", self.dir.join(name(seq)).display());
+                tracing::warn!(
+                    "removing unreadable outbox entry {}",
+                    self.dir.join(name(seq)).display()
+                );
                 self.remove(seq)?;
                 Ok(None)
             }
@@ -146,12 +156,23 @@ mod tests {
         drop(o);
         let o = Outbox::open(t.path()).unwrap();
         assert_eq!(o.list().unwrap(), vec![2]);
-        assert_eq!(o.push(&alert("c")).unwrap(), 3, "numbering continues after the newest");
+        assert_eq!(
+            o.push(&alert("c")).unwrap(),
+            3,
+            "numbering continues after the newest"
+        );
         assert_eq!(o.read(2).unwrap().unwrap().rule, "b");
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
         assert_eq!(mode(&t.path().join("audit/outbox")), 0o700);
-        assert_eq!(mode(&t.path().join("audit/outbox/00000000000000000003.json")), 0o600);
-        std::fs::write(t.path().join("audit/outbox/00000000000000000009.json"), "garbage").unwrap();
+        assert_eq!(
+            mode(&t.path().join("audit/outbox/00000000000000000003.json")),
+            0o600
+        );
+        std::fs::write(
+            t.path().join("audit/outbox/00000000000000000009.json"),
+            "garbage",
+        )
+        .unwrap();
         assert_eq!(o.read(9).unwrap(), None);
         assert_eq!(o.list().unwrap(), vec![2, 3]);
     }

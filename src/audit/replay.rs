@@ -19,13 +19,20 @@ pub struct ReplayReport {
 }
 
 /// Reads `input` to its end; every alert is written to `out` as a JSON line.
-pub fn replay(spec: &AuditSpec, mut input: impl Read, out: &mut impl Write) -> std::io::Result<ReplayReport> {
+pub fn replay(
+    spec: &AuditSpec,
+    mut input: impl Read,
+    out: &mut impl Write,
+) -> std::io::Result<ReplayReport> {
     let mut engine = Engine::new(spec);
     let mut framer = Framer::new();
     let mut report = ReplayReport::default();
     let mut alerts: Vec<Alert> = Vec::new();
     let mut buf = vec![0u8; 256 << 10];
-    let write = |alerts: &mut Vec<Alert>, report: &mut ReplayReport, out: &mut dyn Write| -> std::io::Result<()> {
+    let write = |alerts: &mut Vec<Alert>,
+                 report: &mut ReplayReport,
+                 out: &mut dyn Write|
+     -> std::io::Result<()> {
         for a in alerts.drain(..) {
             report.alerts += 1;
             serde_json::to_writer(&mut *out, &a)?;
@@ -40,7 +47,9 @@ pub fn replay(spec: &AuditSpec, mut input: impl Read, out: &mut impl Write) -> s
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        framer.feed(&buf[..n], &mut |f| handle(f, &mut engine, &mut report, &mut alerts));
+        framer.feed(&buf[..n], &mut |f| {
+            handle(f, &mut engine, &mut report, &mut alerts)
+        });
         write(&mut alerts, &mut report, out)?;
     }
     framer.finish(&mut |f| handle(f, &mut engine, &mut report, &mut alerts));
@@ -50,7 +59,12 @@ pub fn replay(spec: &AuditSpec, mut input: impl Read, out: &mut impl Write) -> s
     Ok(report)
 }
 
-fn handle(f: super::frame::Frame<'_>, engine: &mut Engine, r: &mut ReplayReport, alerts: &mut Vec<Alert>) {
+fn handle(
+    f: super::frame::Frame<'_>,
+    engine: &mut Engine,
+    r: &mut ReplayReport,
+    alerts: &mut Vec<Alert>,
+) {
     use super::frame::Frame::*;
     match f {
         Line(l) => {

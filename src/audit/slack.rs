@@ -35,8 +35,11 @@ pub enum SlackError {
 /// Reads the webhook URL file (trimmed); the value is never logged.
 pub fn read_webhook_url(spec: &SlackSpec) -> Result<Secret, SlackError> {
     let path = spec.webhook_url_file.display().to_string();
-    let text = std::fs::read_to_string(&spec.webhook_url_file)
-        .map_err(|source| SlackError::ReadUrl { path: path.clone(), source })?;
+    let text =
+        std::fs::read_to_string(&spec.webhook_url_file).map_err(|source| SlackError::ReadUrl {
+            path: path.clone(),
+            source,
+        })?;
     let url = Secret::new(text.trim());
     match reqwest::Url::parse(url.expose()) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(url),
@@ -46,7 +49,9 @@ pub fn read_webhook_url(spec: &SlackSpec) -> Result<Secret, SlackError> {
 
 /// `&`, `<` and `>` are control characters in Slack's mrkdwn (mentions, links).
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Cuts to at most `max` characters, marking the cut.
@@ -92,8 +97,16 @@ pub fn payload(alert: &Alert, host: &str) -> Value {
             esc(&title),
             esc(&alert.operation),
             esc(&alert.path),
-            esc(if alert.display_name.is_empty() { "?" } else { &alert.display_name }),
-            esc(if alert.remote_address.is_empty() { "?" } else { &alert.remote_address }),
+            esc(if alert.display_name.is_empty() {
+                "?"
+            } else {
+                &alert.display_name
+            }),
+            esc(if alert.remote_address.is_empty() {
+                "?"
+            } else {
+                &alert.remote_address
+            }),
         ),
         MAX_SECTION_TEXT,
     );
@@ -108,13 +121,27 @@ pub fn payload(alert: &Alert, host: &str) -> Value {
     };
     let fields = [
         ("Who", code(&alert.display_name)),
-        ("Policies", if alert.policies.is_empty() { "–".into() } else { esc(&alert.policies.join(", ")) }),
+        (
+            "Policies",
+            if alert.policies.is_empty() {
+                "–".into()
+            } else {
+                esc(&alert.policies.join(", "))
+            },
+        ),
         ("Accessor", code(&alert.accessor)),
         ("What", code(&what)),
         ("From", code(&alert.remote_address)),
         ("When", esc(&alert.time)),
         ("Request id", code(&alert.request_id)),
-        ("Count", format!("{}{}", alert.count, if alert.summary { " (coalesced)" } else { "" })),
+        (
+            "Count",
+            format!(
+                "{}{}",
+                alert.count,
+                if alert.summary { " (coalesced)" } else { "" }
+            ),
+        ),
     ];
     let fields: Vec<Value> = fields
         .iter()
@@ -169,7 +196,11 @@ async fn post(client: &reqwest::Client, url: &Secret, body: &Value) -> Outcome {
         return Outcome::Delivered;
     }
     if status.as_u16() == 429 {
-        let ra = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let ra = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         return Outcome::RetryAfter(retry_after(ra.as_deref()));
     }
     let text = resp.text().await.unwrap_or_default();
@@ -258,19 +289,27 @@ pub async fn run_sender(
                         failures = 0;
                         counters.delivered.fetch_add(1, Ordering::Relaxed);
                         if let Err(e) = outbox.remove(seq) {
-                            tracing::error!("audit outbox: delivered alert {seq} but {e}; it may be sent again");
+                            tracing::error!(
+                                "audit outbox: delivered alert {seq} but {e}; it may be sent again"
+                            );
                         }
                         tracing::info!("alert {seq} ({}) delivered to Slack", alert.rule);
                         break;
                     }
                     Outcome::Rejected(why) => {
                         counters.rejected.fetch_add(1, Ordering::Relaxed);
-                        tracing::error!("Slack rejected alert {seq} ({}) for good: {why}; dropping it", alert.rule);
+                        tracing::error!(
+                            "Slack rejected alert {seq} ({}) for good: {why}; dropping it",
+                            alert.rule
+                        );
                         let _ = outbox.remove(seq);
                         break;
                     }
                     Outcome::RetryAfter(d) => {
-                        tracing::warn!("Slack rate-limited us; retrying alert {seq} in {}s", d.as_secs());
+                        tracing::warn!(
+                            "Slack rate-limited us; retrying alert {seq} in {}s",
+                            d.as_secs()
+                        );
                         d
                     }
                     Outcome::Failed(why) => {
@@ -314,7 +353,10 @@ mod tests {
         a.display_name = "<!channel> & co".into();
         a.detail = Some("d".repeat(5000));
         let p = payload(&a, "h1");
-        assert!(p["text"].as_str().unwrap().contains("&lt;!channel&gt; &amp; co"));
+        assert!(p["text"]
+            .as_str()
+            .unwrap()
+            .contains("&lt;!channel&gt; &amp; co"));
         let blocks = p["blocks"].as_array().unwrap();
         assert!(blocks.len() <= MAX_BLOCKS);
         let header = blocks[0]["text"]["text"].as_str().unwrap();
@@ -322,8 +364,12 @@ mod tests {
         assert!(blocks[1]["text"]["text"].as_str().unwrap().chars().count() <= MAX_SECTION_TEXT);
         let fields = blocks[2]["fields"].as_array().unwrap();
         assert_eq!(fields.len(), 8);
-        assert!(fields.iter().all(|f| f["type"] == "mrkdwn" && f["text"].as_str().unwrap().chars().count() <= MAX_FIELD_TEXT));
-        assert!(fields[0]["text"].as_str().unwrap().contains("&lt;!channel&gt;"));
+        assert!(fields.iter().all(|f| f["type"] == "mrkdwn"
+            && f["text"].as_str().unwrap().chars().count() <= MAX_FIELD_TEXT));
+        assert!(fields[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("&lt;!channel&gt;"));
         assert!(!p.to_string().contains("<!channel>"));
     }
 
@@ -332,7 +378,9 @@ mod tests {
         assert_eq!(retry_after(Some("7")), Duration::from_secs(7));
         assert_eq!(retry_after(Some("junk")), Duration::from_secs(1));
         assert_eq!(retry_after(Some("99999")), Duration::from_secs(600));
-        assert!(backoff(1) >= Duration::from_millis(1000) && backoff(1) <= Duration::from_millis(1250));
+        assert!(
+            backoff(1) >= Duration::from_millis(1000) && backoff(1) <= Duration::from_millis(1250)
+        );
         assert!(backoff(30) <= Duration::from_millis(37_500));
     }
 }

@@ -262,7 +262,11 @@ pub fn resolve(raw: RawAudit, need_listen: bool, problems: &mut Vec<Problem>) ->
         let at = |k: &str| format!("audit.rules.{id}.{k}");
         let builtin = is_builtin(&id);
         if !builtin {
-            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+            if id.is_empty()
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            {
                 problems.push(Problem::new(
                     format!("audit.rules.{id}"),
                     format!("{id:?} cannot name a rule: use letters, digits, '-', '_' and '.'"),
@@ -315,7 +319,10 @@ pub fn resolve(raw: RawAudit, need_listen: bool, problems: &mut Vec<Problem>) ->
         };
         let window = dur(problems, &at("window"), r.window.as_deref(), default.window);
         if window < Duration::from_secs(1) {
-            problems.push(Problem::new(at("window"), "must be at least one second, e.g. \"5m\""));
+            problems.push(Problem::new(
+                at("window"),
+                "must be at least one second, e.g. \"5m\"",
+            ));
         }
         let (mut count, mut ttl) = (default.count, default.ttl);
         if let Some(t) = &r.threshold {
@@ -346,8 +353,22 @@ pub fn resolve(raw: RawAudit, need_listen: bool, problems: &mut Vec<Problem>) ->
         } else {
             let operations = r.operations.clone().unwrap_or_default();
             for (i, op) in operations.iter().enumerate() {
-                if !["create", "read", "update", "delete", "list", "patch", "help", "alias-lookahead", "resolve-role", "header", "rollback", "renew", "revoke"]
-                    .contains(&op.as_str())
+                if ![
+                    "create",
+                    "read",
+                    "update",
+                    "delete",
+                    "list",
+                    "patch",
+                    "help",
+                    "alias-lookahead",
+                    "resolve-role",
+                    "header",
+                    "rollback",
+                    "renew",
+                    "revoke",
+                ]
+                .contains(&op.as_str())
                 {
                     problems.push(Problem::new(
                         format!("audit.rules.{id}.operations[{i}]"),
@@ -387,11 +408,25 @@ pub fn resolve(raw: RawAudit, need_listen: bool, problems: &mut Vec<Problem>) ->
             16 << 20
         }
     };
-    let stats_interval = dur(problems, "audit.statsInterval", raw.stats_interval.as_deref(), Duration::from_secs(30));
+    let stats_interval = dur(
+        problems,
+        "audit.statsInterval",
+        raw.stats_interval.as_deref(),
+        Duration::from_secs(30),
+    );
     if stats_interval < Duration::from_secs(1) {
-        problems.push(Problem::new("audit.statsInterval", "must be at least one second, e.g. \"30s\""));
+        problems.push(Problem::new(
+            "audit.statsInterval",
+            "must be at least one second, e.g. \"30s\"",
+        ));
     }
-    AuditSpec { listen, slack, rules, queue_bytes, stats_interval }
+    AuditSpec {
+        listen,
+        slack,
+        rules,
+        queue_bytes,
+        stats_interval,
+    }
 }
 
 fn dur(problems: &mut Vec<Problem>, path: &str, v: Option<&str>, default: Duration) -> Duration {
@@ -418,13 +453,12 @@ pub fn from_json(file: &str, text: &str) -> Result<AuditSpec, crate::spec::SpecE
         return Ok(spec.audit.unwrap_or_else(AuditSpec::defaults));
     }
     let section = value.get("audit").cloned().unwrap_or(value);
-    let raw: RawAudit = serde_path_to_error::deserialize(section).map_err(|e| {
-        crate::spec::SpecError::Invalid {
+    let raw: RawAudit =
+        serde_path_to_error::deserialize(section).map_err(|e| crate::spec::SpecError::Invalid {
             file: file.to_string(),
             path: format!("audit.{}", e.path()),
             message: e.inner().to_string(),
-        }
-    })?;
+        })?;
     let mut problems = Vec::new();
     let spec = resolve(raw, false, &mut problems);
     if problems.is_empty() {
@@ -440,7 +474,9 @@ mod tests {
 
     fn spec_err(audit: &str) -> String {
         let text = format!(r#"{{"vault":{{"address":"http://127.0.0.1:8200"}},"audit":{audit}}}"#);
-        crate::spec::Spec::from_json("spec.json", &text).unwrap_err().to_string()
+        crate::spec::Spec::from_json("spec.json", &text)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -460,43 +496,72 @@ mod tests {
                 ListenAddr::Unix("/run/vaultkeeper/audit.sock".into())
             ]
         );
-        assert_eq!(a.slack.as_ref().unwrap().webhook_url_file, PathBuf::from("/run/secrets/slack/webhook-url"));
+        assert_eq!(
+            a.slack.as_ref().unwrap().webhook_url_file,
+            PathBuf::from("/run/secrets/slack/webhook-url")
+        );
         assert_eq!(a.rule("login-failures").count, 5);
         assert_eq!(a.rule("login-failures").window, Duration::from_secs(300));
         assert_eq!(a.rule("root-token-used").window, Duration::from_secs(3600));
         assert_eq!(a.rule("token-long-ttl").ttl, DEFAULT_LONG_TTL);
         let c = a.rule("prod-delete").custom.clone().unwrap();
-        assert_eq!((c.path.as_str(), c.operations.clone()), ("secret/data/prod/*", vec!["delete".to_string()]));
+        assert_eq!(
+            (c.path.as_str(), c.operations.clone()),
+            ("secret/data/prod/*", vec!["delete".to_string()])
+        );
         assert_eq!(a.rules.len(), BUILTIN.len() + 1);
         assert_eq!(a.queue_bytes, 16 << 20);
     }
 
     #[test]
     fn errors_name_the_json_path() {
-        assert!(spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"bogus":1}"#).contains("audit.bogus: unknown field `bogus`"), "{}", spec_err(r#"{"listen":[],"bogus":1}"#));
+        assert!(
+            spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"bogus":1}"#)
+                .contains("audit.bogus: unknown field `bogus`"),
+            "{}",
+            spec_err(r#"{"listen":[],"bogus":1}"#)
+        );
         assert_eq!(
             spec_err(r#"{"listen":["udp:1.2.3.4:5"]}"#),
             "spec.json: audit.listen[0]: \"udp:1.2.3.4:5\" is not a listen address; write \"tcp:127.0.0.1:9090\" or \"unix:/run/vaultkeeper/audit.sock\""
         );
         assert!(spec_err(r#"{"listen":[]}"#).contains("audit.listen: give at least one address"));
-        assert!(spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"seal":{"severity":"dire"}}}"#)
-            .contains("audit.rules.seal.severity: \"dire\" is not a severity"));
-        assert!(spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"seal":{"threshold":3}}}"#)
-            .contains("audit.rules.seal.threshold: seal has no threshold"));
-        assert!(spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"login-failures":{"threshold":"5"}}}"#)
-            .contains("audit.rules.login-failures.threshold: must be a whole number"));
-        assert!(spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"token-long-ttl":{"threshold":"a week"}}}"#)
-            .contains("audit.rules.token-long-ttl.threshold: \"a week\" is not a duration"));
-        assert!(spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"mystery":{"severity":"low"}}}"#)
-            .contains("audit.rules.mystery: \"mystery\" is not a built-in rule"));
-        assert!(spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"seal":{"path":"sys/*"}}}"#)
-            .contains("audit.rules.seal.path: seal is a built-in rule and takes no \"path\""));
-        assert!(spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"x":{"path":"a/*","operations":["write"]}}}"#)
-            .contains("audit.rules.x.operations[0]: \"write\" is not a Vault operation"));
-        assert!(spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"slack":{"webhookUrl":"https://hooks.slack.com/x"}}"#)
-            .contains("audit.slack.webhookUrl: unknown field `webhookUrl`"));
-        assert!(spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"slack":{"webhookUrlFile":"webhook"}}"#)
-            .contains("audit.slack.webhookUrlFile: \"webhook\" is not an absolute path"));
+        assert!(
+            spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"seal":{"severity":"dire"}}}"#)
+                .contains("audit.rules.seal.severity: \"dire\" is not a severity")
+        );
+        assert!(
+            spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"seal":{"threshold":3}}}"#)
+                .contains("audit.rules.seal.threshold: seal has no threshold")
+        );
+        assert!(spec_err(
+            r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"login-failures":{"threshold":"5"}}}"#
+        )
+        .contains("audit.rules.login-failures.threshold: must be a whole number"));
+        assert!(spec_err(
+            r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"token-long-ttl":{"threshold":"a week"}}}"#
+        )
+        .contains("audit.rules.token-long-ttl.threshold: \"a week\" is not a duration"));
+        assert!(spec_err(
+            r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"mystery":{"severity":"low"}}}"#
+        )
+        .contains("audit.rules.mystery: \"mystery\" is not a built-in rule"));
+        assert!(
+            spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"seal":{"path":"sys/*"}}}"#)
+                .contains("audit.rules.seal.path: seal is a built-in rule and takes no \"path\"")
+        );
+        assert!(spec_err(
+            r#"{"listen":["tcp:127.0.0.1:9"],"rules":{"x":{"path":"a/*","operations":["write"]}}}"#
+        )
+        .contains("audit.rules.x.operations[0]: \"write\" is not a Vault operation"));
+        assert!(spec_err(
+            r#"{"listen":["tcp:127.0.0.1:9"],"slack":{"webhookUrl":"https://hooks.slack.com/x"}}"#
+        )
+        .contains("audit.slack.webhookUrl: unknown field `webhookUrl`"));
+        assert!(
+            spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"slack":{"webhookUrlFile":"webhook"}}"#)
+                .contains("audit.slack.webhookUrlFile: \"webhook\" is not an absolute path")
+        );
     }
 
     #[test]

@@ -47,7 +47,10 @@ impl EngineCounts {
         bump(&mut self.by_operation, e.operation());
         bump(&mut self.by_path_prefix, &path_prefix(e.path()));
         if let Some(name) = e.auth.as_ref().and_then(|a| a.display_name.as_deref()) {
-            bump(&mut self.by_auth_method, name.split('-').next().unwrap_or(name));
+            bump(
+                &mut self.by_auth_method,
+                name.split('-').next().unwrap_or(name),
+            );
         }
     }
 }
@@ -104,7 +107,12 @@ pub struct StatsSnapshot {
 }
 
 impl StatsSnapshot {
-    pub fn build(r: &ReaderCounters, e: &EngineCounts, outbox: u64, delivered: u64) -> StatsSnapshot {
+    pub fn build(
+        r: &ReaderCounters,
+        e: &EngineCounts,
+        outbox: u64,
+        delivered: u64,
+    ) -> StatsSnapshot {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         StatsSnapshot {
             time: super::rules::format_time_ms(super::rules::now_ms()),
@@ -135,7 +143,8 @@ impl StatsSnapshot {
     /// Reads `<stateDir>/audit/stats.json`.
     pub fn load(state_dir: &std::path::Path) -> std::io::Result<StatsSnapshot> {
         let bytes = std::fs::read(state_dir.join("audit/stats.json"))?;
-        serde_json::from_slice(&bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
     }
 }
 

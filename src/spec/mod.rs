@@ -12,8 +12,8 @@ pub mod interval;
 pub mod mode;
 mod raw;
 
-pub use error::{Problem, SpecError};
 pub(crate) use error::from_problems as error_from_problems;
+pub use error::{Problem, SpecError};
 
 use raw::{RawSecret, RawSpec};
 use std::collections::BTreeMap;

@@ -73,12 +73,18 @@ impl Slack {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).expect("receiver port");
         listener.set_nonblocking(true).unwrap();
         self.running.store(true, Ordering::SeqCst);
-        let (state, mode, running, path) = (self.state.clone(), self.mode.clone(), self.running.clone(), self.path.clone());
+        let (state, mode, running, path) = (
+            self.state.clone(),
+            self.mode.clone(),
+            self.running.clone(),
+            self.path.clone(),
+        );
         self.thread = Some(std::thread::spawn(move || {
             while running.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((s, _)) => {
-                        let (state, mode, running, path) = (state.clone(), mode.clone(), running.clone(), path.clone());
+                        let (state, mode, running, path) =
+                            (state.clone(), mode.clone(), running.clone(), path.clone());
                         std::thread::spawn(move || serve_conn(s, &state, &mode, &running, &path));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(10)),
@@ -115,14 +121,22 @@ impl Slack {
             if p.len() >= n {
                 return p;
             }
-            assert!(Instant::now() < deadline, "only {} of {n} Slack messages after {secs}s: {p:#?}", p.len());
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {n} Slack messages after {secs}s: {p:#?}",
+                p.len()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
     pub fn assert_valid(&self) {
         let st = self.state.lock().unwrap();
-        assert!(st.problems.is_empty(), "invalid Slack payloads: {:#?}", st.problems);
+        assert!(
+            st.problems.is_empty(),
+            "invalid Slack payloads: {:#?}",
+            st.problems
+        );
     }
 }
 
@@ -132,8 +146,15 @@ impl Drop for Slack {
     }
 }
 
-fn serve_conn(s: TcpStream, state: &Mutex<State>, mode: &Mutex<Mode>, running: &AtomicBool, path: &str) {
-    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+fn serve_conn(
+    s: TcpStream,
+    state: &Mutex<State>,
+    mode: &Mutex<Mode>,
+    running: &AtomicBool,
+    path: &str,
+) {
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let mut r = BufReader::new(s.try_clone().unwrap());
     let mut w = s;
     loop {
@@ -146,11 +167,20 @@ fn serve_conn(s: TcpStream, state: &Mutex<State>, mode: &Mutex<Mode>, running: &
             match r.read_line(&mut line) {
                 Ok(0) => return,
                 Ok(_) => break,
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    continue
+                }
                 Err(_) => return,
             }
         }
-        r.get_ref().set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        r.get_ref()
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
         let mut len = 0usize;
         let mut ctype = String::new();
         loop {
@@ -173,7 +203,9 @@ fn serve_conn(s: TcpStream, state: &Mutex<State>, mode: &Mutex<Mode>, running: &
         if r.read_exact(&mut body).is_err() {
             return;
         }
-        r.get_ref().set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        r.get_ref()
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
         let m = *mode.lock().unwrap();
         let mut st = state.lock().unwrap();
         st.requests += 1;
@@ -187,7 +219,11 @@ fn serve_conn(s: TcpStream, state: &Mutex<State>, mode: &Mutex<Mode>, running: &
             }
             Mode::RateLimit(n, secs) if n > 0 => {
                 st.rate_limited += 1;
-                *mode.lock().unwrap() = if n > 1 { Mode::RateLimit(n - 1, secs) } else { Mode::Accept };
+                *mode.lock().unwrap() = if n > 1 {
+                    Mode::RateLimit(n - 1, secs)
+                } else {
+                    Mode::Accept
+                };
                 let b = "{\"ok\":false,\"error\":\"ratelimited\"}";
                 let _ = write!(w, "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {secs}\r\nContent-Length: {}\r\n\r\n{b}", b.len());
                 continue;
@@ -210,18 +246,28 @@ fn serve_conn(s: TcpStream, state: &Mutex<State>, mode: &Mutex<Mode>, running: &
             }
             Err(e) => st.problems.push(format!("body is not JSON: {e}")),
         }
-        let _ = write!(w, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok");
+        let _ = write!(
+            w,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
+        );
     }
 }
 
 fn text_obj(t: &Value, kinds: &[&str], max: usize, at: &str) -> Result<(), String> {
-    let kind = t["type"].as_str().ok_or(format!("{at}: text object without type"))?;
+    let kind = t["type"]
+        .as_str()
+        .ok_or(format!("{at}: text object without type"))?;
     if !kinds.contains(&kind) {
         return Err(format!("{at}: text type {kind} not in {kinds:?}"));
     }
-    let s = t["text"].as_str().ok_or(format!("{at}: text object without text"))?;
+    let s = t["text"]
+        .as_str()
+        .ok_or(format!("{at}: text object without text"))?;
     if s.is_empty() || s.chars().count() > max {
-        return Err(format!("{at}: text length {} not in 1..={max}", s.chars().count()));
+        return Err(format!(
+            "{at}: text length {} not in 1..={max}",
+            s.chars().count()
+        ));
     }
     for k in t.as_object().unwrap().keys() {
         if !["type", "text", "emoji", "verbatim"].contains(&k.as_str()) {
@@ -253,22 +299,36 @@ pub fn check_block_kit(v: &Value) -> Result<(), String> {
                     text_obj(t, &["plain_text", "mrkdwn"], 3000, &at)?;
                 }
                 if let Some(f) = b.get("fields") {
-                    let f = f.as_array().ok_or(format!("{at}: fields is not an array"))?;
+                    let f = f
+                        .as_array()
+                        .ok_or(format!("{at}: fields is not an array"))?;
                     if f.is_empty() || f.len() > 10 {
                         return Err(format!("{at}: {} fields (1..=10)", f.len()));
                     }
                     for (j, t) in f.iter().enumerate() {
-                        text_obj(t, &["plain_text", "mrkdwn"], 2000, &format!("{at}.fields[{j}]"))?;
+                        text_obj(
+                            t,
+                            &["plain_text", "mrkdwn"],
+                            2000,
+                            &format!("{at}.fields[{j}]"),
+                        )?;
                     }
                 }
             }
             Some("context") => {
-                let e = b["elements"].as_array().ok_or(format!("{at}: context without elements"))?;
+                let e = b["elements"]
+                    .as_array()
+                    .ok_or(format!("{at}: context without elements"))?;
                 if e.is_empty() || e.len() > 10 {
                     return Err(format!("{at}: {} context elements (1..=10)", e.len()));
                 }
                 for (j, t) in e.iter().enumerate() {
-                    text_obj(t, &["plain_text", "mrkdwn"], 3000, &format!("{at}.elements[{j}]"))?;
+                    text_obj(
+                        t,
+                        &["plain_text", "mrkdwn"],
+                        3000,
+                        &format!("{at}.elements[{j}]"),
+                    )?;
                 }
             }
             Some("divider") => {
@@ -276,7 +336,11 @@ pub fn check_block_kit(v: &Value) -> Result<(), String> {
                     return Err(format!("{at}: divider with extra keys"));
                 }
             }
-            other => return Err(format!("{at}: block type {other:?} not in header/section/context/divider")),
+            other => {
+                return Err(format!(
+                    "{at}: block type {other:?} not in header/section/context/divider"
+                ))
+            }
         }
     }
     Ok(())
@@ -301,7 +365,12 @@ impl Agent {
             "audit": audit,
         });
         std::fs::write(&spec, serde_json::to_string_pretty(&full).unwrap()).unwrap();
-        let mut a = Agent { child: None, spec, state_dir, log: dir.join("agent.log") };
+        let mut a = Agent {
+            child: None,
+            spec,
+            state_dir,
+            log: dir.join("agent.log"),
+        };
         a.restart();
         a
     }
@@ -310,7 +379,11 @@ impl Agent {
         assert!(self.child.is_none());
         let stats = self.state_dir.join("audit/stats.json");
         let _ = std::fs::remove_file(&stats);
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
         let child = Command::new(support::run::bin())
             .args(["--spec", self.spec.to_str().unwrap(), "audit", "listen"])
             .env("VAULTKEEPER_LOG", "debug")
@@ -327,7 +400,11 @@ impl Agent {
             if let Some(st) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("agent exited with {st}: {}", self.log_text());
             }
-            assert!(Instant::now() < deadline, "agent not up: {}", self.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "agent not up: {}",
+                self.log_text()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -335,7 +412,10 @@ impl Agent {
     /// SIGTERM and wait; returns the exit code.
     pub fn stop(&mut self) -> i32 {
         let mut c = self.child.take().expect("running");
-        let ok = Command::new("kill").args(["-TERM", &c.id().to_string()]).status().unwrap();
+        let ok = Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status()
+            .unwrap();
         assert!(ok.success());
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -351,12 +431,16 @@ impl Agent {
     }
 
     pub fn stats(&self) -> Value {
-        serde_json::from_slice(&std::fs::read(self.state_dir.join("audit/stats.json")).unwrap()).unwrap()
+        serde_json::from_slice(&std::fs::read(self.state_dir.join("audit/stats.json")).unwrap())
+            .unwrap()
     }
 
     pub fn outbox(&self) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(self.state_dir.join("audit/outbox"))
-            .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort();
         v
@@ -382,13 +466,22 @@ impl Drop for Agent {
 /// The alert rule named in a payload's context line.
 pub fn rule_of(p: &Value) -> String {
     let ctx = p["blocks"][3]["elements"][0]["text"].as_str().unwrap();
-    ctx.split("rule `").nth(1).unwrap().split('`').next().unwrap().to_string()
+    ctx.split("rule `")
+        .nth(1)
+        .unwrap()
+        .split('`')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 /// The "Count" field of a payload: (count, coalesced?).
 pub fn count_of(p: &Value) -> (u64, bool) {
     let f = p["blocks"][2]["fields"].as_array().unwrap();
-    let c = f.iter().find(|f| f["text"].as_str().unwrap().starts_with("*Count*")).unwrap();
+    let c = f
+        .iter()
+        .find(|f| f["text"].as_str().unwrap().starts_with("*Count*"))
+        .unwrap();
     let t = c["text"].as_str().unwrap().trim_start_matches("*Count*\n");
     let n: u64 = t.split_whitespace().next().unwrap().parse().unwrap();
     (n, t.contains("coalesced"))
@@ -396,8 +489,16 @@ pub fn count_of(p: &Value) -> (u64, bool) {
 
 pub fn request_id_of(p: &Value) -> String {
     let f = p["blocks"][2]["fields"].as_array().unwrap();
-    let c = f.iter().find(|f| f["text"].as_str().unwrap().starts_with("*Request id*")).unwrap();
-    c["text"].as_str().unwrap().trim_start_matches("*Request id*\n").trim_matches('`').to_string()
+    let c = f
+        .iter()
+        .find(|f| f["text"].as_str().unwrap().starts_with("*Request id*"))
+        .unwrap();
+    c["text"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("*Request id*\n")
+        .trim_matches('`')
+        .to_string()
 }
 
 /// Sends raw bytes on one TCP connection to the agent.

@@ -6,14 +6,28 @@ use super::{Engine, Hit};
 use crate::audit::entry::{is_hmac, Entry};
 use serde_json::Value;
 
-pub(super) fn evaluate(engine: &mut Engine, e: &Entry<'_>, now: i64, hits: &mut Vec<(String, Hit)>) {
+pub(super) fn evaluate(
+    engine: &mut Engine,
+    e: &Entry<'_>,
+    now: i64,
+    hits: &mut Vec<(String, Hit)>,
+) {
     let path = e.path();
     let op = e.operation();
     if path == "sys/audit/test" && e.auth.as_ref().is_none_or(|a| a.accessor.is_none()) {
         return; // the device test OpenBao sends when it enables the device
     }
     let mut hit = |id: &str, key: String, title: String, detail: Option<String>| {
-        hits.push((id.to_string(), Hit { key, title, detail, count: 1, severity: None }));
+        hits.push((
+            id.to_string(),
+            Hit {
+                key,
+                title,
+                detail,
+                count: 1,
+                severity: None,
+            },
+        ));
     };
     let ok_response = e.is_response() && e.error().is_none();
     let writes = matches!(op, "create" | "update" | "delete" | "patch");
@@ -25,7 +39,12 @@ pub(super) fn evaluate(engine: &mut Engine, e: &Entry<'_>, now: i64, hits: &mut 
             .and_then(|a| a.accessor.as_deref().or(a.display_name.as_deref()))
             .unwrap_or("")
             .to_string();
-        hit("root-token-used", key, format!("root token used: {op} {path}"), None);
+        hit(
+            "root-token-used",
+            key,
+            format!("root token used: {op} {path}"),
+            None,
+        );
     }
 
     // The token a response hands out.
@@ -48,14 +67,19 @@ pub(super) fn evaluate(engine: &mut Engine, e: &Entry<'_>, now: i64, hits: &mut 
                         "token-no-expiry",
                         String::new(),
                         "token created without expiry".into(),
-                        Some(format!("new token {name:?} with policies [{pols}] has no TTL")),
+                        Some(format!(
+                            "new token {name:?} with policies [{pols}] has no TTL"
+                        )),
                     );
                 } else if periodic(e) {
                     hit(
                         "token-no-expiry",
                         String::new(),
                         "periodic token created (renewable forever)".into(),
-                        Some(format!("new token {name:?} with policies [{pols}], period {}", human(ttl))),
+                        Some(format!(
+                            "new token {name:?} with policies [{pols}], period {}",
+                            human(ttl)
+                        )),
                     );
                 } else if ttl as u64 >= engine.rule("token-long-ttl").ttl.as_secs() {
                     hit(
@@ -73,7 +97,9 @@ pub(super) fn evaluate(engine: &mut Engine, e: &Entry<'_>, now: i64, hits: &mut 
                         "orphan-token",
                         String::new(),
                         "orphan token created".into(),
-                        Some(format!("new token {name:?} with policies [{pols}] has no parent")),
+                        Some(format!(
+                            "new token {name:?} with policies [{pols}] has no parent"
+                        )),
                     );
                 }
             }
@@ -83,22 +109,40 @@ pub(super) fn evaluate(engine: &mut Engine, e: &Entry<'_>, now: i64, hits: &mut 
     // generate-root: started or completed.
     if ok_response && path.starts_with("sys/generate-root") {
         if path.ends_with("/attempt") && matches!(op, "update" | "create") {
-            hit("generate-root", String::new(), "root token generation started".into(), None);
-        } else if path.ends_with("/update") && e.response_field("complete") == Some(Value::Bool(true)) {
-            hit("generate-root", String::new(), "root token generation completed".into(), None);
+            hit(
+                "generate-root",
+                String::new(),
+                "root token generation started".into(),
+                None,
+            );
+        } else if path.ends_with("/update")
+            && e.response_field("complete") == Some(Value::Bool(true))
+        {
+            hit(
+                "generate-root",
+                String::new(),
+                "root token generation completed".into(),
+                None,
+            );
         }
     }
 
     // policy-changed
     if ok_response && writes {
-        if let Some(name) = path.strip_prefix("sys/policies/acl/").or_else(|| path.strip_prefix("sys/policy/")) {
+        if let Some(name) = path
+            .strip_prefix("sys/policies/acl/")
+            .or_else(|| path.strip_prefix("sys/policy/"))
+        {
             let verb = if op == "delete" { "deleted" } else { "written" };
             let sudo = op != "delete" && grants_sudo(e);
             hits.push((
                 "policy-changed".into(),
                 Hit {
                     key: String::new(),
-                    title: format!("policy {name} {verb}{}", if sudo { " (grants sudo)" } else { "" }),
+                    title: format!(
+                        "policy {name} {verb}{}",
+                        if sudo { " (grants sudo)" } else { "" }
+                    ),
                     detail: match sudo {
                         true => Some("the policy grants the sudo capability".into()),
                         false => None,
@@ -110,34 +154,87 @@ pub(super) fn evaluate(engine: &mut Engine, e: &Entry<'_>, now: i64, hits: &mut 
         }
     }
     let mut hit = |id: &str, key: String, title: String, detail: Option<String>| {
-        hits.push((id.to_string(), Hit { key, title, detail, count: 1, severity: None }));
+        hits.push((
+            id.to_string(),
+            Hit {
+                key,
+                title,
+                detail,
+                count: 1,
+                severity: None,
+            },
+        ));
     };
 
     // auth-method-changed, secrets-engine-changed
     if ok_response && writes {
         if let Some(m) = path.strip_prefix("sys/auth/") {
             if let Some(m) = m.strip_suffix("/tune") {
-                hit("auth-method-changed", String::new(), format!("auth method {m}/ tuned"), None);
+                hit(
+                    "auth-method-changed",
+                    String::new(),
+                    format!("auth method {m}/ tuned"),
+                    None,
+                );
             } else {
-                let verb = if op == "delete" { "disabled" } else { "enabled" };
-                hit("auth-method-changed", String::new(), format!("auth method {m}/ {verb}"), None);
+                let verb = if op == "delete" {
+                    "disabled"
+                } else {
+                    "enabled"
+                };
+                hit(
+                    "auth-method-changed",
+                    String::new(),
+                    format!("auth method {m}/ {verb}"),
+                    None,
+                );
             }
-        } else if let Some(m) = path.strip_prefix("sys/mounts/auth/").and_then(|m| m.strip_suffix("/tune")) {
-            hit("auth-method-changed", String::new(), format!("auth method {m}/ tuned"), None);
+        } else if let Some(m) = path
+            .strip_prefix("sys/mounts/auth/")
+            .and_then(|m| m.strip_suffix("/tune"))
+        {
+            hit(
+                "auth-method-changed",
+                String::new(),
+                format!("auth method {m}/ tuned"),
+                None,
+            );
         } else if let Some(m) = path.strip_prefix("sys/mounts/") {
             if let Some(m) = m.strip_suffix("/tune") {
-                hit("secrets-engine-changed", String::new(), format!("secrets engine {m}/ tuned"), None);
+                hit(
+                    "secrets-engine-changed",
+                    String::new(),
+                    format!("secrets engine {m}/ tuned"),
+                    None,
+                );
             } else {
-                let verb = if op == "delete" { "disabled" } else { "enabled" };
-                hit("secrets-engine-changed", String::new(), format!("secrets engine {m}/ {verb}"), None);
+                let verb = if op == "delete" {
+                    "disabled"
+                } else {
+                    "enabled"
+                };
+                hit(
+                    "secrets-engine-changed",
+                    String::new(),
+                    format!("secrets engine {m}/ {verb}"),
+                    None,
+                );
             }
         } else if path == "sys/remount" {
-            hit("secrets-engine-changed", String::new(), "secrets engine moved".into(), None);
+            hit(
+                "secrets-engine-changed",
+                String::new(),
+                "secrets engine moved".into(),
+                None,
+            );
         }
     }
 
     // audit-device-changed: also failed attempts (someone tried to blind the audit log).
-    if e.is_response() && writes && (path.starts_with("sys/audit/") || path.starts_with("sys/config/auditing/")) {
+    if e.is_response()
+        && writes
+        && (path.starts_with("sys/audit/") || path.starts_with("sys/config/auditing/"))
+    {
         let what = path.trim_start_matches("sys/");
         let verb = if op == "delete" { "disable" } else { "change" };
         hit(
@@ -156,7 +253,16 @@ pub(super) fn evaluate(engine: &mut Engine, e: &Entry<'_>, now: i64, hits: &mut 
         if let Some(err) = e.error() {
             if engine.first_failure(e.request_id()) {
                 let mut hit = |id: &str, key: String, title: String, detail: Option<String>| {
-                    hits.push((id.to_string(), Hit { key, title, detail, count: 1, severity: None }));
+                    hits.push((
+                        id.to_string(),
+                        Hit {
+                            key,
+                            title,
+                            detail,
+                            count: 1,
+                            severity: None,
+                        },
+                    ));
                 };
                 hit(
                     "wrapping-token-invalid",
@@ -194,15 +300,22 @@ pub(super) fn evaluate(engine: &mut Engine, e: &Entry<'_>, now: i64, hits: &mut 
                     let n = engine.login_failure(key.clone(), now);
                     let threshold = engine.rule("login-failures").count as usize;
                     if n >= threshold {
-                        let window = humantime::format_duration(engine.rule("login-failures").window);
+                        let window =
+                            humantime::format_duration(engine.rule("login-failures").window);
                         hits.push((
                             "login-failures".into(),
                             Hit {
                                 key,
-                                title: format!("{n} failed logins at {path} from {remote} within {window}"),
+                                title: format!(
+                                    "{n} failed logins at {path} from {remote} within {window}"
+                                ),
                                 detail: Some(format!(
                                     "last error: {err}{}",
-                                    if role.is_empty() { String::new() } else { format!("; role {role}") }
+                                    if role.is_empty() {
+                                        String::new()
+                                    } else {
+                                        format!("; role {role}")
+                                    }
                                 )),
                                 count: n as u64,
                                 severity: None,
@@ -216,7 +329,11 @@ pub(super) fn evaluate(engine: &mut Engine, e: &Entry<'_>, now: i64, hits: &mut 
 
     // seal, step-down: often only a request line.
     if e.is_request() && matches!(path, "sys/seal" | "sys/step-down") {
-        let what = if path == "sys/seal" { "seal" } else { "step-down" };
+        let what = if path == "sys/seal" {
+            "seal"
+        } else {
+            "step-down"
+        };
         hits.push((
             "seal".into(),
             Hit {
@@ -237,7 +354,8 @@ fn is_login(path: &str) -> bool {
 fn orphan(e: &Entry<'_>) -> bool {
     let path = e.path();
     path == "auth/token/create-orphan"
-        || (path.starts_with("auth/token/create") && e.request_field("no_parent") == Some(Value::Bool(true)))
+        || (path.starts_with("auth/token/create")
+            && e.request_field("no_parent") == Some(Value::Bool(true)))
 }
 
 /// A periodic token. OpenBao HMACs the `period` a client sends, so: a plain
@@ -250,7 +368,9 @@ fn periodic(e: &Entry<'_>) -> bool {
     match e.request_field("period") {
         Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n > 0.0),
         Some(Value::String(s)) if !is_hmac(&s) => {
-            !s.is_empty() && s != "0" && crate::spec::interval::parse_duration(&s).is_ok_and(|d| !d.is_zero())
+            !s.is_empty()
+                && s != "0"
+                && crate::spec::interval::parse_duration(&s).is_ok_and(|d| !d.is_zero())
         }
         Some(Value::String(p)) => {
             let ttl = e.request_field("ttl");
@@ -263,7 +383,9 @@ fn periodic(e: &Entry<'_>) -> bool {
 
 /// The policy text, when the audit device logs it readable (`log_raw`), grants `sudo`.
 fn grants_sudo(e: &Entry<'_>) -> bool {
-    let body = e.request_field("policy").or_else(|| e.request_field("rules"));
+    let body = e
+        .request_field("policy")
+        .or_else(|| e.request_field("rules"));
     match body {
         Some(Value::String(s)) if !is_hmac(&s) => s.contains("\"sudo\"") || s.contains("'sudo'"),
         _ => false,

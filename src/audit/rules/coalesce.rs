@@ -22,10 +22,19 @@ pub struct Coalescer {
 }
 
 impl Coalescer {
-    pub fn hit(&mut self, key: String, window_ms: i64, now_ms: i64, alert: Alert, out: &mut Vec<Alert>) {
+    pub fn hit(
+        &mut self,
+        key: String,
+        window_ms: i64,
+        now_ms: i64,
+        alert: Alert,
+        out: &mut Vec<Alert>,
+    ) {
         let rule = alert.rule.clone();
         let mut k = (rule.clone(), key);
-        if !self.windows.contains_key(&k) && self.per_rule.get(&rule).copied().unwrap_or(0) >= MAX_KEYS_PER_RULE {
+        if !self.windows.contains_key(&k)
+            && self.per_rule.get(&rule).copied().unwrap_or(0) >= MAX_KEYS_PER_RULE
+        {
             k.1 = "(many keys)".into();
         }
         if let Some(w) = self.windows.get_mut(&k) {
@@ -45,7 +54,15 @@ impl Coalescer {
             return;
         }
         *self.per_rule.entry(rule).or_default() += 1;
-        self.windows.insert(k, Window { start_ms: now_ms, window_ms, suppressed: 0, last: None });
+        self.windows.insert(
+            k,
+            Window {
+                start_ms: now_ms,
+                window_ms,
+                suppressed: 0,
+                last: None,
+            },
+        );
         out.push(alert);
     }
 
@@ -86,7 +103,10 @@ fn summary(w: &mut Window) -> Option<Alert> {
         "{} more within {} of the first alert{}",
         w.suppressed,
         humantime::format_duration(std::time::Duration::from_secs(secs.max(0) as u64)),
-        a.detail.as_deref().map(|d| format!("; last: {d}")).unwrap_or_default()
+        a.detail
+            .as_deref()
+            .map(|d| format!("; last: {d}"))
+            .unwrap_or_default()
     ));
     a.count = w.suppressed;
     a.summary = true;

@@ -33,7 +33,10 @@ mod tests {
 
     #[test]
     fn stars_and_question_marks() {
-        assert!(matches("secret/data/prod/*", "secret/data/prod/db/password"));
+        assert!(matches(
+            "secret/data/prod/*",
+            "secret/data/prod/db/password"
+        ));
         assert!(!matches("secret/data/prod/*", "secret/data/staging/db"));
         assert!(matches("sys/*/tune", "sys/mounts/kv/tune"));
         assert!(matches("auth/?pprole/login", "auth/approle/login"));

@@ -94,7 +94,10 @@ impl Engine {
                         id.clone(),
                         Hit {
                             key: String::new(),
-                            title: c.description.clone().unwrap_or_else(|| format!("custom rule {id} matched")),
+                            title: c
+                                .description
+                                .clone()
+                                .unwrap_or_else(|| format!("custom rule {id} matched")),
                             detail: entry.error().map(|e| format!("error: {e}")),
                             count: 1,
                             severity: None,
@@ -110,7 +113,8 @@ impl Engine {
             }
             let alert = make_alert(rule, &entry, &hit, now);
             *self.counts.alerts.entry(id.clone()).or_default() += 1;
-            self.coalescer.hit(hit.key, rule.window.as_millis() as i64, now, alert, out);
+            self.coalescer
+                .hit(hit.key, rule.window.as_millis() as i64, now, alert, out);
         }
     }
 
@@ -118,7 +122,8 @@ impl Engine {
     pub fn tick(&mut self, now_ms: i64, out: &mut Vec<Alert>) {
         self.coalescer.tick(now_ms, out);
         let window = self.spec.rule("login-failures").window.as_millis() as i64;
-        self.logins.retain(|_, q| q.back().is_some_and(|t| *t > now_ms - window));
+        self.logins
+            .retain(|_, q| q.back().is_some_and(|t| *t > now_ms - window));
     }
 
     /// Emits every pending summary now (end of a replay, shutdown).
@@ -150,7 +155,13 @@ impl Engine {
             remote_address: String::new(),
         };
         *self.counts.alerts.entry(rule.id.clone()).or_default() += 1;
-        self.coalescer.hit(String::new(), rule.window.as_millis() as i64, now_ms, alert, out);
+        self.coalescer.hit(
+            String::new(),
+            rule.window.as_millis() as i64,
+            now_ms,
+            alert,
+            out,
+        );
     }
 
     pub fn pending_summaries(&self) -> usize {
@@ -165,7 +176,8 @@ impl Engine {
     pub(crate) fn login_failure(&mut self, key: String, now: i64) -> usize {
         let window = self.spec.rule("login-failures").window.as_millis() as i64;
         if self.logins.len() >= 100_000 && !self.logins.contains_key(&key) {
-            self.logins.retain(|_, q| q.back().is_some_and(|t| *t > now - window));
+            self.logins
+                .retain(|_, q| q.back().is_some_and(|t| *t > now - window));
         }
         let q = self.logins.entry(key).or_default();
         q.push_back(now);
@@ -196,7 +208,11 @@ fn custom_matches(c: &super::spec::CustomMatch, e: &Entry<'_>) -> bool {
         return false;
     }
     if let Some(p) = &c.policy {
-        if !e.auth.as_ref().is_some_and(|a| a.policies.iter().any(|x| x == p)) {
+        if !e
+            .auth
+            .as_ref()
+            .is_some_and(|a| a.policies.iter().any(|x| x == p))
+        {
             return false;
         }
     }
@@ -220,16 +236,28 @@ fn make_alert(rule: &RuleConfig, e: &Entry<'_>, hit: &Hit, now: i64) -> Alert {
         severity: hit.severity.unwrap_or(rule.severity).max(rule.severity),
         title: hit.title.clone(),
         detail: hit.detail.clone(),
-        time: e.time.as_deref().map(str::to_string).unwrap_or_else(|| format_time_ms(now)),
+        time: e
+            .time
+            .as_deref()
+            .map(str::to_string)
+            .unwrap_or_else(|| format_time_ms(now)),
         request_id: e.request_id().to_string(),
         kind: e.kind.to_string(),
         operation: e.operation().to_string(),
         path: e.path().to_string(),
         count: hit.count,
         summary: false,
-        display_name: auth.and_then(|a| a.display_name.as_deref()).unwrap_or("").to_string(),
-        policies: auth.map(|a| a.policies.iter().map(|p| p.to_string()).collect()).unwrap_or_default(),
-        accessor: auth.and_then(|a| a.accessor.as_deref()).unwrap_or("").to_string(),
+        display_name: auth
+            .and_then(|a| a.display_name.as_deref())
+            .unwrap_or("")
+            .to_string(),
+        policies: auth
+            .map(|a| a.policies.iter().map(|p| p.to_string()).collect())
+            .unwrap_or_default(),
+        accessor: auth
+            .and_then(|a| a.accessor.as_deref())
+            .unwrap_or("")
+            .to_string(),
         remote_address: e.remote_address().to_string(),
     }
 }

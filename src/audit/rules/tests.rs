@@ -36,28 +36,63 @@ fn run(spec: &AuditSpec, lines: &[String], at: &[i64]) -> Vec<Alert> {
 }
 
 fn rules_of(a: &[Alert]) -> Vec<(String, u64, bool)> {
-    a.iter().map(|a| (a.rule.clone(), a.count, a.summary)).collect()
+    a.iter()
+        .map(|a| (a.rule.clone(), a.count, a.summary))
+        .collect()
 }
 
 #[test]
 fn login_failures_fire_at_the_threshold_then_coalesce_per_key() {
-    let spec = from_json("x", r#"{"rules":{"login-failures":{"threshold":3,"window":"1m"}}}"#).unwrap();
+    let spec = from_json(
+        "x",
+        r#"{"rules":{"login-failures":{"threshold":3,"window":"1m"}}}"#,
+    )
+    .unwrap();
     let fail = |i: usize, addr: &str| {
-        line("response", &format!("f{i}{addr}"), "auth/approle/login", "update",
-             json!({"error": "invalid credentials", "request": {"remote_address": addr, "data": {"role_id": "hmac-sha256:r1"}}}))
+        line(
+            "response",
+            &format!("f{i}{addr}"),
+            "auth/approle/login",
+            "update",
+            json!({"error": "invalid credentials", "request": {"remote_address": addr, "data": {"role_id": "hmac-sha256:r1"}}}),
+        )
     };
-    let lines: Vec<String> = (0..6).map(|i| fail(i, "10.0.0.9")).chain([fail(9, "10.0.0.7")]).collect();
+    let lines: Vec<String> = (0..6)
+        .map(|i| fail(i, "10.0.0.9"))
+        .chain([fail(9, "10.0.0.7")])
+        .collect();
     // 0s, 1s, 2s (threshold), 3s, 4s, 70s (new window: 1 failure only), other address
     let out = run(&spec, &lines, &[0, 1000, 2000, 3000, 4000, 70_000, 70_000]);
-    assert_eq!(rules_of(&out), vec![("login-failures".into(), 3, false), ("login-failures".into(), 2, true)]);
-    assert_eq!(out[0].title, "3 failed logins at auth/approle/login from 10.0.0.9 within 1m");
+    assert_eq!(
+        rules_of(&out),
+        vec![
+            ("login-failures".into(), 3, false),
+            ("login-failures".into(), 2, true)
+        ]
+    );
+    assert_eq!(
+        out[0].title,
+        "3 failed logins at auth/approle/login from 10.0.0.9 within 1m"
+    );
 }
 
 #[test]
 fn a_failure_seen_on_request_and_response_lines_counts_once_and_resends_are_dropped() {
     let spec = from_json("x", r#"{"rules":{"login-failures":{"threshold":2}}}"#).unwrap();
-    let req = line("request", "a", "auth/userpass/login/bob", "update", json!({"error": "permission denied"}));
-    let resp = line("response", "a", "auth/userpass/login/bob", "update", json!({"error": "permission denied"}));
+    let req = line(
+        "request",
+        "a",
+        "auth/userpass/login/bob",
+        "update",
+        json!({"error": "permission denied"}),
+    );
+    let resp = line(
+        "response",
+        "a",
+        "auth/userpass/login/bob",
+        "update",
+        json!({"error": "permission denied"}),
+    );
     let mut e = Engine::new(&spec);
     let mut out = Vec::new();
     for l in [&req, &resp, &resp, &req] {
@@ -70,7 +105,13 @@ fn a_failure_seen_on_request_and_response_lines_counts_once_and_resends_are_drop
 
 #[test]
 fn lockouts_alert_at_once() {
-    let l = line("response", "l1", "auth/userpass/login/bob", "update", json!({"error": "user is locked out"}));
+    let l = line(
+        "response",
+        "l1",
+        "auth/userpass/login/bob",
+        "update",
+        json!({"error": "user is locked out"}),
+    );
     let out = run(&AuditSpec::defaults(), &[l], &[0]);
     assert_eq!(rules_of(&out), vec![("login-failures".into(), 1, false)]);
     assert!(out[0].title.contains("locked out"));
@@ -79,12 +120,30 @@ fn lockouts_alert_at_once() {
 #[test]
 fn policy_granting_sudo_is_critical_when_readable() {
     let body = "path \"sys/*\" { capabilities = [\"read\", \"sudo\"] }";
-    let l = line("response", "p1", "sys/policies/acl/ops", "update", json!({"request": {"data": {"policy": body}}}));
-    let h = line("response", "p2", "sys/policy/ops2", "update", json!({"request": {"data": {"policy": "hmac-sha256:xx"}}}));
+    let l = line(
+        "response",
+        "p1",
+        "sys/policies/acl/ops",
+        "update",
+        json!({"request": {"data": {"policy": body}}}),
+    );
+    let h = line(
+        "response",
+        "p2",
+        "sys/policy/ops2",
+        "update",
+        json!({"request": {"data": {"policy": "hmac-sha256:xx"}}}),
+    );
     let out = run(&AuditSpec::defaults(), &[l, h], &[0, 400_000]);
     assert_eq!(out.len(), 2);
-    assert_eq!((out[0].title.as_str(), out[0].severity), ("policy ops written (grants sudo)", Severity::Critical));
-    assert_eq!((out[1].title.as_str(), out[1].severity), ("policy ops2 written", Severity::High));
+    assert_eq!(
+        (out[0].title.as_str(), out[0].severity),
+        ("policy ops written (grants sudo)", Severity::Critical)
+    );
+    assert_eq!(
+        (out[1].title.as_str(), out[1].severity),
+        ("policy ops2 written", Severity::High)
+    );
 }
 
 #[test]
@@ -99,19 +158,47 @@ fn disabled_rules_and_custom_rules() {
     let seal = line("request", "s", "sys/seal", "update", json!({}));
     let del = line("response", "d", "secret/data/prod/db", "delete", json!({}));
     let read = line("response", "r", "secret/data/prod/db", "read", json!({}));
-    let denied = line("request", "x", "secret/data/other", "read", json!({"error": "1 error occurred:\n\t* permission denied\n\n"}));
+    let denied = line(
+        "request",
+        "x",
+        "secret/data/other",
+        "read",
+        json!({"error": "1 error occurred:\n\t* permission denied\n\n"}),
+    );
     let out = run(&spec, &[seal, del, read, denied], &[0, 1, 2, 3]);
-    assert_eq!(rules_of(&out), vec![("prod-delete".into(), 1, false), ("denied".into(), 1, false)]);
+    assert_eq!(
+        rules_of(&out),
+        vec![
+            ("prod-delete".into(), 1, false),
+            ("denied".into(), 1, false)
+        ]
+    );
     assert_eq!(out[0].severity, Severity::Critical);
 }
 
 #[test]
 fn root_token_use_is_per_accessor_and_windowed() {
     let use_ = |id: &str, acc: &str| {
-        line("request", id, "secret/data/x", "read", json!({"auth": {"accessor": acc, "policies": ["root"], "display_name": "root"}}))
+        line(
+            "request",
+            id,
+            "secret/data/x",
+            "read",
+            json!({"auth": {"accessor": acc, "policies": ["root"], "display_name": "root"}}),
+        )
     };
-    let lines = vec![use_("1", "a"), use_("2", "a"), use_("3", "b"), use_("4", "a"), use_("5", "a")];
-    let out = run(&AuditSpec::defaults(), &lines, &[0, 1000, 2000, 3000, 3_700_000]);
+    let lines = vec![
+        use_("1", "a"),
+        use_("2", "a"),
+        use_("3", "b"),
+        use_("4", "a"),
+        use_("5", "a"),
+    ];
+    let out = run(
+        &AuditSpec::defaults(),
+        &lines,
+        &[0, 1000, 2000, 3000, 3_700_000],
+    );
     assert_eq!(
         rules_of(&out),
         vec![
@@ -127,20 +214,57 @@ fn root_token_use_is_per_accessor_and_windowed() {
 #[test]
 fn tokens_no_expiry_long_ttl_orphan_and_root() {
     let new = |id: &str, path: &str, ttl: Option<i64>, pols: &[&str], data: serde_json::Value| {
-        let mut auth = json!({"accessor": "hmac-sha256:n", "display_name": "token-x", "policies": pols});
+        let mut auth =
+            json!({"accessor": "hmac-sha256:n", "display_name": "token-x", "policies": pols});
         if let Some(t) = ttl {
             auth["token_ttl"] = json!(t);
         }
-        line("response", id, path, "update", json!({"response": {"auth": auth}, "request": {"data": data}}))
+        line(
+            "response",
+            id,
+            path,
+            "update",
+            json!({"response": {"auth": auth}, "request": {"data": data}}),
+        )
     };
     let lines = vec![
         new("1", "auth/token/create", None, &["root"], json!({})),
-        new("2", "auth/token/create", Some(3600), &["default"], json!({})),
-        new("3", "auth/token/create-orphan", Some(3600), &["default"], json!({})),
-        new("4", "auth/token/create", Some(800 * 3600), &["default"], json!({})),
+        new(
+            "2",
+            "auth/token/create",
+            Some(3600),
+            &["default"],
+            json!({}),
+        ),
+        new(
+            "3",
+            "auth/token/create-orphan",
+            Some(3600),
+            &["default"],
+            json!({}),
+        ),
+        new(
+            "4",
+            "auth/token/create",
+            Some(800 * 3600),
+            &["default"],
+            json!({}),
+        ),
         new("5", "auth/token/create", None, &["default"], json!({})),
-        new("6", "auth/token/create", Some(3600), &["default"], json!({"period": "hmac-sha256:p", "ttl": "hmac-sha256:z", "explicit_max_ttl": "hmac-sha256:z"})),
-        new("7", "auth/approle/login", Some(3600), &["default"], json!({})),
+        new(
+            "6",
+            "auth/token/create",
+            Some(3600),
+            &["default"],
+            json!({"period": "hmac-sha256:p", "ttl": "hmac-sha256:z", "explicit_max_ttl": "hmac-sha256:z"}),
+        ),
+        new(
+            "7",
+            "auth/approle/login",
+            Some(3600),
+            &["default"],
+            json!({}),
+        ),
     ];
     let out = run(&AuditSpec::defaults(), &lines, &[0, 1, 2, 3, 4, 5, 6]);
     assert_eq!(
@@ -164,10 +288,25 @@ fn not_json_is_counted_and_replay_uses_entry_times() {
     e.ingest("garbage", Clock::EntryTime, &mut out);
     e.ingest("{\"type\":1}", Clock::EntryTime, &mut out);
     assert_eq!(e.counts.not_json, 2);
-    let seal = |id: &str, t: &str| format!(r#"{{"time":"{t}","type":"request","request":{{"id":"{id}","operation":"update","path":"sys/seal"}}}}"#);
-    for (id, t) in [("1", "2026-01-01T00:00:00Z"), ("2", "2026-01-01T00:01:00Z"), ("3", "2026-01-01T00:10:00Z")] {
+    let seal = |id: &str, t: &str| {
+        format!(
+            r#"{{"time":"{t}","type":"request","request":{{"id":"{id}","operation":"update","path":"sys/seal"}}}}"#
+        )
+    };
+    for (id, t) in [
+        ("1", "2026-01-01T00:00:00Z"),
+        ("2", "2026-01-01T00:01:00Z"),
+        ("3", "2026-01-01T00:10:00Z"),
+    ] {
         e.ingest(&seal(id, t), Clock::EntryTime, &mut out);
     }
     e.flush(&mut out);
-    assert_eq!(rules_of(&out), vec![("seal".into(), 1, false), ("seal".into(), 1, true), ("seal".into(), 1, false)]);
+    assert_eq!(
+        rules_of(&out),
+        vec![
+            ("seal".into(), 1, false),
+            ("seal".into(), 1, true),
+            ("seal".into(), 1, false)
+        ]
+    );
 }

@@ -9,7 +9,6 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use support::bao::Bao;
-use support::bao_file::BaoFile;
 use support::run::{vaultkeeper, Run};
 use support::spec::Host;
 
@@ -49,41 +48,10 @@ fn spec_for(host: &Host, addr: &str, extra: Value) -> PathBuf {
     host.write_spec(&spec)
 }
 
-/// A token with exactly `policy` (HCL), made with `root`.
-fn token_with_policy(addr: &str, root: &str, name: &str, policy: &str) -> String {
-    let bin = support::bao::bao_bin();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("p.hcl");
-    std::fs::write(&file, policy).unwrap();
-    let cli = |args: &[&str]| {
-        let out = std::process::Command::new(&bin)
-            .args(args)
-            .env("BAO_ADDR", addr)
-            .env("BAO_TOKEN", root)
-            .env_remove("VAULT_ADDR")
-            .env_remove("VAULT_TOKEN")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "bao {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
-    cli(&["policy", "write", name, file.to_str().unwrap()]);
-    let t = cli(&[
-        "token",
-        "create",
-        "-orphan",
-        "-no-default-policy",
-        &format!("-policy={name}"),
-        "-field=token",
-    ])
-    .trim()
-    .to_string();
-    support::run::register_secret(&t);
-    t
+/// An orphan token with exactly `policy` (HCL), made with the server's current token.
+fn token_with_policy(bao: &Bao, name: &str, policy: &str) -> String {
+    bao.policy_write(name, policy);
+    bao.token_create(&["-orphan", "-no-default-policy", &format!("-policy={name}")])
 }
 
 /// Serves one file over HTTP on loopback for `n` requests, then stops.
@@ -285,51 +253,40 @@ fn a_socket_audit_device_alone_is_a_loud_warning() {
 }
 
 /// A root token made the way operators make one: `bao operator generate-root`.
-fn generate_root(bao: &BaoFile, admin: &str) -> String {
-    let as_admin = |args: &[&str]| {
-        let out = bao.cli_as(admin, args);
-        assert!(
-            out.status.success(),
-            "bao {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let otp_out = as_admin(&["operator", "generate-root", "-generate-otp"]);
-    let otp = serde_json::from_str::<Value>(&otp_out)
-        .ok()
-        .and_then(|v| v["otp"].as_str().map(str::to_string))
-        .unwrap_or_else(|| otp_out.trim().to_string());
-    let init: Value = serde_json::from_str(&as_admin(&[
-        "operator",
-        "generate-root",
-        "-init",
-        &format!("-otp={otp}"),
-    ]))
-    .unwrap();
+fn generate_root(bao: &Bao, admin: &str) -> String {
+    let otp = bao.cli_json_as(admin, &["operator", "generate-root", "-generate-otp"])["otp"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let init = bao.cli_json_as(
+        admin,
+        &["operator", "generate-root", "-init", &format!("-otp={otp}")],
+    );
     let nonce = init["nonce"].as_str().unwrap().to_string();
-    let done: Value = serde_json::from_str(&as_admin(&[
-        "operator",
-        "generate-root",
-        &format!("-nonce={nonce}"),
-        &bao.unseal_key,
-    ]))
-    .unwrap();
+    let done = bao.cli_json_as(
+        admin,
+        &[
+            "operator",
+            "generate-root",
+            &format!("-nonce={nonce}"),
+            bao.unseal_key.as_deref().unwrap(),
+        ],
+    );
     let encoded = done["encoded_token"]
         .as_str()
         .or(done["encoded_root_token"].as_str())
         .unwrap()
         .to_string();
-    let decoded = as_admin(&[
-        "operator",
-        "generate-root",
-        &format!("-decode={encoded}"),
-        &format!("-otp={otp}"),
-    ]);
-    let token = serde_json::from_str::<Value>(&decoded)
-        .ok()
-        .and_then(|v| v["token"].as_str().map(str::to_string))
-        .unwrap_or_else(|| decoded.trim().to_string());
+    let decoded = bao.cli_json_as(
+        admin,
+        &[
+            "operator",
+            "generate-root",
+            &format!("-decode={encoded}"),
+            &format!("-otp={otp}"),
+        ],
+    );
+    let token = decoded["token"].as_str().unwrap().to_string();
     support::run::register_secret(&token);
     token
 }
@@ -340,8 +297,8 @@ fn findings_follow_the_configuration_on_a_real_server() {
     let two = format!(
         "{one}audit \"file\" \"b\" {{\n  options = {{ file_path = \"{{dir}}/audit-b.log\" }}\n}}\n"
     );
-    let mut bao = BaoFile::start(one);
-    let admin = token_with_policy(&bao.addr, &bao.token, "admin", "path \"*\" { capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\", \"sudo\"] }\n");
+    let mut bao = Bao::raft_with_config(one);
+    let admin = token_with_policy(&bao, "admin", "path \"*\" { capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\", \"sudo\"] }\n");
     // No root token left: the initial one is revoked, as the hardening guides say.
     bao.cli(&["token", "revoke", "-self"]);
     bao.token = admin.clone();
@@ -460,7 +417,7 @@ fn the_insights_policy_assesses_every_check_and_report() {
     bao.approle("web");
     bao.cli(&["auth", "enable", "userpass"]);
     bao.cli(&["write", "secret/config", "max_versions=5"]);
-    let token = token_with_policy(&bao.addr, "root", "vaultkeeper-insights", INSIGHTS_POLICY);
+    let token = token_with_policy(&bao, "vaultkeeper-insights", INSIGHTS_POLICY);
     let host = Host::new();
     let spec = spec_for(&host, &bao.addr, json!({}));
     let p = json_of(&run(&spec, &["posture", "--json"], Some(&token)));
@@ -521,12 +478,7 @@ fn the_insights_policy_assesses_every_check_and_report() {
     assert_eq!(u["notAssessed"], json!({}), "{u}");
     // It cannot read a secret value.
     bao.kv_put("hosts/web/app", &json!({ "k": "v" }));
-    let out = std::process::Command::new(support::bao::bao_bin())
-        .args(["kv", "get", "secret/hosts/web/app"])
-        .env("BAO_ADDR", &bao.addr)
-        .env("BAO_TOKEN", &token)
-        .output()
-        .unwrap();
+    let out = bao.cli_as(&token, &["kv", "get", "secret/hosts/web/app"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("permission denied"));
 }
@@ -535,8 +487,7 @@ fn the_insights_policy_assesses_every_check_and_report() {
 fn a_token_without_rights_gets_not_assessed_never_a_crash() {
     let bao = Bao::dev();
     let token = token_with_policy(
-        &bao.addr,
-        "root",
+        &bao,
         "nothing",
         "path \"secret/data/nothing\" { capabilities = [\"read\"] }\n",
     );
@@ -640,24 +591,21 @@ fn version_check_against_a_recorded_feed() {
 fn lease_report_counts_by_mount_and_bucket() {
     let bao = Bao::dev();
     for ttl in ["30m", "2h", "48h", "240h"] {
-        let t = bao.cli(&[
-            "token",
-            "create",
+        bao.token_create(&[
             "-policy=default",
             &format!("-ttl={ttl}"),
             &format!("-display-name=t{ttl}"),
-            "-field=token",
         ]);
-        support::run::register_secret(t.trim());
     }
-    let t = bao.cli(&[
-        "token",
-        "create",
-        "-policy=root",
-        "-display-name=breakglass",
-        "-field=token",
-    ]);
-    support::run::register_secret(t.trim());
+    // Tokens are listed by creation second, then by (random) accessor: make the breakglass
+    // token in a later second than the root token, so the order below is always the same.
+    let root_created = bao.cli_json(&["token", "lookup"])["data"]["creation_time"]
+        .as_u64()
+        .unwrap();
+    while vaultkeeper::state::now_unix() <= root_created {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    bao.token_create(&["-policy=root", "-display-name=breakglass"]);
     let host = Host::new();
     let spec = spec_for(&host, &bao.addr, json!({}));
     let r = run(&spec, &["report", "leases", "--json"], Some("root"));
@@ -699,15 +647,7 @@ fn usage_report_with_and_without_the_audit_listener() {
     for p in ["a/one", "a/two", "b"] {
         bao.kv_put(p, &json!({ "k": "v" }));
     }
-    let t = bao.cli(&[
-        "token",
-        "create",
-        "-policy=default",
-        "-ttl=720h",
-        "-display-name=ci",
-        "-field=token",
-    ]);
-    support::run::register_secret(t.trim());
+    bao.token_create(&["-policy=default", "-ttl=720h", "-display-name=ci"]);
     let host = Host::new();
     let spec = spec_for(&host, &bao.addr, json!({}));
     let u = json_of(&run(&spec, &["report", "usage", "--json"], Some("root")));

@@ -104,20 +104,17 @@ impl Bao {
     /// A real server: integrated (raft) storage on disk, initialised with one unseal key, unsealed,
     /// KV v2 mounted at `secret/`. It can be sealed, unsealed and restarted.
     pub fn file_storage() -> Bao {
+        Bao::raft_with_config("")
+    }
+
+    /// A real server like [`Bao::file_storage`] with `extra_hcl` appended to its config (audit
+    /// devices: OpenBao 2.x only takes those from the config file). `extra_hcl` may use `{dir}`
+    /// for the server's temporary directory. The storage is a single-node integrated storage
+    /// (`raft`) directory: OpenBao 2.x removed `storage "file"`.
+    pub fn raft_with_config(extra_hcl: &str) -> Bao {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port_pair();
         let cfg = dir.path().join("server.hcl");
-        std::fs::write(
-            &cfg,
-            format!(
-                "storage \"raft\" {{\n  path = \"{data}\"\n  node_id = \"n1\"\n}}\n\
-                 listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  cluster_address = \"127.0.0.1:{cport}\"\n  tls_disable = true\n}}\n\
-                 api_addr = \"http://127.0.0.1:{port}\"\ncluster_addr = \"http://127.0.0.1:{cport}\"\n",
-                data = dir.path().join("data").display(),
-                cport = port + 1,
-            ),
-        )
-        .unwrap();
         std::fs::create_dir(dir.path().join("data")).unwrap();
         let log = dir.path().join("bao.log");
         let mut bao = Bao {
@@ -130,13 +127,42 @@ impl Bao {
             args: vec!["server".into(), format!("-config={}", cfg.display())],
             unseal_key: None,
         };
+        bao.write_raft_config(extra_hcl);
         bao.start();
         let init = bao.cli_json(&["operator", "init", "-key-shares=1", "-key-threshold=1"]);
-        bao.unseal_key = Some(init["unseal_keys_b64"][0].as_str().unwrap().to_string());
+        let key = init["unseal_keys_b64"][0].as_str().unwrap().to_string();
+        super::run::register_secret(&key);
+        bao.unseal_key = Some(key);
         bao.token = init["root_token"].as_str().unwrap().to_string();
         bao.unseal();
         bao.cli(&["secrets", "enable", "-path=secret", "kv-v2"]);
         bao
+    }
+
+    /// The config of a raft server: storage, a plain-HTTP loopback listener, then `extra_hcl`.
+    fn write_raft_config(&self, extra_hcl: &str) {
+        let d = self.dir.path().display().to_string();
+        let cfg = format!(
+            "storage \"raft\" {{\n  path = \"{d}/data\"\n  node_id = \"n1\"\n}}\n\
+             listener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  cluster_address = \"127.0.0.1:{cport}\"\n  tls_disable = true\n}}\n\
+             api_addr = \"http://127.0.0.1:{port}\"\ncluster_addr = \"http://127.0.0.1:{cport}\"\n{extra}\n",
+            port = self.port,
+            cport = self.port + 1,
+            extra = extra_hcl.replace("{dir}", &d),
+        );
+        std::fs::write(self.dir.path().join("server.hcl"), cfg).unwrap();
+    }
+
+    /// Stops a raft server, rewrites its config with `extra_hcl` (replacing the previous
+    /// extra), starts and unseals it. Its data, root token and unseal key stay.
+    pub fn restart_with(&mut self, extra_hcl: &str) {
+        assert!(
+            self.unseal_key.is_some(),
+            "restart_with needs a raft server (Bao::raft_with_config)"
+        );
+        self.stop();
+        self.write_raft_config(extra_hcl);
+        self.start();
     }
 
     pub fn seal(&self) {
@@ -220,13 +246,7 @@ impl Bao {
 
     /// Runs the real `bao` CLI against this server as root; panics on failure.
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = self.cli_output(args);
-        assert!(
-            out.status.success(),
-            "bao {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        String::from_utf8(succeeded(args, self.cli_output(args))).unwrap()
     }
 
     pub fn cli_output(&self, args: &[&str]) -> Output {
@@ -234,25 +254,36 @@ impl Bao {
     }
 
     pub fn cli_output_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.cli_output_as(&self.token, args, env)
+    }
+
+    /// Runs the real `bao` CLI with `token`; returns the raw output.
+    pub fn cli_as(&self, token: &str, args: &[&str]) -> Output {
+        self.cli_output_as(token, args, &[])
+    }
+
+    /// Runs the real `bao` CLI with `token` and `env` added; returns the raw output.
+    pub fn cli_output_as(&self, token: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         Command::new(bao_bin())
             .args(args)
             .envs(env.iter().copied())
             .env("BAO_ADDR", &self.addr)
-            .env("BAO_TOKEN", &self.token)
+            .env("BAO_TOKEN", token)
             .env_remove("VAULT_ADDR")
+            .env_remove("VAULT_TOKEN")
             .stdin(Stdio::null())
             .output()
             .unwrap()
     }
 
     pub fn cli_json(&self, args: &[&str]) -> Value {
-        let out = self.cli_output_env(args, &[("BAO_FORMAT", "json")]);
-        assert!(
-            out.status.success(),
-            "bao {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        self.cli_json_as(&self.token, args)
+    }
+
+    /// Runs the real `bao` CLI with `token` and `BAO_FORMAT=json`; panics on failure.
+    pub fn cli_json_as(&self, token: &str, args: &[&str]) -> Value {
+        let out = self.cli_output_as(token, args, &[("BAO_FORMAT", "json")]);
+        serde_json::from_slice(&succeeded(args, out)).unwrap()
     }
 
     /// Writes a KV v2 secret at `secret/<path>` from JSON (values may be non-strings).
@@ -279,14 +310,7 @@ impl Bao {
              path \"secret/metadata/hosts/{role}/*\" {{ capabilities = [\"read\",\"list\"] }}\n\
              path \"kv1/hosts/{role}/*\" {{ capabilities = [\"read\",\"list\"] }}\n"
         );
-        let pf = self.dir.path().join(format!("policy-{role}.hcl"));
-        std::fs::write(&pf, policy).unwrap();
-        self.cli(&[
-            "policy",
-            "write",
-            &format!("host-{role}"),
-            &pf.display().to_string(),
-        ]);
+        self.policy_write(&format!("host-{role}"), &policy);
         self.cli(&[
             "write",
             &format!("auth/approle/role/{role}"),
@@ -310,6 +334,24 @@ impl Bao {
         (role_id, secret_id)
     }
 
+    /// Writes the ACL policy `name` from HCL.
+    pub fn policy_write(&self, name: &str, hcl: &str) {
+        let pf = self.dir.path().join(format!("policy-{name}.hcl"));
+        std::fs::write(&pf, hcl).unwrap();
+        self.cli(&["policy", "write", name, &pf.display().to_string()]);
+    }
+
+    /// A token made with `args` added to `bao token create -field=token`, registered
+    /// for the leak checks.
+    pub fn token_create(&self, args: &[&str]) -> String {
+        let mut all = vec!["token", "create"];
+        all.extend_from_slice(args);
+        all.push("-field=token");
+        let t = self.cli(&all).trim().to_string();
+        super::run::register_secret(&t);
+        t
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -325,6 +367,16 @@ impl Drop for Bao {
         super::run::assert_no_secret_in(&self.log_text(), "the OpenBao server log");
         super::run::keep_log("bao", &self.log_text());
     }
+}
+
+/// The stdout of a `bao` run; panics with its stderr when it failed.
+fn succeeded(args: &[&str], out: Output) -> Vec<u8> {
+    assert!(
+        out.status.success(),
+        "bao {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 pub fn rand_suffix() -> String {

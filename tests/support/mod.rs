@@ -3,6 +3,5 @@
 #![allow(dead_code)]
 
 pub mod bao;
-pub mod bao_file;
 pub mod run;
 pub mod spec;

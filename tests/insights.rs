@@ -28,6 +28,21 @@ fn json_of(r: &Run) -> Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", r.stdout, r.stderr))
 }
 
+/// Asserts that `text` contains `needle`, showing all of `text` when it does not.
+#[track_caller]
+fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{text}");
+}
+
+/// The string `key` of each object in the array `v`.
+fn strs<'a>(v: &'a Value, key: &str) -> Vec<&'a str> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x[key].as_str().unwrap())
+        .collect()
+}
+
 fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
     report["findings"]
         .as_array()
@@ -168,21 +183,9 @@ fn status_shows_server_token_and_each_secrets_state() {
 
     let human = run(&spec, &["status"], Some("root"));
     assert_eq!(human.code, 0);
-    assert!(
-        human.stdout.contains("  state     unsealed\n"),
-        "{}",
-        human.stdout
-    );
-    assert!(
-        human.stdout.contains("!!! WARNING: NO AUDIT DEVICE"),
-        "{}",
-        human.stdout
-    );
-    assert!(
-        human.stdout.contains("SERVED FROM CACHE since"),
-        "{}",
-        human.stdout
-    );
+    assert_contains(&human.stdout, "  state     unsealed\n");
+    assert_contains(&human.stdout, "!!! WARNING: NO AUDIT DEVICE");
+    assert_contains(&human.stdout, "SERVED FROM CACHE since");
     assert!(
         human.stdout.contains("(1h 0m ago)") || human.stdout.contains("(1h ago)"),
         "{}",
@@ -392,18 +395,12 @@ fn findings_follow_the_configuration_on_a_real_server() {
     assert_eq!(s["notAssessed"]["token"], "the server is sealed");
     let human = run(&spec, &["status"], Some(&admin));
     assert_eq!(human.code, 20);
-    assert!(
-        human.stdout.contains("  state     SEALED\n"),
-        "{}",
-        human.stdout
-    );
+    assert_contains(&human.stdout, "  state     SEALED\n");
     let p = run(&spec, &["posture"], Some(&admin));
     assert_eq!(p.code, 20);
-    assert!(
-        p.stderr
-            .contains(&format!("Vault at {} is sealed: unseal it", bao.addr)),
-        "{}",
-        p.stderr
+    assert_contains(
+        &p.stderr,
+        &format!("Vault at {} is sealed: unseal it", bao.addr),
     );
     bao.unseal();
     assert_eq!(run(&spec, &["status"], Some(&admin)).code, 0);
@@ -524,7 +521,7 @@ fn a_token_without_rights_gets_not_assessed_never_a_crash() {
     assert_eq!(p["notAssessed"], 7);
     assert!(p["score"].is_u64());
     let human = run(&spec, &["posture"], Some(&token));
-    assert!(human.stdout.contains("[NOT ASSESSED] At least one audit device — 0/15 (audit_devices)\n    seen: permission denied on sys/audit"), "{}", human.stdout);
+    assert_contains(&human.stdout, "[NOT ASSESSED] At least one audit device — 0/15 (audit_devices)\n    seen: permission denied on sys/audit");
     let l = json_of(&run(&spec, &["report", "leases", "--json"], Some(&token)));
     assert_eq!(l["headline"], "leases not assessed, tokens not assessed");
     let u = run(&spec, &["report", "usage", "--json"], Some(&token));
@@ -565,23 +562,13 @@ fn version_check_against_a_recorded_feed() {
     let r = run(&spec, &["version-check", "--feed", &feed.url], None);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.starts_with("Update available: 2.7.2 → 2.8.0 (2 newer release(s), 51 days behind)\n  2.8.0      2026-12-17  Namespaces"), "{}", r.stdout);
-    assert!(
-        r.stdout
-            .contains("  2.7.3      2026-11-20  Security fix release\n"),
-        "{}",
-        r.stdout
-    );
+    assert_contains(&r.stdout, "  2.7.3      2026-11-20  Security fix release\n");
     drop(feed);
     // A feed that does not answer: exit 6 and what to do.
     let dead = format!("http://127.0.0.1:{}/releases", support::bao::free_port());
     let r = run(&spec, &["version-check", "--feed", &dead], None);
     assert_eq!(r.code, 6);
-    assert!(
-        r.stderr
-            .contains(&format!("cannot read the release feed {dead}")),
-        "{}",
-        r.stderr
-    );
+    assert_contains(&r.stderr, &format!("cannot read the release feed {dead}"));
     assert!(r
         .stderr
         .contains("pass another with --feed URL or set insights.versionFeed"));
@@ -617,13 +604,10 @@ fn lease_report_counts_by_mount_and_bucket() {
         json!({ "auth/token/": { "<1h": 1, "1h-24h": 1, "1d-7d": 1, "7d-30d": 1, ">30d": 0, "no expiry": 2 } })
     );
     assert_eq!(l["totalTokens"], 6);
-    let without: Vec<&str> = l["tokensWithoutExpiry"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["displayName"].as_str().unwrap())
-        .collect();
-    assert_eq!(without, vec!["token", "token-breakglass"]);
+    assert_eq!(
+        strs(&l["tokensWithoutExpiry"], "displayName"),
+        vec!["token", "token-breakglass"]
+    );
     assert_eq!(l["longestTokens"][0]["displayName"], "token-t240h");
     assert_eq!(l["longestTokens"].as_array().unwrap().len(), 4);
     assert_eq!(
@@ -631,12 +615,9 @@ fn lease_report_counts_by_mount_and_bucket() {
         "6 leases (2 over 30 days or without expiry), 6 tokens (2 without expiry)"
     );
     let human = run(&spec, &["report", "leases"], Some("root"));
-    assert!(
-        human
-            .stdout
-            .contains("  auth/token/          1 | 1 | 1 | 1 | 0 | 2\n"),
-        "{}",
-        human.stdout
+    assert_contains(
+        &human.stdout,
+        "  auth/token/          1 | 1 | 1 | 1 | 0 | 2\n",
     );
 }
 
@@ -657,14 +638,8 @@ fn usage_report_with_and_without_the_audit_listener() {
     assert_eq!(u["entities"], 0);
     assert_eq!(u["audit"], Value::Null);
     assert_eq!(u["auditListener"], "audit listener not running");
-    let ids: Vec<&str> = u["suggestions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        ids,
+        strs(&u["suggestions"], "id"),
         vec![
             "static_tokens",
             "userpass_without_mfa",
@@ -690,19 +665,13 @@ fn usage_report_with_and_without_the_audit_listener() {
         u["audit"]["requests_by_operation"],
         json!({ "read": 3, "update": 1 })
     );
-    let ids: Vec<&str> = u["suggestions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        ids,
+        strs(&u["suggestions"], "id"),
         vec!["static_tokens", "userpass_without_mfa", "root_token_in_use"],
         "a login seen in the audit counters means userpass is used"
     );
     let human = run(&spec, &["report", "usage"], Some("root"));
-    assert!(human.stdout.contains("Requests (audit listener, 8 entries since 2026-11-22T08:00:00.000Z)\n  read                         3\n"), "{}", human.stdout);
+    assert_contains(&human.stdout, "Requests (audit listener, 8 entries since 2026-11-22T08:00:00.000Z)\n  read                         3\n");
 }
 
 #[test]

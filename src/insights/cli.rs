@@ -68,6 +68,21 @@ fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T) -> String) 
     }
 }
 
+/// Prints a report (exit 0) or logs the error (exit: its code).
+fn printed<T: Serialize>(
+    json: bool,
+    r: Result<T, InsightsError>,
+    human: impl FnOnce(&T) -> String,
+) -> anyhow::Result<u8> {
+    match r {
+        Ok(v) => {
+            print(json, &v, human);
+            Ok(exit::OK)
+        }
+        Err(e) => fail(e),
+    }
+}
+
 fn fail(e: InsightsError) -> anyhow::Result<u8> {
     tracing::error!("{e}");
     Ok(e.exit_code())
@@ -123,14 +138,11 @@ async fn ready(spec: &Spec) -> Result<(VaultClient, super::status::Server), Insi
 pub fn posture(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
     runtime()?.block_on(async {
-        match ready(&spec).await {
-            Ok((c, server)) => {
-                let r = super::posture::assess(&c, &server, spec.vault.timeout).await;
-                print(a.json, &r, output::posture);
-                Ok(exit::OK)
-            }
-            Err(e) => fail(e),
-        }
+        let r = async {
+            let (c, server) = ready(&spec).await?;
+            Ok(super::posture::assess(&c, &server, spec.vault.timeout).await)
+        };
+        printed(a.json, r.await, output::posture)
     })
 }
 
@@ -158,13 +170,7 @@ pub fn version_check(spec_path: &Path, a: VersionArgs) -> anyhow::Result<u8> {
             .await?;
             Ok::<_, InsightsError>(super::version::compare(&v, &feed, &releases))
         };
-        match run.await {
-            Ok(r) => {
-                print(a.json, &r, output::version);
-                Ok(exit::OK)
-            }
-            Err(e) => fail(e),
-        }
+        printed(a.json, run.await, output::version)
     })
 }
 

@@ -183,25 +183,17 @@ pub fn mount_of(id: &str, mounts: &[String]) -> String {
 /// Mount paths from sys/mounts and sys/auth (`auth/` prefixed); empty when unreadable.
 pub async fn mount_paths(c: &VaultClient) -> Vec<String> {
     let mut out = Vec::new();
-    if let Ok(v) = c.read("sys/mounts").await {
-        out.extend(
-            data(&v)
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(k, _)| k.ends_with('/'))
-                .map(|(k, _)| k.clone()),
-        );
-    }
-    if let Ok(v) = c.read("sys/auth").await {
-        out.extend(
-            data(&v)
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(k, _)| k.ends_with('/'))
-                .map(|(k, _)| format!("auth/{k}")),
-        );
+    for (table, prefix) in [("sys/mounts", ""), ("sys/auth", "auth/")] {
+        if let Ok(v) = c.read(table).await {
+            out.extend(
+                data(&v)
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(k, _)| k.ends_with('/'))
+                    .map(|(k, _)| format!("{prefix}{k}")),
+            );
+        }
     }
     out
 }

@@ -239,6 +239,18 @@ pub async fn lease_ttls(c: &VaultClient, mounts: &Result<Value, String>) -> Find
     f.scored(points, evidence, "tune the token store and the system: `bao auth tune -default-lease-ttl=1h -max-lease-ttl=168h token/` (and the same with `bao secrets tune` for long-lived engines); the defaults are 768h (32 days)")
 }
 
+/// The paths (without the trailing `/`) of the entries of a mount table
+/// (sys/auth, sys/mounts) that `keep` accepts.
+fn mounts_where(table: &Value, keep: impl Fn(&Value) -> bool) -> Vec<String> {
+    table
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, m)| keep(m))
+        .map(|(p, _)| p.trim_end_matches('/').to_string())
+        .collect()
+}
+
 /// `approle_roles` (10): each role has secret_id_ttl > 0, a CIDR binding and
 /// token TTLs ≤ 24h / 7 days. Points: share of (role, property) pairs that are fine.
 pub async fn approle_roles(c: &VaultClient, auths: &Result<Value, String>) -> Finding {
@@ -251,13 +263,7 @@ pub async fn approle_roles(c: &VaultClient, auths: &Result<Value, String>) -> Fi
         Ok(a) => a,
         Err(r) => return f.not_assessed(r.clone()),
     };
-    let mounts: Vec<String> = auths
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(_, m)| m["type"] == "approle")
-        .map(|(p, _)| p.trim_end_matches('/').to_string())
-        .collect();
+    let mounts = mounts_where(auths, |m| m["type"] == "approle");
     if mounts.is_empty() {
         return f.not_applicable("no AppRole auth method is enabled");
     }
@@ -284,18 +290,17 @@ pub async fn approle_roles(c: &VaultClient, auths: &Result<Value, String>) -> Fi
             }
             let (tt, tm) = (ttl_of(&v, "token_ttl"), ttl_of(&v, "token_max_ttl"));
             if tt > LONG_DEFAULT_TTL || tm > LONG_MAX_TTL || (tt == 0 && tm == 0) {
+                let words = |t: u64| {
+                    if t == 0 {
+                        "system default".into()
+                    } else {
+                        human_secs(t)
+                    }
+                };
                 problems.push(format!(
                     "long token TTLs (token_ttl {}, token_max_ttl {})",
-                    if tt == 0 {
-                        "system default".into()
-                    } else {
-                        human_secs(tt)
-                    },
-                    if tm == 0 {
-                        "system default".into()
-                    } else {
-                        human_secs(tm)
-                    }
+                    words(tt),
+                    words(tm)
                 ));
             }
             total += 3;
@@ -316,13 +321,9 @@ pub async fn kv_versions(c: &VaultClient, mounts: &Result<Value, String>) -> Fin
         Ok(m) => m,
         Err(r) => return f.not_assessed(r.clone()),
     };
-    let kv2: Vec<String> = mounts
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(_, m)| m["type"] == "kv" && m["options"]["version"] == "2")
-        .map(|(p, _)| p.trim_end_matches('/').to_string())
-        .collect();
+    let kv2 = mounts_where(mounts, |m| {
+        m["type"] == "kv" && m["options"]["version"] == "2"
+    });
     if kv2.is_empty() {
         return f.not_applicable("no KV v2 secrets engine is mounted");
     }

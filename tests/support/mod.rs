@@ -4,4 +4,5 @@
 
 pub mod bao;
 pub mod run;
+pub mod slack;
 pub mod spec;

@@ -17,11 +17,13 @@
 //! - [`systemd`]: everything said to systemd (sd_notify, watchdog, `systemctl`).
 //! - [`provision`]: the operator side, creating a host's policy, AppRole and wrapped token.
 //! - [`insights`]: operator insights: `status`, `posture` (score), `version-check`,
-//!   `report leases|usage`, and the daemon's Slack digest payloads.
+//!   `report leases|usage`, and the daemon's Slack digest and sealed alert.
 //! - [`secret`]: a string type for secret values that never prints itself.
 //! - [`exit`]: the documented process exit codes.
-//! - [`audit`]: the socket audit-device listener, its alert rules, Slack delivery
-//!   with a persistent outbox, `audit replay` and the counters insights reads.
+//! - [`audit`]: the socket audit-device listener, its alert rules, `audit replay`
+//!   and the counters insights reads.
+//! - [`slack`]: Slack delivery for alerts and digests: a persistent outbox per
+//!   destination, drained in order with `Retry-After` and backoff.
 //! - [`cli`]: argument parsing and the edge where errors become messages and exit codes.
 #![forbid(unsafe_code)]
 
@@ -37,6 +39,7 @@ pub mod logging;
 pub mod provision;
 pub mod render;
 pub mod secret;
+pub mod slack;
 pub mod spec;
 pub mod state;
 pub mod systemd;

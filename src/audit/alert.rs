@@ -29,3 +29,28 @@ pub struct Alert {
     pub accessor: String,
     pub remote_address: String,
 }
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub(crate) fn alert(rule: &str) -> Alert {
+        Alert {
+            rule: rule.into(),
+            severity: Severity::High,
+            title: "t".into(),
+            detail: None,
+            time: "2026-01-01T00:00:00Z".into(),
+            request_id: "r".into(),
+            kind: "response".into(),
+            operation: "update".into(),
+            path: "sys/seal".into(),
+            count: 1,
+            summary: false,
+            display_name: String::new(),
+            policies: vec![],
+            accessor: String::new(),
+            remote_address: String::new(),
+        }
+    }
+}

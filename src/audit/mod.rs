@@ -23,7 +23,6 @@ pub mod dedup;
 pub mod entry;
 pub mod frame;
 pub mod listener;
-pub mod outbox;
 pub mod replay;
 pub mod rules;
 pub mod slack;
@@ -35,6 +34,8 @@ pub use spec::{AuditSpec, Severity};
 pub use stats::StatsSnapshot;
 
 use crate::render::atomic::{ensure_private_dir, replace_file, FsError};
+use crate::slack::sender::{run_sender, SenderCounters};
+use crate::slack::Outbox;
 use rules::{Clock, Engine};
 use stats::ReaderCounters;
 use std::future::Future;
@@ -53,7 +54,7 @@ pub enum AuditError {
     #[error(transparent)]
     Bind(#[from] listener::BindError),
     #[error(transparent)]
-    Slack(#[from] slack::SlackError),
+    Slack(#[from] crate::slack::SlackError),
     #[error("audit state directory: {0} (check stateDir and its permissions)")]
     State(#[from] FsError),
     #[error("the audit section has no listen address; add one to audit.listen")]
@@ -95,11 +96,11 @@ pub async fn serve_with_stats(
     let audit_dir = state_dir.join("audit");
     ensure_private_dir(&audit_dir, 0o700)?;
     let slack_url = match &spec.slack {
-        Some(s) => Some(slack::read_webhook_url(s)?),
+        Some(s) => Some(crate::slack::read_webhook_url(s)?),
         None => None,
     };
     let outbox = match &spec.slack {
-        Some(_) => Some(Arc::new(outbox::Outbox::open(state_dir)?)),
+        Some(_) => Some(Arc::new(Outbox::open(state_dir, "audit")?)),
         None => None,
     };
     let bound = listener::bind(&spec.listen).await?;
@@ -114,7 +115,7 @@ pub async fn serve_with_stats(
     let (stop_tx, stop_rx) = watch::channel(false);
     let (drain_tx, drain_rx) = watch::channel(false);
     let counters = Arc::new(ReaderCounters::default());
-    let sender_counters = Arc::new(slack::SenderCounters::default());
+    let sender_counters = Arc::new(SenderCounters::default());
     let notify = Arc::new(Notify::new());
     let (tx, rx) = sync_channel::<String>(QUEUE_LINES);
     let queued = Arc::new(AtomicUsize::new(0));
@@ -130,6 +131,7 @@ pub async fn serve_with_stats(
             notify: notify.clone(),
             stats: stats.clone(),
             audit_dir: audit_dir.clone(),
+            host: crate::slack::hostname(),
         };
         std::thread::Builder::new()
             .name("audit-rules".into())
@@ -138,7 +140,7 @@ pub async fn serve_with_stats(
     };
 
     let sender = match (outbox.clone(), slack_url, spec.slack.clone()) {
-        (Some(o), Some(url), Some(s)) => Some(tokio::spawn(slack::run_sender(
+        (Some(o), Some(url), Some(s)) => Some(tokio::spawn(run_sender(
             o,
             s,
             url,
@@ -229,11 +231,12 @@ struct EngineCtx {
     rx: Receiver<String>,
     queued: Arc<AtomicUsize>,
     counters: Arc<ReaderCounters>,
-    sender: Arc<slack::SenderCounters>,
-    outbox: Option<Arc<outbox::Outbox>>,
+    sender: Arc<SenderCounters>,
+    outbox: Option<Arc<Outbox>>,
     notify: Arc<Notify>,
     stats: StatsHandle,
     audit_dir: PathBuf,
+    host: String,
 }
 
 impl EngineCtx {
@@ -297,7 +300,7 @@ impl EngineCtx {
                 a.request_id
             );
             if let Some(o) = &self.outbox {
-                match o.push(&a) {
+                match o.push(&slack::message(&a, &self.host)) {
                     Ok(_) => self.notify.notify_one(),
                     Err(e) => tracing::error!("cannot queue alert {} for Slack: {e}", a.rule),
                 }

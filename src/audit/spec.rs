@@ -10,6 +10,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::slack::spec::{RawSlack, SlackSpec};
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RawAudit {
@@ -22,13 +24,6 @@ pub struct RawAudit {
     pub queue_bytes: Option<u64>,
     /// How often counters are written to `<stateDir>/audit/stats.json` (default 30s).
     pub stats_interval: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawSlack {
-    pub webhook_url_file: String,
-    pub timeout: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,13 +112,6 @@ impl ListenAddr {
             "{s:?} is not a listen address; write \"tcp:127.0.0.1:9090\" or \"unix:/run/vaultkeeper/audit.sock\""
         ))
     }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SlackSpec {
-    /// A file holding the incoming-webhook URL (a secret: never logged).
-    pub webhook_url_file: PathBuf,
-    pub timeout: Duration,
 }
 
 /// A custom rule's match: all given parts must match.
@@ -225,23 +213,9 @@ pub fn resolve(raw: RawAudit, need_listen: bool, problems: &mut Vec<Problem>) ->
             "give at least one address for OpenBao's socket audit device, e.g. [\"tcp:127.0.0.1:9090\"]",
         ));
     }
-    let slack = raw.slack.map(|s| {
-        let webhook_url_file = PathBuf::from(&s.webhook_url_file);
-        if !webhook_url_file.is_absolute() {
-            problems.push(Problem::new(
-                "audit.slack.webhookUrlFile",
-                format!(
-                    "{:?} is not an absolute path; write e.g. \"/run/secrets/slack/webhook-url\" (the URL itself never goes in the spec)",
-                    s.webhook_url_file
-                ),
-            ));
-        }
-        let timeout = dur(problems, "audit.slack.timeout", s.timeout.as_deref(), Duration::from_secs(10));
-        if timeout.is_zero() {
-            problems.push(Problem::new("audit.slack.timeout", "must be longer than zero, e.g. \"10s\""));
-        }
-        SlackSpec { webhook_url_file, timeout }
-    });
+    let slack = raw
+        .slack
+        .map(|s| crate::slack::spec::resolve(s, "audit.slack", problems));
 
     let mut rules = BTreeMap::new();
     for (id, sev, window) in BUILTIN {

@@ -1,19 +1,29 @@
-//! The persistent outbox: `<stateDir>/audit/outbox/` (0700), one file per alert
-//! (`<20-digit sequence>.json`, 0600, written atomically). The sender posts the
-//! lowest sequence first and deletes it only after Slack accepted it, so alerts
-//! survive an agent restart or a Slack outage and arrive in order.
+//! The persistent outbox: `<stateDir>/<area>/outbox/` (0700), one file per
+//! message (`<20-digit sequence>.json`, 0600, written atomically and fsynced).
+//! The sender posts the lowest sequence first and deletes it only after Slack
+//! accepted it, so messages survive an agent restart or a Slack outage and
+//! arrive in order.
 
-use super::alert::Alert;
 use crate::render::atomic::{
     ensure_private_dir, list_dir, open_dir_nofollow, read_file_at, replace_file, FsError,
 };
 use nix::unistd::{unlinkat, UnlinkatFlags};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Alerts kept at most; older ones are dropped first (and counted) beyond this.
-pub const MAX_ALERTS: usize = 10_000;
+/// Messages kept at most; older ones are dropped first (and counted) beyond this.
+pub const MAX_MESSAGES: usize = 10_000;
+
+/// One message for Slack: the webhook payload, and a short label for the logs
+/// (a rule id, "digest", "sealed").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub label: String,
+    pub payload: Value,
+}
 
 pub struct Outbox {
     dir: PathBuf,
@@ -23,10 +33,11 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    pub fn open(state_dir: &Path) -> Result<Outbox, FsError> {
-        let audit = state_dir.join("audit");
-        ensure_private_dir(&audit, 0o700)?;
-        let dir = audit.join("outbox");
+    /// Opens (creating) `<state_dir>/<area>/outbox`.
+    pub fn open(state_dir: &Path, area: &str) -> Result<Outbox, FsError> {
+        let parent = state_dir.join(area);
+        ensure_private_dir(&parent, 0o700)?;
+        let dir = parent.join("outbox");
         let fd = ensure_private_dir(&dir, 0o700)?;
         let outbox = Outbox {
             dir,
@@ -63,15 +74,15 @@ impl Outbox {
         self.len() == 0
     }
 
-    /// Stores an alert durably (fsynced) and returns its sequence number.
-    pub fn push(&self, alert: &Alert) -> Result<u64, FsError> {
+    /// Stores a message durably (fsynced) and returns its sequence number.
+    pub fn push(&self, message: &Message) -> Result<u64, FsError> {
         let seq = self.next.fetch_add(1, Ordering::SeqCst);
-        let bytes = serde_json::to_vec(alert).expect("an alert serializes");
+        let bytes = serde_json::to_vec(message).expect("a message serializes");
         replace_file(&self.fd, &name(seq), &bytes, 0o600, &self.dir)?;
         if seq % 100 == 0 {
             let waiting = self.list()?;
-            if waiting.len() > MAX_ALERTS {
-                for old in &waiting[..waiting.len() - MAX_ALERTS] {
+            if waiting.len() > MAX_MESSAGES {
+                for old in &waiting[..waiting.len() - MAX_MESSAGES] {
                     self.remove(*old)?;
                     self.dropped.fetch_add(1, Ordering::Relaxed);
                 }
@@ -80,13 +91,13 @@ impl Outbox {
         Ok(seq)
     }
 
-    /// Reads one alert; `Ok(None)` if it is gone or unreadable (then it is removed).
-    pub fn read(&self, seq: u64) -> Result<Option<Alert>, FsError> {
+    /// Reads one message; `Ok(None)` if it is gone or unreadable (then it is removed).
+    pub fn read(&self, seq: u64) -> Result<Option<Message>, FsError> {
         let Some(bytes) = read_file_at(&self.fd, &name(seq), &self.dir)? else {
             return Ok(None);
         };
         match serde_json::from_slice(&bytes) {
-            Ok(a) => Ok(Some(a)),
+            Ok(m) => Ok(Some(m)),
             Err(_) => {
                 tracing::warn!(
                     "removing unreadable outbox entry {}",
@@ -101,7 +112,7 @@ impl Outbox {
     pub fn remove(&self, seq: u64) -> Result<(), FsError> {
         match unlinkat(&self.fd, name(seq).as_str(), UnlinkatFlags::NoRemoveDir) {
             Ok(()) | Err(nix::errno::Errno::ENOENT) => Ok(()),
-            Err(e) => Err(crate::render::atomic::FsError {
+            Err(e) => Err(FsError {
                 action: "cannot remove",
                 path: self.dir.join(name(seq)).display().to_string(),
                 source: e.into(),
@@ -115,54 +126,35 @@ fn name(seq: u64) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod tests_support {
-    use super::*;
-    use crate::audit::spec::Severity;
-
-    pub(crate) fn alert(rule: &str) -> Alert {
-        Alert {
-            rule: rule.into(),
-            severity: Severity::High,
-            title: "t".into(),
-            detail: None,
-            time: "2026-01-01T00:00:00Z".into(),
-            request_id: "r".into(),
-            kind: "response".into(),
-            operation: "update".into(),
-            path: "sys/seal".into(),
-            count: 1,
-            summary: false,
-            display_name: String::new(),
-            policies: vec![],
-            accessor: String::new(),
-            remote_address: String::new(),
-        }
-    }
-}
-
-#[cfg(test)]
 mod tests {
-    use super::tests_support::alert;
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    fn msg(label: &str) -> Message {
+        Message {
+            label: label.into(),
+            payload: serde_json::json!({ "text": label }),
+        }
+    }
 
     #[test]
     fn survives_reopening_in_order() {
         let t = tempfile::tempdir().unwrap();
-        let o = Outbox::open(t.path()).unwrap();
-        assert_eq!(o.push(&alert("a")).unwrap(), 1);
-        assert_eq!(o.push(&alert("b")).unwrap(), 2);
+        let o = Outbox::open(t.path(), "audit").unwrap();
+        assert_eq!(o.push(&msg("a")).unwrap(), 1);
+        assert_eq!(o.push(&msg("b")).unwrap(), 2);
         o.remove(1).unwrap();
         drop(o);
-        let o = Outbox::open(t.path()).unwrap();
+        let o = Outbox::open(t.path(), "audit").unwrap();
         assert_eq!(o.list().unwrap(), vec![2]);
         assert_eq!(
-            o.push(&alert("c")).unwrap(),
+            o.push(&msg("c")).unwrap(),
             3,
             "numbering continues after the newest"
         );
-        assert_eq!(o.read(2).unwrap().unwrap().rule, "b");
+        assert_eq!(o.read(2).unwrap().unwrap(), msg("b"));
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&t.path().join("audit")), 0o700);
         assert_eq!(mode(&t.path().join("audit/outbox")), 0o700);
         assert_eq!(
             mode(&t.path().join("audit/outbox/00000000000000000003.json")),
@@ -175,5 +167,9 @@ mod tests {
         .unwrap();
         assert_eq!(o.read(9).unwrap(), None);
         assert_eq!(o.list().unwrap(), vec![2, 3]);
+        // Another area has its own queue.
+        let other = Outbox::open(t.path(), "insights").unwrap();
+        assert!(other.is_empty());
+        assert_eq!(other.push(&msg("digest")).unwrap(), 1);
     }
 }

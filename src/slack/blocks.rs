@@ -1,0 +1,76 @@
+//! Slack's documented Block Kit limits and mrkdwn escaping, for every payload
+//! this agent builds.
+
+use serde_json::{json, Value};
+
+/// Slack's documented limits (Block Kit reference).
+pub const MAX_HEADER: usize = 150;
+pub const MAX_SECTION_TEXT: usize = 3000;
+pub const MAX_FIELD_TEXT: usize = 2000;
+pub const MAX_FIELDS: usize = 10;
+pub const MAX_BLOCKS: usize = 50;
+
+/// `&`, `<` and `>` are control characters in Slack's mrkdwn (mentions, links).
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Cuts to at most `max` characters, marking the cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// Inline code, or an en dash for nothing.
+pub fn code(s: &str) -> String {
+    if s.is_empty() {
+        "–".into()
+    } else {
+        format!("`{}`", esc(&s.replace('`', "'")))
+    }
+}
+
+/// A header block (plain text, cut to Slack's limit).
+pub fn header(text: &str) -> Value {
+    json!({ "type": "header", "text": { "type": "plain_text", "text": truncate(text, MAX_HEADER), "emoji": true } })
+}
+
+/// A section block of mrkdwn (already escaped by the caller), cut to Slack's limit.
+pub fn section(mrkdwn: &str) -> Value {
+    json!({ "type": "section", "text": { "type": "mrkdwn", "text": truncate(mrkdwn, MAX_SECTION_TEXT) } })
+}
+
+/// A context block with one mrkdwn element.
+pub fn context(mrkdwn: &str) -> Value {
+    json!({ "type": "context", "elements": [ { "type": "mrkdwn", "text": truncate(mrkdwn, MAX_FIELD_TEXT) } ] })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_and_escaping() {
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+        assert_eq!(esc("<!channel> & co"), "&lt;!channel&gt; &amp; co");
+        assert_eq!(code(""), "–");
+        assert_eq!(code("a`b<"), "`a'b&lt;`");
+        let h = header(&"x".repeat(400));
+        assert_eq!(
+            h["text"]["text"].as_str().unwrap().chars().count(),
+            MAX_HEADER
+        );
+        let s = section(&"y".repeat(4000));
+        assert_eq!(
+            s["text"]["text"].as_str().unwrap().chars().count(),
+            MAX_SECTION_TEXT
+        );
+    }
+}

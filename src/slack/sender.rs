@@ -1,0 +1,140 @@
+//! Drains one [`Outbox`] into Slack, oldest first: `Retry-After` on 429,
+//! exponential backoff on other failures, a payload Slack refuses for good
+//! (HTTP 400) is dropped and counted.
+
+use super::webhook::{backoff, post, read_webhook_url, Outcome};
+use super::{Outbox, SlackSpec};
+use crate::secret::Secret;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+
+/// Counters of the sender.
+#[derive(Debug, Default)]
+pub struct SenderCounters {
+    pub delivered: AtomicU64,
+    pub rejected: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+/// Drains the outbox into Slack until `shutdown` turns true. A POST in flight
+/// is finished (so Slack never gets it twice after a restart); waits are not.
+/// When `final_drain` turns true (the engine has flushed), the sender delivers
+/// what is left and returns at the first failure or when the outbox is empty.
+pub async fn run_sender(
+    outbox: Arc<Outbox>,
+    spec: SlackSpec,
+    mut url: Secret,
+    notify: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+    final_drain: watch::Receiver<bool>,
+    counters: Arc<SenderCounters>,
+) {
+    let client = match reqwest::Client::builder().timeout(spec.timeout).build() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("cannot build the HTTP client for Slack: {e}");
+            return;
+        }
+    };
+    let mut failures = 0u32;
+    loop {
+        let draining = *final_drain.borrow();
+        if *shutdown.borrow() && !draining {
+            tokio::select! {
+                _ = notify.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+            continue;
+        }
+        let waiting = match outbox.list() {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::error!("Slack outbox {}: {e}", outbox.dir().display());
+                Vec::new()
+            }
+        };
+        if waiting.is_empty() {
+            if draining {
+                return;
+            }
+            tokio::select! {
+                _ = notify.notified() => {}
+                _ = shutdown.changed() => {}
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+            continue;
+        }
+        for seq in waiting {
+            let message = match outbox.read(seq) {
+                Ok(Some(m)) => m,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::error!("Slack outbox {}: {e}", outbox.dir().display());
+                    break;
+                }
+            };
+            loop {
+                let draining = *final_drain.borrow();
+                if *shutdown.borrow() && !draining {
+                    break;
+                }
+                let wait = match post(&client, &url, &message.payload).await {
+                    Outcome::Delivered => {
+                        failures = 0;
+                        counters.delivered.fetch_add(1, Ordering::Relaxed);
+                        if let Err(e) = outbox.remove(seq) {
+                            tracing::error!(
+                                "Slack outbox {}: delivered message {seq} but {e}; it may be sent again",
+                                outbox.dir().display()
+                            );
+                        }
+                        tracing::info!("message {seq} ({}) delivered to Slack", message.label);
+                        break;
+                    }
+                    Outcome::Rejected(why) => {
+                        counters.rejected.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(
+                            "Slack rejected message {seq} ({}) for good: {why}; dropping it",
+                            message.label
+                        );
+                        let _ = outbox.remove(seq);
+                        break;
+                    }
+                    Outcome::RetryAfter(d) => {
+                        tracing::warn!(
+                            "Slack rate-limited us; retrying message {seq} in {}s",
+                            d.as_secs()
+                        );
+                        d
+                    }
+                    Outcome::Failed(why) => {
+                        failures += 1;
+                        let d = backoff(failures);
+                        tracing::warn!(
+                            "cannot deliver message {seq} ({}) to Slack: {why}; retry {failures} in {}ms",
+                            message.label,
+                            d.as_millis()
+                        );
+                        if failures % 5 == 0 {
+                            // The webhook may have been rotated: pick up a new URL.
+                            if let Ok(u) = read_webhook_url(&spec) {
+                                url = u;
+                            }
+                        }
+                        d
+                    }
+                };
+                counters.retries.fetch_add(1, Ordering::Relaxed);
+                if draining {
+                    return; // shutting down: what is left stays in the outbox
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+}

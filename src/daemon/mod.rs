@@ -16,9 +16,13 @@
 //! 5. Self-healing: rendered outputs deleted or modified by someone else are
 //!    re-rendered from the cache ([`watch`]).
 //! 6. SIGHUP or a change of the spec file: `RELOADING=1`, re-validate, keep the
-//!    old spec when the new one is invalid, re-render only what changed.
+//!    old spec when the new one is invalid, re-render only what changed, restart
+//!    the audit listener when its section changed.
 //! 7. Shutdown (the future given to [`run`]): `STOPPING=1`; the work in flight
-//!    finishes first (renders are atomic anyway, never a partial file).
+//!    finishes first (renders are atomic anyway, never a partial file); queued
+//!    Slack messages get a moment to leave, the rest waits in the outbox.
+//! 8. Beside the loop, in their own tasks: the audit listener ([`crate::audit`])
+//!    and the seal checks and Slack digests ([`crate::insights::agent`]).
 //!
 //! STATUS= is one line ([`status`]), e.g. `12 secrets fresh, 1 from cache (vault
 //! unreachable for 3m), token ttl 47m, next rotation: grafana in 5h`.
@@ -44,6 +48,7 @@ use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use token::{Plan, TokenAction};
 use tokio::sync::mpsc;
@@ -85,7 +90,9 @@ pub async fn run(
     notifier.status("starting: rendering secrets");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let audit = spawn_audit_listener(&spec, stop_signal(stop_rx.clone()));
+    let audit = AuditTask::spawn(&spec);
+    let (insights, insights_spec) =
+        crate::insights::agent::spawn(Arc::new(spec.clone()), stop_rx.clone());
 
     let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
     let worker = tokio::spawn(restart::worker(jobs_rx));
@@ -116,6 +123,8 @@ pub async fn run(
         next_watchdog: None,
         next_rotation: None,
         last_status: String::new(),
+        audit,
+        insights_spec,
     };
     d.book = schedule::RotationBook::load(&d.spec.state_dir);
     for name in d.spec.secrets.keys() {
@@ -140,37 +149,63 @@ pub async fn run(
     d.notifier.stopping();
     tracing::info!("stopping");
     let _ = stop_tx.send(true);
-    if let Some(a) = audit {
-        let _ = tokio::time::timeout(Duration::from_secs(5), a).await;
+    if let Some(a) = d.audit.take() {
+        a.stop().await;
     }
+    let _ = tokio::time::timeout(Duration::from_secs(15), insights).await;
     drop(d);
     // Restarts in progress are given a moment; systemctl children die with us.
     let _ = tokio::time::timeout(Duration::from_secs(1), worker).await;
     Ok(())
 }
 
-async fn stop_signal(mut rx: tokio::sync::watch::Receiver<bool>) {
-    while !*rx.borrow() {
-        if rx.changed().await.is_err() {
-            return;
-        }
-    }
+/// The audit listener (socket audit device → rules → Slack), running while the
+/// spec has an `audit` section; a reload with another section restarts it.
+struct AuditTask {
+    spec: crate::audit::AuditSpec,
+    stop: tokio::sync::watch::Sender<bool>,
+    join: tokio::task::JoinHandle<()>,
 }
 
-/// Starts the audit listener (socket audit device → rules → Slack) when the
-/// spec has an `audit` section. `shutdown` resolves when the daemon stops; the
-/// daemon then waits for the listener's final drain.
-fn spawn_audit_listener(
-    spec: &Spec,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Option<tokio::task::JoinHandle<()>> {
-    let audit = spec.audit.clone()?;
-    let state_dir = spec.state_dir.clone();
-    Some(tokio::spawn(async move {
-        if let Err(e) = crate::audit::serve(&audit, &state_dir, shutdown).await {
-            tracing::error!("the audit listener stopped: {e}");
+impl AuditTask {
+    fn spawn(spec: &Spec) -> Option<AuditTask> {
+        let audit = spec.audit.clone()?;
+        let state_dir = spec.state_dir.clone();
+        let (stop, mut rx) = tokio::sync::watch::channel(false);
+        let shutdown = async move {
+            while !*rx.borrow() {
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        let run = audit.clone();
+        let join = tokio::spawn(async move {
+            if let Err(e) = crate::audit::serve(&run, &state_dir, shutdown).await {
+                tracing::error!("the audit listener stopped: {e}");
+            }
+        });
+        Some(AuditTask {
+            spec: audit,
+            stop,
+            join,
+        })
+    }
+
+    /// Stops the listener after its final drain (bounded by the Slack timeout).
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        let grace = self
+            .spec
+            .slack
+            .as_ref()
+            .map_or(Duration::ZERO, |s| s.timeout)
+            + Duration::from_secs(5);
+        let mut join = self.join;
+        if tokio::time::timeout(grace, &mut join).await.is_err() {
+            join.abort();
         }
-    }))
+    }
 }
 
 fn critical_note(spec: &Spec) {
@@ -263,6 +298,9 @@ struct Daemon {
     next_watchdog: Option<Instant>,
     next_rotation: Option<(String, u64)>,
     last_status: String,
+    audit: Option<AuditTask>,
+    /// The insights task ([`crate::insights::agent`]) follows reloads here.
+    insights_spec: tokio::sync::watch::Sender<Arc<Spec>>,
 }
 
 /// The result of checking one secret.
@@ -1003,6 +1041,14 @@ impl Daemon {
         if old.critical_services != self.spec.critical_services {
             critical_note(&self.spec);
         }
+        if old.audit != self.spec.audit || old.state_dir != self.spec.state_dir {
+            if let Some(a) = self.audit.take() {
+                tracing::info!("the audit section changed: restarting the audit listener");
+                a.stop().await;
+            }
+            self.audit = AuditTask::spawn(&self.spec);
+        }
+        let _ = self.insights_spec.send(Arc::new(self.spec.clone()));
         for name in old.secrets.keys() {
             if !self.spec.secrets.contains_key(name) {
                 tracing::info!(

@@ -198,13 +198,17 @@ pub fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
 /// `vaultkeeper digest`: prints the Block Kit payload the daemon sends.
 pub fn digest(spec_path: &Path) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into());
+    let host = crate::slack::hostname();
     runtime()?.block_on(async {
         match super::digest::build(&spec, &env, &host).await {
-            Ok(p) => {
-                println!("{}", serde_json::to_string_pretty(&p).expect("serializes"));
+            Ok(d) => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&d.payload).expect("serializes")
+                );
+                if let Err(e) = super::digest::save_last(&spec.state_dir, &d.record) {
+                    tracing::warn!("{e}");
+                }
                 Ok(exit::OK)
             }
             Err(e) => fail(e),

@@ -1,21 +1,20 @@
 //! The Slack digest and the sealed alert, as Block Kit payloads for an incoming
-//! webhook. This module builds payloads; delivery (outbox, retries) belongs to the
-//! audit side's Slack sender.
+//! webhook. This module builds payloads; delivery (outbox, retries) belongs to
+//! [`crate::slack`].
 //!
-//! # Hook for the daemon
-//! - every `spec.insights.digest`: when [`digest_due`] says so, call
-//!   [`build`]`(&spec, &env)` and hand the payload to the Slack outbox; `build`
-//!   records the score in `<stateDir>/insights/last-digest.json` so the next
-//!   digest shows the change.
-//! - on every health poll: [`SealWatch::observe`] returns a payload exactly when
-//!   the server turns sealed (when `spec.insights.sealedAlert`).
-//! - `vaultkeeper digest` prints the same payload (for a timer or a test).
+//! Used by the daemon ([`super::agent`]): every `insights.digest` (when
+//! [`digest_due`] says so) it [`build`]s the digest, queues it in the Slack
+//! outbox and then records the score in `<stateDir>/insights/last-digest.json`
+//! with [`save_last`], so the next digest shows the change. On every seal check
+//! [`SealWatch::observe`] returns a message exactly when the server turns sealed
+//! or unsealed again. `vaultkeeper digest` prints the same payload.
 
 use super::posture;
 use super::status::{Server, Status};
 use super::version::VersionReport;
 use super::InsightsError;
 use crate::render::atomic;
+use crate::slack::blocks::{esc, header, section};
 use crate::spec::Spec;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -88,7 +87,7 @@ pub fn score_line(score: u32, previous: Option<u32>) -> String {
 }
 
 fn mrkdwn(text: String) -> Value {
-    json!({ "type": "section", "text": { "type": "mrkdwn", "text": text } })
+    section(&text)
 }
 
 /// The digest as a Block Kit payload (`text` is the notification fallback).
@@ -100,7 +99,7 @@ pub fn digest_payload(i: &DigestInput) -> Value {
         ":large_green_circle: unsealed"
     };
     let mut blocks = vec![
-        json!({ "type": "header", "text": { "type": "plain_text", "text": format!("Vault digest for {}", i.host) } }),
+        header(&format!("Vault digest for {}", i.host)),
         mrkdwn(format!(
             "*Server* {} — {state}, version {}, HA {}, cluster {}",
             s.address,
@@ -183,23 +182,73 @@ pub fn sealed_alert_payload(server: &Server, host: &str) -> Value {
     json!({
         "text": text,
         "blocks": [
-            { "type": "header", "text": { "type": "plain_text", "text": "Vault is sealed" } },
-            mrkdwn(format!("{text}.\nVersion {}, cluster {}. Unseal with `bao operator unseal`.", server.version.as_deref().unwrap_or("unknown"), server.cluster_name.as_deref().unwrap_or("unknown"))),
+            header("Vault is sealed"),
+            section(&format!("{text}.\nVersion {}, cluster {}. Unseal with `bao operator unseal` (or `vault operator unseal`).", server.version.as_deref().unwrap_or("unknown"), server.cluster_name.as_deref().unwrap_or("unknown"))),
         ]
     })
 }
 
-/// Remembers the last seal state; alerts on the transition to sealed only.
+/// The all-clear after a sealed alert.
+pub fn unsealed_payload(server: &Server, host: &str, sealed_for: Option<Duration>) -> Value {
+    let text = format!(
+        ":large_green_circle: Vault at {} is unsealed again (seen from {host}){}",
+        server.address,
+        sealed_for.map_or(String::new(), |d| format!(
+            " after {}",
+            super::human_secs(d.as_secs())
+        ))
+    );
+    json!({ "text": text, "blocks": [ header("Vault is unsealed again"), section(&text) ] })
+}
+
+/// A digest that could not be collected, saying why (the server is unreachable,
+/// the host cannot log in): the team still hears from the host on schedule.
+pub fn failed_digest_payload(host: &str, address: &str, reason: &str) -> Value {
+    let text = format!("Vault digest for {host}: nothing collected from {address}: {reason}");
+    json!({
+        "text": text,
+        "blocks": [
+            header(&format!("Vault digest for {host}")),
+            section(&format!(":warning: *Nothing collected* from {address}: {}", esc(reason))),
+        ]
+    })
+}
+
+/// A seal-state change worth telling the team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealChange {
+    Sealed,
+    Unsealed { sealed_for: Option<Duration> },
+}
+
+/// Remembers the last seal state; reports the turn to sealed (also when the
+/// first look finds it sealed) and, after that, the turn back.
 #[derive(Debug, Default)]
 pub struct SealWatch {
     sealed: Option<bool>,
+    since: Option<std::time::Instant>,
 }
 
 impl SealWatch {
-    pub fn observe(&mut self, server: &Server, host: &str) -> Option<Value> {
-        let was = self.sealed.replace(server.sealed);
-        (server.sealed && was != Some(true)).then(|| sealed_alert_payload(server, host))
+    pub fn observe(&mut self, sealed: bool) -> Option<SealChange> {
+        let was = self.sealed.replace(sealed);
+        match (was, sealed) {
+            (Some(true), true) | (None | Some(false), false) => None,
+            (None | Some(false), true) => {
+                self.since = Some(std::time::Instant::now());
+                Some(SealChange::Sealed)
+            }
+            (Some(true), false) => Some(SealChange::Unsealed {
+                sealed_for: self.since.take().map(|t| t.elapsed()),
+            }),
+        }
     }
+}
+
+/// A digest, and what to record once it is safely queued.
+pub struct Digest {
+    pub payload: Value,
+    pub record: LastDigest,
 }
 
 /// Collects everything and builds the digest; records the score for the next one.
@@ -207,7 +256,7 @@ pub async fn build(
     spec: &Spec,
     env: &impl Fn(&str) -> Option<String>,
     host: &str,
-) -> Result<Value, InsightsError> {
+) -> Result<Digest, InsightsError> {
     let client = crate::vault::VaultClient::new(&spec.vault)?;
     let authed = super::authenticate(&client, spec, env).await;
     let status = super::status::collect(
@@ -252,10 +301,7 @@ pub async fn build(
         score: posture_report.as_ref().map(|p| p.score).or(last.score),
         sent_at: Some(crate::state::now_unix()),
     };
-    if let Err(e) = save_last(&spec.state_dir, &record) {
-        tracing::warn!("{e}");
-    }
-    Ok(payload)
+    Ok(Digest { payload, record })
 }
 
 #[cfg(test)]
@@ -278,19 +324,30 @@ mod tests {
     }
 
     #[test]
-    fn sealed_alert_fires_once_per_transition() {
+    fn seal_changes_are_reported_once_per_transition() {
         let mut w = SealWatch::default();
-        assert!(w.observe(&server(false), "h").is_none());
-        let a = w.observe(&server(true), "h").unwrap();
+        assert_eq!(w.observe(false), None);
+        assert_eq!(w.observe(true), Some(SealChange::Sealed));
+        assert_eq!(w.observe(true), None);
+        assert!(matches!(
+            w.observe(false),
+            Some(SealChange::Unsealed { sealed_for: Some(_) })
+        ));
+        assert_eq!(w.observe(false), None);
+        assert_eq!(w.observe(true), Some(SealChange::Sealed));
+        // Sealed at the first look: alert too; unsealed at the first look: nothing.
+        assert_eq!(SealWatch::default().observe(true), Some(SealChange::Sealed));
+        assert_eq!(SealWatch::default().observe(false), None);
+        let a = sealed_alert_payload(&server(true), "h");
         assert!(a["text"]
             .as_str()
             .unwrap()
             .contains("Vault at https://vault.example:8200 is SEALED (seen from h)"));
-        assert!(w.observe(&server(true), "h").is_none());
-        assert!(w.observe(&server(false), "h").is_none());
-        assert!(w.observe(&server(true), "h").is_some());
-        // Sealed at the first look: alert too.
-        assert!(SealWatch::default().observe(&server(true), "h").is_some());
+        let u = unsealed_payload(&server(false), "h", Some(Duration::from_secs(125)));
+        assert_eq!(
+            u["text"],
+            ":large_green_circle: Vault at https://vault.example:8200 is unsealed again (seen from h) after 2m 5s"
+        );
     }
 
     #[test]

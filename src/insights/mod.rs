@@ -14,6 +14,7 @@
 //! - [`output`]: human rendering (JSON is the serde form of each report).
 //! - [`cli`]: the subcommands' arguments and their edge.
 
+pub mod agent;
 pub mod cli;
 pub mod digest;
 pub mod leases;

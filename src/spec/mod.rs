@@ -89,6 +89,14 @@ pub struct SecretSpec {
 }
 
 impl Spec {
+    /// Where digests and sealed alerts go: `insights.slack`, else `audit.slack`.
+    pub fn insights_slack(&self) -> Option<&crate::slack::SlackSpec> {
+        self.insights
+            .slack
+            .as_ref()
+            .or_else(|| self.audit.as_ref().and_then(|a| a.slack.as_ref()))
+    }
+
     /// Reads and validates a spec file (no environment overrides).
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
         let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
@@ -402,6 +410,20 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         }
     }
 
+    let audit = raw
+        .audit
+        .map(|a| crate::audit::spec::resolve(a, true, problems));
+    let insights = insights::resolve(raw.insights, problems);
+    if insights.digest.is_some()
+        && insights.slack.is_none()
+        && audit.as_ref().is_none_or(|a| a.slack.is_none())
+    {
+        problems.push(Problem::new(
+            "insights.digest",
+            "a digest is posted to Slack, and no webhook is set: add insights.slack.webhookUrlFile (or audit.slack.webhookUrlFile, which digests share), or set the digest to \"off\"",
+        ));
+    }
+
     Spec {
         vault,
         approle,
@@ -410,10 +432,8 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         restart_randomized_delay,
         secrets,
         critical_services: raw.critical_services,
-        audit: raw
-            .audit
-            .map(|a| crate::audit::spec::resolve(a, true, problems)),
-        insights: insights::resolve(raw.insights, problems),
+        audit,
+        insights,
     }
 }
 

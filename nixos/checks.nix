@@ -31,6 +31,16 @@ in
           vault.address is not set. Set it to the URL of your Vault or OpenBao server,
           e.g. vault.address = "https://vault01.example:8200";'';
       }
+      {
+        assertion = cfg.insights.digest == null
+          || cfg.insights.slack.webhookUrlFile != null
+          || (cfg.audit.enable && cfg.audit.slack.webhookUrlFile != null);
+        message = ''
+          vault.insights.digest = "${toString cfg.insights.digest}" posts a digest to Slack, but no webhook is set.
+          Set vault.insights.slack.webhookUrlFile = "/run/secrets/slack-ops/webhook-url"; (a file holding
+          the incoming-webhook URL), or enable vault.audit with vault.audit.slack.webhookUrlFile
+          (digests share it), or set vault.insights.digest = null;'';
+      }
     ] ++ perSecret (name: s: [
       {
         assertion = validName name;

@@ -190,9 +190,33 @@ in
       } "Alert rules by name, with their settings.";
     };
 
-    insights.digest = option (types.nullOr (types.enum [ "daily" "weekly" ])) null "weekly" ''
-      How often the agent posts a digest of its findings, or `null` for never.
-    '';
+    insights = {
+      digest = option (types.nullOr vkTypes.restartInterval) null "weekly" ''
+        How often the agent posts a Slack digest (server status, posture score
+        and its change since the last digest, available updates, the lease
+        report's headline), or `null` for never. Needs a webhook:
+        `vault.insights.slack.webhookUrlFile` or `vault.audit.slack.webhookUrlFile`.
+        Enable it on one host of a fleet, whose AppRole policy includes the
+        insights policy (docs/policies/insights.hcl).
+      '';
+      sealedAlert = option types.bool true false ''
+        Whether the agent posts to Slack at once when the server turns sealed,
+        and again when it is unsealed (needs a webhook, as the digest).
+      '';
+      sealCheckInterval = option vkTypes.duration "30s" "10s" ''
+        How often the agent asks the server (`sys/seal-status`, no token)
+        whether it is sealed.
+      '';
+      versionFeed = option (types.nullOr types.str) null "https://mirror.example/openbao/releases.json" ''
+        A GitHub-releases-shaped JSON feed the digest and `vaultkeeper
+        version-check` compare the server with; `null` picks openbao/openbao or
+        hashicorp/vault from what the server reports.
+      '';
+      slack.webhookUrlFile = option (types.nullOr vkTypes.hostPath) null "/run/secrets/slack-ops/webhook-url" ''
+        File holding the Slack incoming-webhook URL for digests and seal alerts,
+        or `null` to use `vault.audit.slack.webhookUrlFile`.
+      '';
+    };
 
     # Computed by the module, read by tests and by whoever wants the spec.
     spec = mkOption {

@@ -25,7 +25,19 @@ let
           if cfg.audit.slack.webhookUrlFile == null then null
           else { inherit (cfg.audit.slack) webhookUrlFile; };
       } else null;
-    insights = if cfg.insights.digest == null then null else { inherit (cfg.insights) digest; };
+    # null while every insights option keeps its default (no digest, sealed
+    # alerts on a shared audit webhook), as the binary reads a missing section.
+    insights =
+      let i = cfg.insights; in
+      if i.digest == null && i.sealedAlert && i.sealCheckInterval == "30s"
+        && i.versionFeed == null && i.slack.webhookUrlFile == null
+      then null
+      else {
+        inherit (i) digest sealedAlert sealCheckInterval versionFeed;
+        slack =
+          if i.slack.webhookUrlFile == null then null
+          else { inherit (i.slack) webhookUrlFile; };
+      };
   };
 in
 {

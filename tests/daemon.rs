@@ -754,3 +754,134 @@ fn ready_comes_when_a_secret_has_definitively_failed() {
     let tries = d.log_text().matches("secret missing: secret/data").count();
     assert!((2..=5).contains(&tries), "{tries} attempts");
 }
+
+/// The header and the section texts of a Slack payload.
+fn block_texts(p: &Value) -> Vec<String> {
+    p["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["text"]["text"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn digests_on_schedule_and_seal_alerts_reach_slack_once() {
+    let bao = Bao::file_storage();
+    let v = secret("v");
+    bao.kv_put("hosts/web05/db", &json!({"password": v}));
+    let (role_id, secret_id) = bao.approle("web05");
+    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
+    let slack = support::slack::Slack::up_now();
+    let url_file = host.dir.path().join("webhook-url");
+    std::fs::write(&url_file, slack.url()).unwrap();
+    host.write_spec(
+        &bao,
+        json!({
+            "secrets": {"db": host.secret_entry("db", "hosts/web05/db")},
+            "insights": {
+                "digest": "1h",
+                "sealCheckInterval": "1s",
+                // A closed local port: the digest says why updates were not checked.
+                "versionFeed": "http://127.0.0.1:1/releases",
+                "slack": {"webhookUrlFile": url_file, "timeout": "2s"},
+            },
+        }),
+    );
+    let mut notify = NotifySocket::bind(host.dir.path());
+    let mut d = Daemon::start(&host.spec_path, &notify.path, &[]);
+    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
+        m.starts_with("READY=1")
+    });
+
+    // 1. The first digest goes out at once, and its score is recorded.
+    let first = slack.wait_for(1, 30);
+    let t = block_texts(&first[0]);
+    assert!(t[0].starts_with("Vault digest for "), "{t:?}");
+    assert!(
+        t.iter().any(|x| x.starts_with(&format!(
+            "*Server* {} — :large_green_circle: unsealed, version 2.7.2",
+            bao.addr
+        ))),
+        "{t:?}"
+    );
+    assert!(
+        t.contains(&"*Secrets* 1 on this host, all fresh".to_string()),
+        "{t:?}"
+    );
+    let posture = t.iter().find(|x| x.starts_with("*Posture* ")).unwrap();
+    assert!(posture.contains("/100 (first digest)"), "{posture}");
+    assert!(
+        t.iter().any(|x| x.starts_with("*Updates* not checked: ")),
+        "{t:?}"
+    );
+    let last_file = host.dir.path().join("state/insights/last-digest.json");
+    let last: Value = serde_json::from_str(&read(&last_file)).unwrap();
+    let score = last["score"].as_u64().unwrap();
+    assert!(last["sentAt"].as_u64().unwrap() > 1_700_000_000, "{last}");
+    assert!(posture.starts_with(&format!("*Posture* {score}/100")));
+
+    // 2. Sealed: an alert at once; unsealed: the all-clear.
+    bao.seal();
+    let sealed = slack.wait_for(2, 15);
+    assert_eq!(
+        block_texts(&sealed[1])[0],
+        "Vault is sealed",
+        "{:#?}",
+        sealed[1]
+    );
+    assert!(
+        sealed[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Vault at {} is SEALED (seen from ", bao.addr)),
+        "{:#?}",
+        sealed[1]
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        slack.payloads().len(),
+        2,
+        "one alert per seal, not per check"
+    );
+    bao.unseal();
+    let unsealed = slack.wait_for(3, 15);
+    assert_eq!(block_texts(&unsealed[2])[0], "Vault is unsealed again");
+    assert!(
+        unsealed[2]["text"].as_str().unwrap().contains(" after "),
+        "{:#?}",
+        unsealed[2]
+    );
+
+    // 3. A week has gone by (as far as the record says) and the score was lower:
+    //    the next digest is sent and shows the change.
+    std::fs::write(
+        &last_file,
+        json!({"score": score - 4, "sentAt": 1_000_000_000u64}).to_string(),
+    )
+    .unwrap();
+    let second = slack.wait_for(4, 30);
+    let t = block_texts(&second[3]);
+    assert!(
+        t.iter()
+            .any(|x| x.starts_with(&format!("*Posture* {score}/100 (+4 since the last digest)"))),
+        "{t:?}"
+    );
+
+    // 4. A restart neither repeats the digest nor alerts on the healthy server.
+    d.signal("TERM");
+    assert_eq!(d.wait_exit(Duration::from_secs(20)), 0);
+    let _d = Daemon::start(&host.spec_path, &notify.path, &[]);
+    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
+        m.starts_with("READY=1")
+    });
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(slack.payloads().len(), 4, "{:#?}", slack.payloads());
+    slack.assert_valid();
+    let outbox = host.dir.path().join("state/insights/outbox");
+    assert_eq!(
+        std::fs::read_dir(&outbox).unwrap().count(),
+        0,
+        "all delivered"
+    );
+}

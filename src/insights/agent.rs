@@ -218,9 +218,9 @@ impl Agent {
                 .ok()
                 .map(|c| (spec.vault.clone(), c));
         }
-        let want = spec.insights_slack().filter(|_| {
-            spec.insights.digest.is_some() || spec.insights.sealed_alert
-        });
+        let want = spec
+            .insights_slack()
+            .filter(|_| spec.insights.digest.is_some() || spec.insights.sealed_alert);
         let same = match (&self.delivery, want) {
             (Some(d), Some(w)) => d.slack == *w && d.state_dir == spec.state_dir,
             (None, None) => true,

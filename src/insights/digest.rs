@@ -331,7 +331,9 @@ mod tests {
         assert_eq!(w.observe(true), None);
         assert!(matches!(
             w.observe(false),
-            Some(SealChange::Unsealed { sealed_for: Some(_) })
+            Some(SealChange::Unsealed {
+                sealed_for: Some(_)
+            })
         ));
         assert_eq!(w.observe(false), None);
         assert_eq!(w.observe(true), Some(SealChange::Sealed));

@@ -101,7 +101,11 @@ pub(crate) fn resolve(raw: Option<RawInsights>, problems: &mut Vec<Problem>) -> 
         }
         None => None,
     };
-    let seal_check_interval = match raw.seal_check_interval.as_deref().map(interval::parse_duration) {
+    let seal_check_interval = match raw
+        .seal_check_interval
+        .as_deref()
+        .map(interval::parse_duration)
+    {
         None => SEAL_CHECK_DEFAULT,
         Some(Ok(d)) if d >= Duration::from_secs(1) => d,
         Some(Ok(_)) => {

@@ -82,6 +82,18 @@ fn scheduled_restart_of_a_critical_service() {
 }
 
 #[test]
+fn a_digest_needs_a_webhook() {
+    let nix = nix_or_skip!("a_digest_needs_a_webhook");
+    assert_eq!(
+        assertions(&nix, "digest-no-webhook"),
+        ["vault.insights.digest = \"daily\" posts a digest to Slack, but no webhook is set.\n\
+          Set vault.insights.slack.webhookUrlFile = \"/run/secrets/slack-ops/webhook-url\"; (a file holding\n\
+          the incoming-webhook URL), or enable vault.audit with vault.audit.slack.webhookUrlFile\n\
+          (digests share it), or set vault.insights.digest = null;"]
+    );
+}
+
+#[test]
 fn output_dir_outside_run_warns() {
     let nix = nix_or_skip!("output_dir_outside_run_warns");
     let got = nix.eval("outside-run");

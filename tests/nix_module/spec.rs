@@ -109,7 +109,8 @@ fn every_option_reaches_the_spec() {
                 "rules": { "root-token-used": { "severity": "critical" },
                            "login-failures": { "threshold": 5, "window": "5m" } }
             },
-            "insights": { "digest": "weekly" }
+            "insights": { "digest": "weekly", "sealedAlert": true, "sealCheckInterval": "30s",
+                          "versionFeed": null, "slack": null }
         })
     );
 }

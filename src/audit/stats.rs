@@ -76,6 +76,7 @@ pub fn path_prefix(path: &str) -> String {
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct Dropped {
     pub too_long: u64,
     pub invalid_utf8: u64,
@@ -86,7 +87,10 @@ pub struct Dropped {
     pub overload: u64,
 }
 
+/// The counters as `<stateDir>/audit/stats.json` holds them (snake_case keys);
+/// also what `report usage` shows. Missing keys read as zero.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct StatsSnapshot {
     /// When the snapshot was taken (RFC 3339).
     pub time: String,
@@ -107,6 +111,24 @@ pub struct StatsSnapshot {
 }
 
 impl StatsSnapshot {
+    /// The listener's last snapshot in `<state_dir>/audit/stats.json`;
+    /// `Ok(None)` when there is none (the listener never ran here).
+    pub fn read(state_dir: &std::path::Path) -> Result<Option<StatsSnapshot>, String> {
+        let path = state_dir.join("audit/stats.json");
+        match std::fs::read(&path) {
+            Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
+                format!(
+                    "{} is not audit statistics (line {} column {}); the audit listener rewrites it",
+                    path.display(),
+                    e.line(),
+                    e.column()
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
     pub fn build(
         r: &ReaderCounters,
         e: &EngineCounts,

@@ -6,7 +6,7 @@
 use super::leases::{self, TokenEntry};
 use super::{data, not_assessed};
 use crate::vault::VaultClient;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -17,33 +17,11 @@ pub const STATIC_TOKEN_TTL: u64 = 7 * 86400;
 
 /// The audit listener's counters, as its `StatsSnapshot` writes them (snake_case).
 /// Unknown keys are ignored so the two can evolve separately.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
-#[serde(default)]
-pub struct AuditStats {
-    pub time: String,
-    pub entries: u64,
-    pub requests_by_type: BTreeMap<String, u64>,
-    pub requests_by_operation: BTreeMap<String, u64>,
-    pub requests_by_path_prefix: BTreeMap<String, u64>,
-    pub requests_by_auth_method: BTreeMap<String, u64>,
-    pub alerts: BTreeMap<String, u64>,
-}
+pub use crate::audit::stats::StatsSnapshot as AuditStats;
 
 /// `Ok(None)` when the file does not exist (the listener is not running).
 pub fn read_audit_stats(state_dir: &Path) -> Result<Option<AuditStats>, String> {
-    let path = state_dir.join("audit/stats.json");
-    match std::fs::read(&path) {
-        Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
-            format!(
-                "{} is not audit statistics (line {} column {}); the audit listener rewrites it",
-                path.display(),
-                e.line(),
-                e.column()
-            )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-    }
+    AuditStats::read(state_dir)
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -26,21 +26,7 @@ BAO_PID=$!
 wait_http_200 "$BAO_ADDR/v1/sys/health" 30 || die "OpenBao did not start"
 export BAO_TOKEN=root
 
-say "writing $N secrets x 5 keys"
-for i in $(seq 1 $N); do
-  v() { head -c 24 /dev/urandom | base64; }
-  printf '{"data":{"username":"svc%s","password":"%s","api_key":"%s","tls_key":"%s","dsn":"%s"}}' \
-    "$i" "$(v)" "$(v)" "$(v)" "$(v)" >"$W/s.json"
-  "$BAO_BIN" write "secret/data/hosts/bench/s$i" @"$W/s.json" >/dev/null
-done
-rm "$W/s.json"
-"$BAO_BIN" auth enable approle >/dev/null
-printf 'path "secret/data/hosts/bench/*" { capabilities = ["read"] }\npath "secret/metadata/hosts/bench/*" { capabilities = ["read"] }\n' >"$W/p.hcl"
-"$BAO_BIN" policy write host-bench "$W/p.hcl" >/dev/null
-"$BAO_BIN" write auth/approle/role/bench token_policies=host-bench token_ttl=1h >/dev/null
-mkdir -p "$W/state/approle"
-"$BAO_BIN" read -field=role_id auth/approle/role/bench/role-id >"$W/state/approle/role-id"
-"$BAO_BIN" write -f -field=secret_id auth/approle/role/bench/secret-id >"$W/state/approle/secret-id"
+bench_seed_secrets "$N" "$W"
 unset BAO_TOKEN
 
 # vaultkeeper spec

@@ -57,3 +57,25 @@ wait_http_200() { # URL TIMEOUT_SECONDS
   done
   return 1
 }
+
+# Benchmarks: N secrets x 5 random keys at secret/hosts/bench/s1..sN, an AppRole
+# "bench" whose policy reads them (data and metadata), and its role-id and
+# secret-id in DIR/state/approle. Needs BAO_BIN, BAO_ADDR and a root BAO_TOKEN.
+bench_seed_secrets() { # N DIR
+  local n=$1 dir=$2 i
+  say "writing $n secrets x 5 keys"
+  v() { head -c 24 /dev/urandom | base64; }
+  for i in $(seq 1 "$n"); do
+    printf '{"data":{"username":"svc%s","password":"%s","api_key":"%s","tls_key":"%s","dsn":"%s"}}' \
+      "$i" "$(v)" "$(v)" "$(v)" "$(v)" >"$dir/s.json"
+    "$BAO_BIN" write "secret/data/hosts/bench/s$i" @"$dir/s.json" >/dev/null
+  done
+  rm "$dir/s.json"
+  "$BAO_BIN" auth enable approle >/dev/null
+  printf 'path "secret/data/hosts/bench/*" { capabilities = ["read"] }\npath "secret/metadata/hosts/bench/*" { capabilities = ["read"] }\n' >"$dir/p.hcl"
+  "$BAO_BIN" policy write host-bench "$dir/p.hcl" >/dev/null
+  "$BAO_BIN" write auth/approle/role/bench token_policies=host-bench token_ttl=1h >/dev/null
+  mkdir -p "$dir/state/approle"
+  "$BAO_BIN" read -field=role_id auth/approle/role/bench/role-id >"$dir/state/approle/role-id"
+  "$BAO_BIN" write -f -field=secret_id auth/approle/role/bench/secret-id >"$dir/state/approle/secret-id"
+}

@@ -773,8 +773,9 @@ fn digests_on_schedule_and_seal_alerts_reach_slack_once() {
     let (role_id, secret_id) = bao.approle("web05");
     let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
     let slack = support::slack::Slack::up_now();
+    // The webhook file does not exist yet (at boot it can itself be a secret
+    // the daemon renders): messages wait until it does.
     let url_file = host.dir.path().join("webhook-url");
-    std::fs::write(&url_file, slack.url()).unwrap();
     host.write_spec(
         &bao,
         json!({
@@ -794,7 +795,15 @@ fn digests_on_schedule_and_seal_alerts_reach_slack_once() {
         m.starts_with("READY=1")
     });
 
-    // 1. The first digest goes out at once, and its score is recorded.
+    d.wait_log(
+        "messages wait in the outbox until it can be read",
+        Duration::from_secs(10),
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(slack.requests(), 0);
+    std::fs::write(&url_file, slack.url()).unwrap();
+
+    // 1. The first digest goes out, and its score is recorded.
     let first = slack.wait_for(1, 30);
     let t = block_texts(&first[0]);
     assert!(t[0].starts_with("Vault digest for "), "{t:?}");

@@ -53,8 +53,6 @@ pub const QUEUE_LINES: usize = 65_536;
 pub enum AuditError {
     #[error(transparent)]
     Bind(#[from] listener::BindError),
-    #[error(transparent)]
-    Slack(#[from] crate::slack::SlackError),
     #[error("audit state directory: {0} (check stateDir and its permissions)")]
     State(#[from] FsError),
     #[error("the audit section has no listen address; add one to audit.listen")]
@@ -95,10 +93,12 @@ pub async fn serve_with_stats(
     }
     let audit_dir = state_dir.join("audit");
     ensure_private_dir(&audit_dir, 0o700)?;
-    let slack_url = match &spec.slack {
-        Some(s) => Some(crate::slack::read_webhook_url(s)?),
-        None => None,
-    };
+    if let Some(s) = &spec.slack {
+        // Not fatal: the file may be a secret this agent renders a moment later.
+        if let Err(e) = crate::slack::read_webhook_url(s) {
+            tracing::warn!("{e}; alerts wait in the outbox until it can be read");
+        }
+    }
     let outbox = match &spec.slack {
         Some(_) => Some(Arc::new(Outbox::open(state_dir, "audit")?)),
         None => None,
@@ -139,11 +139,10 @@ pub async fn serve_with_stats(
             .map_err(AuditError::Thread)?
     };
 
-    let sender = match (outbox.clone(), slack_url, spec.slack.clone()) {
-        (Some(o), Some(url), Some(s)) => Some(tokio::spawn(run_sender(
+    let sender = match (outbox.clone(), spec.slack.clone()) {
+        (Some(o), Some(s)) => Some(tokio::spawn(run_sender(
             o,
             s,
-            url,
             notify.clone(),
             stop_rx.clone(),
             drain_rx,

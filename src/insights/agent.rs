@@ -75,13 +75,9 @@ struct Delivery {
 
 impl Delivery {
     fn start(slack: &SlackSpec, state_dir: &std::path::Path) -> Option<Delivery> {
-        let url = match crate::slack::read_webhook_url(slack) {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::error!("insights: {e}; no digest or sealed alert is sent until it is fixed (then reload)");
-                return None;
-            }
-        };
+        if let Err(e) = crate::slack::read_webhook_url(slack) {
+            tracing::warn!("insights: {e}; messages wait in the outbox until it can be read");
+        }
         let outbox = match Outbox::open(state_dir, "insights") {
             Ok(o) => Arc::new(o),
             Err(e) => {
@@ -95,7 +91,6 @@ impl Delivery {
         let sender = tokio::spawn(run_sender(
             outbox.clone(),
             slack.clone(),
-            url,
             notify.clone(),
             stop_rx,
             drain_rx,

@@ -22,10 +22,13 @@ pub struct SenderCounters {
 /// is finished (so Slack never gets it twice after a restart); waits are not.
 /// When `final_drain` turns true (the engine has flushed), the sender delivers
 /// what is left and returns at the first failure or when the outbox is empty.
+///
+/// The webhook URL file is read when there is something to send, and again
+/// after failures: it may not exist yet at boot (it can itself be a secret this
+/// agent renders) or may be rotated. Until it can be read, messages wait.
 pub async fn run_sender(
     outbox: Arc<Outbox>,
     spec: SlackSpec,
-    mut url: Secret,
     notify: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
     final_drain: watch::Receiver<bool>,
@@ -39,6 +42,8 @@ pub async fn run_sender(
         }
     };
     let mut failures = 0u32;
+    let mut url: Option<Secret> = None;
+    let mut url_failures = 0u32;
     loop {
         let draining = *final_drain.borrow();
         if *shutdown.borrow() && !draining {
@@ -66,6 +71,40 @@ pub async fn run_sender(
             }
             continue;
         }
+        let mut current = match &url {
+            Some(u) => u.clone(),
+            None => match read_webhook_url(&spec) {
+                Ok(u) => {
+                    if url_failures > 0 {
+                        tracing::info!(
+                            "the Slack webhook URL file {} is readable now",
+                            spec.webhook_url_file.display()
+                        );
+                    }
+                    url_failures = 0;
+                    url = Some(u.clone());
+                    u
+                }
+                Err(e) => {
+                    url_failures += 1;
+                    if url_failures == 1 || url_failures % 20 == 0 {
+                        tracing::error!(
+                            "{e}; {} message(s) wait in {}",
+                            waiting.len(),
+                            outbox.dir().display()
+                        );
+                    }
+                    if draining {
+                        return;
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff(url_failures.min(5))) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    continue;
+                }
+            },
+        };
         for seq in waiting {
             let message = match outbox.read(seq) {
                 Ok(Some(m)) => m,
@@ -80,7 +119,7 @@ pub async fn run_sender(
                 if *shutdown.borrow() && !draining {
                     break;
                 }
-                let wait = match post(&client, &url, &message.payload).await {
+                let wait = match post(&client, &current, &message.payload).await {
                     Outcome::Delivered => {
                         failures = 0;
                         counters.delivered.fetch_add(1, Ordering::Relaxed);
@@ -118,9 +157,10 @@ pub async fn run_sender(
                             d.as_millis()
                         );
                         if failures % 5 == 0 {
-                            // The webhook may have been rotated: pick up a new URL.
+                            // The webhook may have been rotated: read the file again.
                             if let Ok(u) = read_webhook_url(&spec) {
-                                url = u;
+                                current = u.clone();
+                                url = Some(u);
                             }
                         }
                         d

@@ -63,12 +63,14 @@ PY
 } >"$W/agent.hcl"
 
 audit_lines() { wc -l <"$W/audit.log"; }
+# Lines FROM+1..TO of the audit log (sed reads to the end: no SIGPIPE under pipefail).
+audit_slice() { sed -n "$(($1 + 1)),$2p" "$W/audit.log"; }
 # Requests in the audit log after line $1, grouped "operation path-kind".
 audit_summary() { # FROM_LINE TO_LINE
-  tail -n +"$(($1 + 1))" "$W/audit.log" | head -n "$(($2 - $1))" | jq -r 'select(.type=="request") | .request.operation + " " + (.request.path | sub("hosts/bench/s[0-9]+$"; "hosts/bench/*"))' | sort | uniq -c | sort -rn
+  audit_slice "$1" "$2" | jq -r 'select(.type=="request") | .request.operation + " " + (.request.path | sub("hosts/bench/s[0-9]+$"; "hosts/bench/*"))' | sort | uniq -c | sort -rn
 }
 audit_count() { # FROM_LINE TO_LINE PATTERN
-  tail -n +"$(($1 + 1))" "$W/audit.log" | head -n "$(($2 - $1))" | jq -r 'select(.type=="request") | .request.path' | grep -c "$3" || true; }
+  audit_slice "$1" "$2" | jq -r 'select(.type=="request") | .request.path' | grep -c "$3" || true; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 TCK=$(getconf CLK_TCK)
@@ -97,12 +99,12 @@ measure() { # NAME PID READY_CHECK...
   cpu=$(python3 -c "print(f'{($c1 - $c0) / $TCK / $IDLE * 100:.3f}')")
   meta=$(audit_count "$a0" "$a1" 'secret/metadata/hosts/bench/')
   data=$(audit_count "$a0" "$a1" 'secret/data/hosts/bench/')
-  total=$(tail -n +"$((a0 + 1))" "$W/audit.log" | head -n "$((a1 - a0))" | jq -r 'select(.type=="request") | 1' | wc -l)
+  total=$(audit_slice "$a0" "$a1" | jq -r 'select(.type=="request") | 1' | wc -l)
   # A refresh cycle = every secret checked once (metadata or full read).
   cycles=$(python3 -c "print(f'{($meta + $data) / $N:.1f}')")
   per=$(python3 -c "c = ($meta + $data) / $N; print(f'{$total / c:.1f}' if c else 'n/a')")
   echo "$name | RSS ${rss} KiB ($(python3 -c "print(f'{$rss/1024:.1f}')") MiB), peak ${hwm} KiB | CPU ${cpu}% of a core over ${IDLE}s | ${cycles} refresh cycles: ${total} requests = ${per} per cycle (${meta} metadata reads, ${data} full reads)" | tee -a "$W/result.txt"
-  audit_summary "$a0" "$a1" | head -8 | sed 's/^/    /' | tee -a "$W/result.txt"
+  audit_summary "$a0" "$a1" | sed -n '1,8s/^/    /p' | tee -a "$W/result.txt"
 }
 
 say "vaultkeeper run (release build), $N secrets, refreshInterval ${REFRESH}s"

@@ -21,6 +21,8 @@ let
   criticalIn = s: lib.filter (svc: lib.elem (bareName svc) critical) s.services;
 
   perSecret = f: lib.concatLists (lib.mapAttrsToList f cfg.secrets);
+
+  privateSockets = lib.filter (l: lib.hasPrefix "unix:/run/vaultkeeper/" l) cfg.audit.listen;
 in
 {
   config = lib.mkIf cfg.enable {
@@ -40,6 +42,14 @@ in
           Set vault.insights.slack.webhookUrlFile = "/run/secrets/slack-ops/webhook-url"; (a file holding
           the incoming-webhook URL), or enable vault.audit with vault.audit.slack.webhookUrlFile
           (digests share it), or set vault.insights.digest = null;'';
+      }
+      {
+        assertion = !(cfg.audit.enable && cfg.audit.socketGroup != null && privateSockets != [ ]);
+        message = ''
+          vault.audit.listen has ${lib.concatStringsSep ", " privateSockets}, inside the agent's private
+          /run/vaultkeeper (0700), which the group "${toString cfg.audit.socketGroup}" (vault.audit.socketGroup) cannot enter.
+          Put the socket in a directory of its own, e.g. "unix:/run/vaultkeeper-audit/audit.sock"
+          (the module creates it 0750 root:${toString cfg.audit.socketGroup}).'';
       }
     ] ++ perSecret (name: s: [
       {

@@ -184,6 +184,11 @@ in
         File holding the Slack incoming-webhook URL for alerts, or `null`. It can
         itself be a vaultkeeper secret.
       '';
+      socketGroup = option (types.nullOr types.str) null "openbao" ''
+        Group of the `unix:` listen sockets (mode 0660), so that the Vault or
+        OpenBao server, running as that group, can connect; `null` keeps the
+        agent's group (root).
+      '';
       rules = option (types.attrsOf (types.attrsOf types.anything)) { } {
         root-token-used.severity = "critical";
         login-failures = { threshold = 5; window = "5m"; };

@@ -40,6 +40,14 @@ let
     (lib.filter (l: lib.hasPrefix "unix:" l && !lib.hasPrefix "unix:/run/vaultkeeper/" l)
       cfg.audit.listen)));
 
+  # A socket directory under /run is the agent's own, entered by the server
+  # (socketGroup); elsewhere it is only created if missing; /run itself is left alone.
+  auditSocketDirRule = d:
+    let group = if cfg.audit.socketGroup == null then "root" else cfg.audit.socketGroup; in
+    if d == "/run" then [ ]
+    else if lib.hasPrefix "/run/" d then [ "d ${d} 0750 root ${group} -" ]
+    else [ "d ${d} - - - -" ];
+
   # Output parents under /run are the agent's own (e.g. /run/secrets); elsewhere
   # the directory may belong to someone else, so it is only created if missing.
   outputParentRule = p:
@@ -76,7 +84,8 @@ in
 {
   config = lib.mkIf cfg.enable {
     systemd.tmpfiles.rules = map (p: "d ${p} 0700 root root -") stateDirs
-      ++ map outputParentRule (lib.subtractLists stateDirs outputParents);
+      ++ map outputParentRule (lib.subtractLists stateDirs outputParents)
+      ++ lib.concatMap auditSocketDirRule auditSocketDirs;
 
     systemd.services = lib.mkMerge [
       (lib.mapAttrs' fetchService cfg.secrets)

@@ -33,7 +33,9 @@ pub enum Bound {
 }
 
 /// Binds every address before anything else, so OpenBao finds the device up.
-pub async fn bind(addrs: &[ListenAddr]) -> Result<Vec<Bound>, BindError> {
+/// `unix:` sockets get mode 0660 and `group` (a name) before they appear at
+/// their path.
+pub async fn bind(addrs: &[ListenAddr], group: Option<&str>) -> Result<Vec<Bound>, BindError> {
     let mut out = Vec::new();
     for a in addrs {
         let err = |source| BindError {
@@ -43,23 +45,67 @@ pub async fn bind(addrs: &[ListenAddr]) -> Result<Vec<Bound>, BindError> {
         match a {
             ListenAddr::Tcp(sa) => out.push(Bound::Tcp(TcpListener::bind(sa).await.map_err(err)?)),
             ListenAddr::Unix(p) => {
-                if let Some(parent) = p.parent() {
-                    std::fs::create_dir_all(parent).map_err(err)?;
-                }
-                // A stale socket from a previous run; never remove anything else.
-                if let Ok(meta) = std::fs::symlink_metadata(p) {
-                    use std::os::unix::fs::FileTypeExt;
-                    if meta.file_type().is_socket() {
-                        std::fs::remove_file(p).map_err(err)?;
-                    }
-                }
-                let l = UnixListener::bind(p).map_err(err)?;
-                std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o660)).map_err(err)?;
-                out.push(Bound::Unix(l, p.clone()));
+                let gid = match group {
+                    None => None,
+                    Some(g) => Some(group_id(g).map_err(err)?),
+                };
+                out.push(Bound::Unix(bind_unix(p, gid).map_err(err)?, p.clone()));
             }
         }
     }
     Ok(out)
+}
+
+fn group_id(name: &str) -> std::io::Result<nix::unistd::Gid> {
+    match nix::unistd::Group::from_name(name) {
+        Ok(Some(g)) => Ok(g.gid),
+        Ok(None) => Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("group {name:?} (audit.socketGroup) does not exist; create it or change audit.socketGroup"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Binds in a fresh private (0700) directory beside `path`, where nobody else
+/// can connect, sets mode 0660 and the group, then renames the socket into
+/// place: at its path it is never reachable with other permissions, whatever
+/// the umask.
+fn bind_unix(
+    path: &std::path::Path,
+    gid: Option<nix::unistd::Gid>,
+) -> std::io::Result<UnixListener> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "no parent directory")
+        })?;
+    std::fs::create_dir_all(parent)?;
+    // A stale socket from a previous run; never remove anything else.
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        use std::os::unix::fs::FileTypeExt;
+        if meta.file_type().is_socket() {
+            std::fs::remove_file(path)?;
+        } else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "something that is not a socket is in the way; remove it or change audit.listen",
+            ));
+        }
+    }
+    let private = tempfile::Builder::new()
+        .prefix(".vaultkeeper-bind.")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir_in(parent)?;
+    let tmp = private.path().join("s");
+    let l = UnixListener::bind(&tmp)?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o660))?;
+    if let Some(gid) = gid {
+        nix::unistd::chown(&tmp, None, Some(gid))?;
+    }
+    std::fs::rename(&tmp, path)?;
+    Ok(l)
 }
 
 /// What every connection task shares.
@@ -218,5 +264,135 @@ pub mod tokio_util_lite {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::rules::Engine;
+    use crate::audit::spec::AuditSpec;
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::mpsc::sync_channel;
+
+    fn sink(queue_lines: usize, max_bytes: usize) -> (Sink, std::sync::mpsc::Receiver<String>) {
+        let (tx, rx) = sync_channel(queue_lines);
+        let s = Sink {
+            tx,
+            queued: Arc::new(AtomicUsize::new(0)),
+            max_bytes,
+            counters: Arc::new(ReaderCounters::default()),
+        };
+        (s, rx)
+    }
+
+    fn lines(n: usize) -> Vec<u8> {
+        (0..n)
+            .map(|i| format!("{{\"type\":\"request\",\"request\":{{\"id\":\"r{i}\"}}}}\n"))
+            .collect::<String>()
+            .into_bytes()
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_counted_as_overload_and_reading_never_waits() {
+        let (s, rx) = sink(2, 16 << 20);
+        let (_stop, shutdown) = watch::channel(false);
+        let stream = Box::new(std::io::Cursor::new(lines(1000)));
+        // Nobody drains the queue: the reader must still finish at once.
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            read_connection(stream, s.clone(), shutdown),
+        )
+        .await
+        .expect("the reader waited on a full queue");
+        let c = &s.counters;
+        assert_eq!(c.lines.load(Ordering::Relaxed), 1000);
+        assert_eq!(c.overload.load(Ordering::Relaxed), 998);
+        assert_eq!(c.open_connections.load(Ordering::Relaxed), 0);
+        // The queue holds the first lines, in order; the byte count matches.
+        let first: Vec<String> = rx.try_iter().collect();
+        assert_eq!(first.len(), 2);
+        assert!(first[0].contains("\"r0\"") && first[1].contains("\"r1\""));
+        assert_eq!(
+            s.queued.load(Ordering::Relaxed),
+            first.iter().map(String::len).sum::<usize>(),
+            "bytes of the queued lines (the engine subtracts them as it takes them)"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_byte_budget_bounds_the_queue_too() {
+        let line_len = lines(1).len() - 1;
+        let (s, rx) = sink(1_000_000, 10 * line_len);
+        let (_stop, shutdown) = watch::channel(false);
+        read_connection(
+            Box::new(std::io::Cursor::new(lines(100))),
+            s.clone(),
+            shutdown,
+        )
+        .await;
+        assert_eq!(rx.try_iter().count(), 10);
+        assert_eq!(s.counters.overload.load(Ordering::Relaxed), 90);
+    }
+
+    #[test]
+    fn the_engine_turns_overload_into_one_coalesced_alert() {
+        let spec = AuditSpec::defaults();
+        let mut e = Engine::new(&spec);
+        let mut out = Vec::new();
+        e.overloaded(998, 1_000, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].rule, "audit-overload");
+        assert_eq!(out[0].count, 998);
+        assert_eq!(
+            out[0].title,
+            "998 audit lines were not evaluated (agent overloaded)"
+        );
+        // More within the window coalesces into the follow-up, not a new alert.
+        e.overloaded(5, 2_000, &mut out);
+        e.overloaded(0, 3_000, &mut out);
+        assert_eq!(out.len(), 1);
+        e.flush(&mut out);
+        assert_eq!(out.len(), 2, "{out:#?}");
+        assert!(out[1].summary);
+        assert_eq!(out[1].count, 1, "one more overload event in the window");
+    }
+
+    #[tokio::test]
+    async fn unix_sockets_appear_with_their_mode_and_group_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run/audit.sock");
+        let gid = nix::unistd::Group::from_name("daemon")
+            .unwrap()
+            .unwrap()
+            .gid;
+        let l = bind_unix(&path, Some(gid)).unwrap();
+        let m = std::fs::symlink_metadata(&path).unwrap();
+        assert_eq!(m.mode() & 0o7777, 0o660);
+        assert_eq!(m.gid(), gid.as_raw());
+        let left: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            vec![std::ffi::OsString::from("audit.sock")],
+            "no private directory left"
+        );
+        let _c = tokio::net::UnixStream::connect(&path).await.unwrap();
+        assert!(l.accept().await.is_ok());
+        drop(l);
+        // A stale socket is replaced; anything else in the way is refused.
+        assert!(bind_unix(&path, None).is_ok());
+        let file = dir.path().join("run/not-a-socket");
+        std::fs::write(&file, "x").unwrap();
+        let e = bind_unix(&file, None).unwrap_err().to_string();
+        assert!(e.contains("not a socket is in the way"), "{e}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+        let e = group_id("no-such-group-vk").unwrap_err().to_string();
+        assert!(
+            e.contains("group \"no-such-group-vk\" (audit.socketGroup) does not exist"),
+            "{e}"
+        );
     }
 }

@@ -103,7 +103,7 @@ pub async fn serve_with_stats(
         Some(_) => Some(Arc::new(Outbox::open(state_dir, "audit")?)),
         None => None,
     };
-    let bound = listener::bind(&spec.listen).await?;
+    let bound = listener::bind(&spec.listen, spec.socket_group.as_deref()).await?;
     let unix_paths: Vec<PathBuf> = bound
         .iter()
         .filter_map(|b| match b {

@@ -17,6 +17,8 @@ pub use crate::slack::spec::{RawSlack, SlackSpec};
 pub struct RawAudit {
     #[serde(default)]
     pub listen: Vec<String>,
+    /// Group owning the `unix:` sockets (mode 0660), e.g. the Vault server's group.
+    pub socket_group: Option<String>,
     pub slack: Option<RawSlack>,
     #[serde(default)]
     pub rules: BTreeMap<String, RawRule>,
@@ -141,6 +143,8 @@ pub struct RuleConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditSpec {
     pub listen: Vec<ListenAddr>,
+    /// Group of the `unix:` sockets; `None` = the agent's own group.
+    pub socket_group: Option<String>,
     pub slack: Option<SlackSpec>,
     /// Every built-in rule (with defaults filled in) and every custom rule, by id.
     pub rules: BTreeMap<String, RuleConfig>,
@@ -176,6 +180,7 @@ impl AuditSpec {
         let spec = resolve(
             RawAudit {
                 listen: Vec::new(),
+                socket_group: None,
                 slack: None,
                 rules: BTreeMap::new(),
                 queue_bytes: None,
@@ -394,8 +399,26 @@ pub fn resolve(raw: RawAudit, need_listen: bool, problems: &mut Vec<Problem>) ->
             "must be at least one second, e.g. \"30s\"",
         ));
     }
+    let socket_group = raw.socket_group.filter(|g| !g.is_empty());
+    if let Some(g) = &socket_group {
+        if g.starts_with('-') || g.contains(|c: char| c == ':' || c == '/' || c.is_whitespace()) {
+            problems.push(Problem::new(
+                "audit.socketGroup",
+                format!(
+                    "{g:?} is not a group name; write e.g. \"openbao\" (the Vault server's group)"
+                ),
+            ));
+        }
+        if !listen.iter().any(|l| matches!(l, ListenAddr::Unix(_))) {
+            problems.push(Problem::new(
+                "audit.socketGroup",
+                "applies to unix: sockets and audit.listen has none; add e.g. \"unix:/run/vaultkeeper/audit.sock\" or remove socketGroup",
+            ));
+        }
+    }
     AuditSpec {
         listen,
+        socket_group,
         slack,
         rules,
         queue_bytes,
@@ -451,6 +474,21 @@ mod tests {
         crate::spec::Spec::from_json("spec.json", &text)
             .unwrap_err()
             .to_string()
+    }
+
+    #[test]
+    fn socket_group_needs_a_unix_socket_and_a_plain_name() {
+        let text = r#"{"vault":{"address":"http://127.0.0.1:8200"},"audit":{"listen":["unix:/run/vk/a.sock"],"socketGroup":"openbao"}}"#;
+        let s = crate::spec::Spec::from_json("spec.json", text).unwrap();
+        assert_eq!(s.audit.unwrap().socket_group.as_deref(), Some("openbao"));
+        assert_eq!(
+            spec_err(r#"{"listen":["tcp:127.0.0.1:9"],"socketGroup":"openbao"}"#),
+            "spec.json: audit.socketGroup: applies to unix: sockets and audit.listen has none; add e.g. \"unix:/run/vaultkeeper/audit.sock\" or remove socketGroup"
+        );
+        assert_eq!(
+            spec_err(r#"{"listen":["unix:/run/vk/a.sock"],"socketGroup":"a b"}"#),
+            "spec.json: audit.socketGroup: \"a b\" is not a group name; write e.g. \"openbao\" (the Vault server's group)"
+        );
     }
 
     #[test]

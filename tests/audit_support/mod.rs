@@ -12,17 +12,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod latency;
+
 /// A running `vaultkeeper audit listen`.
 pub struct Agent {
     child: Option<Child>,
     pub spec: PathBuf,
     pub state_dir: PathBuf,
     pub log: PathBuf,
+    /// `VAULTKEEPER_LOG` (`debug` unless started with [`Agent::start_logging`]).
+    level: &'static str,
 }
 
 impl Agent {
     /// Writes the spec (audit section + stateDir) and starts the listener; returns when it is up.
     pub fn start(dir: &Path, audit: &Value) -> Agent {
+        Agent::start_logging(dir, audit, "debug")
+    }
+
+    /// As [`Agent::start`], logging at `level`.
+    pub fn start_logging(dir: &Path, audit: &Value, level: &'static str) -> Agent {
         let state_dir = dir.join("state");
         let spec = dir.join("spec.json");
         let full = serde_json::json!({
@@ -36,6 +45,7 @@ impl Agent {
             spec,
             state_dir,
             log: dir.join("agent.log"),
+            level,
         };
         a.restart();
         a
@@ -52,7 +62,7 @@ impl Agent {
             .unwrap();
         let child = Command::new(support::run::bin())
             .args(["--spec", self.spec.to_str().unwrap(), "audit", "listen"])
-            .env("VAULTKEEPER_LOG", "debug")
+            .env("VAULTKEEPER_LOG", self.level)
             .env_remove("VAULT_ADDR")
             .env_remove("BAO_ADDR")
             .stdin(Stdio::null())

@@ -94,6 +94,29 @@ fn a_digest_needs_a_webhook() {
 }
 
 #[test]
+fn a_group_socket_needs_a_directory_the_group_can_enter() {
+    let nix = nix_or_skip!("a_group_socket_needs_a_directory_the_group_can_enter");
+    assert_eq!(
+        assertions(&nix, "audit-group-private"),
+        ["vault.audit.listen has unix:/run/vaultkeeper/audit.sock, inside the agent's private\n\
+          /run/vaultkeeper (0700), which the group \"openbao\" (vault.audit.socketGroup) cannot enter.\n\
+          Put the socket in a directory of its own, e.g. \"unix:/run/vaultkeeper-audit/audit.sock\"\n\
+          (the module creates it 0750 root:openbao)."]
+    );
+    let got = nix.eval("audit-group");
+    assert_eq!(got["failedAssertions"], json!([]));
+    assert_eq!(got["spec"]["audit"]["socketGroup"], "openbao");
+    assert!(
+        got["tmpfiles"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("d /run/vaultkeeper-audit 0750 root openbao -")),
+        "{}",
+        got["tmpfiles"]
+    );
+}
+
+#[test]
 fn output_dir_outside_run_warns() {
     let nix = nix_or_skip!("output_dir_outside_run_warns");
     let got = nix.eval("outside-run");

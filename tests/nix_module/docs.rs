@@ -45,7 +45,7 @@ fn every_option_has_type_default_description_and_example() {
         serde_json::json!(["vault.spec", "vault.specFile"])
     );
     let documented: Vec<String> = serde_json::from_value(got["documented"].clone()).unwrap();
-    assert_eq!(documented.len(), 42);
+    assert_eq!(documented.len(), 43);
     for name in [
         "vault.enable",
         "vault.package",
@@ -60,6 +60,7 @@ fn every_option_has_type_default_description_and_example() {
         "vault.secrets.<name>.restartTrigger",
         "vault.secrets.<name>.restartInterval",
         "vault.audit.slack.webhookUrlFile",
+        "vault.audit.socketGroup",
         "vault.insights.digest",
         "vault.insights.sealedAlert",
         "vault.insights.sealCheckInterval",

@@ -300,7 +300,9 @@ fn tmpfiles_create_state_cache_and_output_parents() {
             "d /var/lib/vk/cache/slack 0700 root root -",
             "d /var/lib/vk/creds 0700 root root -",
             "d /run/keys 0751 root root -",
-            "d /run/secrets 0751 root root -"
+            "d /run/secrets 0751 root root -",
+            // The directory of the audit socket outside /run/vaultkeeper.
+            "d /run/audit 0750 root root -"
         ])
     );
     // A parent outside /run may be someone else's: created if missing, never chowned.

@@ -168,65 +168,35 @@ pub(super) fn evaluate(
 
     // auth-method-changed, secrets-engine-changed
     if ok_response && writes {
-        if let Some(m) = path.strip_prefix("sys/auth/") {
-            if let Some(m) = m.strip_suffix("/tune") {
-                hit(
-                    "auth-method-changed",
-                    String::new(),
-                    format!("auth method {m}/ tuned"),
-                    None,
-                );
-            } else {
-                let verb = if op == "delete" {
-                    "disabled"
-                } else {
-                    "enabled"
-                };
-                hit(
-                    "auth-method-changed",
-                    String::new(),
-                    format!("auth method {m}/ {verb}"),
-                    None,
-                );
-            }
+        // (rule, what) for a mount path: enabled/disabled, or tuned.
+        let mount = |rule: &str, what: &str, m: &str| -> (String, String) {
+            let verb = match m.strip_suffix("/tune") {
+                Some(_) => "tuned",
+                None if op == "delete" => "disabled",
+                None => "enabled",
+            };
+            let m = m.strip_suffix("/tune").unwrap_or(m);
+            (rule.to_string(), format!("{what} {m}/ {verb}"))
+        };
+        let found = if let Some(m) = path.strip_prefix("sys/auth/") {
+            Some(mount("auth-method-changed", "auth method", m))
         } else if let Some(m) = path
             .strip_prefix("sys/mounts/auth/")
-            .and_then(|m| m.strip_suffix("/tune"))
+            .filter(|m| m.ends_with("/tune"))
         {
-            hit(
-                "auth-method-changed",
-                String::new(),
-                format!("auth method {m}/ tuned"),
-                None,
-            );
+            Some(mount("auth-method-changed", "auth method", m))
         } else if let Some(m) = path.strip_prefix("sys/mounts/") {
-            if let Some(m) = m.strip_suffix("/tune") {
-                hit(
-                    "secrets-engine-changed",
-                    String::new(),
-                    format!("secrets engine {m}/ tuned"),
-                    None,
-                );
-            } else {
-                let verb = if op == "delete" {
-                    "disabled"
-                } else {
-                    "enabled"
-                };
-                hit(
-                    "secrets-engine-changed",
-                    String::new(),
-                    format!("secrets engine {m}/ {verb}"),
-                    None,
-                );
-            }
+            Some(mount("secrets-engine-changed", "secrets engine", m))
         } else if path == "sys/remount" {
-            hit(
-                "secrets-engine-changed",
-                String::new(),
+            Some((
+                "secrets-engine-changed".into(),
                 "secrets engine moved".into(),
-                None,
-            );
+            ))
+        } else {
+            None
+        };
+        if let Some((rule, title)) = found {
+            hit(&rule, String::new(), title, None);
         }
     }
 

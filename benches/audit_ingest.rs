@@ -192,6 +192,12 @@ fn rss() {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench binaries too, without `--bench`:
+    // benchmarks are run on purpose, not with the tests.
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("audit_ingest: a benchmark; run it with `cargo bench --bench audit_ingest`");
+        return;
+    }
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))

@@ -34,6 +34,12 @@ fn row(name: &str, l: &Latencies) -> String {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench binaries too, without `--bench`;
+    // tests/audit.rs runs the same scenario at test size.
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("audit_latency: a benchmark; run it with scripts/bench-audit.sh");
+        return;
+    }
     let nums: Vec<usize> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))

@@ -177,7 +177,7 @@ fn disabled_rules_and_custom_rules() {
 }
 
 #[test]
-fn root_token_use_is_per_accessor_and_windowed() {
+fn root_token_use_is_critical_and_posted_every_time() {
     let use_ = |id: &str, acc: &str| {
         line(
             "request",
@@ -199,16 +199,10 @@ fn root_token_use_is_per_accessor_and_windowed() {
         &lines,
         &[0, 1000, 2000, 3000, 3_700_000],
     );
-    assert_eq!(
-        rules_of(&out),
-        vec![
-            ("root-token-used".into(), 1, false), // a
-            ("root-token-used".into(), 1, false), // b
-            ("root-token-used".into(), 2, true),  // a: 2 more, emitted when the next window opens
-            ("root-token-used".into(), 1, false), // a, new window
-        ]
-    );
-    assert_eq!(out[2].request_id, "4");
+    // Critical: every use is its own alert (rate limiting starts beyond 10 a minute).
+    assert_eq!(rules_of(&out), vec![("root-token-used".into(), 1, false); 5]);
+    let ids: Vec<&str> = out.iter().map(|a| a.request_id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3", "4", "5"]);
 }
 
 #[test]
@@ -301,12 +295,7 @@ fn not_json_is_counted_and_replay_uses_entry_times() {
         e.ingest(&seal(id, t), Clock::EntryTime, &mut out);
     }
     e.flush(&mut out);
-    assert_eq!(
-        rules_of(&out),
-        vec![
-            ("seal".into(), 1, false),
-            ("seal".into(), 1, true),
-            ("seal".into(), 1, false)
-        ]
-    );
+    // seal is critical: each one on its own.
+    assert_eq!(rules_of(&out), vec![("seal".into(), 1, false); 3]);
+    assert_eq!(out[1].time, "2026-01-01T00:01:00Z");
 }

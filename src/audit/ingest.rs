@@ -216,7 +216,9 @@ impl Hub {
         let victim = conns
             .iter()
             .filter(|c| !c.closed.load(Ordering::Relaxed) && !c.evicted.load(Ordering::Relaxed))
-            .filter(|c| now.saturating_sub(c.last_read_ms.load(Ordering::Relaxed)) >= min_silence_ms)
+            .filter(|c| {
+                now.saturating_sub(c.last_read_ms.load(Ordering::Relaxed)) >= min_silence_ms
+            })
             .min_by_key(|c| c.last_read_ms.load(Ordering::Relaxed));
         match victim {
             Some(v) => {
@@ -487,7 +489,10 @@ mod tests {
         let line = "y".repeat(200);
         let rs: Vec<Offer> = (0..40).map(|_| h.offer(&a, &line, true)).collect();
         assert!(rs.contains(&Offer::Spilled));
-        assert_eq!(rs.iter().filter(|r| **r == Offer::Lost).count(), 40 - 20 - 5);
+        assert_eq!(
+            rs.iter().filter(|r| **r == Offer::Lost).count(),
+            40 - 20 - 5
+        );
     }
 
     #[test]

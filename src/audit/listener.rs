@@ -194,9 +194,7 @@ pub async fn accept_loop(
         let c = &sink.counters;
         match accepted {
             Ok((stream, Ok(peer))) => {
-                if sink.hub.open() >= sink.max_connections
-                    && !sink.hub.evict_most_silent(1000)
-                {
+                if sink.hub.open() >= sink.max_connections && !sink.hub.evict_most_silent(1000) {
                     c.rejected_limit.fetch_add(1, Ordering::Relaxed);
                     sink.logs.limit.warn(&format!(
                         "audit listener: {} connections are open (audit.maxConnections) and all are busy; refused a connection from {peer}",
@@ -313,7 +311,8 @@ pub async fn read_connection(
             Some(Ok(0)) => break,
             Some(Ok(n)) => {
                 c.bytes.fetch_add(n as u64, Ordering::Relaxed);
-                conn.last_read_ms.store(sink.hub.now_ms(), Ordering::Relaxed);
+                conn.last_read_ms
+                    .store(sink.hub.now_ms(), Ordering::Relaxed);
                 framer.feed(&buf[..n], &mut |f| sink.frame(&conn, f));
                 // Charge what the partial line holds beyond the free allowance.
                 let want = framer.capacity().saturating_sub(FREE_PARTIAL);
@@ -413,7 +412,12 @@ mod tests {
         let conn = s.hub.register("test".into());
         tokio::time::timeout(
             Duration::from_secs(5),
-            read_connection(Box::new(std::io::Cursor::new(bytes)), conn, s.clone(), shutdown),
+            read_connection(
+                Box::new(std::io::Cursor::new(bytes)),
+                conn,
+                s.clone(),
+                shutdown,
+            ),
         )
         .await
         .expect("the reader waited on full lanes");
@@ -477,7 +481,11 @@ mod tests {
         read_all(&s, big).await;
         assert_eq!(s.counters.over_budget.load(Ordering::Relaxed), 1);
         assert_eq!(drain(&s).len(), 1, "the next line still gets through");
-        assert_eq!(s.hub.budget.used(), (4 << 20) - (200 << 10), "all given back");
+        assert_eq!(
+            s.hub.budget.used(),
+            (4 << 20) - (200 << 10),
+            "all given back"
+        );
     }
 
     #[tokio::test]

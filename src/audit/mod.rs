@@ -58,7 +58,9 @@ pub enum AuditError {
     Bind(#[from] listener::BindError),
     #[error(transparent)]
     Peer(#[from] peer::PeerError),
-    #[error("cannot prepare the spill directory {path}: {source} (check stateDir and its permissions)")]
+    #[error(
+        "cannot prepare the spill directory {path}: {source} (check stateDir and its permissions)"
+    )]
     Spill {
         path: String,
         #[source]
@@ -114,7 +116,10 @@ pub async fn serve_with_stats(
         Some(_) => Some(Arc::new(Outbox::open(state_dir, "audit")?)),
         None => None,
     };
-    let policy = Arc::new(peer::PeerPolicy::resolve(&spec.peer_users, &spec.allow_from)?);
+    let policy = Arc::new(peer::PeerPolicy::resolve(
+        &spec.peer_users,
+        &spec.allow_from,
+    )?);
     let spill_dir = audit_dir.join("spill");
     ensure_private_dir(&spill_dir, 0o700)?;
     clear_spill_dir(&spill_dir).map_err(|source| AuditError::Spill {

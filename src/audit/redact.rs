@@ -119,7 +119,9 @@ fn redact_paths(s: &str) -> Cow<'_, str> {
     // Words: whitespace-separated; each may be a path.
     let mut rest = s;
     while !rest.is_empty() {
-        let ws = rest.find(|c: char| !c.is_whitespace()).unwrap_or(rest.len());
+        let ws = rest
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(rest.len());
         out.push_str(&rest[..ws]);
         rest = &rest[ws..];
         let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
@@ -190,19 +192,40 @@ mod tests {
     #[test]
     fn secret_path_segments_are_redacted() {
         let cases = [
-            ("auth/token/lookup/s.1a2b3c4d5e6f7g8h9i0jKLMN", "auth/token/lookup/<redacted>"),
+            (
+                "auth/token/lookup/s.1a2b3c4d5e6f7g8h9i0jKLMN",
+                "auth/token/lookup/<redacted>",
+            ),
             ("auth/token/lookup/root", "auth/token/lookup/<redacted>"),
-            ("auth/token/revoke-accessor/Zq8mP2kL9xV4nB7cR1tY6wE3", "auth/token/revoke-accessor/<redacted>"),
-            ("root token used: update auth/token/renew/abc", "root token used: update auth/token/renew/<redacted>"),
+            (
+                "auth/token/revoke-accessor/Zq8mP2kL9xV4nB7cR1tY6wE3",
+                "auth/token/revoke-accessor/<redacted>",
+            ),
+            (
+                "root token used: update auth/token/renew/abc",
+                "root token used: update auth/token/renew/<redacted>",
+            ),
             (
                 "sys/leases/revoke/database/creds/ro/Zq8mP2kL9xV4nB7cR1tY6wE3",
                 "sys/leases/revoke/database/creds/ro/<redacted>",
             ),
-            ("sys/leases/revoke-prefix/aws/creds", "sys/leases/revoke-prefix/aws/creds"),
+            (
+                "sys/leases/revoke-prefix/aws/creds",
+                "sys/leases/revoke-prefix/aws/creds",
+            ),
             ("auth/token/lookup-self", "auth/token/lookup-self"),
-            ("secret/data/prod/db-password-2023", "secret/data/prod/db-password-2023"),
-            ("sys/policies/acl/app-reader-20231105x", "sys/policies/acl/app-reader-20231105x"),
-            ("policy sys/policy/ops written", "policy sys/policy/ops written"),
+            (
+                "secret/data/prod/db-password-2023",
+                "secret/data/prod/db-password-2023",
+            ),
+            (
+                "sys/policies/acl/app-reader-20231105x",
+                "sys/policies/acl/app-reader-20231105x",
+            ),
+            (
+                "policy sys/policy/ops written",
+                "policy sys/policy/ops written",
+            ),
         ];
         for (a, b) in cases {
             assert_eq!(redact(a), b, "{a}");

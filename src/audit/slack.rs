@@ -200,7 +200,10 @@ mod tests {
                 assert!(t.chars().count() <= MAX_SECTION_TEXT);
             }
         }
-        assert!(text.contains("`req-0`") && text.contains("`req-199`"), "all 200 listed");
+        assert!(
+            text.contains("`req-0`") && text.contains("`req-199`"),
+            "all 200 listed"
+        );
         assert!(text.contains("…and 50 more not listed here"));
     }
 }

@@ -252,6 +252,13 @@ pub const BUILTIN: &[(&str, Severity, u64)] = &[
     ("orphan-token", Severity::Medium, 300),
     ("seal", Severity::Critical, 300),
     ("audit-overload", Severity::Critical, 300),
+    ("mount-tuned", Severity::Medium, 300),
+    ("plugin-registered", Severity::Critical, 300),
+    ("raw-storage-access", Severity::Critical, 300),
+    ("lease-force-revoked", Severity::High, 300),
+    ("identity-policy-attached", Severity::High, 300),
+    ("namespace-changed", Severity::High, 300),
+    ("root-token-new-address", Severity::Critical, 3600),
 ];
 
 pub const DEFAULT_LOGIN_FAILURES: u64 = 5;

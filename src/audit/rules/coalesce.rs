@@ -148,7 +148,10 @@ fn summary(w: &mut Window) -> Option<Alert> {
             w.held
         )
     } else {
-        format!("{} more within {within} of the first alert; each is listed below", w.held)
+        format!(
+            "{} more within {within} of the first alert; each is listed below",
+            w.held
+        )
     });
     a.count = w.held;
     a.summary = true;
@@ -176,7 +179,13 @@ mod tests {
         let mut c = Coalescer::default();
         let mut out = Vec::new();
         for i in 0..25 {
-            c.hit("k".into(), 300_000, 1000 + i as i64, alert("root-token-created", Severity::Critical, i), &mut out);
+            c.hit(
+                "k".into(),
+                300_000,
+                1000 + i as i64,
+                alert("root-token-created", Severity::Critical, i),
+                &mut out,
+            );
         }
         assert_eq!(out.len(), 10);
         assert!(out.iter().all(|a| !a.summary));
@@ -191,7 +200,13 @@ mod tests {
         assert_eq!(s.events[0].actor, "user10");
         assert_eq!(s.unlisted, 0);
         // A new minute: posted individually again.
-        c.hit("k".into(), 300_000, 62_000, alert("root-token-created", Severity::Critical, 99), &mut out);
+        c.hit(
+            "k".into(),
+            300_000,
+            62_000,
+            alert("root-token-created", Severity::Critical, 99),
+            &mut out,
+        );
         assert_eq!(out.len(), 12);
         assert!(!out[11].summary);
     }
@@ -201,7 +216,13 @@ mod tests {
         let mut c = Coalescer::default();
         let mut out = Vec::new();
         for i in 0..80 {
-            c.hit("k".into(), 300_000, 1000 + i as i64, alert("policy-changed", Severity::High, i), &mut out);
+            c.hit(
+                "k".into(),
+                300_000,
+                1000 + i as i64,
+                alert("policy-changed", Severity::High, i),
+                &mut out,
+            );
         }
         assert_eq!(out.len(), 1);
         c.flush(&mut out);

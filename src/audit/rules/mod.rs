@@ -71,7 +71,14 @@ impl Engine {
         e
     }
 
-    fn emit(&mut self, key: String, window_ms: i64, now: i64, mut alert: Alert, out: &mut Vec<Alert>) {
+    fn emit(
+        &mut self,
+        key: String,
+        window_ms: i64,
+        now: i64,
+        mut alert: Alert,
+        out: &mut Vec<Alert>,
+    ) {
         alert.redact();
         if self.coalesce {
             self.coalescer.hit(key, window_ms, now, alert, out);
@@ -164,18 +171,29 @@ impl Engine {
         }
         let mut parts = Vec::new();
         if lost.overload > 0 {
-            parts.push(format!("{} ordinary lines dropped (queues full)", lost.overload));
+            parts.push(format!(
+                "{} ordinary lines dropped (queues full)",
+                lost.overload
+            ));
         }
         if lost.over_budget > 0 {
-            parts.push(format!("{} partial lines abandoned (memory budget used up)", lost.over_budget));
+            parts.push(format!(
+                "{} partial lines abandoned (memory budget used up)",
+                lost.over_budget
+            ));
         }
         if lost.priority > 0 {
-            parts.push(format!("{} SECURITY-RELEVANT lines lost (memory and spill area full)", lost.priority));
+            parts.push(format!(
+                "{} SECURITY-RELEVANT lines lost (memory and spill area full)",
+                lost.priority
+            ));
         }
         let alert = Alert {
             rule: rule.id.clone(),
             severity: rule.severity,
-            title: format!("{n} audit lines from the Vault server were not evaluated (agent overloaded)"),
+            title: format!(
+                "{n} audit lines from the Vault server were not evaluated (agent overloaded)"
+            ),
             detail: Some(format!(
                 "{}; the listener kept reading. See the file audit device for the full record.",
                 parts.join(", ")
@@ -195,7 +213,13 @@ impl Engine {
             unlisted: 0,
         };
         *self.counts.alerts.entry(rule.id.clone()).or_default() += 1;
-        self.emit(String::new(), rule.window.as_millis() as i64, now_ms, alert, out);
+        self.emit(
+            String::new(),
+            rule.window.as_millis() as i64,
+            now_ms,
+            alert,
+            out,
+        );
     }
 
     pub fn pending_summaries(&self) -> usize {
@@ -265,10 +289,24 @@ fn custom_matches(c: &super::spec::CustomMatch, e: &Entry<'_>) -> bool {
 
 fn make_alert(rule: &RuleConfig, e: &Entry<'_>, hit: &Hit, now: i64) -> Alert {
     let auth = e.auth.as_ref();
+    let ns = e.namespace();
+    let (title, path) = if ns.is_empty() || ns == "root" {
+        (hit.title.clone(), e.path().to_string())
+    } else {
+        let ns = if ns.ends_with('/') {
+            ns.to_string()
+        } else {
+            format!("{ns}/")
+        };
+        (
+            format!("{} (namespace {ns})", hit.title),
+            format!("{ns}{}", e.path()),
+        )
+    };
     Alert {
         rule: rule.id.clone(),
         severity: hit.severity.unwrap_or(rule.severity).max(rule.severity),
-        title: hit.title.clone(),
+        title,
         detail: hit.detail.clone(),
         time: e
             .time
@@ -278,7 +316,7 @@ fn make_alert(rule: &RuleConfig, e: &Entry<'_>, hit: &Hit, now: i64) -> Alert {
         request_id: e.request_id().to_string(),
         kind: e.kind.to_string(),
         operation: e.operation().to_string(),
-        path: e.path().to_string(),
+        path,
         count: hit.count,
         summary: false,
         display_name: auth

@@ -200,7 +200,10 @@ fn root_token_use_is_critical_and_posted_every_time() {
         &[0, 1000, 2000, 3000, 3_700_000],
     );
     // Critical: every use is its own alert (rate limiting starts beyond 10 a minute).
-    assert_eq!(rules_of(&out), vec![("root-token-used".into(), 1, false); 5]);
+    assert_eq!(
+        rules_of(&out),
+        vec![("root-token-used".into(), 1, false); 5]
+    );
     let ids: Vec<&str> = out.iter().map(|a| a.request_id.as_str()).collect();
     assert_eq!(ids, ["1", "2", "3", "4", "5"]);
 }

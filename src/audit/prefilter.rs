@@ -46,7 +46,7 @@ impl Prefilter {
         }
         for at in self.error.find_iter(line) {
             match string_value(&line[at + 7..]) {
-                Value::Plain(v) if v.is_empty() => {}
+                Value::Plain([]) => {}
                 _ => return true,
             }
         }

@@ -199,6 +199,13 @@ fn root_token_use_is_critical_and_posted_every_time() {
         &lines,
         &[0, 1000, 2000, 3000, 3_700_000],
     );
+    // The first use from 10.0.0.9 is also a use from a new address.
+    assert_eq!(out[1].rule, "root-token-new-address");
+    assert_eq!(out[1].title, "root token used from a new address: 10.0.0.9");
+    let out: Vec<Alert> = out
+        .into_iter()
+        .filter(|a| a.rule == "root-token-used")
+        .collect();
     // Critical: every use is its own alert (rate limiting starts beyond 10 a minute).
     assert_eq!(
         rules_of(&out),

@@ -61,7 +61,7 @@ pub async fn bind(addrs: &[ListenAddr], group: Option<&str>) -> Result<Vec<Bound
     Ok(out)
 }
 
-fn group_id(name: &str) -> std::io::Result<nix::unistd::Gid> {
+pub fn group_id(name: &str) -> std::io::Result<nix::unistd::Gid> {
     match nix::unistd::Group::from_name(name) {
         Ok(Some(g)) => Ok(g.gid),
         Ok(None) => Err(std::io::Error::new(
@@ -240,8 +240,7 @@ async fn accept(b: &Bound, policy: &PeerPolicy) -> std::io::Result<Accepted> {
         Bound::Unix(l, _) => {
             let (s, _) = l.accept().await?;
             let who = match s.peer_cred() {
-                Ok(cred) if policy.uid_allowed(cred.uid()) => Ok(format!("uid {}", cred.uid())),
-                Ok(cred) => Err(format!("uid {} is not an allowed peer user", cred.uid())),
+                Ok(cred) => policy.check_unix(cred.uid(), cred.gid()),
                 Err(e) => Err(format!("cannot read the peer's credentials: {e}")),
             };
             (Box::new(s), who)

@@ -31,6 +31,9 @@ pub enum PeerError {
 pub struct PeerPolicy {
     pub uids: Vec<u32>,
     pub allow_from: Vec<Cidr>,
+    /// On unix sockets, a process whose group is `audit.socketGroup` (the one
+    /// the socket file grants access to) is the Vault server too.
+    pub socket_gid: Option<u32>,
 }
 
 impl PeerPolicy {
@@ -62,11 +65,25 @@ impl PeerPolicy {
         Ok(PeerPolicy {
             uids,
             allow_from: allow_from.to_vec(),
+            socket_gid: None,
         })
     }
 
     pub fn uid_allowed(&self, uid: u32) -> bool {
         self.uids.contains(&uid)
+    }
+
+    /// Checks a unix-socket peer's credentials.
+    pub fn check_unix(&self, uid: u32, gid: u32) -> Result<String, String> {
+        if self.uid_allowed(uid) {
+            Ok(format!("uid {uid}"))
+        } else if self.socket_gid == Some(gid) {
+            Ok(format!("uid {uid} (group {gid}, audit.socketGroup)"))
+        } else {
+            Err(format!(
+                "uid {uid} (group {gid}) is neither an allowed peer user nor in audit.socketGroup"
+            ))
+        }
     }
 
     /// Checks a TCP peer; `Ok(description)` or `Err(why refused)`.
@@ -182,6 +199,19 @@ mod tests {
         assert_eq!(
             find_owner(v6, ours, "[::ffff:127.0.0.1]:40962".parse().unwrap()),
             Some(1000)
+        );
+    }
+
+    #[test]
+    fn unix_peers_by_uid_or_socket_group() {
+        let mut p = PeerPolicy::resolve(&["992".into()], &[]).unwrap();
+        assert!(p.check_unix(992, 5).is_ok());
+        assert!(p.check_unix(1000, 5).is_err());
+        p.socket_gid = Some(5);
+        assert!(p.check_unix(1000, 5).is_ok());
+        assert_eq!(
+            p.check_unix(1000, 6).unwrap_err(),
+            "uid 1000 (group 6) is neither an allowed peer user nor in audit.socketGroup"
         );
     }
 

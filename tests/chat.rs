@@ -263,6 +263,13 @@ fn chat_spec(host: &Host, vault: &str, port: u16, chat_extra: Value) -> PathBuf 
     host.write_spec(&spec)
 }
 
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
 fn block_texts(v: &Value) -> String {
     v["blocks"]
         .as_array()
@@ -413,6 +420,9 @@ fn verified_commands_get_block_kit_and_every_forgery_is_refused() {
     }
     let get = server.send(&request("GET", &[], b""));
     assert_eq!(get.status, 405);
+    // Slack's certificate check of a new Request URL: 200, nothing done.
+    let check = server.send(&request("POST", &[], b"ssl_check=1&token=x"));
+    assert_eq!((check.status, check.body.as_str()), (200, ""));
     // Oversized, declared...
     let big = form(&"x".repeat(17 * 1024), "C0OPS", "U0ALICE", &slack.url());
     assert_eq!(
@@ -733,4 +743,46 @@ fn chat_serve_needs_its_section_and_a_free_address() {
     let r = support::run::vaultkeeper(&["--spec", spec.to_str().unwrap(), "check"], &[]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("chat.testResponseOrigin"), "{}", r.stderr);
+}
+
+#[test]
+fn a_sealed_vault_is_answered_as_sealed() {
+    let bao = Bao::file_storage();
+    let host = host_with_approle(&bao);
+    let signing = secret("signing");
+    write_signing_secret(&host.path("run/secrets/slack/signing-secret"), &signing);
+    let slack = Slack::up_now();
+    let port = free_port();
+    let spec = chat_spec(
+        &host,
+        &bao.addr,
+        port,
+        json!({ "testResponseOrigin": format!("http://127.0.0.1:{}", slack.port) }),
+    );
+    let server = Server::start(&spec, port, &["chat", "serve"]);
+    let v = ask(&server, &signing, &slack, "status");
+    assert!(block_texts(&v).contains(":large_green_circle: unsealed"));
+    bao.seal();
+    // The status snapshot is younger than collectionInterval, but the seal
+    // state changed: it is collected again.
+    let s = ask(&server, &signing, &slack, "status");
+    let t = block_texts(&s);
+    assert!(t.contains(":red_circle: *SEALED*"), "{t}");
+    assert_eq!(
+        s["text"],
+        format!("Vault status for {}: SEALED", hostname())
+    );
+    server.wait_log(
+        "chat: the server is sealed now: collecting again",
+        Duration::from_secs(1),
+    );
+    let p = ask(&server, &signing, &slack, "posture");
+    let t = block_texts(&p);
+    assert!(
+        t.contains(":warning: *Nothing collected* from") && t.contains("is SEALED"),
+        "{t}"
+    );
+    let l = ask(&server, &signing, &slack, "leases");
+    assert!(block_texts(&l).contains("is SEALED"));
+    slack.assert_valid();
 }

@@ -647,6 +647,47 @@ fn a_flood_of_forged_requests_logs_a_bounded_number_of_lines() {
     );
     assert!(refused >= 1, "refusals are logged:\n{log}");
     assert!(log.lines().count() < 40, "{log}");
+
+    // Connections that never send a request hold at most 64 slots, for at
+    // most the 10 s header timeout; one more is closed at once.
+    let idle: Vec<TcpStream> = (0..64)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut extra = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let _ = extra.write_all(&signed_request(&signing, now(), &help));
+    let mut buf = Vec::new();
+    let _ = extra.read_to_end(&mut buf);
+    assert!(
+        buf.is_empty(),
+        "the 65th connection is closed, not served: {buf:?}"
+    );
+    // Once the header timeout has closed the idle ones, requests are served again.
+    let freed = Instant::now();
+    let mut idle = idle;
+    for s in &mut idle {
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let mut b = Vec::new();
+        let _ = s.read_to_end(&mut b);
+    }
+    assert!(
+        freed.elapsed() < Duration::from_secs(13),
+        "idle connections were closed after {:?}",
+        freed.elapsed()
+    );
+    let help = form(
+        "help",
+        "C0OPS",
+        "U0ALICE",
+        "https://hooks.slack.com/commands/T1/2/y",
+    );
+    assert_eq!(
+        server.send(&signed_request(&signing, now(), &help)).status,
+        200
+    );
 }
 
 #[test]

@@ -587,6 +587,38 @@ fn a_slow_vault_is_acknowledged_within_three_seconds_and_answered_at_the_respons
     assert!(t.contains(":large_green_circle: unsealed"), "{t}");
     assert!(t.contains("*This host's token* TTL"), "{t}");
 
+    // Three people ask for the updates at once: each is acknowledged and
+    // answered, from one collection.
+    let port = server.port;
+    let asks: Vec<_> = (0..3)
+        .map(|_| {
+            let req = signed_request(
+                &signing,
+                now(),
+                &form("updates", "C0OPS", "U0ALICE", &slack.url()),
+            );
+            std::thread::spawn(move || exchange(port, &req))
+        })
+        .collect();
+    for a in asks {
+        let a = a.join().unwrap();
+        assert_eq!(a.status, 200);
+        assert!(a.took < Duration::from_secs(3), "{:?}", a.took);
+        assert!(a.body.contains("Collecting the updates"), "{}", a.body);
+    }
+    let posted = slack.wait_for(4, 60);
+    for p in &posted[1..] {
+        assert!(block_texts(p).contains("*Updates* not checked"), "{p:#}");
+    }
+    assert_eq!(
+        server
+            .log_text()
+            .matches("chat: collected the updates")
+            .count(),
+        1,
+        "one collection for three commands"
+    );
+
     // A response_url that is not Slack's is never followed.
     let a = server.send(&signed_request(
         &signing,

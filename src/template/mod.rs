@@ -41,7 +41,7 @@ pub enum TemplateError {
         template: String,
         path: PathBuf,
         #[source]
-        source: CacheError,
+        source: Box<CacheError>,
     },
     #[error("template {template}: {}; nothing was written, the previous version at {path} is kept", .problems.join("; "))]
     Data {
@@ -59,7 +59,7 @@ pub enum TemplateError {
     Write {
         template: String,
         #[source]
-        source: render::WriteError,
+        source: Box<render::WriteError>,
     },
 }
 
@@ -143,7 +143,7 @@ fn current_data(
                 return Err(TemplateError::Cache {
                     template: t.name.clone(),
                     path: t.path.clone(),
-                    source,
+                    source: Box::new(source),
                 })
             }
         }
@@ -161,7 +161,7 @@ pub fn render_current(spec: &Spec, t: &TemplateSpec) -> Result<Written, Template
     })?;
     render::write(t, &spec.state_dir, &bytes).map_err(|source| TemplateError::Write {
         template: t.name.clone(),
-        source,
+        source: Box::new(source),
     })
 }
 

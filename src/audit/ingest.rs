@@ -140,6 +140,9 @@ pub struct Conn {
     /// Asked to close (evicted at the connection cap).
     pub evict: tokio::sync::Notify,
     pub evicted: AtomicBool,
+    /// It has sent at least one complete line (OpenBao's connections have;
+    /// idle or half-line junk has not, and is evicted first).
+    pub delivered: AtomicBool,
 }
 
 /// What became of one offered line.
@@ -193,6 +196,7 @@ impl Hub {
             last_read_ms: AtomicU64::new(self.now_ms()),
             evict: tokio::sync::Notify::new(),
             evicted: AtomicBool::new(false),
+            delivered: AtomicBool::new(false),
         });
         self.conns.lock().unwrap().push(c.clone());
         c
@@ -208,8 +212,9 @@ impl Hub {
             .count()
     }
 
-    /// Asks the connection silent the longest (at least `min_silence_ms`) to
-    /// close; false when every connection is busy.
+    /// Asks a connection silent for at least `min_silence_ms` to close: one
+    /// that never sent a complete line first, then the one silent the longest;
+    /// false when every connection is busy.
     pub fn evict_most_silent(&self, min_silence_ms: u64) -> bool {
         let now = self.now_ms();
         let conns = self.conns.lock().unwrap();
@@ -219,7 +224,12 @@ impl Hub {
             .filter(|c| {
                 now.saturating_sub(c.last_read_ms.load(Ordering::Relaxed)) >= min_silence_ms
             })
-            .min_by_key(|c| c.last_read_ms.load(Ordering::Relaxed));
+            .min_by_key(|c| {
+                (
+                    c.delivered.load(Ordering::Relaxed),
+                    c.last_read_ms.load(Ordering::Relaxed),
+                )
+            });
         match victim {
             Some(v) => {
                 v.evicted.store(true, Ordering::Relaxed);
@@ -238,6 +248,7 @@ impl Hub {
 
     /// Offers one complete line of `conn`.
     pub fn offer(&self, conn: &Conn, line: &str, priority: bool) -> Offer {
+        conn.delivered.store(true, Ordering::Relaxed);
         let len = line.len();
         let mut lanes = conn.lanes.lock().unwrap();
         let r = if priority {
@@ -508,5 +519,14 @@ mod tests {
         assert!(a.evicted.load(Ordering::Relaxed));
         assert!(!b.evicted.load(Ordering::Relaxed));
         assert!(!h.evict_most_silent(60_000), "none silent for a minute");
+        // A connection that delivered lines goes after one that never did.
+        let c = h.register("c".into());
+        let d = h.register("d".into());
+        h.offer(&c, "a line", false);
+        c.last_read_ms.store(0, Ordering::Relaxed);
+        d.last_read_ms.store(6, Ordering::Relaxed);
+        assert!(h.evict_most_silent(1));
+        assert!(d.evicted.load(Ordering::Relaxed) || b.evicted.load(Ordering::Relaxed));
+        assert!(!c.evicted.load(Ordering::Relaxed));
     }
 }

@@ -13,6 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod latency;
+pub mod peers;
 
 /// A running `vaultkeeper audit listen`.
 pub struct Agent {
@@ -22,6 +23,8 @@ pub struct Agent {
     pub log: PathBuf,
     /// `VAULTKEEPER_LOG` (`debug` unless started with [`Agent::start_logging`]).
     level: &'static str,
+    /// A command the agent runs under (`taskset -c 0`, `prlimit ...`).
+    wrapper: Vec<String>,
 }
 
 impl Agent {
@@ -32,6 +35,16 @@ impl Agent {
 
     /// As [`Agent::start`], logging at `level`.
     pub fn start_logging(dir: &Path, audit: &Value, level: &'static str) -> Agent {
+        Agent::start_wrapped(dir, audit, level, &[])
+    }
+
+    /// As [`Agent::start_logging`], run under `wrapper` (e.g. `["taskset", "-c", "0"]`).
+    pub fn start_wrapped(
+        dir: &Path,
+        audit: &Value,
+        level: &'static str,
+        wrapper: &[&str],
+    ) -> Agent {
         let state_dir = dir.join("state");
         let spec = dir.join("spec.json");
         let full = serde_json::json!({
@@ -46,6 +59,7 @@ impl Agent {
             state_dir,
             log: dir.join("agent.log"),
             level,
+            wrapper: wrapper.iter().map(|s| s.to_string()).collect(),
         };
         a.restart();
         a
@@ -60,7 +74,15 @@ impl Agent {
             .append(true)
             .open(&self.log)
             .unwrap();
-        let child = Command::new(support::run::bin())
+        let mut cmd = match self.wrapper.split_first() {
+            None => Command::new(support::run::bin()),
+            Some((w, rest)) => {
+                let mut c = Command::new(w);
+                c.args(rest).arg(support::run::bin());
+                c
+            }
+        };
+        let child = cmd
             .args(["--spec", self.spec.to_str().unwrap(), "audit", "listen"])
             .env("VAULTKEEPER_LOG", self.level)
             .env_remove("VAULT_ADDR")
@@ -104,6 +126,25 @@ impl Agent {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// (VmRSS, VmHWM) of the agent in bytes.
+    pub fn rss(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let kb = |k: &str| -> u64 {
+            status
+                .lines()
+                .find(|l| l.starts_with(k))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("no {k} in /proc/PID/status"))
+                * 1024
+        };
+        (kb("VmRSS:"), kb("VmHWM:"))
     }
 
     pub fn stats(&self) -> Value {

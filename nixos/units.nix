@@ -35,6 +35,8 @@ let
 
   hardening = import ./hardening.nix { inherit writable; };
 
+  auditTcp = cfg.audit.enable && lib.any (lib.hasPrefix "tcp:") cfg.audit.listen;
+
   # Unix audit sockets outside the agent's RuntimeDirectory (/run/vaultkeeper).
   auditSocketDirs = lib.optionals cfg.audit.enable (lib.unique (map
     (l: dirOf (lib.removePrefix "unix:" l))
@@ -161,6 +163,9 @@ in
             WatchdogSec = "60s";
             RuntimeDirectory = "vaultkeeper";
             RuntimeDirectoryMode = "0700";
+          } // lib.optionalAttrs auditTcp {
+            # A TCP audit peer's owner is looked up with sock_diag (netlink).
+            RestrictAddressFamilies = hardening.RestrictAddressFamilies ++ [ "AF_NETLINK" ];
           };
         };
       }

@@ -1031,3 +1031,175 @@ fn a_local_flood_never_hides_a_root_token_starved_to_one_core_or_not() {
     flood_never_hides_a_root_token(false);
     flood_never_hides_a_root_token(true);
 }
+
+/// Issue §3: 2,000 idle connections (half of the server's user, half of
+/// another), then 400 connections each holding a 1 MiB partial line: the
+/// agent (its own file descriptor limit left at 1024) stays at its connection
+/// cap, never hits EMFILE, its RSS stays under the memory budget + 20 MiB, the
+/// real server's connection and alerts are unaffected and its log stays short.
+#[test]
+fn limits_hold_under_idle_and_partial_line_floods() {
+    use audit_support::peers::Peers;
+    let slack = Slack::up_now();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut agent = Agent::start_wrapped(
+        dir.path(),
+        &audit_spec(
+            port,
+            &slack,
+            dir.path(),
+            json!({ "policy-changed": { "window": "1s" } }),
+        ),
+        "info",
+        &["prlimit", "--nofile=1024:1024"],
+    );
+    let bao = Bao::dev_with_config(&format!(
+        "audit \"socket\" \"alerts\" {{\n  options = {{ address = \"127.0.0.1:{port}\", socket_type = \"tcp\" }}\n}}\n\
+         audit \"file\" \"local\" {{\n  options = {{ file_path = \"{}\" }}\n}}\n",
+        dir.path().join("file-audit.log").display()
+    ));
+    wait_until(30, "the dev server's start-up alerts", || {
+        slack
+            .payloads()
+            .iter()
+            .any(|p| rule_of(p) == "root-token-created")
+    });
+    let (rss0, _) = agent.rss();
+    let peers_nofile = ["prlimit", "--nofile=4096:4096"];
+    let pf = bao.path().join("p.hcl");
+    std::fs::write(&pf, "path \"secret/*\" { capabilities = [\"read\"] }\n").unwrap();
+    // The real server keeps working while the peers hold their connections.
+    let policy_alert_within = |name: &str, secs: u64| {
+        let t0 = Instant::now();
+        bao.cli(&["policy", "write", name, pf.to_str().unwrap()]);
+        let want = format!("policy {name} written");
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !slack
+            .payloads()
+            .iter()
+            .any(|p| p.to_string().contains(&want))
+        {
+            if Instant::now() > deadline {
+                let st = std::fs::read_to_string(dir.path().join("state/audit/stats.json"));
+                panic!("no policy-changed alert for {name} within {secs}s: {st:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        t0.elapsed()
+    };
+    let mut max_open = 0u64;
+    let mut sample = |agent: &Agent| {
+        if let Ok(b) = std::fs::read(agent.state_dir.join("audit/stats.json")) {
+            if let Ok(v) = serde_json::from_slice::<Value>(&b) {
+                max_open = max_open.max(v["open_connections"].as_u64().unwrap_or(0));
+            }
+        }
+    };
+
+    // 2,000 idle connections.
+    let idle_own = Peers::spawn("idle", port, None, 1000, 8.0, 0, &peers_nofile);
+    let idle_other = Peers::spawn("idle", port, Some(65534), 1000, 8.0, 0, &peers_nofile);
+    std::thread::sleep(Duration::from_secs(3));
+    sample(&agent);
+    let t_idle = policy_alert_within("during-idle-flood", 10);
+    let (rss_idle, _) = agent.rss();
+    let idle_own = idle_own.wait();
+    let idle_other = idle_other.wait();
+    sample(&agent);
+
+    // 400 × 1 MiB partial lines.
+    let partial = Peers::spawn("partial", port, None, 400, 12.0, 1 << 20, &peers_nofile);
+    // Anonymous memory (what the budget governs; the rest is the binary's
+    // mapped code), sampled while the partial lines arrive and are held.
+    let mut anon_peak = 0;
+    for _ in 0..30 {
+        std::thread::sleep(Duration::from_millis(200));
+        anon_peak = anon_peak.max(agent.memory().2);
+    }
+    sample(&agent);
+    eprintln!("DEBUG before: {:#}", agent.stats());
+    let t_partial = policy_alert_within("during-partial-flood", 10);
+    let (rss_partial, hwm, anon, file) = agent.memory();
+    let partial = partial.wait();
+    std::thread::sleep(Duration::from_secs(2));
+    let st = agent.stats();
+    let log = agent.log_text();
+    let log_lines = log.lines().count();
+    // The listener's own warnings (alerts are logged as WARN ALERT lines).
+    let warn_lines = log
+        .lines()
+        .filter(|l| (l.contains("WARN") || l.contains("ERROR")) && !l.contains(" ALERT "))
+        .count();
+    let mib = |b: u64| b as f64 / (1 << 20) as f64;
+    eprintln!(
+        "limits: RSS {:.1} MiB at start, {:.1} MiB with 2,000 idle connections, {:.1} MiB with 400 x 1 MiB partial lines ({:.1} MiB anonymous, {:.1} MiB file-backed: the debug binary), peak {:.1} MiB, anonymous peak {:.1} MiB (budget 64 MiB + 20 MiB = 84 MiB); \
+         at most {max_open} connections open (cap 64); idle peers connected {}+{}, partial peers connected {} and sent {} MiB; \
+         refused {} (other user) + {} (at the cap), evicted {}, over budget {}, accept errors {}; \
+         policy alert after {:?} (idle flood) and {:?} (partial flood); agent log {} lines ({} WARN/ERROR)",
+        mib(rss0), mib(rss_idle), mib(rss_partial), mib(anon), mib(file), mib(hwm), mib(anon_peak),
+        idle_own["connected"], idle_other["connected"], partial["connected"], partial["sent"].as_u64().unwrap() >> 20,
+        st["refused"]["rejected_peer"], st["refused"]["rejected_limit"], st["refused"]["evicted"],
+        st["dropped"]["over_budget"], st["refused"]["accept_errors"],
+        t_idle, t_partial, log_lines, warn_lines,
+    );
+    let budget_plus = (64 + 20) << 20;
+    assert!(
+        anon_peak.max(anon) < budget_plus,
+        "anonymous RSS {:.1} MiB",
+        mib(anon_peak.max(anon))
+    );
+    // The total peak, beside the binary's own mapped pages (18 MiB of a debug build).
+    assert!(hwm < budget_plus + file, "peak RSS {:.1} MiB", mib(hwm));
+    assert!(max_open <= 64, "{max_open} connections open");
+    assert_eq!(st["refused"]["accept_errors"], 0, "no EMFILE: {st:#}");
+    assert!(
+        st["refused"]["rejected_peer"].as_u64().unwrap() >= 900,
+        "{st:#}"
+    );
+    assert!(
+        st["refused"]["rejected_limit"].as_u64().unwrap()
+            + st["refused"]["evicted"].as_u64().unwrap()
+            >= 900,
+        "{st:#}"
+    );
+    assert!(partial["sent"].as_u64().unwrap() >= 64 << 20, "{partial}");
+    assert_eq!(st["dropped"]["priority_lost"], 0);
+    assert!(
+        warn_lines <= 4,
+        "log lines are rate-limited: {warn_lines} WARN/ERROR lines:\n{log}"
+    );
+    assert_eq!(agent.stop(), 0);
+    slack.assert_valid();
+    drop(bao);
+}
+
+/// Issue §3: a connection that goes silent after a partial line is closed
+/// after `idleTimeout`; one that is merely idle (nothing pending) stays.
+#[test]
+fn a_partial_line_left_silent_is_closed_after_the_idle_timeout() {
+    use audit_support::peers::Peers;
+    let slack = Slack::up_now();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut spec = audit_spec(port, &slack, dir.path(), json!({}));
+    spec["idleTimeout"] = json!("2s");
+    let mut agent = Agent::start(dir.path(), &spec);
+    let partial = Peers::spawn("partial", port, None, 3, 5.0, 1000, &[]);
+    let idle = Peers::spawn("idle", port, None, 3, 5.0, 0, &[]);
+    let partial = partial.wait();
+    let idle = idle.wait();
+    assert_eq!(partial["closed_by_agent"], 3, "{partial}");
+    assert_eq!(idle["closed_by_agent"], 0, "{idle}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let st = agent.stats();
+    assert_eq!(st["refused"]["idle_closed"], 3, "{st:#}");
+    assert_eq!(st["dropped"]["partial"], 3, "{st:#}");
+    assert_eq!(agent.stop(), 0);
+    let log = agent.log_text();
+    assert_eq!(
+        log.matches("silent for 2s after a partial line").count(),
+        1,
+        "one log line, rate-limited: {log}"
+    );
+}

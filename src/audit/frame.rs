@@ -2,6 +2,12 @@
 //! than [`MAX_LINE`] is skipped up to its newline without being buffered, a line
 //! that is not UTF-8 is dropped, and bytes left without a newline at the end of
 //! the stream are dropped. Nothing here allocates more than one line.
+//!
+//! An unfinished line is held in fixed-size chunks rather than one growing
+//! buffer: peers can make the agent hold many partial lines, and chunks of
+//! one size are reused by the allocator as connections come and go, so the
+//! resident memory follows what is held (no growth by doubling, no large
+//! blocks left fragmented).
 
 /// The longest audit line accepted, without its newline.
 pub const MAX_LINE: usize = 1 << 20;
@@ -19,9 +25,71 @@ pub enum Frame<'a> {
     Partial,
 }
 
+/// Bytes per chunk of an unfinished line.
+pub const CHUNK: usize = 16 << 10;
+
+/// An unfinished line, in chunks of [`CHUNK`] bytes.
+#[derive(Debug, Default)]
+struct Pending {
+    chunks: Vec<Vec<u8>>,
+    len: usize,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn extend_from_slice(&mut self, mut data: &[u8]) {
+        self.len += data.len();
+        while !data.is_empty() {
+            match self.chunks.last_mut() {
+                Some(c) if c.len() < CHUNK => {
+                    let n = (CHUNK - c.len()).min(data.len());
+                    c.extend_from_slice(&data[..n]);
+                    data = &data[n..];
+                }
+                _ => self.chunks.push(Vec::with_capacity(CHUNK)),
+            }
+        }
+    }
+
+    /// The held bytes followed by `tail`, contiguous (briefly).
+    fn joined(&self, tail: &[u8]) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.len + tail.len());
+        for c in &self.chunks {
+            v.extend_from_slice(c);
+        }
+        v.extend_from_slice(tail);
+        v
+    }
+
+    fn capacity(&self) -> usize {
+        self.chunks.len() * CHUNK
+    }
+
+    /// Empties it, keeping one chunk for the next line.
+    fn clear(&mut self) {
+        self.chunks.truncate(1);
+        if let Some(c) = self.chunks.first_mut() {
+            c.clear();
+        }
+        self.len = 0;
+    }
+
+    fn release(&mut self) {
+        self.chunks = Vec::new();
+        self.len = 0;
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Framer {
-    buf: Vec<u8>,
+    buf: Pending,
     discarding: bool,
 }
 
@@ -49,8 +117,8 @@ impl Framer {
                 emit(Frame::TooLong);
                 self.reset();
             } else {
-                self.buf.extend_from_slice(seg);
-                line(&self.buf, emit);
+                let whole = self.buf.joined(seg);
+                line(&whole, emit);
                 self.reset();
             }
         }
@@ -91,14 +159,11 @@ impl Framer {
         if !self.buf.is_empty() {
             self.discarding = true;
         }
-        self.buf = Vec::new();
+        self.buf.release();
     }
 
     fn reset(&mut self) {
         self.buf.clear();
-        if self.buf.capacity() > 16 << 10 {
-            self.buf = Vec::new();
-        }
     }
 }
 

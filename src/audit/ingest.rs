@@ -40,9 +40,15 @@ impl Budget {
 
     /// Takes `n` bytes if they fit.
     pub fn try_take(&self, n: usize) -> bool {
+        self.try_take_within(n, self.limit)
+    }
+
+    /// Takes `n` bytes if the total stays within `cap` (≤ the limit).
+    pub fn try_take_within(&self, n: usize, cap: usize) -> bool {
+        let cap = cap.min(self.limit);
         let mut cur = self.used.load(Ordering::Relaxed);
         loop {
-            if cur + n > self.limit {
+            if cur + n > cap {
                 return false;
             }
             match self
@@ -162,6 +168,9 @@ pub struct Hub {
     next_id: AtomicU64,
     wake: (Mutex<bool>, Condvar),
     pub budget: Budget,
+    /// Budget bytes queued lines leave free (every connection's read buffer
+    /// and first bytes of a partial line).
+    pub reserve: usize,
     /// Bytes of ordinary lines allowed to wait, across connections.
     pub queue_bytes: usize,
     ordinary_bytes: AtomicUsize,
@@ -170,12 +179,13 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn new(budget: usize, queue_bytes: usize, spill: SpillArea) -> Arc<Hub> {
+    pub fn new(budget: usize, queue_bytes: usize, reserve: usize, spill: SpillArea) -> Arc<Hub> {
         Arc::new(Hub {
             conns: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             wake: (Mutex::new(false), Condvar::new()),
             budget: Budget::new(budget),
+            reserve,
             queue_bytes,
             ordinary_bytes: AtomicUsize::new(0),
             spill,
@@ -212,23 +222,26 @@ impl Hub {
             .count()
     }
 
-    /// Asks a connection silent for at least `min_silence_ms` to close: one
-    /// that never sent a complete line first, then the one silent the longest;
-    /// false when every connection is busy.
-    pub fn evict_most_silent(&self, min_silence_ms: u64) -> bool {
+    /// Makes room at the connection cap: asks a connection that never sent
+    /// a complete line and has been silent for `fresh_ms` to close, else one
+    /// that did send lines (the Vault server's) but has been silent for
+    /// `delivered_ms`; the most silent first. False when none qualifies.
+    pub fn evict_most_silent(&self, fresh_ms: u64, delivered_ms: u64) -> bool {
         let now = self.now_ms();
         let conns = self.conns.lock().unwrap();
-        let victim = conns
-            .iter()
-            .filter(|c| !c.closed.load(Ordering::Relaxed) && !c.evicted.load(Ordering::Relaxed))
-            .filter(|c| {
-                now.saturating_sub(c.last_read_ms.load(Ordering::Relaxed)) >= min_silence_ms
-            })
-            .min_by_key(|c| {
-                (
-                    c.delivered.load(Ordering::Relaxed),
-                    c.last_read_ms.load(Ordering::Relaxed),
-                )
+        let silence = |c: &Conn| now.saturating_sub(c.last_read_ms.load(Ordering::Relaxed));
+        let open = || {
+            conns
+                .iter()
+                .filter(|c| !c.closed.load(Ordering::Relaxed) && !c.evicted.load(Ordering::Relaxed))
+        };
+        let victim = open()
+            .filter(|c| !c.delivered.load(Ordering::Relaxed) && silence(c) >= fresh_ms)
+            .max_by_key(|c| silence(c))
+            .or_else(|| {
+                open()
+                    .filter(|c| c.delivered.load(Ordering::Relaxed) && silence(c) >= delivered_ms)
+                    .max_by_key(|c| silence(c))
             });
         match victim {
             Some(v) => {
@@ -250,9 +263,11 @@ impl Hub {
     pub fn offer(&self, conn: &Conn, line: &str, priority: bool) -> Offer {
         conn.delivered.store(true, Ordering::Relaxed);
         let len = line.len();
+        // Lock order: `conns` before any connection's `lanes` (as in `round`).
+        let open = if priority { 0 } else { self.open_hint() };
         let mut lanes = conn.lanes.lock().unwrap();
         let r = if priority {
-            if lanes.spill.is_none() && self.budget.try_take(len) {
+            if lanes.spill.is_none() && self.budget.try_take_within(len, self.queued_cap()) {
                 lanes.prio.push_back(line.into());
                 Offer::Queued
             } else {
@@ -268,11 +283,10 @@ impl Hub {
                 }
             }
         } else {
-            let open = self.open_hint();
             let total = self.ordinary_bytes.load(Ordering::Relaxed);
             let fair = self.queue_bytes / open.max(1);
             let fits = total + len <= self.queue_bytes || lanes.ordinary_bytes + len <= fair;
-            if fits && self.budget.try_take(len) {
+            if fits && self.budget.try_take_within(len, self.queued_cap()) {
                 lanes.ordinary.push_back(line.into());
                 lanes.ordinary_bytes += len;
                 self.ordinary_bytes.fetch_add(len, Ordering::Relaxed);
@@ -286,6 +300,11 @@ impl Hub {
             self.notify();
         }
         r
+    }
+
+    /// What queued lines may fill of the budget.
+    pub fn queued_cap(&self) -> usize {
+        self.budget.limit().saturating_sub(self.reserve)
     }
 
     fn open_hint(&self) -> usize {
@@ -418,6 +437,7 @@ mod tests {
         Hub::new(
             budget,
             queue,
+            0,
             SpillArea {
                 dir: dir.to_path_buf(),
                 limit: spill_limit,
@@ -507,26 +527,29 @@ mod tests {
     }
 
     #[test]
-    fn eviction_picks_the_most_silent_connection() {
+    fn eviction_picks_silent_junk_and_spares_the_servers_connection() {
         let dir = tempfile::tempdir().unwrap();
         let h = hub(1 << 20, 1 << 20, 1 << 20, dir.path());
+        let vault = h.register("vault".into());
+        h.offer(&vault, "a line", false);
+        vault.last_read_ms.store(0, Ordering::Relaxed);
         let a = h.register("a".into());
         let b = h.register("b".into());
-        a.last_read_ms.store(0, Ordering::Relaxed);
-        b.last_read_ms.store(5, Ordering::Relaxed);
-        std::thread::sleep(Duration::from_millis(20));
-        assert!(h.evict_most_silent(1));
+        a.last_read_ms.store(5, Ordering::Relaxed);
+        b.last_read_ms.store(0, Ordering::Relaxed);
+        std::thread::sleep(Duration::from_millis(30));
+        // vault is the most silent, but it sent lines: junk goes first.
+        assert!(h.evict_most_silent(1, 60_000));
+        assert!(b.evicted.load(Ordering::Relaxed));
+        assert!(h.evict_most_silent(1, 60_000));
         assert!(a.evicted.load(Ordering::Relaxed));
-        assert!(!b.evicted.load(Ordering::Relaxed));
-        assert!(!h.evict_most_silent(60_000), "none silent for a minute");
-        // A connection that delivered lines goes after one that never did.
-        let c = h.register("c".into());
-        let d = h.register("d".into());
-        h.offer(&c, "a line", false);
-        c.last_read_ms.store(0, Ordering::Relaxed);
-        d.last_read_ms.store(6, Ordering::Relaxed);
-        assert!(h.evict_most_silent(1));
-        assert!(d.evicted.load(Ordering::Relaxed) || b.evicted.load(Ordering::Relaxed));
-        assert!(!c.evicted.load(Ordering::Relaxed));
+        assert!(
+            !h.evict_most_silent(1, 60_000),
+            "the server's connection stays"
+        );
+        assert!(!vault.evicted.load(Ordering::Relaxed));
+        // ... unless it has been silent for the long delay.
+        assert!(h.evict_most_silent(1, 10));
+        assert!(vault.evicted.load(Ordering::Relaxed));
     }
 }

@@ -135,6 +135,13 @@ pub struct ListenerLogs {
 }
 
 impl Sink {
+    /// What partial lines beyond [`FREE_PARTIAL`] may fill of the budget: all
+    /// of it but room for every connection's read buffer and first
+    /// [`FREE_PARTIAL`] bytes.
+    fn partial_cap(&self) -> usize {
+        self.hub.queued_cap()
+    }
+
     fn frame(&self, conn: &Conn, f: Frame<'_>) {
         let c = &self.counters;
         match f {
@@ -175,9 +182,10 @@ pub type Accepted = (Box<dyn AsyncRead + Unpin + Send>, Result<String, String>);
 
 /// Accepts connections until shutdown. Each accepted peer is checked (see
 /// [`super::peer`]); refused ones are closed at once and counted. At the
-/// connection cap the connection silent the longest (for at least a second)
-/// is closed to make room, else the new one is refused: the cap holds, never
-/// the file descriptor limit. Accept errors (EMFILE...) are logged at most
+/// connection cap a connection that never sent a complete line and has been
+/// silent for a second is closed to make room (or one of the server's silent
+/// for `idleTimeout`), else the new one is refused: the cap holds, never the
+/// file descriptor limit. Accept errors (EMFILE...) are logged at most
 /// once a minute with a count.
 pub async fn accept_loop(
     bound: Bound,
@@ -194,7 +202,10 @@ pub async fn accept_loop(
         let c = &sink.counters;
         match accepted {
             Ok((stream, Ok(peer))) => {
-                if sink.hub.open() >= sink.max_connections && !sink.hub.evict_most_silent(1000) {
+                let long = sink.idle_timeout.as_millis() as u64;
+                if sink.hub.open() >= sink.max_connections
+                    && !sink.hub.evict_most_silent(1000, long)
+                {
                     c.rejected_limit.fetch_add(1, Ordering::Relaxed);
                     sink.logs.limit.warn(&format!(
                         "audit listener: {} connections are open (audit.maxConnections) and all are busy; refused a connection from {peer}",
@@ -226,13 +237,19 @@ pub async fn accept_loop(
     }
 }
 
-async fn accept(b: &Bound, policy: &PeerPolicy) -> std::io::Result<Accepted> {
+async fn accept(b: &Bound, policy: &Arc<PeerPolicy>) -> std::io::Result<Accepted> {
     Ok(match b {
         Bound::Tcp(l) => {
             let (s, peer) = l.accept().await?;
             let _ = s.set_nodelay(true);
             let who = match s.local_addr() {
-                Ok(ours) => policy.check_tcp(ours, peer),
+                // A kernel lookup (netlink, or /proc as a fallback): off the async workers.
+                Ok(ours) => {
+                    let p = policy.clone();
+                    tokio::task::spawn_blocking(move || p.check_tcp(ours, peer))
+                        .await
+                        .unwrap_or_else(|e| Err(format!("peer check failed: {e}")))
+                }
                 Err(e) => Err(format!("cannot read the local address: {e}")),
             };
             (Box::new(s), who)
@@ -248,9 +265,9 @@ async fn accept(b: &Bound, policy: &PeerPolicy) -> std::io::Result<Accepted> {
     })
 }
 
-/// Bytes of a partial line each connection may hold without charging the
-/// shared budget: enough for any ordinary audit line, so a connection never
-/// waits on others' partial lines for its own.
+/// Bytes of a partial line each connection can always hold (the budget keeps
+/// room for them): enough for any ordinary audit line, so the Vault server's
+/// lines are framed however many partial lines others hold.
 pub const FREE_PARTIAL: usize = 64 << 10;
 /// Bytes read at a time per connection.
 pub const READ_BUF: usize = 16 << 10;
@@ -269,6 +286,7 @@ pub async fn read_connection(
     c.open_connections.fetch_add(1, Ordering::Relaxed);
     let mut framer = Framer::new();
     let mut charged = 0usize;
+    // The read buffer is part of the reserve `partial_cap` keeps free.
     let mut buf = vec![0u8; READ_BUF];
     let mut deadline: Option<tokio::time::Instant> = None;
     loop {
@@ -313,17 +331,23 @@ pub async fn read_connection(
                 conn.last_read_ms
                     .store(sink.hub.now_ms(), Ordering::Relaxed);
                 framer.feed(&buf[..n], &mut |f| sink.frame(&conn, f));
-                // Charge what the partial line holds beyond the free allowance.
-                let want = framer.capacity().saturating_sub(FREE_PARTIAL);
+                // Charge the partial line's buffer. Beyond FREE_PARTIAL it may
+                // only use what leaves every connection room for FREE_PARTIAL.
+                let want = framer.capacity();
                 if want > charged {
-                    if sink.hub.budget.try_take(want - charged) {
+                    let cap = if want <= FREE_PARTIAL {
+                        usize::MAX
+                    } else {
+                        sink.partial_cap()
+                    };
+                    if sink.hub.budget.try_take_within(want - charged, cap) {
                         charged = want;
                     } else {
                         framer.abandon();
                         c.over_budget.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                let want = framer.capacity().saturating_sub(FREE_PARTIAL);
+                let want = framer.capacity();
                 if want < charged {
                     sink.hub.budget.give(charged - want);
                     charged = want;
@@ -384,6 +408,7 @@ mod tests {
             hub: Hub::new(
                 budget,
                 queue_bytes,
+                64 * (FREE_PARTIAL + READ_BUF),
                 SpillArea {
                     dir: dir.to_path_buf(),
                     limit: 1 << 30,
@@ -438,7 +463,7 @@ mod tests {
     async fn full_lanes_count_ordinary_lines_as_overload_and_reading_never_waits() {
         let dir = tempfile::tempdir().unwrap();
         let line_len = lines(1, "secret/data/a").len() - 1;
-        let s = sink(10 * line_len, 1 << 20, dir.path());
+        let s = sink(10 * line_len, 8 << 20, dir.path());
         // Nobody drains the lanes: the reader must still finish at once.
         read_all(&s, lines(1000, "secret/data/a")).await;
         let c = &s.counters;
@@ -454,9 +479,10 @@ mod tests {
     #[tokio::test]
     async fn security_relevant_lines_are_never_dropped_they_spill() {
         let dir = tempfile::tempdir().unwrap();
-        // A tiny budget: 4 MiB would hold everything, so 4 MiB minus almost all.
-        let s = sink(1 << 20, 4 << 20, dir.path());
-        assert!(s.hub.budget.try_take((4 << 20) - 1000));
+        // Queued lines have used what they may of the budget but 1000 bytes
+        // (the reserve for reading stays free).
+        let s = sink(1 << 20, 16 << 20, dir.path());
+        assert!(s.hub.budget.try_take(s.hub.queued_cap() - 1000));
         read_all(&s, lines(5000, "sys/policies/acl/p")).await;
         let c = &s.counters;
         assert_eq!(c.overload.load(Ordering::Relaxed), 0);
@@ -472,19 +498,16 @@ mod tests {
     #[tokio::test]
     async fn partial_lines_beyond_the_allowance_are_charged_and_abandoned_when_over_budget() {
         let dir = tempfile::tempdir().unwrap();
-        let s = sink(1 << 20, 4 << 20, dir.path());
-        assert!(s.hub.budget.try_take((4 << 20) - (200 << 10)));
+        let s = sink(1 << 20, 16 << 20, dir.path());
+        let taken = s.hub.queued_cap() - (200 << 10);
+        assert!(s.hub.budget.try_take(taken));
         let mut big = vec![b'x'; 900 << 10];
         big.extend_from_slice(b"\n");
         big.extend_from_slice(&lines(1, "sys/seal"));
         read_all(&s, big).await;
         assert_eq!(s.counters.over_budget.load(Ordering::Relaxed), 1);
         assert_eq!(drain(&s).len(), 1, "the next line still gets through");
-        assert_eq!(
-            s.hub.budget.used(),
-            (4 << 20) - (200 << 10),
-            "all given back"
-        );
+        assert_eq!(s.hub.budget.used(), taken, "all given back");
     }
 
     #[tokio::test]

@@ -143,6 +143,7 @@ pub async fn serve_with_stats(
     let hub = ingest::Hub::new(
         spec.memory_budget,
         spec.queue_bytes,
+        spec.max_connections * (listener::FREE_PARTIAL + listener::READ_BUF),
         ingest::SpillArea {
             dir: spill_dir,
             limit: spec.spill_bytes,

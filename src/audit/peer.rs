@@ -1,11 +1,13 @@
 //! Who is on the other end of an audit connection, and whether to read it.
 //!
 //! - unix sockets: `SO_PEERCRED` (the connecting process's uid);
-//! - loopback TCP: the peer's own socket is the row of `/proc/net/tcp` or
-//!   `/proc/net/tcp6` whose local address is the peer's address and whose
-//!   remote address is ours; its `uid` column is the owner. A row without an
-//!   inode (the peer already closed its socket, TIME_WAIT) proves nothing and
-//!   is refused;
+//! - loopback TCP: the peer's own socket is the one whose local address is
+//!   the peer's address and whose remote address is ours. The kernel says who
+//!   owns it through `sock_diag` (netlink, one exact lookup by address and
+//!   port, as `ss` does); where netlink is not allowed, the same row is looked
+//!   up in `/proc/net/tcp{,6}` (slower with many sockets). A socket without an
+//!   inode (the peer already closed it, TIME_WAIT) proves nothing and is
+//!   refused;
 //! - remote TCP: the source address must be in `audit.allowFrom`.
 //!
 //! Allowed users are `audit.peerUsers` (the Vault server's), or root and the
@@ -116,9 +118,17 @@ fn normalize_sa(sa: SocketAddr) -> SocketAddr {
     SocketAddr::new(normalize(sa.ip()), sa.port())
 }
 
-/// The uid owning the socket at `peer` connected to `ours`, from
-/// `/proc/net/tcp{,6}`; `None` when no row with an inode matches.
+/// The uid owning the socket at `peer` connected to `ours`: `sock_diag`,
+/// else `/proc/net/tcp{,6}`; `None` when no live socket matches.
 pub fn tcp_peer_uid(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
+    match diag::owner(ours, peer) {
+        Ok(found) => Ok(found),
+        Err(_) => proc_peer_uid(ours, peer),
+    }
+}
+
+/// [`tcp_peer_uid`] from `/proc/net/tcp{,6}`.
+pub fn proc_peer_uid(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
     let (ours, peer) = (normalize_sa(ours), normalize_sa(peer));
     for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let text = match std::fs::read_to_string(file) {
@@ -174,6 +184,100 @@ fn parse_addr(s: &str) -> Option<SocketAddr> {
     Some(normalize_sa(SocketAddr::new(ip, port)))
 }
 
+/// One exact `sock_diag` lookup (netlink, `NETLINK_SOCK_DIAG`).
+mod diag {
+    use super::normalize_sa;
+    use netlink_packet_core::{NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_REQUEST};
+    use netlink_packet_sock_diag::{
+        constants::{AF_INET, AF_INET6, IPPROTO_TCP},
+        inet::{ExtensionFlags, InetRequest, SocketId, StateFlags},
+        SockDiagMessage,
+    };
+    use netlink_sys::{protocols::NETLINK_SOCK_DIAG, Socket, SocketAddr as NlAddr};
+    use std::io::{Error, ErrorKind};
+    use std::net::{IpAddr, SocketAddr};
+
+    /// The owner uid of the TCP socket bound to `peer` and connected to
+    /// `ours`; `Ok(None)` when there is none (or it has no inode: closed).
+    pub fn owner(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
+        let (ours, peer) = (normalize_sa(ours), normalize_sa(peer));
+        let mut families = vec![];
+        match (ours.ip(), peer.ip()) {
+            (IpAddr::V4(o), IpAddr::V4(p)) => {
+                families.push((AF_INET, IpAddr::V4(p), IpAddr::V4(o)));
+                families.push((
+                    AF_INET6,
+                    IpAddr::V6(p.to_ipv6_mapped()),
+                    IpAddr::V6(o.to_ipv6_mapped()),
+                ));
+            }
+            (o, p) => families.push((AF_INET6, p, o)),
+        }
+        for (family, src, dst) in families {
+            if let Some(uid) = lookup(family, src, peer.port(), dst, ours.port())? {
+                return Ok(Some(uid));
+            }
+        }
+        Ok(None)
+    }
+
+    fn lookup(
+        family: u8,
+        src: IpAddr,
+        sport: u16,
+        dst: IpAddr,
+        dport: u16,
+    ) -> std::io::Result<Option<u32>> {
+        let mut socket = Socket::new(NETLINK_SOCK_DIAG)?;
+        socket.bind_auto()?;
+        socket.connect(&NlAddr::new(0, 0))?;
+        let mut header = NetlinkHeader::default();
+        header.flags = NLM_F_REQUEST;
+        let mut id = if family == AF_INET {
+            SocketId::new_v4()
+        } else {
+            SocketId::new_v6()
+        };
+        id.source_address = src;
+        id.source_port = sport;
+        id.destination_address = dst;
+        id.destination_port = dport;
+        id.cookie = [0xff; 8]; // INET_DIAG_NOCOOKIE: find by the addresses
+        let mut packet = NetlinkMessage::new(
+            header,
+            SockDiagMessage::InetRequest(InetRequest {
+                family,
+                protocol: IPPROTO_TCP,
+                extensions: ExtensionFlags::empty(),
+                states: StateFlags::all(),
+                socket_id: id,
+            })
+            .into(),
+        );
+        packet.finalize();
+        let mut buf = vec![0; packet.buffer_len()];
+        packet.serialize(&mut buf[..]);
+        socket.send(&buf[..], 0)?;
+        let mut rx = vec![0u8; 8192];
+        let n = socket.recv(&mut &mut rx[..], 0)?;
+        let msg = <NetlinkMessage<SockDiagMessage>>::deserialize(&rx[..n])
+            .map_err(|e| Error::new(ErrorKind::InvalidData, format!("sock_diag answer: {e}")))?;
+        match msg.payload {
+            NetlinkPayload::InnerMessage(SockDiagMessage::InetResponse(r)) => {
+                Ok((r.header.inode != 0).then_some(r.header.uid))
+            }
+            NetlinkPayload::Error(e) => match e.code {
+                // ENOENT: no such socket.
+                Some(c) if c.get() == -2 => Ok(None),
+                _ => Err(Error::other(format!("sock_diag: {e:?}"))),
+            },
+            other => Err(Error::other(format!(
+                "sock_diag: unexpected answer {other:?}"
+            ))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,7 +326,15 @@ mod tests {
         let _c = std::net::TcpStream::connect(ours).unwrap();
         let (_s, peer) = l.accept().unwrap();
         let me = nix::unistd::geteuid().as_raw();
+        assert_eq!(diag::owner(ours, peer).unwrap(), Some(me), "sock_diag");
+        assert_eq!(
+            proc_peer_uid(ours, peer).unwrap(),
+            Some(me),
+            "/proc/net/tcp"
+        );
         assert_eq!(tcp_peer_uid(ours, peer).unwrap(), Some(me));
+        let nobody: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        assert_eq!(diag::owner(ours, nobody).unwrap(), None);
         let p = PeerPolicy::resolve(&[], &[]).unwrap();
         assert!(p.check_tcp(ours, peer).is_ok());
         let strict = PeerPolicy::resolve(&["4242".into()], &[]).unwrap();

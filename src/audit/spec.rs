@@ -584,6 +584,18 @@ pub fn resolve(raw: RawAudit, need_listen: bool, problems: &mut Vec<Problem>) ->
             DEFAULT_MEMORY_BUDGET
         }
     };
+    // Every connection's read buffer and first 64 KiB of a partial line are
+    // kept free in the budget (see audit::listener::FREE_PARTIAL).
+    let reserve = max_connections * (80 << 10);
+    if memory_budget < reserve + (1 << 20) {
+        problems.push(Problem::new(
+            "audit.memoryBudget",
+            format!(
+                "{memory_budget} bytes cannot hold {max_connections} connections (audit.maxConnections): give at least {} (80 KiB per connection + 1 MiB)",
+                reserve + (1 << 20)
+            ),
+        ));
+    }
     let spill_bytes = match raw.spill_bytes {
         None => DEFAULT_SPILL_BYTES,
         Some(b) if (1 << 20..=1 << 40).contains(&b) => b,

@@ -132,8 +132,8 @@ impl Agent {
         self.child.as_ref().expect("running").id()
     }
 
-    /// (VmRSS, VmHWM) of the agent in bytes.
-    pub fn rss(&self) -> (u64, u64) {
+    /// (VmRSS, VmHWM, RssAnon, RssFile) of the agent in bytes.
+    pub fn memory(&self) -> (u64, u64, u64, u64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
         let kb = |k: &str| -> u64 {
             status
@@ -144,7 +144,13 @@ impl Agent {
                 .unwrap_or_else(|| panic!("no {k} in /proc/PID/status"))
                 * 1024
         };
-        (kb("VmRSS:"), kb("VmHWM:"))
+        (kb("VmRSS:"), kb("VmHWM:"), kb("RssAnon:"), kb("RssFile:"))
+    }
+
+    /// (VmRSS, VmHWM) of the agent in bytes.
+    pub fn rss(&self) -> (u64, u64) {
+        let (rss, hwm, _, _) = self.memory();
+        (rss, hwm)
     }
 
     pub fn stats(&self) -> Value {

@@ -147,6 +147,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Check => {
             let spec = Spec::load(&cli.spec)?;
+            for w in spec.warnings() {
+                tracing::warn!("{}: {w}", cli.spec.display());
+            }
             println!(
                 "{}: valid, {} secret(s)",
                 cli.spec.display(),

@@ -382,7 +382,7 @@ mod tests {
                 &link,
                 Some(nix::unistd::Uid::from_raw(65534)),
                 None,
-                nix::unistd::FchownatFlags::NoFollowSymlink,
+                nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
             )
             .unwrap();
             let e = open_dir(&link.join("x"), Some(0o755))

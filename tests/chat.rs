@@ -320,7 +320,7 @@ fn verified_commands_get_block_kit_and_every_forgery_is_refused() {
         &host,
         &bao.addr,
         port,
-        json!({ "allowedChannels": ["C0OPS"], "allowedUsers": ["U0ALICE", "U0BOB"], "testResponseOrigin": origin }),
+        json!({ "allowedChannels": ["C0OPS"], "allowedUsers": ["U0ALICE", "U0BOB"], "testResponseOrigin": origin, "collectionInterval": "5s" }),
     );
     let server = Server::start(&spec, port, &["chat", "serve"]);
 
@@ -462,6 +462,18 @@ fn verified_commands_get_block_kit_and_every_forgery_is_refused() {
     assert_eq!(
         server.send(&signed_request(&signing, now(), &bob)).status,
         200
+    );
+
+    // An operator revokes every token the host's AppRole made: the next
+    // collection logs in again instead of reporting "permission denied".
+    bao.cli(&["token", "revoke", "-mode=path", "auth/approle/login"]);
+    std::thread::sleep(Duration::from_secs(5));
+    let v = ask(&server, &signing, &slack, "status");
+    let t = block_texts(&v);
+    assert!(t.contains("*This host's token* TTL"), "{t}");
+    server.wait_log(
+        "chat: the cached token was refused: logging in again",
+        Duration::from_secs(1),
     );
 
     // The signing secret is rotated: the file is read again.

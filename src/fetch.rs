@@ -101,11 +101,7 @@ impl SecretError {
             SecretError::Denied { .. } => exit::DENIED,
             SecretError::NotFound { .. } => exit::NOT_FOUND,
             SecretError::UnreachableNoCache { .. } => exit::UNREACHABLE,
-            SecretError::Vault { source, .. } => match source {
-                VaultError::Malformed { .. } => exit::MALFORMED,
-                VaultError::Unreachable { .. } => exit::UNREACHABLE,
-                _ => exit::INTERNAL,
-            },
+            SecretError::Vault { source, .. } => crate::report::vault_code(source),
             SecretError::Render(_) | SecretError::Cache(_) => exit::RENDER,
         }
     }

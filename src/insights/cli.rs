@@ -45,10 +45,7 @@ pub fn load(spec_path: &Path) -> anyhow::Result<Spec> {
         return Ok(crate::cli::load_spec(spec_path)?);
     }
     if env("VAULT_ADDR").is_none() && env("BAO_ADDR").is_none() {
-        anyhow::bail!(
-            "no spec at {} and no VAULT_ADDR/BAO_ADDR: say where Vault is with one of them",
-            spec_path.display()
-        );
+        return Err(crate::cli::no_address(spec_path).into());
     }
     let minimal =
         serde_json::json!({ "vault": { "address": "http://127.0.0.1:8200" } }).to_string();
@@ -84,8 +81,7 @@ fn printed<T: Serialize>(
 }
 
 fn fail(e: InsightsError) -> anyhow::Result<u8> {
-    tracing::error!("{e}");
-    Ok(e.exit_code())
+    Ok(crate::report::fail(&e))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -116,6 +112,21 @@ pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
                 } else {
                     exit::OK
                 })
+            }
+            Err(e) if e.is_unreachable() => {
+                // Vault cannot be asked: say where each secret's files come from now.
+                let outage = output::Outage {
+                    server: output::OutageServer {
+                        address: client.addr().to_string(),
+                        reachable: false,
+                        error: crate::report::message(&e),
+                    },
+                    secrets: super::status::secret_states(&spec),
+                };
+                print(a.json, &outage, |o| {
+                    output::outage(o, crate::state::now_unix())
+                });
+                fail(e.into())
             }
             Err(e) => fail(e.into()),
         }

@@ -60,7 +60,7 @@ impl BootstrapError {
             BootstrapError::RoleIdMissing { .. } => exit::CREDENTIALS,
             BootstrapError::UnexpectedShape { .. } => exit::MALFORMED,
             BootstrapError::Store(_) => exit::RENDER,
-            BootstrapError::Vault(e) => crate::report::vault_code(e),
+            BootstrapError::Vault(e) => e.exit_code(),
         }
     }
 }

@@ -196,18 +196,9 @@ fn known_code(err: &(dyn Error + 'static)) -> Option<u8> {
     None
 }
 
-/// A Vault refusal's documented code.
+/// A Vault refusal's documented code (see [`crate::vault::VaultError::exit_code`]).
 pub fn vault_code(e: &crate::vault::VaultError) -> u8 {
-    use crate::vault::VaultError;
-    match e {
-        VaultError::Unreachable { .. } => exit::UNREACHABLE,
-        VaultError::PermissionDenied { .. } => exit::DENIED,
-        VaultError::NotFound { .. } => exit::NOT_FOUND,
-        // Vault refused the parameters we passed on (a TTL, a CIDR): the user's.
-        VaultError::BadRequest { .. } => exit::USAGE,
-        VaultError::Malformed { .. } => exit::MALFORMED,
-        VaultError::Config(_) => exit::USAGE,
-    }
+    e.exit_code()
 }
 
 /// Logs `e` by the rule (one ERROR line) and returns its exit code.

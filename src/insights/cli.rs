@@ -47,11 +47,7 @@ pub fn load(spec_path: &Path) -> anyhow::Result<Spec> {
     if env("VAULT_ADDR").is_none() && env("BAO_ADDR").is_none() {
         return Err(crate::cli::no_address(spec_path).into());
     }
-    let minimal =
-        serde_json::json!({ "vault": { "address": "http://127.0.0.1:8200" } }).to_string();
-    let mut spec = Spec::from_json("(built-in)", &minimal)?;
-    spec.apply_env(|k| std::env::var(k).ok())?;
-    Ok(spec)
+    Spec::from_env(env).with_context(|| format!("no spec at {}", spec_path.display()))
 }
 
 fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T) -> String) {

@@ -24,6 +24,8 @@
 //!   and the counters insights reads.
 //! - [`slack`]: Slack delivery for alerts and digests: a persistent outbox per
 //!   destination, drained in order with `Retry-After` and backoff.
+//! - [`metrics`]: Prometheus metrics, as a node-exporter textfile and a loopback
+//!   `/metrics` endpoint (spec `metrics`).
 //! - [`cli`]: argument parsing and the edge where errors become messages and exit codes.
 #![forbid(unsafe_code)]
 
@@ -36,6 +38,7 @@ pub mod exit;
 pub mod fetch;
 pub mod insights;
 pub mod logging;
+pub mod metrics;
 pub mod provision;
 pub mod render;
 pub mod secret;

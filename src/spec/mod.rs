@@ -9,6 +9,7 @@
 mod error;
 pub mod insights;
 pub mod interval;
+pub mod metrics;
 pub mod mode;
 mod raw;
 
@@ -36,6 +37,8 @@ pub struct Spec {
     pub audit: Option<crate::audit::AuditSpec>,
     /// The `insights` section (digest schedule, release feed), see [`insights`].
     pub insights: insights::InsightsSpec,
+    /// The `metrics` section (textfile, loopback endpoint), see [`metrics`].
+    pub metrics: metrics::MetricsSpec,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -414,6 +417,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         .audit
         .map(|a| crate::audit::spec::resolve(a, true, problems));
     let insights = insights::resolve(raw.insights, problems);
+    let metrics = metrics::resolve(raw.metrics, problems);
     if insights.digest.is_some()
         && insights.slack.is_none()
         && audit.as_ref().is_none_or(|a| a.slack.is_none())
@@ -434,6 +438,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         critical_services: raw.critical_services,
         audit,
         insights,
+        metrics,
     }
 }
 

@@ -3,7 +3,10 @@
 #![allow(dead_code)]
 
 pub mod bao;
+pub mod daemon;
 pub mod load;
+pub mod prom;
+pub mod raft;
 pub mod run;
 pub mod slack;
 pub mod spec;

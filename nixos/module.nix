@@ -7,5 +7,6 @@
     ./spec.nix
     ./units.nix
     ./checks.nix
+    ./metrics.nix
   ];
 }

@@ -38,6 +38,8 @@ let
           if i.slack.webhookUrlFile == null then null
           else { inherit (i.slack) webhookUrlFile; };
       };
+  } // lib.optionalAttrs (cfg.metrics.textfile != null || cfg.metrics.listen != null) {
+    metrics = { inherit (cfg.metrics) textfile listen; };
   };
 in
 {

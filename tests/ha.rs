@@ -45,8 +45,10 @@ fn raft_cluster_elects_a_new_leader_and_rejoins_a_restarted_node() {
     c.restart(leader);
     c.wait_health(leader, &[429]);
     assert_eq!(c.leader(), new, "the restarted node must not take over");
-    assert_eq!(
-        c.leader_address_seen_by(leader).as_deref(),
-        Some(c.addr(new).as_str())
+    let want = c.addr(new);
+    support::daemon::wait_for(
+        "the restarted node to follow the new leader",
+        std::time::Duration::from_secs(30),
+        || (c.leader_address_seen_by(leader)? == want).then_some(()),
     );
 }

@@ -298,3 +298,77 @@ fn metrics_problems_never_stop_the_agent() {
         "logged once, not every cycle:\n{log}"
     );
 }
+
+/// Every metric the example alert rules and the reference page name is one the
+/// daemon exports (with every series populated), and every exported metric is
+/// documented.
+#[test]
+fn alert_rules_and_reference_name_only_exported_metrics() {
+    use vaultkeeper::metrics::{AuditTotals, Metrics, Outcome, TokenExpiry};
+    let m = Metrics::new();
+    m.track_secret("s");
+    m.secret_fresh("s", 1);
+    m.secret_failed("s");
+    m.secret_changed("s");
+    m.set_token(TokenExpiry::At(100));
+    m.logins.inc();
+    m.login_failures.inc();
+    m.vault_request("http://127.0.0.1:8200", Outcome::Success);
+    m.restarts.with_label_values(&["a.service", "change"]).inc();
+    m.restarts_skipped
+        .with_label_values(&["b.service", "critical"])
+        .inc();
+    m.restart_failures.with_label_values(&["a.service"]).inc();
+    m.audit_totals(AuditTotals {
+        lines_read: 1,
+        entries: 1,
+        open_connections: 1,
+        dropped: [("overload".to_string(), 1)].into(),
+        alerts: [("root-token-used".to_string(), 1)].into(),
+    });
+    m.slack_outbox_depth.with_label_values(&["audit"]).set(1);
+    m.slack_failures.with_label_values(&["audit"]).inc();
+    let fams = prom::parse(&m.encode(50));
+    let samples: std::collections::BTreeSet<String> = fams
+        .values()
+        .flat_map(|f| f.samples.keys())
+        .map(|k| k.split('{').next().unwrap().to_string())
+        .collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let names = |text: &str| -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut rest = text;
+        while let Some(i) = rest.find("vaultkeeper_") {
+            let tail = &rest[i..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            out.insert(tail[..end].to_string());
+            rest = &tail[end..];
+        }
+        out
+    };
+    let rules = std::fs::read_to_string(root.join("docs/reference/prometheus-alerts.yml")).unwrap();
+    let in_rules = names(&rules);
+    assert!(in_rules.len() >= 8, "{in_rules:?}");
+    for n in &in_rules {
+        assert!(
+            samples.contains(n),
+            "the alert rules use {n}, which is not exported: {samples:?}"
+        );
+    }
+    let doc = std::fs::read_to_string(root.join("docs/reference/metrics.md")).unwrap();
+    let in_doc = names(&doc);
+    for n in &samples {
+        assert!(
+            in_doc.contains(n),
+            "{n} is exported but not in docs/reference/metrics.md"
+        );
+    }
+    for n in &in_doc {
+        assert!(
+            samples.contains(n),
+            "docs/reference/metrics.md names {n}, which is not exported"
+        );
+    }
+}

@@ -105,10 +105,30 @@ impl Cluster {
         super::run::register_secret(&c.root_token);
         c.unseal(0);
         c.wait_health(0, &[200]);
+        // Autopilot promotes a joined node to voter once it has been healthy for
+        // the stabilization time (10 s by default): shorten it, then wait for
+        // every node to vote, or a leader lost early would leave no quorum.
+        let out = c.cli_output_on(
+            0,
+            &c.root_token,
+            &[
+                "operator",
+                "raft",
+                "autopilot",
+                "set-config",
+                "-server-stabilization-time=1s",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "autopilot set-config failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         for i in 1..n {
             c.unseal(i);
             c.wait_health(i, &[429]);
         }
+        c.wait_voters(n);
         c.admin()
             .cli(&["secrets", "enable", "-path=secret", "kv-v2"]);
         c
@@ -201,6 +221,34 @@ impl Cluster {
                 self.log(i)
             );
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until the raft configuration has `n` voters.
+    pub fn wait_voters(&self, n: usize) {
+        let deadline = Instant::now() + SLOW;
+        loop {
+            let i = self.leader();
+            let out = self.cli_output_on(i, &self.root_token, &["operator", "raft", "list-peers"]);
+            let voters = serde_json::from_slice::<Value>(&out.stdout)
+                .ok()
+                .and_then(|v| {
+                    v["data"]["config"]["servers"].as_array().map(|a| {
+                        a.iter()
+                            .filter(|s| s["voter"].as_bool() == Some(true))
+                            .count()
+                    })
+                })
+                .unwrap_or(0);
+            if voters == n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the cluster has {voters} voters, not {n}, after {SLOW:?}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            std::thread::sleep(Duration::from_millis(200));
         }
     }
 

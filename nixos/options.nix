@@ -97,6 +97,10 @@ in
       Skip TLS certificate verification. Only for tests against a throwaway server.
     '';
     timeout = option vkTypes.duration "10s" "30s" "Timeout of each request to Vault.";
+    maxResponseSize = option (types.strMatching "[0-9]+ ?(B|K|KiB|M|MiB|G|GiB)?") "32MiB" "64MiB" ''
+      The largest answer read from Vault (64KiB to 1GiB); a larger one is refused
+      while it streams in, before it fills memory.
+    '';
 
     approle = {
       mount = option types.str "approle" "approle-hosts" "Mount path of the AppRole auth method.";

@@ -12,7 +12,7 @@ let
   };
 
   spec = {
-    vault = { inherit (cfg) address namespace caCert skipVerify timeout; };
+    vault = { inherit (cfg) address namespace caCert skipVerify timeout maxResponseSize; };
     approle = {
       inherit (cfg.approle) mount roleIdFile secretIdFile wrappedTokenEnv wrappedTokenFile;
     };

@@ -136,6 +136,27 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// `check`: a `vault.caCert` that exists must be a usable CA bundle (a missing
+/// one may be deployed later, e.g. at build time on another machine).
+fn check_ca_cert(path: &Path, spec: &Spec) -> Result<(), crate::spec::SpecError> {
+    let Some(ca) = &spec.vault.ca_cert else {
+        return Ok(());
+    };
+    if std::fs::symlink_metadata(ca).is_err() {
+        return Ok(());
+    }
+    crate::vault::http::load_ca_bundle(ca)
+        .map(|_| ())
+        .map_err(|why| crate::spec::SpecError::Invalid {
+            file: path.display().to_string(),
+            path: "vault.caCert".into(),
+            message: format!(
+                "{} is unusable: {why}; point it at the PEM bundle of the CA that signed Vault's certificate",
+                ca.display()
+            ),
+        })
+}
+
 /// Loads the spec and applies `VAULT_*`/`BAO_*` overrides.
 pub fn load_spec(path: &Path) -> Result<Spec, crate::spec::SpecError> {
     let mut spec = Spec::load(path)?;
@@ -147,6 +168,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Check => {
             let spec = Spec::load(&cli.spec)?;
+            check_ca_cert(&cli.spec, &spec)?;
             println!(
                 "{}: valid, {} secret(s)",
                 cli.spec.display(),
@@ -337,15 +359,7 @@ fn admin_vault_spec(spec_path: &Path) -> anyhow::Result<crate::spec::VaultSpec> 
     if spec_path.exists() {
         return Ok(load_spec(spec_path)?.vault);
     }
-    let minimal =
-        serde_json::json!({ "vault": { "address": "http://127.0.0.1:8200" } }).to_string();
-    let mut spec = Spec::from_json("(built-in)", &minimal)?;
-    spec.apply_env(|k| std::env::var(k).ok())?;
-    if std::env::var("VAULT_ADDR").is_err() && std::env::var("BAO_ADDR").is_err() {
-        anyhow::bail!(
-            "no spec at {} and no VAULT_ADDR/BAO_ADDR: say where Vault is with one of them",
-            spec_path.display()
-        );
-    }
-    Ok(spec.vault)
+    Ok(Spec::from_env(|k| std::env::var(k).ok())
+        .with_context(|| format!("no spec at {}", spec_path.display()))?
+        .vault)
 }

@@ -368,7 +368,9 @@ async fn check_one(
         match kv::current_version(&client, &secret.kv_mount, &secret.secret_path).await {
             Ok(v) if Some(v) == known => return Check::Same,
             Ok(_) => {}
-            Err(e) if e.is_unreachable() => return Check::Unreachable(e.to_string()),
+            Err(e) if e.serves_cache() => {
+                return Check::Unreachable(fetch::Fallback::of(&e).reason)
+            }
             Err(VaultError::PermissionDenied { .. }) => denied = true,
             Err(_) => {}
         }
@@ -628,8 +630,12 @@ impl Daemon {
                 self.token.client = None;
                 self.token.expires = None;
                 let wait = self.token.backoff().fail_random();
-                if e.is_unreachable() {
-                    self.vault_down(&e.to_string());
+                if let crate::vault::approle::LoginError::Vault(v) = &e {
+                    if v.serves_cache() {
+                        self.vault_down(&fetch::Fallback::of(v).reason);
+                    }
+                }
+                if e.serves_cache() {
                     tracing::warn!("cannot log in: {e} (retrying in {})", status::coarse(wait));
                 } else {
                     tracing::error!(
@@ -668,8 +674,8 @@ impl Daemon {
                 }
                 self.schedule_token(plan);
             }
-            Err(e) if e.is_unreachable() => {
-                self.vault_down(&e.to_string());
+            Err(e) if e.serves_cache() => {
+                self.vault_down(&fetch::Fallback::of(&e).reason);
                 let wait = self.token.backoff().fail_random();
                 let remaining = self.token.expires.map_or(Duration::MAX, |x| {
                     x.saturating_duration_since(Instant::now())
@@ -729,7 +735,11 @@ impl Daemon {
                 let reason = reason.clone();
                 async move {
                     let name = s.name.clone();
-                    (name, fetch::from_cache(s, reason, sd).await)
+                    let fallback = fetch::Fallback {
+                        reason,
+                        code: crate::exit::UNREACHABLE,
+                    };
+                    (name, fetch::from_cache(s, fallback, sd).await)
                 }
             }))
             .buffer_unordered(fetch::CONCURRENCY)
@@ -861,7 +871,7 @@ impl Daemon {
             Check::Full(Outcome::Failed(e), _) => {
                 let unreachable = match &e {
                     fetch::SecretError::UnreachableNoCache { .. } => true,
-                    fetch::SecretError::Vault { source, .. } => source.is_unreachable(),
+                    fetch::SecretError::Vault { source, .. } => source.serves_cache(),
                     _ => false,
                 };
                 if unreachable {

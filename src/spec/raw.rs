@@ -34,6 +34,15 @@ pub struct RawVault {
     #[serde(default)]
     pub skip_verify: bool,
     pub timeout: Option<String>,
+    pub max_response_size: Option<RawSize>,
+}
+
+/// A size: bytes as a number, or a string with a unit ("32MiB").
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawSize {
+    Bytes(u64),
+    Text(String),
 }
 
 #[derive(Debug, Default, Deserialize)]

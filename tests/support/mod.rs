@@ -4,6 +4,7 @@
 
 pub mod bao;
 pub mod daemon;
+pub mod fake;
 pub mod load;
 pub mod prom;
 pub mod raft;

@@ -41,6 +41,8 @@ pub struct Spec {
     pub insights: insights::InsightsSpec,
     /// The `metrics` section (textfile, loopback endpoint), see [`metrics`].
     pub metrics: metrics::MetricsSpec,
+    /// The `chat` section (Slack slash commands), see [`crate::chat::spec`].
+    pub chat: Option<crate::chat::ChatSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -439,6 +441,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         audit,
         insights,
         metrics,
+        chat: raw.chat.map(|c| crate::chat::spec::resolve(c, problems)),
     }
 }
 

@@ -23,6 +23,7 @@ pub struct RawSpec {
     pub insights: Option<super::insights::RawInsights>,
     #[serde(default)]
     pub metrics: Option<super::metrics::RawMetrics>,
+    pub chat: Option<crate::chat::spec::RawChat>,
 }
 
 #[derive(Debug, Deserialize)]

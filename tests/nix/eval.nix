@@ -27,4 +27,5 @@ in
   etcKeys = lib.attrNames cfg.environment.etc;
   systemPackages = map (p: p.outPath) cfg.environment.systemPackages;
   nodeExporterFlags = cfg.services.prometheus.exporters.node.extraFlags or null;
+  firewallTCPPorts = cfg.networking.firewall.allowedTCPPorts;
 }

@@ -235,7 +235,7 @@ in
         docs/how-to/ask-in-slack.md); the module opens no firewall port. The
         host's AppRole policy needs the insights policy (docs/policies/insights.hcl).
       '';
-      listen = option types.str "127.0.0.1:8093" "127.0.0.1:8093" ''
+      listen = option vkTypes.socketAddress "127.0.0.1:8093" "127.0.0.1:8093" ''
         IP address and port the endpoint listens on (plain HTTP: keep it on
         loopback and let the reverse proxy terminate TLS).
       '';

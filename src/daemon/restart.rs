@@ -104,7 +104,7 @@ pub async fn worker(mut jobs: mpsc::UnboundedReceiver<Job>) {
         match systemd::unit_action(job.action, &job.unit, systemd::SYSTEMCTL_TIMEOUT).await {
             Ok(()) => {
                 let cause = match job.cause {
-                    Cause::Changed { .. } => "change",
+                    Cause::Changed { .. } | Cause::TemplateChanged { .. } => "change",
                     Cause::Scheduled { .. } => "schedule",
                 };
                 crate::metrics::global()

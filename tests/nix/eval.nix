@@ -28,4 +28,5 @@ in
   systemPackages = map (p: p.outPath) cfg.environment.systemPackages;
   nodeExporterFlags = cfg.services.prometheus.exporters.node.extraFlags or null;
   firewallTCPPorts = cfg.networking.firewall.allowedTCPPorts;
+  placeholder = cfg.vault.placeholder;
 }

@@ -12,7 +12,7 @@ let
   };
 
   spec = {
-    vault = { inherit (cfg) address namespace caCert skipVerify timeout; };
+    vault = { inherit (cfg) address namespace caCert skipVerify timeout maxResponseSize; };
     approle = {
       inherit (cfg.approle) mount roleIdFile secretIdFile wrappedTokenEnv wrappedTokenFile;
     };
@@ -38,6 +38,13 @@ let
           if i.slack.webhookUrlFile == null then null
           else { inherit (i.slack) webhookUrlFile; };
       };
+  }
+  # Only when enabled, so specs without it stay exactly as they were.
+  // lib.optionalAttrs cfg.chat.enable {
+    chat = {
+      inherit (cfg.chat) listen signingSecretFile allowedChannels allowedUsers
+        collectionInterval responseType;
+    };
   };
 in
 {

@@ -60,10 +60,7 @@ impl BootstrapError {
             BootstrapError::RoleIdMissing { .. } => exit::CREDENTIALS,
             BootstrapError::UnexpectedShape { .. } => exit::MALFORMED,
             BootstrapError::Store(_) => exit::RENDER,
-            BootstrapError::Vault(e) => match e {
-                VaultError::Malformed { .. } => exit::MALFORMED,
-                _ => exit::INTERNAL,
-            },
+            BootstrapError::Vault(e) => e.exit_code(),
         }
     }
 }

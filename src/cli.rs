@@ -56,6 +56,16 @@ pub enum Command {
     /// Security alerts from OpenBao's/Vault's socket audit device.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Slack slash commands (`/vault status` ...), see docs/how-to/ask-in-slack.md.
+    #[command(subcommand)]
+    Chat(ChatCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ChatCommand {
+    /// Answer Slack slash commands on chat.listen until SIGTERM/SIGINT
+    /// (`vaultkeeper run` does this too when the spec has a chat section).
+    Serve,
 }
 
 #[derive(Subcommand, Debug)]
@@ -136,6 +146,27 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// `check`: a `vault.caCert` that exists must be a usable CA bundle (a missing
+/// one may be deployed later, e.g. at build time on another machine).
+fn check_ca_cert(path: &Path, spec: &Spec) -> Result<(), crate::spec::SpecError> {
+    let Some(ca) = &spec.vault.ca_cert else {
+        return Ok(());
+    };
+    if std::fs::symlink_metadata(ca).is_err() {
+        return Ok(());
+    }
+    crate::vault::http::load_ca_bundle(ca)
+        .map(|_| ())
+        .map_err(|why| crate::spec::SpecError::Invalid {
+            file: path.display().to_string(),
+            path: "vault.caCert".into(),
+            message: format!(
+                "{} is unusable: {why}; point it at the PEM bundle of the CA that signed Vault's certificate",
+                ca.display()
+            ),
+        })
+}
+
 /// Loads the spec and applies `VAULT_*`/`BAO_*` overrides.
 pub fn load_spec(path: &Path) -> Result<Spec, crate::spec::SpecError> {
     let mut spec = Spec::load(path)?;
@@ -147,6 +178,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Check => {
             let spec = Spec::load(&cli.spec)?;
+            check_ca_cert(&cli.spec, &spec)?;
             println!(
                 "{}: valid, {} secret(s)",
                 cli.spec.display(),
@@ -184,6 +216,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Digest => crate::insights::cli::digest(&cli.spec),
         Command::Run => run_daemon(cli.spec),
         Command::Audit(cmd) => crate::audit::cli::run(&cli.spec, cmd),
+        Command::Chat(ChatCommand::Serve) => chat_serve(&cli.spec),
     }
 }
 
@@ -216,6 +249,29 @@ fn run_daemon(spec_path: PathBuf) -> anyhow::Result<u8> {
             Ok(()) => Ok(exit::OK),
             Err(crate::daemon::DaemonError::Spec(e)) => Err(e.into()),
             Err(e) => Err(e.into()),
+        }
+    })
+}
+
+/// `vaultkeeper chat serve`: the Slack endpoint alone, until SIGTERM or SIGINT.
+fn chat_serve(spec_path: &Path) -> anyhow::Result<u8> {
+    let spec = load_spec(spec_path)?;
+    runtime()?.block_on(async {
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot handle SIGTERM")?;
+        let shutdown = async move {
+            let mut term = term;
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        };
+        match crate::chat::server::run_standalone(spec, shutdown).await {
+            Ok(()) => Ok(exit::OK),
+            Err(e) => {
+                tracing::error!("{e}");
+                Ok(e.exit_code())
+            }
         }
     })
 }
@@ -337,15 +393,7 @@ fn admin_vault_spec(spec_path: &Path) -> anyhow::Result<crate::spec::VaultSpec> 
     if spec_path.exists() {
         return Ok(load_spec(spec_path)?.vault);
     }
-    let minimal =
-        serde_json::json!({ "vault": { "address": "http://127.0.0.1:8200" } }).to_string();
-    let mut spec = Spec::from_json("(built-in)", &minimal)?;
-    spec.apply_env(|k| std::env::var(k).ok())?;
-    if std::env::var("VAULT_ADDR").is_err() && std::env::var("BAO_ADDR").is_err() {
-        anyhow::bail!(
-            "no spec at {} and no VAULT_ADDR/BAO_ADDR: say where Vault is with one of them",
-            spec_path.display()
-        );
-    }
-    Ok(spec.vault)
+    Ok(Spec::from_env(|k| std::env::var(k).ok())
+        .with_context(|| format!("no spec at {}", spec_path.display()))?
+        .vault)
 }

@@ -29,3 +29,14 @@ pub const TOKEN_FOREIGN: u8 = 12;
 pub const TOKEN_MISSING: u8 = 13;
 /// status, posture, report: the server is sealed (`status` still prints what it saw).
 pub const SEALED: u8 = 20;
+/// The TLS certificate of Vault does not lead to a trusted CA (`vault.caCert`):
+/// possibly an attack.
+pub const TLS_UNTRUSTED: u8 = 30;
+/// The TLS certificate of Vault is not valid for the address's host name:
+/// possibly an attack.
+pub const TLS_HOSTNAME: u8 = 31;
+/// Vault redirected to an origin that is not configured, or from https to http,
+/// or more than 3 times; nothing was sent there.
+pub const REDIRECT_REFUSED: u8 = 32;
+/// A Vault answer was larger than `vault.maxResponseSize`; refused unread.
+pub const RESPONSE_TOO_LARGE: u8 = 33;

@@ -77,11 +77,15 @@ pub enum SecretError {
     },
     #[error("secret {secret}: {path} does not exist in Vault; write it, or fix secretPath/kvMount/kvVersion in the spec")]
     NotFound { secret: String, path: String },
-    #[error("secret {secret}: Vault is unreachable ({reason}) and there is no cache at {cache}; the secret was not rendered")]
+    #[error(
+        "secret {secret}: {reason}; and there is no cache at {cache}; the secret was not rendered"
+    )]
     UnreachableNoCache {
         secret: String,
         reason: String,
         cache: PathBuf,
+        /// The exit code of why Vault could not answer (unreachable, TLS).
+        code: u8,
     },
     #[error("secret {secret}: {source}")]
     Vault {
@@ -100,12 +104,8 @@ impl SecretError {
         match self {
             SecretError::Denied { .. } => exit::DENIED,
             SecretError::NotFound { .. } => exit::NOT_FOUND,
-            SecretError::UnreachableNoCache { .. } => exit::UNREACHABLE,
-            SecretError::Vault { source, .. } => match source {
-                VaultError::Malformed { .. } => exit::MALFORMED,
-                VaultError::Unreachable { .. } => exit::UNREACHABLE,
-                _ => exit::INTERNAL,
-            },
+            SecretError::UnreachableNoCache { code, .. } => *code,
+            SecretError::Vault { source, .. } => source.exit_code(),
             SecretError::Render(_) | SecretError::Cache(_) => exit::RENDER,
         }
     }
@@ -158,13 +158,38 @@ pub enum FetchError {
     },
     #[error(transparent)]
     Client(VaultError),
+    /// The login was answered with something that is neither a token nor a
+    /// rejection (a refused redirect, an oversized answer, a malformed one).
+    #[error("AppRole login failed: {0}")]
+    Login(VaultError),
 }
 
 impl FetchError {
     pub fn exit_code(&self) -> u8 {
         match self {
             FetchError::Credentials(_) | FetchError::LoginRejected { .. } => exit::CREDENTIALS,
-            FetchError::Client(_) => exit::USAGE,
+            FetchError::Client(e) | FetchError::Login(e) => e.exit_code(),
+        }
+    }
+}
+
+/// Why secrets come from the cache this run: the message and its exit code.
+#[derive(Debug, Clone)]
+pub struct Fallback {
+    pub reason: String,
+    pub code: u8,
+}
+
+impl Fallback {
+    /// For a Vault error that [`VaultError::serves_cache`]; a TLS failure is
+    /// logged as an ERROR (it may be an attack), once, here.
+    pub fn of(e: &VaultError) -> Fallback {
+        if e.is_tls() {
+            tracing::error!("{e}; serving the last-known-good cache where there is one");
+        }
+        Fallback {
+            reason: e.to_string(),
+            code: e.exit_code(),
         }
     }
 }
@@ -197,7 +222,8 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
             );
             Ok(client.with_token(token.token))
         }
-        Err(LoginError::Vault(e)) if e.is_unreachable() => Err(e.to_string()),
+        Err(LoginError::Vault(e)) if e.serves_cache() => Err(Fallback::of(&e)),
+        Err(LoginError::Vault(e)) => return Err(FetchError::Login(e)),
         Err(source) => {
             return Err(FetchError::LoginRejected {
                 source,
@@ -214,7 +240,7 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
         async move {
             let outcome = match authed {
                 Ok(c) => fetch_one_with(&c, s, &state_dir, batch).await,
-                Err(reason) => from_cache((*s).clone(), reason, state_dir).await,
+                Err(fallback) => from_cache((*s).clone(), fallback, state_dir).await,
             };
             (s.name.clone(), outcome)
         }
@@ -290,8 +316,8 @@ async fn fetch_one_with(
     .await
     {
         Ok(kv) => write_fresh_with(secret.clone(), kv, state_dir.to_path_buf(), sink).await,
-        Err(e) if e.is_unreachable() => {
-            from_cache(secret.clone(), e.to_string(), state_dir.to_path_buf()).await
+        Err(e) if e.serves_cache() => {
+            from_cache(secret.clone(), Fallback::of(&e), state_dir.to_path_buf()).await
         }
         Err(e) => {
             let err = match e {
@@ -373,7 +399,8 @@ async fn write_fresh_with(
 }
 
 /// Renders the last-known-good data of a secret.
-pub async fn from_cache(secret: SecretSpec, reason: String, state_dir: PathBuf) -> Outcome {
+pub async fn from_cache(secret: SecretSpec, fallback: Fallback, state_dir: PathBuf) -> Outcome {
+    let Fallback { reason, code } = fallback;
     let job = tokio::task::spawn_blocking(move || {
         let entry = match cache::load(&secret) {
             Ok(Some(entry)) => entry,
@@ -382,6 +409,7 @@ pub async fn from_cache(secret: SecretSpec, reason: String, state_dir: PathBuf) 
                     secret: secret.name.clone(),
                     reason,
                     cache: secret.cache_dir.clone(),
+                    code,
                 };
                 record_failure(&state_dir, &secret.name, &e);
                 return Outcome::Failed(e);

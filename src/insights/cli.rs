@@ -44,17 +44,7 @@ pub fn load(spec_path: &Path) -> anyhow::Result<Spec> {
     if spec_path.exists() {
         return Ok(crate::cli::load_spec(spec_path)?);
     }
-    if env("VAULT_ADDR").is_none() && env("BAO_ADDR").is_none() {
-        anyhow::bail!(
-            "no spec at {} and no VAULT_ADDR/BAO_ADDR: say where Vault is with one of them",
-            spec_path.display()
-        );
-    }
-    let minimal =
-        serde_json::json!({ "vault": { "address": "http://127.0.0.1:8200" } }).to_string();
-    let mut spec = Spec::from_json("(built-in)", &minimal)?;
-    spec.apply_env(|k| std::env::var(k).ok())?;
-    Ok(spec)
+    Spec::from_env(env).with_context(|| format!("no spec at {}", spec_path.display()))
 }
 
 fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T) -> String) {

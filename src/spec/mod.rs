@@ -6,11 +6,13 @@
 //! NixOS build time. [`Spec::apply_env`] then applies the Vault CLI's environment
 //! overrides (`VAULT_ADDR`, `BAO_ADDR`, ...), which `check` does not.
 
+mod env;
 mod error;
 pub mod insights;
 pub mod interval;
 pub mod mode;
 mod raw;
+pub mod size;
 
 pub(crate) use error::from_problems as error_from_problems;
 pub use error::{Problem, SpecError};
@@ -36,6 +38,8 @@ pub struct Spec {
     pub audit: Option<crate::audit::AuditSpec>,
     /// The `insights` section (digest schedule, release feed), see [`insights`].
     pub insights: insights::InsightsSpec,
+    /// The `chat` section (Slack slash commands), see [`crate::chat::spec`].
+    pub chat: Option<crate::chat::ChatSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +49,8 @@ pub struct VaultSpec {
     pub ca_cert: Option<PathBuf>,
     pub skip_verify: bool,
     pub timeout: Duration,
+    /// `vault.maxResponseSize`: the largest Vault answer read, in bytes.
+    pub max_response_size: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -129,39 +135,10 @@ impl Spec {
         }
     }
 
-    /// Applies the Vault CLI's environment overrides. `BAO_*` wins over `VAULT_*`
-    /// when both are set, as in OpenBao's own CLI.
+    /// Applies the Vault CLI's environment variables where the spec leaves a
+    /// value unset; never the address, never TLS verification (see [`env`]).
     pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), SpecError> {
-        let get =
-            |name: &str| env(&format!("BAO_{name}")).or_else(|| env(&format!("VAULT_{name}")));
-        if let Some(addr) = get("ADDR") {
-            check_address(&addr).map_err(|message| SpecError::Invalid {
-                file: "environment".into(),
-                path: "VAULT_ADDR/BAO_ADDR".into(),
-                message,
-            })?;
-            self.vault.address = addr.trim_end_matches('/').to_string();
-        }
-        if let Some(ns) = get("NAMESPACE") {
-            self.vault.namespace = (!ns.is_empty()).then_some(ns);
-        }
-        if let Some(ca) = get("CACERT") {
-            self.vault.ca_cert = (!ca.is_empty()).then(|| PathBuf::from(ca));
-        }
-        if let Some(v) = get("SKIP_VERIFY") {
-            self.vault.skip_verify = match v.to_ascii_lowercase().as_str() {
-                "" | "0" | "false" | "no" => false,
-                "1" | "true" | "yes" => true,
-                _ => {
-                    return Err(SpecError::Invalid {
-                        file: "environment".into(),
-                        path: "VAULT_SKIP_VERIFY/BAO_SKIP_VERIFY".into(),
-                        message: format!("{v:?} is not a boolean; write true or false"),
-                    })
-                }
-            };
-        }
-        Ok(())
+        env::apply(self, env)
     }
 
     /// The secrets named on the command line, or all of them when none is named.
@@ -227,6 +204,30 @@ fn check_address(addr: &str) -> Result<(), String> {
         _ => Err(format!(
             "{addr:?} is not a Vault address; write e.g. \"https://vault.example.org:8200\""
         )),
+    }
+}
+
+fn max_response_size(problems: &mut Vec<Problem>, raw: Option<raw::RawSize>) -> u64 {
+    const MIN: u64 = 64 << 10;
+    const MAX: u64 = 1 << 30;
+    let size = match raw {
+        None => return crate::vault::http::DEFAULT_MAX_RESPONSE_SIZE,
+        Some(raw::RawSize::Bytes(n)) => Ok(n),
+        Some(raw::RawSize::Text(t)) => size::parse_size(&t),
+    };
+    match size {
+        Ok(n) if (MIN..=MAX).contains(&n) => n,
+        Ok(n) => {
+            problems.push(Problem::new(
+                "vault.maxResponseSize",
+                format!("{n} bytes is outside 64KiB..1GiB; the default \"32MiB\" fits any secret"),
+            ));
+            crate::vault::http::DEFAULT_MAX_RESPONSE_SIZE
+        }
+        Err(m) => {
+            problems.push(Problem::new("vault.maxResponseSize", m));
+            crate::vault::http::DEFAULT_MAX_RESPONSE_SIZE
+        }
     }
 }
 
@@ -321,6 +322,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
             .map(|c| abs_path(problems, "vault.caCert", c)),
         skip_verify: raw.vault.skip_verify,
         timeout,
+        max_response_size: max_response_size(problems, raw.vault.max_response_size),
     };
 
     let state_dir = abs_path(
@@ -434,6 +436,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         critical_services: raw.critical_services,
         audit,
         insights,
+        chat: raw.chat.map(|c| crate::chat::spec::resolve(c, problems)),
     }
 }
 

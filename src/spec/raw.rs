@@ -21,6 +21,8 @@ pub struct RawSpec {
     pub audit: Option<crate::audit::spec::RawAudit>,
     #[serde(default)]
     pub insights: Option<super::insights::RawInsights>,
+    #[serde(default)]
+    pub chat: Option<crate::chat::spec::RawChat>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -32,6 +34,15 @@ pub struct RawVault {
     #[serde(default)]
     pub skip_verify: bool,
     pub timeout: Option<String>,
+    pub max_response_size: Option<RawSize>,
+}
+
+/// A size: bytes as a number, or a string with a unit ("32MiB").
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawSize {
+    Bytes(u64),
+    Text(String),
 }
 
 #[derive(Debug, Default, Deserialize)]

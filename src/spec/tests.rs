@@ -110,34 +110,67 @@ fn shared_output_dirs_are_refused() {
 }
 
 #[test]
-fn environment_overrides_like_the_vault_cli() {
-    let mut s = Spec::from_json("x", FULL).unwrap();
+fn the_environment_fills_only_what_the_spec_leaves_unset() {
+    let bare = r#"{"vault":{"address":"https://vault.example:8200"}}"#;
+    let mut s = Spec::from_json("x", bare).unwrap();
     let env = |k: &str| match k {
-        "VAULT_ADDR" => Some("http://127.0.0.1:8200/".to_string()),
+        "VAULT_ADDR" => Some("http://evil:8200/".to_string()),
         "BAO_ADDR" => None,
         "VAULT_NAMESPACE" => Some("team-a".to_string()),
         "BAO_SKIP_VERIFY" => Some("true".to_string()),
+        "VAULT_SKIP_VERIFY" => Some("1".to_string()),
         "VAULT_CACERT" => Some("/etc/ssl/vault.pem".to_string()),
         _ => None,
     };
     s.apply_env(env).unwrap();
-    assert_eq!(s.vault.address, "http://127.0.0.1:8200");
+    // the address and TLS verification are the spec's
+    assert_eq!(s.vault.address, "https://vault.example:8200");
+    assert!(!s.vault.skip_verify);
+    // unset in the spec: filled from the environment
     assert_eq!(s.vault.namespace.as_deref(), Some("team-a"));
-    assert!(s.vault.skip_verify);
     assert_eq!(s.vault.ca_cert, Some(PathBuf::from("/etc/ssl/vault.pem")));
-    let both = |k: &str| match k {
+    // set in the spec: kept
+    let own = r#"{"vault":{"address":"https://v:1","namespace":"ops","caCert":"/etc/ca.pem"}}"#;
+    let mut s = Spec::from_json("x", own).unwrap();
+    s.apply_env(env).unwrap();
+    assert_eq!(s.vault.namespace.as_deref(), Some("ops"));
+    assert_eq!(s.vault.ca_cert, Some(PathBuf::from("/etc/ca.pem")));
+}
+
+#[test]
+fn an_operator_machine_without_a_spec_uses_the_environment() {
+    let env = |k: &str| match k {
         "VAULT_ADDR" => Some("http://vault:1".to_string()),
-        "BAO_ADDR" => Some("http://bao:2".to_string()),
+        "BAO_ADDR" => Some("http://bao:2/".to_string()),
+        "VAULT_SKIP_VERIFY" => Some("true".to_string()),
         _ => None,
     };
-    s.apply_env(both).unwrap();
+    let s = Spec::from_env(env).unwrap();
     assert_eq!(s.vault.address, "http://bao:2");
-    let bad = |k: &str| (k == "VAULT_SKIP_VERIFY").then(|| "maybe".to_string());
-    assert!(s
-        .apply_env(bad)
+    assert!(!s.vault.skip_verify);
+    assert_eq!(s.vault.max_response_size, 32 << 20);
+    let none = |_: &str| None;
+    assert!(Spec::from_env(none)
         .unwrap_err()
         .to_string()
-        .contains("\"maybe\" is not a boolean"));
+        .contains("VAULT_ADDR"));
+    let bad = |k: &str| (k == "VAULT_ADDR").then(|| "vault:8200".to_string());
+    assert!(Spec::from_env(bad).is_err());
+}
+
+#[test]
+fn max_response_size() {
+    let spec = |v: &str| format!(r#"{{"vault":{{"address":"http://a:1","maxResponseSize":{v}}}}}"#);
+    let ok = |v: &str| {
+        Spec::from_json("x", &spec(v))
+            .unwrap()
+            .vault
+            .max_response_size
+    };
+    assert_eq!(ok("\"1MiB\""), 1 << 20);
+    assert_eq!(ok("1048576"), 1 << 20);
+    assert!(err(&spec("\"1KiB\"")).contains("vault.maxResponseSize: 1024 bytes is outside"));
+    assert!(err(&spec("\"huge\"")).contains("vault.maxResponseSize: \"huge\" is not a size"));
 }
 
 #[test]

@@ -28,6 +28,11 @@ impl LoginError {
     pub fn is_unreachable(&self) -> bool {
         matches!(self, LoginError::Vault(e) if e.is_unreachable())
     }
+
+    /// Vault cannot be reached or cannot be trusted now: the cache answers.
+    pub fn serves_cache(&self) -> bool {
+        matches!(self, LoginError::Vault(e) if e.serves_cache())
+    }
 }
 
 fn auth_token(resp: &serde_json::Value, path: &str) -> Result<AuthToken, VaultError> {

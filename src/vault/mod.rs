@@ -6,6 +6,7 @@
 
 pub mod approle;
 mod error;
+pub mod http;
 pub mod kv;
 pub mod wrapping;
 
@@ -24,6 +25,7 @@ pub struct VaultClient {
     addr: Arc<str>,
     namespace: Option<Arc<str>>,
     token: Option<Arc<Secret>>,
+    policy: Arc<http::Policy>,
 }
 
 impl std::fmt::Debug for VaultClient {
@@ -48,19 +50,20 @@ pub enum Auth<'a> {
 }
 
 impl VaultClient {
+    /// The client for the spec's Vault: TLS from the spec only (`vault.caCert`,
+    /// `vault.skipVerify`), no automatic redirects, bodies capped at
+    /// `vault.maxResponseSize` (see [`http`]).
     pub fn new(spec: &VaultSpec) -> Result<VaultClient, VaultError> {
         let mut builder = reqwest::Client::builder()
             .timeout(spec.timeout)
             .connect_timeout(spec.timeout.min(std::time::Duration::from_secs(5)))
             .user_agent(concat!("vaultkeeper/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(32);
         if let Some(ca) = &spec.ca_cert {
-            let pem = std::fs::read(ca).map_err(|e| {
-                VaultError::Config(format!("cannot read CA certificate {}: {e}", ca.display()))
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            let certs = http::load_ca_bundle(ca).map_err(|why| {
                 VaultError::Config(format!(
-                    "{} is not a PEM certificate bundle: {e}",
+                    "the CA certificate file {} (vault.caCert) is unusable: {why}; point vault.caCert at the PEM bundle of the CA that signed Vault's certificate",
                     ca.display()
                 ))
             })?;
@@ -69,6 +72,7 @@ impl VaultClient {
             }
         }
         if spec.skip_verify {
+            tracing::warn!("vault.skipVerify is true: Vault's TLS certificate is NOT verified; anyone between this host and Vault can read the credentials");
             builder = builder.danger_accept_invalid_certs(true);
         }
         let http = builder
@@ -79,6 +83,10 @@ impl VaultClient {
             addr: Arc::from(spec.address.as_str()),
             namespace: spec.namespace.as_deref().map(Arc::from),
             token: None,
+            policy: Arc::new(http::Policy::new(
+                [spec.address.as_str()],
+                spec.max_response_size,
+            )),
         })
     }
 
@@ -142,28 +150,72 @@ impl VaultClient {
         auth: Auth<'_>,
         wrap_ttl: Option<&str>,
     ) -> Result<Value, VaultError> {
-        let url = format!("{}/v1/{}", self.addr, path.trim_start_matches('/'));
-        let mut req = self.http.request(method, &url);
+        let mut url = reqwest::Url::parse(&format!(
+            "{}/v1/{}",
+            self.addr,
+            path.trim_start_matches('/')
+        ))
+        .map_err(|e| VaultError::Config(format!("{} is not a URL base: {e}", self.addr)))?;
         let token = match auth {
             Auth::Client => self.token.as_deref(),
             Auth::None => None,
             Auth::Token(t) => Some(t),
         };
-        if let Some(t) = token {
-            req = req.header("X-Vault-Token", t.expose());
-        }
-        if let Some(ns) = &self.namespace {
-            req = req.header("X-Vault-Namespace", ns.as_ref());
-        }
-        if let Some(ttl) = wrap_ttl {
-            req = req.header("X-Vault-Wrap-TTL", ttl);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req.send().await.map_err(|e| self.unreachable(&e))?;
+        let mut hops = 0;
+        let resp = loop {
+            let mut req = self.http.request(method.clone(), url.clone());
+            if let Some(t) = token {
+                req = req.header("X-Vault-Token", t.expose());
+            }
+            if let Some(ns) = &self.namespace {
+                req = req.header("X-Vault-Namespace", ns.as_ref());
+            }
+            if let Some(ttl) = wrap_ttl {
+                req = req.header("X-Vault-Wrap-TTL", ttl);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let resp = req.send().await.map_err(|e| self.transport(&e))?;
+            if !resp.status().is_redirection() {
+                break resp;
+            }
+            let status = resp.status();
+            let location = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let refuse = |reason: String| VaultError::RedirectRefused {
+                from: http::Origin::of(&url).map_or_else(|| url.to_string(), |o| o.to_string()),
+                to: location.clone(),
+                reason,
+            };
+            // 307/308 keep the method and body (a standby's answer); 301/302/303
+            // would turn a POST into a GET and drop the body: never Vault's.
+            if status != StatusCode::TEMPORARY_REDIRECT && status != StatusCode::PERMANENT_REDIRECT
+            {
+                return Err(refuse(format!(
+                    "HTTP {} is not a redirect Vault sends (only 307/308 are followed)",
+                    status.as_u16()
+                )));
+            }
+            if hops >= http::MAX_HOPS {
+                return Err(refuse(format!("more than {} redirects", http::MAX_HOPS)));
+            }
+            url = self.policy.follow(&url, &location)?;
+            hops += 1;
+            tracing::debug!(hop = hops, to = %http::Origin::of(&url).map(|o| o.to_string()).unwrap_or_default(), "following a redirect to a configured Vault address");
+        };
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| self.unreachable(&e))?;
+        let bytes = match http::read_capped(resp, self.policy.max_body, path).await {
+            Ok(b) => b,
+            Err(http::BodyError::TooLarge { path, limit }) => {
+                return Err(VaultError::TooLarge { path, limit })
+            }
+            Err(http::BodyError::Transport(e)) => return Err(self.transport(&e)),
+        };
         if status.is_success() {
             if bytes.is_empty() {
                 return Ok(Value::Null);
@@ -206,7 +258,16 @@ impl VaultClient {
         })
     }
 
-    fn unreachable(&self, e: &reqwest::Error) -> VaultError {
+    /// A request that got no HTTP answer: a certificate that does not verify
+    /// (its own error), else "unreachable".
+    fn transport(&self, e: &reqwest::Error) -> VaultError {
+        if let Some((kind, detail)) = http::tls_failure(e) {
+            let addr = self.addr.to_string();
+            return match kind {
+                http::TlsFailure::Hostname => VaultError::TlsHostname { addr, detail },
+                http::TlsFailure::Untrusted => VaultError::TlsUntrusted { addr, detail },
+            };
+        }
         let kind = if e.is_timeout() {
             "timed out"
         } else if e.is_connect() {

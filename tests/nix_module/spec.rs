@@ -13,7 +13,8 @@ fn defaults_fill_every_key_of_the_spec() {
         got["spec"],
         json!({
             "vault": { "address": "https://vault01.example:8200", "namespace": null,
-                       "caCert": null, "skipVerify": false, "timeout": "10s" },
+                       "caCert": null, "skipVerify": false, "timeout": "10s",
+                       "maxResponseSize": "32MiB" },
             "approle": { "mount": "approle",
                          "roleIdFile": "/var/lib/vaultkeeper/approle/role-id",
                          "secretIdFile": "/var/lib/vaultkeeper/approle/secret-id",
@@ -46,7 +47,7 @@ fn contract_example_is_generated_exactly() {
     // The example of the spec contract, verbatim.
     let contract: Value = serde_json::from_str(
         r#"{
-  "vault":   { "address": "https://vault01.example:8200", "namespace": null, "caCert": null, "skipVerify": false, "timeout": "10s" },
+  "vault":   { "address": "https://vault01.example:8200", "namespace": null, "caCert": null, "skipVerify": false, "timeout": "10s", "maxResponseSize": "32MiB" },
   "approle": { "mount": "approle", "roleIdFile": "/var/lib/vaultkeeper/approle/role-id", "secretIdFile": "/var/lib/vaultkeeper/approle/secret-id",
                "wrappedTokenEnv": "VAULT_WRAPPED_TOKEN", "wrappedTokenFile": null },
   "stateDir": "/var/lib/vaultkeeper",
@@ -79,7 +80,8 @@ fn every_option_reaches_the_spec() {
         got["spec"],
         json!({
             "vault": { "address": "https://vault.internal:8200", "namespace": "admin/hosts",
-                       "caCert": "/etc/ssl/certs/vault-ca.pem", "skipVerify": true, "timeout": "30s" },
+                       "caCert": "/etc/ssl/certs/vault-ca.pem", "skipVerify": true, "timeout": "30s",
+                       "maxResponseSize": "64MiB" },
             "approle": { "mount": "approle-hosts", "roleIdFile": "/var/lib/vk/creds/role-id",
                          "secretIdFile": "/var/lib/vk/creds/secret-id",
                          "wrappedTokenEnv": "BAO_WRAPPED_TOKEN",

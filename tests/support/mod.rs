@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bao;
+pub mod fake;
 pub mod load;
 pub mod run;
 pub mod slack;

@@ -72,7 +72,19 @@ pub struct Run {
 
 /// Runs `vaultkeeper ARGS` with a clean Vault environment plus `env`.
 pub fn vaultkeeper(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(bin());
+    vaultkeeper_prefixed(&[], args, env)
+}
+
+/// Runs `PREFIX... vaultkeeper ARGS` (e.g. `prlimit --as=N --`) like [`vaultkeeper`].
+pub fn vaultkeeper_prefixed(prefix: &[&str], args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = match prefix.split_first() {
+        None => Command::new(bin()),
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(bin());
+            c
+        }
+    };
     cmd.args(args).stdin(Stdio::null());
     for k in [
         "VAULT_ADDR",
@@ -82,6 +94,10 @@ pub fn vaultkeeper(args: &[&str], env: &[(&str, &str)]) -> Run {
         "VAULT_NAMESPACE",
         "BAO_NAMESPACE",
         "VAULT_WRAPPED_TOKEN",
+        "VAULT_SKIP_VERIFY",
+        "BAO_SKIP_VERIFY",
+        "VAULT_CACERT",
+        "BAO_CACERT",
         "VAULTKEEPER_LOG",
     ] {
         cmd.env_remove(k);

@@ -7,6 +7,7 @@
     caCert = "/etc/ssl/certs/vault-ca.pem";
     skipVerify = true;
     timeout = "30s";
+    maxResponseSize = "64MiB";
     approle = {
       mount = "approle-hosts";
       roleIdFile = "/var/lib/vk/creds/role-id";

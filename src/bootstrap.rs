@@ -75,12 +75,28 @@ pub enum Bootstrapped {
     StoredSecretId,
 }
 
-/// Where the token comes from: the file when it is configured and exists, else the
-/// environment variable.
+/// The systemd credential bootstrap reads first (`LoadCredential=` from
+/// `vault.bootstrap.tokenFile`, or `ImportCredential=`).
+pub const CREDENTIAL: &str = "vaultkeeper.wrapped-token";
+
+/// Where the token comes from: the systemd credential [`CREDENTIAL`] in
+/// `$CREDENTIALS_DIRECTORY`, else the file when it is configured and exists,
+/// else the environment variable.
 pub fn read_token(
     approle: &AppRoleSpec,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Secret, BootstrapError> {
+    if let Some(dir) = env("CREDENTIALS_DIRECTORY").filter(|d| d.starts_with('/')) {
+        let file = Path::new(&dir).join(CREDENTIAL);
+        match std::fs::read_to_string(&file) {
+            Ok(s) if !s.trim().is_empty() => return Ok(Secret::new(s.trim())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(file = %file.display(), error = %e, "cannot read the wrapped-token credential")
+            }
+        }
+    }
     if let Some(file) = &approle.wrapped_token_file {
         match std::fs::read_to_string(file) {
             Ok(s) if !s.trim().is_empty() => return Ok(Secret::new(s.trim())),
@@ -108,20 +124,32 @@ pub fn read_token(
     })
 }
 
+/// Bootstraps, then erases the spent token from `erase_from` and the spec's
+/// `wrappedTokenFile` ([`crate::token_erase`]).
 pub async fn run(
     spec: &Spec,
     env: impl Fn(&str) -> Option<String>,
+    erase_from: &[PathBuf],
 ) -> Result<Bootstrapped, BootstrapError> {
     let a = &spec.approle;
     if a.role_id_file.exists() && a.secret_id_file.exists() {
         return Ok(Bootstrapped::AlreadyDone);
     }
     let token = read_token(a, env)?;
+    let done = unwrap_and_store(spec, &token).await?;
+    let mut files = erase_from.to_vec();
+    files.extend(a.wrapped_token_file.iter().cloned());
+    crate::token_erase::erase_all(&files, &token);
+    Ok(done)
+}
+
+async fn unwrap_and_store(spec: &Spec, token: &Secret) -> Result<Bootstrapped, BootstrapError> {
+    let a = &spec.approle;
     let client = VaultClient::new(&spec.vault).map_err(BootstrapError::Vault)?;
     let seen = SeenTokens::new(&spec.state_dir);
     let digest = hex::encode(sha2::Sha256::digest(token.expose().as_bytes()));
 
-    let info = match wrapping::lookup(&client, &token).await {
+    let info = match wrapping::lookup(&client, token).await {
         Ok(info) => info,
         Err(e) => return Err(classify(e, seen.get(&digest))),
     };
@@ -141,7 +169,7 @@ pub async fn run(
     // Make sure we can store the result before the single-use token is spent.
     let dirs = credential_dirs(a)?;
 
-    let data = match wrapping::unwrap(&client, &token).await {
+    let data = match wrapping::unwrap(&client, token).await {
         Ok(d) => d,
         Err(e) => return Err(classify(e, Some(info))),
     };
@@ -362,6 +390,20 @@ mod tests {
         assert_eq!(read_token(&a, env).unwrap().expose(), "s.fromenv");
         std::fs::write(&file, "s.fromfile\n").unwrap();
         assert_eq!(read_token(&a, env).unwrap().expose(), "s.fromfile");
+        // A systemd credential comes first.
+        let creds = t.path().join("creds");
+        std::fs::create_dir(&creds).unwrap();
+        std::fs::write(creds.join(CREDENTIAL), "s.fromcredential\n").unwrap();
+        let creds_env = |k: &str| match k {
+            "CREDENTIALS_DIRECTORY" => Some(creds.display().to_string()),
+            _ => env(k),
+        };
+        assert_eq!(
+            read_token(&a, creds_env).unwrap().expose(),
+            "s.fromcredential"
+        );
+        std::fs::remove_file(creds.join(CREDENTIAL)).unwrap();
+        assert_eq!(read_token(&a, creds_env).unwrap().expose(), "s.fromfile");
         let none = |_: &str| None;
         std::fs::remove_file(&file).unwrap();
         let e = read_token(&a, none).unwrap_err().to_string();

@@ -46,4 +46,5 @@ pub mod slack;
 pub mod spec;
 pub mod state;
 pub mod systemd;
+pub mod token_erase;
 pub mod vault;

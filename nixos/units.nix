@@ -27,7 +27,8 @@ let
   # name it. A secret's files go next to its outputDir (generations + symlink).
   stateDirs = lib.unique ([ cfg.stateDir ] ++ map (s: s.cacheDir) secrets
     ++ map dirOf [ cfg.approle.roleIdFile cfg.approle.secretIdFile ]);
-  outputParents = lib.unique (map (s: dirOf s.outputDir) secrets);
+  outputParents = lib.unique (map (s: dirOf s.outputDir) secrets
+    ++ map (t: dirOf t.path) (lib.attrValues cfg.templates));
   within = p: q: p != q && lib.hasPrefix "${q}/" p;
   minimal = ps: lib.filter (p: !lib.any (within p) ps) ps;
   writable = minimal (stateDirs ++ outputParents);
@@ -58,7 +59,9 @@ let
     }
   '' + lib.concatStrings (lib.mapAttrsToList (name: s: ''
     late ${lib.escapeShellArgs ([ (fetchUnit name) ] ++ map unitName s.services)}
-  '') cfg.secrets));
+  '') cfg.secrets ++ lib.mapAttrsToList (name: t: ''
+    late ${lib.escapeShellArgs ([ (templateUnit name) ] ++ map unitName t.services)}
+  '') cfg.templates));
 
   # Unix audit sockets outside the agent's RuntimeDirectory (/run/vaultkeeper).
   auditSocketDirs = lib.optionals cfg.audit.enable (lib.unique (map
@@ -99,6 +102,32 @@ let
     };
   };
 
+  # A template: `fetch <name>` reads its secrets and renders it, after their own
+  # units (so a boot while Vault is down renders it from their cache) and before
+  # its services.
+  templateUnit = name: "vault-template-${name}.service";
+  templateSecrets = t:
+    if t.envFrom != null then t.envFrom
+    # Over-approximated (ordering only): every secret whose name appears before a dot.
+    else lib.filter (s: t.content != null && lib.hasInfix "${s}." t.content) (lib.attrNames cfg.secrets);
+  templateService = name: t: lib.nameValuePair "vault-template-${name}" {
+    description = "vaultkeeper: render template ${name}";
+    wantedBy = [ "multi-user.target" ];
+    wants = [ "network-online.target" "vaultkeeper-bootstrap.service" ]
+      ++ map fetchUnit (lib.filter (s: cfg.secrets ? ${s}) (templateSecrets t));
+    after = [ "network-online.target" "vaultkeeper-bootstrap.service" ]
+      ++ map fetchUnit (lib.filter (s: cfg.secrets ? ${s}) (templateSecrets t));
+    before = map unitName t.services;
+    # As a fetch unit: never restarted by a switch, the daemon's reload applies changes.
+    restartIfChanged = false;
+    serviceConfig = hardening // {
+      Type = "oneshot";
+      RemainAfterExit = true;
+      ExecStart = vaultkeeper "fetch ${name}";
+      TimeoutStartSec = "2min";
+    };
+  };
+
   # What each consuming service gets: Requires= and After= its secrets' units,
   # so it starts only once its secret is in place. A critical service gets
   # Wants= instead: stopping or restarting a fetch unit (a switch that drops the
@@ -115,7 +144,9 @@ let
         after = (acc.${svc}.after or [ ]) ++ [ entry.unit ];
       };
     }) { } (lib.concatLists (lib.mapAttrsToList (name: s:
-      map (service: { inherit service; unit = fetchUnit name; }) s.services) cfg.secrets));
+      map (service: { inherit service; unit = fetchUnit name; }) s.services) cfg.secrets
+    ++ lib.mapAttrsToList (name: t:
+      map (service: { inherit service; unit = templateUnit name; }) t.services) cfg.templates));
 in
 {
   options.vault.bootstrap.lateStartScript = lib.mkOption {
@@ -137,12 +168,15 @@ in
     systemd.paths.vaultkeeper-bootstrap = lib.mkIf (tokenFile != null || cfg.bootstrap.environmentFile != null) {
       description = "vaultkeeper: start the bootstrap when a wrapped token arrives";
       wantedBy = [ "multi-user.target" ];
-      pathConfig = lib.optionalAttrs (tokenFile != null) { PathExists = tokenFile; }
+      # PathChanged, not PathExists: the emptied token file stays, and a
+      # PathExists unit would start the bootstrap again each time it exits.
+      pathConfig = lib.optionalAttrs (tokenFile != null) { PathChanged = tokenFile; }
         // lib.optionalAttrs (cfg.bootstrap.environmentFile != null) { PathChanged = cfg.bootstrap.environmentFile; };
     };
 
     systemd.services = lib.mkMerge [
       (lib.mapAttrs' fetchService cfg.secrets)
+      (lib.mapAttrs' templateService cfg.templates)
       consumerDeps
       {
         vaultkeeper-bootstrap = {
@@ -152,7 +186,8 @@ in
           # After cloud-init has written the token (harmless without cloud-init),
           # before every fetch unit.
           after = [ "network-online.target" "cloud-init.service" "cloud-config.service" ];
-          before = map fetchUnit (lib.attrNames cfg.secrets);
+          before = map fetchUnit (lib.attrNames cfg.secrets)
+            ++ map templateUnit (lib.attrNames cfg.templates);
           # Once the secret-id exists the host is bootstrapped: never again.
           # With a token file, nothing to do until it exists (the .path unit
           # starts this unit when it appears).
@@ -184,7 +219,8 @@ in
           wantedBy = [ "multi-user.target" ];
           wants = [ "network-online.target" ];
           after = [ "network-online.target" "vaultkeeper-bootstrap.service" ]
-            ++ map fetchUnit (lib.attrNames cfg.secrets);
+            ++ map fetchUnit (lib.attrNames cfg.secrets)
+            ++ map templateUnit (lib.attrNames cfg.templates);
           # A new spec is applied with a reload (SIGHUP: re-validate, re-render only
           # what changed, restart no service whose secret did not change); a new
           # package changes ExecStart and restarts the daemon as usual.

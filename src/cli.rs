@@ -38,9 +38,12 @@ pub enum Command {
     },
     /// Log in once, fetch secrets concurrently, render them and update the cache.
     Fetch {
-        /// Secrets to fetch (all when none is named).
+        /// Secrets or templates to fetch (all when none is named); a template
+        /// fetches its secrets, then is rendered from them.
         names: Vec<String>,
     },
+    /// Render a template from its secrets' current (cached) data, without Vault.
+    Render(crate::template::cli::RenderArgs),
     /// Operator side: create the host's policy and AppRole, print a wrapped token.
     Provision(ProvisionArgs),
     /// Server seal state, version, HA, audit devices, mounts, this token, each secret's state.
@@ -76,11 +79,15 @@ pub enum ChatCommand {
 pub enum AuditCommand {
     /// Listen for the socket audit device and alert Slack, until SIGTERM/SIGINT.
     Listen,
-    /// Run the alert rules over a file of audit lines; print one JSON object per alert.
+    /// Run the alert rules over a file of audit lines; print one JSON object per
+    /// matching event (`--coalesce`: the alerts as Slack would get them).
     /// Without a spec (the default path absent) the default rules apply.
     Replay {
         /// A file audit device's log or a capture of the socket ("-" = stdin).
         file: PathBuf,
+        /// Coalesce as the listener does for Slack (summaries listing each event).
+        #[arg(long)]
+        coalesce: bool,
     },
 }
 
@@ -184,9 +191,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let spec = Spec::load(&cli.spec)?;
             check_ca_cert(&cli.spec, &spec)?;
             println!(
-                "{}: valid, {} secret(s)",
+                "{}: valid, {} secret(s), {} template(s)",
                 cli.spec.display(),
-                spec.secrets.len()
+                spec.secrets.len(),
+                spec.templates.len()
             );
             Ok(exit::OK)
         }
@@ -204,15 +212,22 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Fetch { names } => {
             let spec = load_spec(&cli.spec)?;
-            let selected = match spec.select(&names) {
+            let (selected, templates) = match crate::template::select(&spec, &names) {
                 Ok(s) => s,
                 Err(msg) => {
                     tracing::error!("{msg}");
                     return Ok(exit::USAGE);
                 }
             };
-            match runtime()?.block_on(fetch::run(&spec, &selected)) {
-                Ok(report) => Ok(report_fetch(&report)),
+            let rt = runtime()?;
+            match rt.block_on(fetch::run(&spec, &selected)) {
+                Ok(report) => {
+                    let code = report_fetch(&report);
+                    let done =
+                        rt.block_on(crate::template::after_fetch(&spec, &templates, &report));
+                    let tcode = crate::template::report(&done, &spec);
+                    Ok(if code != exit::OK { code } else { tcode })
+                }
                 Err(e) => {
                     tracing::error!("{e}");
                     Ok(e.exit_code())
@@ -225,6 +240,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::VersionCheck(a) => crate::insights::cli::version_check(&cli.spec, a),
         Command::Report(r) => crate::insights::cli::report(&cli.spec, r),
         Command::Digest => crate::insights::cli::digest(&cli.spec),
+        Command::Render(a) => crate::template::cli::render(&cli.spec, a),
         Command::Run => run_daemon(cli.spec),
         Command::Audit(cmd) => crate::audit::cli::run(&cli.spec, cmd),
         Command::Chat(ChatCommand::Serve) => chat_serve(&cli.spec),

@@ -18,6 +18,8 @@
 //! - [`provision`]: the operator side, creating a host's policy, AppRole and wrapped token.
 //! - [`insights`]: operator insights: `status`, `posture` (score), `version-check`,
 //!   `report leases|usage`, and the daemon's Slack digest and sealed alert.
+//! - [`template`]: templates (`content` with `{{ SECRET.KEY }}` placeholders, or
+//!   `envFrom` environment files) rendered from several secrets into one file.
 //! - [`secret`]: a string type for secret values that never prints itself.
 //! - [`exit`]: the documented process exit codes.
 //! - [`audit`]: the socket audit-device listener, its alert rules, `audit replay`
@@ -46,5 +48,6 @@ pub mod slack;
 pub mod spec;
 pub mod state;
 pub mod systemd;
+pub mod template;
 pub mod token_erase;
 pub mod vault;

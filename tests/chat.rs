@@ -180,6 +180,30 @@ impl Server {
         );
     }
 
+    /// Waits until `needle` was logged `n` times.
+    fn wait_log_count(&self, needle: &str, n: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.log_text().matches(needle).count() >= n {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "{needle:?} not logged {n} times within {timeout:?}:\n{}",
+            self.log_text()
+        );
+    }
+
+    fn hangup(&self) {
+        let pid = self.child.as_ref().unwrap().id() as i32;
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGHUP,
+        )
+        .unwrap();
+    }
+
     fn send(&self, request: &[u8]) -> Answer {
         exchange(self.port, request)
     }
@@ -239,6 +263,13 @@ fn chat_spec(host: &Host, vault: &str, port: u16, chat_extra: Value) -> PathBuf 
     host.write_spec(&spec)
 }
 
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
 fn block_texts(v: &Value) -> String {
     v["blocks"]
         .as_array()
@@ -289,7 +320,7 @@ fn verified_commands_get_block_kit_and_every_forgery_is_refused() {
         &host,
         &bao.addr,
         port,
-        json!({ "allowedChannels": ["C0OPS"], "allowedUsers": ["U0ALICE", "U0BOB"], "testResponseOrigin": origin }),
+        json!({ "allowedChannels": ["C0OPS"], "allowedUsers": ["U0ALICE", "U0BOB"], "testResponseOrigin": origin, "collectionInterval": "5s" }),
     );
     let server = Server::start(&spec, port, &["chat", "serve"]);
 
@@ -299,6 +330,10 @@ fn verified_commands_get_block_kit_and_every_forgery_is_refused() {
     let a = server.send(&first);
     assert_eq!(a.status, 200, "{a:?}");
     assert!(a.took < Duration::from_secs(3), "{:?}", a.took);
+    eprintln!(
+        "status, first collection: answered in {} ms",
+        a.took.as_millis()
+    );
     let v = a.json();
     check_block_kit(&v).unwrap();
     assert_eq!(v["response_type"], "ephemeral");
@@ -320,7 +355,17 @@ fn verified_commands_get_block_kit_and_every_forgery_is_refused() {
     // The same request again is a replay.
     assert_eq!(server.send(&first).status, 401);
     // A second status within the collection interval is the same snapshot.
-    let again = ask(&server, &signing, &slack, "status");
+    let a = server.send(&signed_request(
+        &signing,
+        now(),
+        &form("status", "C0OPS", "U0ALICE", &slack.url()),
+    ));
+    assert_eq!(a.status, 200);
+    eprintln!(
+        "status from the snapshot: answered in {} ms",
+        a.took.as_millis()
+    );
+    let again = a.json();
     let collected = |v: &Value| {
         v["blocks"].as_array().unwrap().last().unwrap()["elements"][0]["text"]
             .as_str()
@@ -375,6 +420,9 @@ fn verified_commands_get_block_kit_and_every_forgery_is_refused() {
     }
     let get = server.send(&request("GET", &[], b""));
     assert_eq!(get.status, 405);
+    // Slack's certificate check of a new Request URL: 200, nothing done.
+    let check = server.send(&request("POST", &[], b"ssl_check=1&token=x"));
+    assert_eq!((check.status, check.body.as_str()), (200, ""));
     // Oversized, declared...
     let big = form(&"x".repeat(17 * 1024), "C0OPS", "U0ALICE", &slack.url());
     assert_eq!(
@@ -414,6 +462,18 @@ fn verified_commands_get_block_kit_and_every_forgery_is_refused() {
     assert_eq!(
         server.send(&signed_request(&signing, now(), &bob)).status,
         200
+    );
+
+    // An operator revokes every token the host's AppRole made: the next
+    // collection logs in again instead of reporting "permission denied".
+    bao.cli(&["token", "revoke", "-mode=path", "auth/approle/login"]);
+    std::thread::sleep(Duration::from_secs(5));
+    let v = ask(&server, &signing, &slack, "status");
+    let t = block_texts(&v);
+    assert!(t.contains("*This host's token* TTL"), "{t}");
+    server.wait_log(
+        "chat: the cached token was refused: logging in again",
+        Duration::from_secs(1),
     );
 
     // The signing secret is rotated: the file is read again.
@@ -514,6 +574,7 @@ fn a_slow_vault_is_acknowledged_within_three_seconds_and_answered_at_the_respons
     ));
     assert_eq!(a.status, 200, "{a:?}");
     assert!(a.took < Duration::from_secs(3), "the ack took {:?}", a.took);
+    let asked = Instant::now() - a.took;
     let ack = a.json();
     check_block_kit(&ack).unwrap();
     assert!(
@@ -526,12 +587,49 @@ fn a_slow_vault_is_acknowledged_within_three_seconds_and_answered_at_the_respons
     assert_eq!(slack.payloads().len(), 0, "not before the answer is ready");
     // The full answer arrives at the response_url.
     let posted = slack.wait_for(1, 60);
+    eprintln!(
+        "slow Vault: acknowledged in {} ms, full answer posted {} ms after the command",
+        a.took.as_millis(),
+        asked.elapsed().as_millis()
+    );
     slack.assert_valid();
     let full = &posted[0];
     assert_eq!(full["response_type"], "ephemeral");
     let t = block_texts(full);
     assert!(t.contains(":large_green_circle: unsealed"), "{t}");
     assert!(t.contains("*This host's token* TTL"), "{t}");
+
+    // Three people ask for the updates at once: each is acknowledged and
+    // answered, from one collection.
+    let port = server.port;
+    let asks: Vec<_> = (0..3)
+        .map(|_| {
+            let req = signed_request(
+                &signing,
+                now(),
+                &form("updates", "C0OPS", "U0ALICE", &slack.url()),
+            );
+            std::thread::spawn(move || exchange(port, &req))
+        })
+        .collect();
+    for a in asks {
+        let a = a.join().unwrap();
+        assert_eq!(a.status, 200);
+        assert!(a.took < Duration::from_secs(3), "{:?}", a.took);
+        assert!(a.body.contains("Collecting the updates"), "{}", a.body);
+    }
+    let posted = slack.wait_for(4, 60);
+    for p in &posted[1..] {
+        assert!(block_texts(p).contains("*Updates* not checked"), "{p:#}");
+    }
+    assert_eq!(
+        server
+            .log_text()
+            .matches("chat: collected the updates")
+            .count(),
+        1,
+        "one collection for three commands"
+    );
 
     // A response_url that is not Slack's is never followed.
     let a = server.send(&signed_request(
@@ -593,6 +691,47 @@ fn a_flood_of_forged_requests_logs_a_bounded_number_of_lines() {
     );
     assert!(refused >= 1, "refusals are logged:\n{log}");
     assert!(log.lines().count() < 40, "{log}");
+
+    // Connections that never send a request hold at most 64 slots, for at
+    // most the 10 s header timeout; one more is closed at once.
+    let idle: Vec<TcpStream> = (0..64)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut extra = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let _ = extra.write_all(&signed_request(&signing, now(), &help));
+    let mut buf = Vec::new();
+    let _ = extra.read_to_end(&mut buf);
+    assert!(
+        buf.is_empty(),
+        "the 65th connection is closed, not served: {buf:?}"
+    );
+    // Once the header timeout has closed the idle ones, requests are served again.
+    let freed = Instant::now();
+    let mut idle = idle;
+    for s in &mut idle {
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let mut b = Vec::new();
+        let _ = s.read_to_end(&mut b);
+    }
+    assert!(
+        freed.elapsed() < Duration::from_secs(13),
+        "idle connections were closed after {:?}",
+        freed.elapsed()
+    );
+    let help = form(
+        "help",
+        "C0OPS",
+        "U0ALICE",
+        "https://hooks.slack.com/commands/T1/2/y",
+    );
+    assert_eq!(
+        server.send(&signed_request(&signing, now(), &help)).status,
+        200
+    );
 }
 
 #[test]
@@ -613,6 +752,50 @@ fn the_daemon_answers_commands_when_the_spec_has_a_chat_section() {
     let v = ask(&server, &signing, &slack, "status");
     assert_eq!(v["response_type"], "in_channel");
     assert!(block_texts(&v).contains(":large_green_circle: unsealed"));
+
+    // A reload that changes the section restarts the endpoint alone.
+    chat_spec(
+        &host,
+        &bao.addr,
+        port,
+        json!({ "testResponseOrigin": format!("http://127.0.0.1:{}", slack.port), "allowedUsers": ["U0BOB"] }),
+    );
+    server.hangup();
+    server.wait_log(
+        "the chat section changed: restarting the Slack command endpoint",
+        Duration::from_secs(20),
+    );
+    server.wait_log_count(
+        "chat: answering Slack commands on",
+        2,
+        Duration::from_secs(20),
+    );
+    let alice = form("help", "C0OPS", "U0ALICE", &slack.url());
+    assert_eq!(
+        server.send(&signed_request(&signing, now(), &alice)).status,
+        403
+    );
+    let bob = form("help", "C0OPS", "U0BOB", &slack.url());
+    let a = server.send(&signed_request(&signing, now(), &bob));
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json()["response_type"], "ephemeral");
+    // A reload that leaves the section alone keeps it running.
+    let reloads = server.log_text().matches("reloading the spec").count();
+    server.hangup();
+    server.wait_log_count("reloading the spec", reloads + 1, Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        server
+            .log_text()
+            .matches("chat: answering Slack commands on")
+            .count(),
+        2
+    );
+    let bob = form("help", "C0OPS", "U0BOB", &slack.url());
+    assert_eq!(
+        server.send(&signed_request(&signing, now(), &bob)).status,
+        200
+    );
 }
 
 #[test]
@@ -645,4 +828,46 @@ fn chat_serve_needs_its_section_and_a_free_address() {
     let r = support::run::vaultkeeper(&["--spec", spec.to_str().unwrap(), "check"], &[]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("chat.testResponseOrigin"), "{}", r.stderr);
+}
+
+#[test]
+fn a_sealed_vault_is_answered_as_sealed() {
+    let bao = Bao::file_storage();
+    let host = host_with_approle(&bao);
+    let signing = secret("signing");
+    write_signing_secret(&host.path("run/secrets/slack/signing-secret"), &signing);
+    let slack = Slack::up_now();
+    let port = free_port();
+    let spec = chat_spec(
+        &host,
+        &bao.addr,
+        port,
+        json!({ "testResponseOrigin": format!("http://127.0.0.1:{}", slack.port) }),
+    );
+    let server = Server::start(&spec, port, &["chat", "serve"]);
+    let v = ask(&server, &signing, &slack, "status");
+    assert!(block_texts(&v).contains(":large_green_circle: unsealed"));
+    bao.seal();
+    // The status snapshot is younger than collectionInterval, but the seal
+    // state changed: it is collected again.
+    let s = ask(&server, &signing, &slack, "status");
+    let t = block_texts(&s);
+    assert!(t.contains(":red_circle: *SEALED*"), "{t}");
+    assert_eq!(
+        s["text"],
+        format!("Vault status for {}: SEALED", hostname())
+    );
+    server.wait_log(
+        "chat: the server is sealed now: collecting again",
+        Duration::from_secs(1),
+    );
+    let p = ask(&server, &signing, &slack, "posture");
+    let t = block_texts(&p);
+    assert!(
+        t.contains(":warning: *Nothing collected* from") && t.contains("is SEALED"),
+        "{t}"
+    );
+    let l = ask(&server, &signing, &slack, "leases");
+    assert!(block_texts(&l).contains("is SEALED"));
+    slack.assert_valid();
 }

@@ -155,7 +155,10 @@ fn vault() -> (Bao, String, String) {
     let bao = Bao::dev();
     let password = secret("e2e-password");
     bao.kv_put("hosts/e2e/demo", &json!({ "password": password }));
-    bao.kv_put("hosts/e2e/other", &json!({ "password": secret("e2e-other") }));
+    bao.kv_put(
+        "hosts/e2e/other",
+        &json!({ "password": secret("e2e-other") }),
+    );
     let r = vaultkeeper(
         &["provision", "--host", "e2e"],
         &[("VAULT_ADDR", &bao.addr), ("VAULT_TOKEN", "root")],
@@ -203,7 +206,12 @@ fn module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache() {
         assert_eq!(c.show(boot, "Result"), "success", "{}", journal(&c, boot));
         assert_eq!(c.show(boot, "ExecMainStatus"), "0");
         assert_eq!(
-            c.ok(&["stat", "-c", "%U %a", "/var/lib/vaultkeeper/approle/secret-id"]),
+            c.ok(&[
+                "stat",
+                "-c",
+                "%U %a",
+                "/var/lib/vaultkeeper/approle/secret-id"
+            ]),
             "root 600"
         );
         assert_eq!(
@@ -224,8 +232,11 @@ fn module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache() {
         assert_eq!(c.ok(&["cat", "/var/lib/demo/seen"]), password);
         // Order: bootstrap done before the fetch started, fetch done before the consumer.
         assert!(
-            monotonic(&c, "vaultkeeper-bootstrap", "ExecMainExitTimestampMonotonic")
-                <= monotonic(&c, "vault-secret-demo", "ExecMainStartTimestampMonotonic")
+            monotonic(
+                &c,
+                "vaultkeeper-bootstrap",
+                "ExecMainExitTimestampMonotonic"
+            ) <= monotonic(&c, "vault-secret-demo", "ExecMainStartTimestampMonotonic")
         );
         assert!(
             monotonic(&c, "vault-secret-demo", "ExecMainExitTimestampMonotonic")
@@ -328,7 +339,13 @@ fn a_token_arriving_after_boot_starts_the_failed_fetch_units_and_their_consumers
     assert_eq!(c.ok(&["cat", "/var/lib/demo/seen"]), password);
     assert_eq!(c.ok(&["stat", "-c", "%s", TOKEN_FILE]), "0");
     assert_eq!(
-        c.ok(&["stat", "-L", "-c", "%U:%G %a", "/run/secrets/other/password"]),
+        c.ok(&[
+            "stat",
+            "-L",
+            "-c",
+            "%U:%G %a",
+            "/run/secrets/other/password"
+        ]),
         "demo:demo 440"
     );
 }
@@ -361,10 +378,7 @@ fn a_switch_restarts_no_fetch_unit_and_a_changed_secrets_consumer_once() {
         .map(|u| format!("{u}.service"))
         .collect();
     let ids = |c: &Container| -> Vec<String> {
-        units
-            .iter()
-            .map(|u| c.show(u, "InvocationID"))
-            .collect()
+        units.iter().map(|u| c.show(u, "InvocationID")).collect()
     };
     let before = ids(&c);
     let starts_before: Vec<usize> = CONSUMERS.iter().map(|s| starts(&c, s).len()).collect();
@@ -381,7 +395,10 @@ fn a_switch_restarts_no_fetch_unit_and_a_changed_secrets_consumer_once() {
         ["vault-secret-demo.service", "vault-secret-other.service"]
     );
     assert_eq!(done.restarted, ["vaultkeeper.service"]);
-    assert!(done.stopped.is_empty() && done.started.is_empty(), "{done:?}");
+    assert!(
+        done.stopped.is_empty() && done.started.is_empty(),
+        "{done:?}"
+    );
 
     // The daemon applies the changed secret (demo's mode), restarts demo once,
     // and only says that crit (critical) needs a restart.
@@ -423,7 +440,12 @@ fn a_switch_restarts_no_fetch_unit_and_a_changed_secrets_consumer_once() {
     ];
     let got: BTreeMap<&str, usize> = restarts.iter().map(|(u, n)| (u.as_str(), *n)).collect();
     for (unit, n) in expect {
-        assert_eq!(got[unit], n, "restarts of {unit}: {restarts:?}\n{}", journal(&c, "vaultkeeper.service"));
+        assert_eq!(
+            got[unit],
+            n,
+            "restarts of {unit}: {restarts:?}\n{}",
+            journal(&c, "vaultkeeper.service")
+        );
     }
     // The change is applied: the new mode, and the critical consumer is named.
     assert_eq!(

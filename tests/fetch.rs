@@ -345,7 +345,7 @@ fn denied_and_not_found_name_the_path() {
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
-            .contains("no secret named \"nosuch\" in the spec (known: denied, missing, ok)"),
+            .contains("no secret or template named \"nosuch\" in the spec (secrets: denied, missing, ok; templates: none)"),
         "{}",
         r.stderr
     );

@@ -8,7 +8,8 @@
 //! (so a burst of commands costs Vault one collection). A failed collection is
 //! answered (with the reason) but not kept. The AppRole token is reused across
 //! collections for half its lease (at most 15 minutes), so commands do not pile
-//! up tokens in Vault.
+//! up tokens in Vault; before each reuse `auth/token/lookup-self` says whether
+//! it still works (a revoked token means a new login).
 
 use super::command::Ask;
 use super::render;
@@ -23,6 +24,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
+/// How long a snapshot's seal state is checked before it is answered.
+pub const SEAL_PROBE: Duration = Duration::from_millis(500);
 /// A collection taking longer than this is given up (and answered as such).
 pub const COLLECT_MAX: Duration = Duration::from_secs(120);
 /// The longest a token is reused.
@@ -34,6 +37,8 @@ pub struct Snapshot {
     pub answer: Arc<Value>,
     /// Unix seconds; `None` for an answer that is not a snapshot (a failure).
     pub collected_at: Option<u64>,
+    /// Whether the server was sealed when this was collected.
+    sealed: Option<bool>,
     at: Instant,
 }
 
@@ -80,6 +85,39 @@ impl Collector {
             .filter(|s| s.at.elapsed() < max_age)
     }
 
+    /// Like [`Collector::fresh`], but a snapshot is given only while the
+    /// server's seal state (`sys/seal-status`, no token, at most
+    /// [`SEAL_PROBE`]) is still the one it was collected in: an operator asking
+    /// "is it sealed?" right after an alert never gets a stale "unsealed".
+    /// When the state changed, every snapshot is dropped.
+    pub async fn fresh_checked(&self, ask: Ask, max_age: Duration) -> Option<Snapshot> {
+        let snap = self.fresh(ask, max_age)?;
+        let Some(was) = snap.sealed else {
+            return Some(snap);
+        };
+        let vault = self.spec.borrow().vault.clone();
+        let probe = async {
+            let c = VaultClient::new(&vault).ok()?;
+            let v = crate::insights::read_unauthenticated(&c, "sys/seal-status")
+                .await
+                .ok()?;
+            v["sealed"].as_bool()
+        };
+        match tokio::time::timeout(SEAL_PROBE, probe).await {
+            Ok(Some(now)) if now != was => {
+                tracing::info!(
+                    "chat: the server is {} now: collecting again",
+                    if now { "sealed" } else { "unsealed" }
+                );
+                for slot in self.slots().values_mut() {
+                    slot.fresh = None;
+                }
+                None
+            }
+            _ => Some(snap),
+        }
+    }
+
     /// The collection of `ask` in progress, or a new one.
     pub fn start(self: &Arc<Self>, ask: Ask) -> Pending {
         let mut slots = self.slots();
@@ -100,9 +138,10 @@ impl Collector {
                 )),
             };
             let snap = match answer {
-                Ok(v) => Snapshot {
+                Ok((v, sealed)) => Snapshot {
                     answer: Arc::new(v),
                     collected_at: Some(crate::state::now_unix()),
+                    sealed,
                     at: Instant::now(),
                 },
                 Err(reason) => {
@@ -115,6 +154,7 @@ impl Collector {
                             &reason,
                         )),
                         collected_at: None,
+                        sealed: None,
                         at: Instant::now(),
                     }
                 }
@@ -142,6 +182,7 @@ impl Collector {
                     &format!("the collection failed: {e}"),
                 )),
                 collected_at: None,
+                sealed: None,
                 at: Instant::now(),
             })
         }
@@ -157,7 +198,14 @@ impl Collector {
         let mut t = self.token.lock().await;
         if let Some(tok) = t.as_ref() {
             if tok.key == key && Instant::now() < tok.until {
-                return Ok(tok.client.clone());
+                // Still valid? (An operator may have revoked it.)
+                match tok.client.read("auth/token/lookup-self").await {
+                    Ok(_) => return Ok(tok.client.clone()),
+                    Err(crate::vault::VaultError::PermissionDenied { .. }) => {
+                        tracing::info!("chat: the cached token was refused: logging in again");
+                    }
+                    Err(e) => return Err(e.to_string()),
+                }
             }
         }
         *t = None;
@@ -191,11 +239,12 @@ impl Collector {
         Ok(server)
     }
 
-    async fn collect(&self, spec: &Spec, ask: Ask) -> Result<Value, String> {
+    /// The answer, and the seal state it was collected in.
+    async fn collect(&self, spec: &Spec, ask: Ask) -> Result<(Value, Option<bool>), String> {
         let host = &self.host;
         let base = VaultClient::new(&spec.vault).map_err(|e| e.to_string())?;
         match ask {
-            Ask::Help => Ok(render::help(host, "/vault", None)),
+            Ask::Help => Ok((render::help(host, "/vault", None), None)),
             Ask::Status => {
                 let server = status::server(&base).await.map_err(|e| e.to_string())?;
                 let authed = if server.sealed {
@@ -213,35 +262,42 @@ impl Collector {
                 )
                 .await
                 .map_err(|e| e.to_string())?;
-                Ok(render::status(host, &s))
+                Ok((render::status(host, &s), Some(s.server.sealed)))
             }
             Ask::Posture => {
                 let server = Self::unsealed(&base).await?;
                 let c = self.authed(spec, &base).await?;
                 let r = crate::insights::posture::assess(&c, &server, spec.vault.timeout).await;
                 let previous = crate::insights::digest::load_last(&spec.state_dir).score;
-                Ok(render::posture(host, &r, previous))
+                Ok((render::posture(host, &r, previous), Some(false)))
             }
             Ask::Leases => {
                 Self::unsealed(&base).await?;
                 let c = self.authed(spec, &base).await?;
-                Ok(render::leases(
-                    host,
-                    &crate::insights::leases::collect(&c).await,
+                Ok((
+                    render::leases(host, &crate::insights::leases::collect(&c).await),
+                    Some(false),
                 ))
             }
             Ask::Usage => {
                 Self::unsealed(&base).await?;
                 let c = self.authed(spec, &base).await?;
-                Ok(render::usage(
-                    host,
-                    &crate::insights::usage::collect(&c, &spec.state_dir).await,
+                Ok((
+                    render::usage(
+                        host,
+                        &crate::insights::usage::collect(&c, &spec.state_dir).await,
+                    ),
+                    Some(false),
                 ))
             }
             Ask::Updates => {
                 let server = status::server(&base).await.map_err(|e| e.to_string())?;
+                let sealed = Some(server.sealed);
                 let Some(v) = server.version else {
-                    return Ok(render::updates(host, Err("the server reports no version")));
+                    return Ok((
+                        render::updates(host, Err("the server reports no version")),
+                        sealed,
+                    ));
                 };
                 let feed = spec
                     .insights
@@ -252,9 +308,9 @@ impl Collector {
                 match crate::insights::version::fetch_feed(&feed, timeout).await {
                     Ok(releases) => {
                         let r = crate::insights::version::compare(&v, &feed, &releases);
-                        Ok(render::updates(host, Ok(&r)))
+                        Ok((render::updates(host, Ok(&r)), sealed))
                     }
-                    Err(e) => Ok(render::updates(host, Err(&e.to_string()))),
+                    Err(e) => Ok((render::updates(host, Err(&e.to_string())), sealed)),
                 }
             }
         }

@@ -93,6 +93,21 @@ pub fn parse_form(body: &[u8]) -> SlashCommand {
     c
 }
 
+/// Slack's certificate check of a new Request URL: `ssl_check=1` (and a token),
+/// no command. It is answered 200 with nothing, signed or not: it triggers no
+/// work and reveals nothing.
+pub fn is_ssl_check(body: &[u8]) -> bool {
+    let mut ssl_check = false;
+    for (k, v) in form_urlencoded::parse(body) {
+        match k.as_ref() {
+            "ssl_check" => ssl_check = v == "1",
+            "command" | "text" | "response_url" => return false,
+            _ => {}
+        }
+    }
+    ssl_check
+}
+
 /// A Slack ID fit for a log line, or a placeholder (the field is attacker-chosen
 /// only if the signature is broken, but logs stay one line regardless).
 pub fn loggable_id(id: &str) -> &str {
@@ -126,6 +141,10 @@ mod tests {
         assert_eq!(parse_ask("rm -rf"), Err("rm".into()));
         assert_eq!(parse_ask(&"x".repeat(100)), Err("x".repeat(40)));
         assert_eq!(parse_form(b"\xff\xfe=%zz&&=").command, "");
+        assert!(is_ssl_check(b"ssl_check=1&token=abc"));
+        assert!(!is_ssl_check(b"ssl_check=1&command=%2Fvault&text=status"));
+        assert!(!is_ssl_check(b"ssl_check=0"));
+        assert!(!is_ssl_check(b""));
         assert_eq!(loggable_id("C0OPS"), "C0OPS");
         assert_eq!(loggable_id("C0\nfake log line"), "(invalid id)");
     }

@@ -14,7 +14,8 @@
 //!
 //! Commands are read-only and answered with the digest's Block Kit blocks
 //! ([`render`]) within Slack's 3 seconds: from a snapshot younger than
-//! `chat.collectionInterval` at once, else from a collection that finishes
+//! `chat.collectionInterval` at once (when the server's seal state is still
+//! the snapshot's), else from a collection that finishes
 //! within [`INLINE_WAIT`], else with an acknowledgement now and the full answer
 //! POSTed to the command's `response_url` when it is ready. A `response_url`
 //! must be `https://hooks.slack.com/...` ([`check_response_url`]): the endpoint
@@ -179,6 +180,12 @@ impl App {
                 return self.refuse(StatusCode::REQUEST_TIMEOUT, peer, "body not sent in time")
             }
         };
+        if command::is_ssl_check(&body) {
+            // Slack checks the certificate of a new Request URL this way and
+            // wants a 200; nothing is done, nothing is answered.
+            tracing::debug!("chat: Slack's ssl_check from {peer}");
+            return bare(StatusCode::OK);
+        }
         let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
             return self.refuse(
                 StatusCode::UNAUTHORIZED,
@@ -274,7 +281,11 @@ impl App {
         if ask == Ask::Help {
             return render::respond(&render::help(&self.host, &cmd.command, None), rt, None, now);
         }
-        if let Some(s) = self.collector.fresh(ask, self.chat.collection_interval) {
+        if let Some(s) = self
+            .collector
+            .fresh_checked(ask, self.chat.collection_interval)
+            .await
+        {
             return self.respond(&s);
         }
         let pending = self.collector.start(ask);

@@ -59,6 +59,11 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
             format!(", {} allowed user(s)", app.chat.allowed_users.len())
         },
     );
+    if let Some(o) = &app.chat.test_response_origin {
+        tracing::warn!(
+            "chat: chat.testResponseOrigin is set: answers may also be posted to {o}; this key is for the test suite only, remove it from a production spec"
+        );
+    }
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let mut conns = JoinSet::new();
     tokio::pin!(shutdown);

@@ -25,6 +25,8 @@ use std::time::Duration;
 /// Where `--spec` points when it is not given.
 pub const DEFAULT_SPEC_PATH: &str = "/etc/vaultkeeper/spec.json";
 const DEFAULT_STATE_DIR: &str = "/var/lib/vaultkeeper";
+/// The base of default output paths (secrets' outputDir, templates' path).
+pub const DEFAULT_SECRETS_DIR: &str = "/run/secrets";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
@@ -34,6 +36,8 @@ pub struct Spec {
     pub refresh_interval: Duration,
     pub restart_randomized_delay: Duration,
     pub secrets: BTreeMap<String, SecretSpec>,
+    /// Files rendered from several secrets' keys, see [`crate::template`].
+    pub templates: BTreeMap<String, crate::template::TemplateSpec>,
     pub critical_services: Vec<String>,
     pub audit: Option<crate::audit::AuditSpec>,
     /// The `insights` section (digest schedule, release feed), see [`insights`].
@@ -231,7 +235,7 @@ fn max_response_size(problems: &mut Vec<Problem>, raw: Option<raw::RawSize>) -> 
     }
 }
 
-fn abs_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> PathBuf {
+pub(crate) fn abs_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> PathBuf {
     let p = PathBuf::from(value);
     if !p.is_absolute() {
         problems.push(Problem::new(path, format!("{value:?} is not an absolute path; write it from the root, e.g. \"/var/lib/vaultkeeper\"")));
@@ -283,7 +287,7 @@ pub fn check_secret_name(name: &str) -> Result<(), String> {
     }
 }
 
-fn check_account(problems: &mut Vec<Problem>, path: &str, value: &str) {
+pub(crate) fn check_account(problems: &mut Vec<Problem>, path: &str, value: &str) {
     if value.is_empty()
         || value.len() > 256
         || value.contains([':', '/', '\0'])
@@ -402,6 +406,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         secrets.insert(name, secret);
     }
     check_overlaps(&secrets, &state_dir, problems);
+    let templates = crate::template::spec::resolve(raw.templates, &secrets, &state_dir, problems);
 
     for (i, c) in raw.critical_services.iter().enumerate() {
         if c.is_empty() || c.contains('/') || c.chars().any(char::is_whitespace) {
@@ -433,6 +438,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         refresh_interval,
         restart_randomized_delay,
         secrets,
+        templates,
         critical_services: raw.critical_services,
         audit,
         insights,
@@ -484,7 +490,7 @@ fn resolve_secret(
     };
     let output_dir = match s.output_dir {
         Some(d) => abs_path(problems, &at("outputDir"), &d),
-        None => PathBuf::from("/run/secrets").join(name),
+        None => PathBuf::from(DEFAULT_SECRETS_DIR).join(name),
     };
     let cache_dir = match s.cache_dir {
         Some(d) => abs_path(problems, &at("cacheDir"), &d),
@@ -537,18 +543,7 @@ fn resolve_secret(
             "must be at least one second, e.g. \"5m\"",
         ));
     }
-    let on_change = match s.on_change.as_deref() {
-        None | Some("restart") => OnChange::Restart,
-        Some("reload") => OnChange::Reload,
-        Some("none") => OnChange::None,
-        Some(other) => {
-            problems.push(Problem::new(
-                at("onChange"),
-                format!("{other:?} is not one of \"restart\", \"reload\", \"none\""),
-            ));
-            OnChange::Restart
-        }
-    };
+    let on_change = parse_on_change(problems, &at("onChange"), s.on_change.as_deref());
     let restart_randomized_delay = duration(
         problems,
         &at("restartRandomizedDelay"),
@@ -571,6 +566,26 @@ fn resolve_secret(
         refresh_interval,
         on_change,
         restart_randomized_delay,
+    }
+}
+
+/// `onChange` of a secret or template; `restart` when absent.
+pub(crate) fn parse_on_change(
+    problems: &mut Vec<Problem>,
+    path: &str,
+    value: Option<&str>,
+) -> OnChange {
+    match value {
+        None | Some("restart") => OnChange::Restart,
+        Some("reload") => OnChange::Reload,
+        Some("none") => OnChange::None,
+        Some(other) => {
+            problems.push(Problem::new(
+                path,
+                format!("{other:?} is not one of \"restart\", \"reload\", \"none\""),
+            ));
+            OnChange::Restart
+        }
     }
 }
 

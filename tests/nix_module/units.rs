@@ -194,7 +194,7 @@ fn bootstrap_token_file_is_a_credential_erased_after_use_and_watched() {
         json!({
             "description": "vaultkeeper: start the bootstrap when a wrapped token arrives",
             "wantedBy": ["multi-user.target"],
-            "pathConfig": { "PathExists": "/var/lib/vaultkeeper/wrapped-token" }
+            "pathConfig": { "PathChanged": "/var/lib/vaultkeeper/wrapped-token" }
         })
     );
     // The agent reads the same file when the credential is not there.
@@ -204,7 +204,11 @@ fn bootstrap_token_file_is_a_credential_erased_after_use_and_watched() {
     );
     assert_eq!(
         sc["ReadWritePaths"],
-        json!(["/var/lib/vaultkeeper", "/run/secrets", "-/var/lib/vaultkeeper/wrapped-token"])
+        json!([
+            "/var/lib/vaultkeeper",
+            "/run/secrets",
+            "-/var/lib/vaultkeeper/wrapped-token"
+        ])
     );
 }
 
@@ -226,7 +230,10 @@ fn a_late_bootstrap_starts_failed_fetch_units_and_their_services() {
         script.contains("late vault-secret-db.service postgresql.service pgbouncer.service\n"),
         "{script}"
     );
-    assert!(script.contains("late vault-secret-slack.service\n"), "{script}");
+    assert!(
+        script.contains("late vault-secret-slack.service\n"),
+        "{script}"
+    );
     assert!(script.contains("systemctl start --no-block"), "{script}");
 }
 

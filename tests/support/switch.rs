@@ -97,10 +97,7 @@ pub fn switch(
     }
     s.restarted = to_restart;
     for (name, text) in new {
-        if !old.contains_key(name)
-            && text.contains("WantedBy=multi-user.target")
-            && !active(name)
-        {
+        if !old.contains_key(name) && text.contains("WantedBy=multi-user.target") && !active(name) {
             c.ok(&["systemctl", "start", name]);
             s.started.push(name.clone());
         }

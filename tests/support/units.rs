@@ -51,7 +51,10 @@ pub fn render(service: &Value) -> String {
         ("restartTriggers", "X-Restart-Triggers"),
         ("reloadTriggers", "X-Reload-Triggers"),
     ] {
-        if let Some(v) = service.get(attr).filter(|v| v.as_array().is_some_and(|a| !a.is_empty())) {
+        if let Some(v) = service
+            .get(attr)
+            .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+        {
             use sha2::Digest;
             let digest = hex::encode(sha2::Sha256::digest(v.to_string().as_bytes()));
             out.push_str(&format!("{key}={digest}\n"));

@@ -170,8 +170,8 @@ in
       wantedBy = [ "multi-user.target" ];
       # PathChanged, not PathExists: the emptied token file stays, and a
       # PathExists unit would start the bootstrap again each time it exits.
-      pathConfig = lib.optionalAttrs (tokenFile != null) { PathChanged = tokenFile; }
-        // lib.optionalAttrs (cfg.bootstrap.environmentFile != null) { PathChanged = cfg.bootstrap.environmentFile; };
+      pathConfig.PathChanged = lib.optional (tokenFile != null) tokenFile
+        ++ lib.optional (cfg.bootstrap.environmentFile != null) cfg.bootstrap.environmentFile;
     };
 
     systemd.services = lib.mkMerge [

@@ -319,18 +319,47 @@ fn a_token_arriving_after_boot_starts_the_failed_fetch_units_and_their_consumers
         assert!(starts(&c, consumer).is_empty(), "{consumer}");
     }
 
-    // The token arrives (cloud-init late, or an operator).
-    c.write(TOKEN_FILE, &format!("{token}\n"), 0o600);
-    c.wait_for(
-        "the fetch units and consumers after a late bootstrap",
-        Duration::from_secs(60),
-        |c| {
-            FETCH
+    // The token arrives (cloud-init late, or an operator), written inside the
+    // container as cloud-init would write it.
+    c.write("/root/token.staging", &format!("{token}\n"), 0o600);
+    c.ok(&["install", "-m", "0600", "/root/token.staging", TOKEN_FILE]);
+    c.ok(&["rm", "/root/token.staging"]);
+    let all_active = |c: &Container| {
+        FETCH
+            .iter()
+            .chain(&CONSUMERS)
+            .all(|u| c.show(&format!("{u}.service"), "ActiveState") == "active")
+    };
+    let start = std::time::Instant::now();
+    while !all_active(&c) {
+        if start.elapsed() > Duration::from_secs(60) {
+            let states: Vec<String> = FETCH
                 .iter()
                 .chain(&CONSUMERS)
-                .all(|u| c.show(&format!("{u}.service"), "ActiveState") == "active")
-        },
-    );
+                .chain(&["vaultkeeper-bootstrap"])
+                .map(|u| format!("{u}: {}", c.show(&format!("{u}.service"), "ActiveState")))
+                .collect();
+            panic!(
+                "60 s after the token arrived: {states:?}\npath unit: {}\n{}\n{}",
+                c.show("vaultkeeper-bootstrap.path", "ActiveState"),
+                c.stdout(&[
+                    "journalctl",
+                    "-b",
+                    "--no-pager",
+                    "-u",
+                    "vaultkeeper-bootstrap.service",
+                    "-u",
+                    "vaultkeeper-bootstrap.path",
+                    "-u",
+                    "vault-secret-demo.service",
+                    "-u",
+                    "demo.service"
+                ]),
+                c.stdout(&["ls", "-la", "/var/lib/vaultkeeper"]),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let log = journal(&c, "vaultkeeper-bootstrap.service");
     assert!(
         log.contains("vault-secret-demo.service failed before this host had credentials: starting it again with demo.service crit.service"),

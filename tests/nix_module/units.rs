@@ -124,7 +124,7 @@ fn bootstrap_runs_once_and_cannot_fail_the_boot() {
     // A token arriving later starts it (the environment file changing).
     assert_eq!(
         got["paths"]["vaultkeeper-bootstrap"]["pathConfig"],
-        json!({ "PathChanged": "/etc/environment" })
+        json!({ "PathChanged": ["/etc/environment"] })
     );
     // Nothing may Require= (or BindsTo=) the bootstrap.
     for scenario in ["defaults", "contract", "full"] {
@@ -194,7 +194,7 @@ fn bootstrap_token_file_is_a_credential_erased_after_use_and_watched() {
         json!({
             "description": "vaultkeeper: start the bootstrap when a wrapped token arrives",
             "wantedBy": ["multi-user.target"],
-            "pathConfig": { "PathChanged": "/var/lib/vaultkeeper/wrapped-token" }
+            "pathConfig": { "PathChanged": ["/var/lib/vaultkeeper/wrapped-token"] }
         })
     );
     // The agent reads the same file when the credential is not there.

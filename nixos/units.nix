@@ -189,10 +189,15 @@ in
           before = map fetchUnit (lib.attrNames cfg.secrets)
             ++ map templateUnit (lib.attrNames cfg.templates);
           # Once the secret-id exists the host is bootstrapped: never again.
-          # With a token file, nothing to do until it exists (the .path unit
-          # starts this unit when it appears).
-          unitConfig.ConditionPathExists = [ "!${cfg.approle.secretIdFile}" ]
-            ++ lib.optional (tokenFile != null) tokenFile;
+          # With a token file, nothing to do until it holds something (the
+          # .path unit starts this unit when it is written; a start on its
+          # creation, before the token is in, is skipped and the write that
+          # follows starts it again; an erased token file stays empty).
+          unitConfig = {
+            ConditionPathExists = [ "!${cfg.approle.secretIdFile}" ];
+          } // lib.optionalAttrs (tokenFile != null) {
+            ConditionFileNotEmpty = tokenFile;
+          };
           # Nothing Requires= this unit and, unless strict, it exits 0 when Vault
           # cannot be reached: it can never fail the boot. Not RemainAfterExit, so
           # that a token arriving later (the .path unit) starts it again.

@@ -415,6 +415,12 @@ mod tests {
         let creds = t.path().join("creds");
         std::fs::create_dir(&creds).unwrap();
         std::fs::write(creds.join(CREDENTIAL), "s.fromcredential\n").unwrap();
+        // As systemd leaves it: 0400.
+        std::fs::set_permissions(
+            creds.join(CREDENTIAL),
+            std::os::unix::fs::PermissionsExt::from_mode(0o400),
+        )
+        .unwrap();
         let creds_env = |k: &str| match k {
             "CREDENTIALS_DIRECTORY" => Some(creds.display().to_string()),
             _ => env(k),

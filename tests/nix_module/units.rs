@@ -183,11 +183,11 @@ fn bootstrap_token_file_is_a_credential_erased_after_use_and_watched() {
     );
     // It runs once the token is there (the .path unit starts it when it appears).
     assert_eq!(
-        unit["unitConfig"]["ConditionPathExists"],
-        json!([
-            "!/var/lib/vaultkeeper/approle/secret-id",
-            "/var/lib/vaultkeeper/wrapped-token"
-        ])
+        unit["unitConfig"],
+        json!({
+            "ConditionPathExists": ["!/var/lib/vaultkeeper/approle/secret-id"],
+            "ConditionFileNotEmpty": "/var/lib/vaultkeeper/wrapped-token"
+        })
     );
     assert_eq!(
         got["paths"]["vaultkeeper-bootstrap"],

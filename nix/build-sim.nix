@@ -14,7 +14,11 @@ let
   };
   pkgs = {
     inherit lib;
-    stdenv.hostPlatform.system = system;
+    stdenv = {
+      hostPlatform.system = system;
+      buildPlatform.canExecute = _: true;
+    };
+    installShellFiles = drv { name = "installShellFiles"; };
     rustPlatform.buildRustPackage = drv;
     callPackage = lib.callPackageWith pkgs;
     testers.runNixOSTest = test: drv { name = test.name; nixosTest = true; };
@@ -37,7 +41,9 @@ let
     buildPhase = d.buildPhase or null;
     doCheck = d.doCheck or true;
     preCheck = d.preCheck or "";
-    env = lib.filterAttrs (n: v: builtins.match "[A-Z_]+" n != null && builtins.isString v) d;
+    env = lib.filterAttrs (n: v: builtins.match "[A-Z_]+" n != null && builtins.isString v) (d // d.env or { });
+    postInstall = d.postInstall or "";
+    installPhase = d.installPhase or null;
   };
 in
 {

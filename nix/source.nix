@@ -4,8 +4,9 @@
 # an unprivileged user without network, the way the Nix sandbox does.
 {
   # What `cargo build` and `cargo test --lib --bins` read: the manifest names
-  # the [[bench]] targets, so benches/ belongs here. fuzz/ is its own workspace.
-  package = [ "Cargo.toml" "Cargo.lock" "src" "benches" ];
+  # the [[bench]] targets, so benches/ belongs here; build.rs records the
+  # revision. fuzz/ is its own workspace.
+  package = [ "Cargo.toml" "Cargo.lock" "build.rs" "src" "benches" ];
   # What the integration tests and clippy --all-targets read as well
   # (tests/nix_module reads flake.nix and flake.lock).
   tests = [ "tests" "nixos" "nix" "docs" "scripts" "flake.nix" "flake.lock" ];

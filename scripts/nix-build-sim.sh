@@ -146,6 +146,25 @@ for k, v in json.load(sys.stdin).items():
     else
       echo 'cargo build --frozen'
     fi
+    postInstall=$(field "$kind" "$name" postInstall)
+    installPhase=$(field "$kind" "$name" installPhase)
+    # (A derivation with its own installPhase that does not run the hooks skips it.)
+    if [ -n "$postInstall" ] && [ "$installPhase" = null ]; then
+      # The install phase's hook, with the debug binary as $out/bin and
+      # nixpkgs' installShellFiles helpers reduced to "the file is not empty".
+      echo "out=$build/out-$name; mkdir -p \$out/bin; cp $target/debug/vaultkeeper \$out/bin/"
+      cat <<'HOOKS'
+installShellCompletion() {
+  shift 2
+  while [ $# -gt 0 ]; do [ -n "$(cat "$2")" ] || { echo "installShellCompletion: $1 completion is empty" >&2; return 1; }; shift 2; done
+}
+installManPage() { [ -s "$1" ] || { echo "installManPage: $1 is empty" >&2; return 1; }; }
+HOOKS
+      echo 'echo "== install phase (postInstall)"'
+      echo 'cd "$TMPDIR"'
+      printf '%s\n' "$postInstall"
+      echo "cd $src"
+    fi
     if [ "$doCheck" = true ]; then
       echo 'echo "== check phase"'
       printf '%s\n' "$preCheck"

@@ -5,8 +5,9 @@
 {
   # What `cargo build` and `cargo test --lib --bins` read: the manifest names
   # the [[bench]] targets, so benches/ belongs here; build.rs records the
-  # revision. fuzz/ is its own workspace.
-  package = [ "Cargo.toml" "Cargo.lock" "build.rs" "src" "benches" ];
+  # revision; src/paths compiles in nix/path-rules.json (include_str!).
+  # fuzz/ is its own workspace.
+  package = [ "Cargo.toml" "Cargo.lock" "build.rs" "src" "benches" "nix/path-rules.json" ];
   # What the integration tests and clippy --all-targets read as well
   # (tests/nix_module reads flake.nix and flake.lock).
   tests = [ "tests" "nixos" "nix" "docs" "scripts" "flake.nix" "flake.lock" ];

@@ -152,7 +152,7 @@ for k, v in json.load(sys.stdin).items():
     if [ -n "$postInstall" ] && [ "$installPhase" = null ]; then
       # The install phase's hook, with the debug binary as $out/bin and
       # nixpkgs' installShellFiles helpers reduced to "the file is not empty".
-      echo "out=$build/out-$name; mkdir -p \$out/bin; cp $target/debug/vaultkeeper \$out/bin/"
+      echo "out=$build/tmp-$name/out; mkdir -p \$out/bin; cp $target/debug/vaultkeeper \$out/bin/"
       cat <<'HOOKS'
 installShellCompletion() {
   shift 2

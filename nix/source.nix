@@ -10,5 +10,5 @@
   package = [ "Cargo.toml" "Cargo.lock" "build.rs" "src" "benches" "nix/path-rules.json" ];
   # What the integration tests and clippy --all-targets read as well
   # (tests/nix_module reads flake.nix and flake.lock).
-  tests = [ "tests" "nixos" "nix" "docs" "scripts" "flake.nix" "flake.lock" ];
+  tests = [ "tests" "examples" "nixos" "nix" "docs" "scripts" "flake.nix" "flake.lock" ];
 }

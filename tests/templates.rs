@@ -319,3 +319,66 @@ fn a_file_vaultkeeper_did_not_write_is_never_overwritten() {
     assert_eq!(run(&spec, &["fetch"]).code, 0);
     assert!(read(&out).starts_with("pw=vksecret-pw-"));
 }
+
+/// A small tmpfs mounted for one test, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(at).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0751"), "tmpfs"])
+            .arg(at)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "cannot mount a tmpfs at {} (this test needs root)", at.display());
+        Tmpfs(at.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_file_system_keeps_the_previous_version_and_no_debris() {
+    let (bao, host) = setup("t4");
+    let small = secret("small");
+    bao.kv_put("hosts/t4/db", &json!({ "PW": small }));
+    let spec = spec_with(
+        &host,
+        &bao.addr,
+        json!({ "db": { "secretPath": "hosts/t4/db" } }),
+        json!({ "db.env": { "envFrom": ["db"] } }),
+    );
+    let out = rendered(&host, "db.env");
+    let _fs = Tmpfs::mount(out.parent().unwrap(), "64k");
+    assert_eq!(run(&spec, &["fetch"]).code, 0);
+    assert_eq!(read(&out), format!("PW=\"{small}\"\n"));
+
+    let big = format!("{}{}", secret("big"), "x".repeat(256 << 10));
+    bao.kv_put("hosts/t4/db", &json!({ "PW": big }));
+    let r = run(&spec, &["fetch"]);
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("template db.env: cannot write")
+            && r.stderr.contains("No space left on device"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(read(&out), format!("PW=\"{small}\"\n"));
+    let names: Vec<String> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["db.env"], "a partial temporary file was left");
+
+    // The value shrinks again: rendered.
+    let small2 = secret("small2");
+    bao.kv_put("hosts/t4/db", &json!({ "PW": small2 }));
+    assert_eq!(run(&spec, &["fetch"]).code, 0);
+    assert_eq!(read(&out), format!("PW=\"{small2}\"\n"));
+}

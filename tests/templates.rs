@@ -327,12 +327,22 @@ impl Tmpfs {
     fn mount(at: &Path, size: &str) -> Tmpfs {
         std::fs::create_dir_all(at).unwrap();
         let ok = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0751"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0751"),
+                "tmpfs",
+            ])
             .arg(at)
             .status()
             .unwrap()
             .success();
-        assert!(ok, "cannot mount a tmpfs at {} (this test needs root)", at.display());
+        assert!(
+            ok,
+            "cannot mount a tmpfs at {} (this test needs root)",
+            at.display()
+        );
         Tmpfs(at.to_path_buf())
     }
 }
@@ -381,4 +391,73 @@ fn a_full_file_system_keeps_the_previous_version_and_no_debris() {
     bao.kv_put("hosts/t4/db", &json!({ "PW": small2 }));
     assert_eq!(run(&spec, &["fetch"]).code, 0);
     assert_eq!(read(&out), format!("PW=\"{small2}\"\n"));
+}
+
+#[test]
+fn concurrent_fetches_beside_a_changing_secret_always_leave_one_complete_version() {
+    let (bao, host) = setup("t5");
+    let versions: Vec<(String, String)> = (0..6)
+        .map(|i| (secret(&format!("u{i}")), secret(&format!("p{i}"))))
+        .collect();
+    bao.kv_put(
+        "hosts/t5/db",
+        &json!({ "user": versions[0].0, "password": versions[0].1 }),
+    );
+    let spec = spec_with(
+        &host,
+        &bao.addr,
+        json!({ "db": { "secretPath": "hosts/t5/db" } }),
+        json!({ "db.conf": { "content": "user={{ db.user }}\npassword={{ db.password }}\n" } }),
+    );
+    assert_eq!(run(&spec, &["fetch"]).code, 0);
+    let out = rendered(&host, "db.conf");
+    let complete = |text: &str| {
+        versions
+            .iter()
+            .any(|(u, p)| text == format!("user={u}\npassword={p}\n"))
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // A reader checking the file all along: never partial, never a mix.
+    let reader = {
+        let (out, stop) = (out.clone(), stop.clone());
+        let versions = versions.clone();
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let text = String::from_utf8(std::fs::read(&out).unwrap()).unwrap();
+                assert!(
+                    versions
+                        .iter()
+                        .any(|(u, p)| text == format!("user={u}\npassword={p}\n")),
+                    "a partial or mixed file was visible"
+                );
+                reads += 1;
+            }
+            reads
+        })
+    };
+    for (u, p) in &versions[1..] {
+        bao.kv_put("hosts/t5/db", &json!({ "user": u, "password": p }));
+        let runs: Vec<_> = (0..4)
+            .map(|_| {
+                let spec = spec.clone();
+                std::thread::spawn(move || run(&spec, &["fetch", "db.conf"]))
+            })
+            .collect();
+        for r in runs {
+            let r = r.join().unwrap();
+            assert_eq!(r.code, 0, "{}", r.stderr);
+        }
+        assert_eq!(read(&out), format!("user={u}\npassword={p}\n"));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let reads = reader.join().unwrap();
+    assert!(reads > 0);
+    assert!(complete(&read(&out)));
+    let names: Vec<String> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["db.conf"], "temporary files were left behind");
+    eprintln!("concurrent fetches: 20 runs, {reads} reads, every one a complete version");
 }

@@ -25,7 +25,7 @@ let
   } // {
     audit =
       if cfg.audit.enable then {
-        inherit (cfg.audit) listen socketGroup rules;
+        inherit (cfg.audit) listen socketGroup peerUsers rules;
         slack =
           if cfg.audit.slack.webhookUrlFile == null then null
           else { inherit (cfg.audit.slack) webhookUrlFile; };

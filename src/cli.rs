@@ -75,11 +75,15 @@ pub enum ChatCommand {
 pub enum AuditCommand {
     /// Listen for the socket audit device and alert Slack, until SIGTERM/SIGINT.
     Listen,
-    /// Run the alert rules over a file of audit lines; print one JSON object per alert.
+    /// Run the alert rules over a file of audit lines; print one JSON object per
+    /// matching event (`--coalesce`: the alerts as Slack would get them).
     /// Without a spec (the default path absent) the default rules apply.
     Replay {
         /// A file audit device's log or a capture of the socket ("-" = stdin).
         file: PathBuf,
+        /// Coalesce as the listener does for Slack (summaries listing each event).
+        #[arg(long)]
+        coalesce: bool,
     },
 }
 

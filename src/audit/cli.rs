@@ -10,7 +10,7 @@ use std::path::Path;
 pub fn run(spec_path: &Path, cmd: AuditCommand) -> anyhow::Result<u8> {
     match cmd {
         AuditCommand::Listen => listen(spec_path),
-        AuditCommand::Replay { file } => replay(spec_path, &file),
+        AuditCommand::Replay { file, coalesce } => replay(spec_path, &file, coalesce),
     }
 }
 
@@ -48,7 +48,7 @@ pub async fn shutdown_signal() {
     }
 }
 
-fn replay(spec_path: &Path, file: &Path) -> anyhow::Result<u8> {
+fn replay(spec_path: &Path, file: &Path, coalesce: bool) -> anyhow::Result<u8> {
     let spec = if spec_path.exists() {
         let text = std::fs::read_to_string(spec_path).with_context(|| {
             format!(
@@ -68,7 +68,7 @@ fn replay(spec_path: &Path, file: &Path) -> anyhow::Result<u8> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let report = if file == Path::new("-") {
-        super::replay::replay(&spec, std::io::stdin().lock(), &mut out)
+        super::replay::replay(&spec, coalesce, std::io::stdin().lock(), &mut out)
     } else {
         let f = std::fs::File::open(file).with_context(|| {
             format!(
@@ -76,7 +76,7 @@ fn replay(spec_path: &Path, file: &Path) -> anyhow::Result<u8> {
                 file.display()
             )
         })?;
-        super::replay::replay(&spec, f, &mut out)
+        super::replay::replay(&spec, coalesce, f, &mut out)
     }
     .with_context(|| format!("replaying {}", file.display()))?;
     std::io::Write::flush(&mut out)?;

@@ -45,7 +45,7 @@ fn every_option_has_type_default_description_and_example() {
         serde_json::json!(["vault.spec", "vault.specFile"])
     );
     let documented: Vec<String> = serde_json::from_value(got["documented"].clone()).unwrap();
-    assert_eq!(documented.len(), 62);
+    assert_eq!(documented.len(), 63);
     for name in [
         "vault.templates",
         "vault.templates.<name>.content",
@@ -68,6 +68,7 @@ fn every_option_has_type_default_description_and_example() {
         "vault.secrets.<name>.restartInterval",
         "vault.audit.slack.webhookUrlFile",
         "vault.audit.socketGroup",
+        "vault.audit.peerUsers",
         "vault.insights.digest",
         "vault.insights.sealedAlert",
         "vault.insights.sealCheckInterval",

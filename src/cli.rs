@@ -185,6 +185,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Check => {
             let spec = Spec::load(&cli.spec)?;
+            for w in spec.warnings() {
+                tracing::warn!("{}: {w}", cli.spec.display());
+            }
             check_ca_cert(&cli.spec, &spec)?;
             println!(
                 "{}: valid, {} secret(s), {} template(s)",

@@ -9,6 +9,13 @@
 //!   "unreachable" from "denied" from "not found" from "malformed".
 //! - [`render`]: writing secrets to disk: key-name validation, atomic file writes
 //!   that never follow symlinks, whole-generation switches of an output directory.
+//! - [`paths`]: where vaultkeeper may write, in one place: the outputDir/cacheDir/
+//!   stateDir rules (system directories from `nix/path-rules.json`) and the walk
+//!   that opens the directories on the way (no writable-by-others parent, symlinks
+//!   only when root-owned all the way).
+//! - [`input`]: the one bounded reader of local input files (credentials, wrapped
+//!   token, spec): `O_NOFOLLOW`, regular file, owner, mode, size cap.
+//! - [`lock`]: one writer per secret, an `flock` per secret under `<stateDir>/locks`.
 //! - [`cache`]: the persistent last-known-good cache used when Vault is unreachable.
 //! - [`bootstrap`]: first boot, unwrapping a response-wrapped AppRole credential.
 //! - [`fetch`]: one AppRole login, concurrent KV reads, rendering and cache fallback.
@@ -39,8 +46,11 @@ pub mod cli;
 pub mod daemon;
 pub mod exit;
 pub mod fetch;
+pub mod input;
 pub mod insights;
+pub mod lock;
 pub mod logging;
+pub mod paths;
 pub mod provision;
 pub mod render;
 pub mod secret;

@@ -109,11 +109,22 @@ impl Spec {
 
     /// Reads and validates a spec file (no environment overrides).
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
-            path: path.to_path_buf(),
-            source,
+        let bytes = crate::input::read(path, crate::input::Input::Spec).map_err(|e| {
+            let kind = if e.is_not_found() {
+                std::io::ErrorKind::NotFound
+            } else {
+                std::io::ErrorKind::InvalidData
+            };
+            SpecError::Read {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(kind, e.reason()),
+            }
         })?;
-        Spec::from_json(&path.display().to_string(), &text)
+        let text = std::str::from_utf8(&bytes).map_err(|_| SpecError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"),
+        })?;
+        Spec::from_json(&path.display().to_string(), text)
     }
 
     /// Parses and validates spec text; `file` only labels the errors.
@@ -160,6 +171,16 @@ impl Spec {
                         known.join(", ")
                     )
                 })
+            })
+            .collect()
+    }
+
+    /// Things allowed but rarely meant (an execute bit on secret files), one line each.
+    pub fn warnings(&self) -> Vec<String> {
+        self.secrets
+            .values()
+            .filter_map(|s| {
+                mode::exec_warning(s.mode).map(|w| format!("secrets.{}.mode: {w}", s.name))
             })
             .collect()
     }
@@ -256,6 +277,15 @@ pub(crate) fn abs_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> 
     p
 }
 
+/// A directory vaultkeeper writes (stateDir, outputDir, cacheDir): spelled as
+/// [`crate::paths::syntax`] requires.
+fn dir_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> PathBuf {
+    crate::paths::syntax(path, value).unwrap_or_else(|p| {
+        problems.push(p);
+        PathBuf::from(value)
+    })
+}
+
 fn duration(
     problems: &mut Vec<Problem>,
     path: &str,
@@ -329,11 +359,12 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         max_response_size: max_response_size(problems, raw.vault.max_response_size),
     };
 
-    let state_dir = abs_path(
+    let state_dir = dir_path(
         problems,
         "stateDir",
         raw.state_dir.as_deref().unwrap_or(DEFAULT_STATE_DIR),
     );
+    crate::paths::check_state_dir(&state_dir, problems);
 
     let a = raw.approle;
     let mount = a.mount.unwrap_or_else(|| "approle".into());
@@ -405,7 +436,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         );
         secrets.insert(name, secret);
     }
-    check_overlaps(&secrets, &state_dir, problems);
+    crate::paths::check_spec_paths(&state_dir, &approle, &secrets, problems);
     let templates = crate::template::spec::resolve(raw.templates, &secrets, &state_dir, problems);
 
     for (i, c) in raw.critical_services.iter().enumerate() {
@@ -489,11 +520,11 @@ fn resolve_secret(
         }
     };
     let output_dir = match s.output_dir {
-        Some(d) => abs_path(problems, &at("outputDir"), &d),
+        Some(d) => dir_path(problems, &at("outputDir"), &d),
         None => PathBuf::from(DEFAULT_SECRETS_DIR).join(name),
     };
     let cache_dir = match s.cache_dir {
-        Some(d) => abs_path(problems, &at("cacheDir"), &d),
+        Some(d) => dir_path(problems, &at("cacheDir"), &d),
         None => state_dir.join("cache").join(name),
     };
     let owner = s.owner.unwrap_or_else(|| "root".into());
@@ -585,34 +616,6 @@ pub(crate) fn parse_on_change(
                 format!("{other:?} is not one of \"restart\", \"reload\", \"none\""),
             ));
             OnChange::Restart
-        }
-    }
-}
-
-/// Two secrets writing the same directory would overwrite each other's generations.
-fn check_overlaps(
-    secrets: &BTreeMap<String, SecretSpec>,
-    state_dir: &Path,
-    problems: &mut Vec<Problem>,
-) {
-    let mut seen: BTreeMap<&Path, String> = BTreeMap::new();
-    for (name, s) in secrets {
-        for (key, dir) in [("outputDir", &s.output_dir), ("cacheDir", &s.cache_dir)] {
-            if dir == state_dir {
-                problems.push(Problem::new(
-                    format!("secrets.{name}.{key}"),
-                    "must not be stateDir itself; use a subdirectory",
-                ));
-            }
-            if let Some(other) = seen.insert(dir.as_path(), format!("secrets.{name}.{key}")) {
-                problems.push(Problem::new(
-                    format!("secrets.{name}.{key}"),
-                    format!(
-                        "{} is also used by {other}; give each secret its own directory",
-                        dir.display()
-                    ),
-                ));
-            }
         }
     }
 }

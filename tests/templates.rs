@@ -394,7 +394,7 @@ fn a_full_file_system_keeps_the_previous_version_and_no_debris() {
 }
 
 #[test]
-fn concurrent_fetches_beside_a_changing_secret_always_leave_one_complete_version() {
+fn concurrent_renders_beside_a_changing_secret_always_leave_one_complete_version() {
     let (bao, host) = setup("t5");
     let versions: Vec<(String, String)> = (0..6)
         .map(|i| (secret(&format!("u{i}")), secret(&format!("p{i}"))))
@@ -436,18 +436,25 @@ fn concurrent_fetches_beside_a_changing_secret_always_leave_one_complete_version
             reads
         })
     };
+    // Each round: four `render --template` processes (each holding the secret's
+    // lock while it reads the data and renames its file) beside one `fetch`
+    // that renders the template from the new data.
     for (u, p) in &versions[1..] {
         bao.kv_put("hosts/t5/db", &json!({ "user": u, "password": p }));
-        let runs: Vec<_> = (0..4)
+        let renders: Vec<_> = (0..4)
             .map(|_| {
                 let spec = spec.clone();
-                std::thread::spawn(move || run(&spec, &["fetch", "db.conf"]))
+                std::thread::spawn(move || run(&spec, &["render", "--template", "db.conf"]))
             })
             .collect();
-        for r in runs {
+        let f = run(&spec, &["fetch", "db.conf"]);
+        assert_eq!(f.code, 0, "{}", f.stderr);
+        for r in renders {
             let r = r.join().unwrap();
             assert_eq!(r.code, 0, "{}", r.stderr);
         }
+        // The renders may have finished before the fetch: once more, from the new data.
+        assert_eq!(run(&spec, &["render", "--template", "db.conf"]).code, 0);
         assert_eq!(read(&out), format!("user={u}\npassword={p}\n"));
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -459,5 +466,5 @@ fn concurrent_fetches_beside_a_changing_secret_always_leave_one_complete_version
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["db.conf"], "temporary files were left behind");
-    eprintln!("concurrent fetches: 20 runs, {reads} reads, every one a complete version");
+    eprintln!("concurrent renders: 25 writers, {reads} reads, every one a complete version");
 }

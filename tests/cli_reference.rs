@@ -518,7 +518,7 @@ fn provoke(code: u8) -> Provoked {
                 vk(&host, &["--spec", spec_arg(&spec), "fetch"], &[]),
             );
         }
-        10 | 11 | 12 | 13 => {
+        10..=13 => {
             let bao = Bao::dev();
             let (host, spec) = host_with(&bao.addr, "hosts/x", json!({}));
             let s = spec_arg(&spec);

@@ -105,6 +105,7 @@ pub struct ProvisionArgs {
 }
 
 pub fn main() -> ExitCode {
+    let hardening = crate::dumpable::harden();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -117,6 +118,9 @@ pub fn main() -> ExitCode {
         }
     };
     crate::logging::init();
+    for problem in hardening {
+        tracing::debug!("{problem}");
+    }
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -20,6 +20,7 @@
 //!   `report leases|usage`, and the daemon's Slack digest and sealed alert.
 //! - [`secret`]: a string type for secret values that never prints itself.
 //! - [`exit`]: the documented process exit codes.
+//! - [`dumpable`]: the process makes itself non-dumpable and core-less at start.
 //! - [`audit`]: the socket audit-device listener, its alert rules, `audit replay`
 //!   and the counters insights reads.
 //! - [`slack`]: Slack delivery for alerts and digests: a persistent outbox per
@@ -32,6 +33,7 @@ pub mod bootstrap;
 pub mod cache;
 pub mod cli;
 pub mod daemon;
+pub mod dumpable;
 pub mod exit;
 pub mod fetch;
 pub mod insights;

@@ -249,6 +249,9 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
     .collect::<Vec<_>>()
     .await;
     commit_batch(batch, &mut outcomes, &spec.state_dir).await;
+    if let Ok(c) = &authed {
+        approle::release(c).await;
+    }
     tracing::debug!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         secrets = outcomes.len(),

@@ -674,6 +674,28 @@ fn short_lived_tokens_are_renewed_then_replaced_before_their_max_ttl() {
     assert!(log.contains("the token's max TTL is near"), "{log}");
     assert!(!log.contains("ERROR"), "{log}");
     assert!(!log.contains("permission denied"), "{log}");
+
+    // The token the second login replaced was revoked then; a clean stop
+    // revokes the last one: no AppRole lease is left.
+    let mut d = d;
+    d.signal("TERM");
+    assert_eq!(d.wait_exit(Duration::from_secs(10)), 0);
+    let reqs = audit_requests(&audit);
+    let first_login = reqs
+        .iter()
+        .position(|(_, p)| p == "auth/approle/login")
+        .unwrap();
+    let revokes = reqs[first_login..]
+        .iter()
+        .filter(|(_, p)| p == "auth/token/revoke-self")
+        .count();
+    assert_eq!(revokes, 2, "{:?}", audit_requests(&audit));
+    let leases = bao.cli_output(&["list", "-format=json", "sys/leases/lookup/auth/approle/login"]);
+    assert_eq!(
+        String::from_utf8_lossy(&leases.stdout).trim(),
+        "{}",
+        "AppRole leases left after a clean stop"
+    );
 }
 
 #[test]

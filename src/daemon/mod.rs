@@ -148,6 +148,10 @@ pub async fn run(
 
     d.notifier.stopping();
     tracing::info!("stopping");
+    if let Some(c) = d.token.client.take() {
+        // A clean stop leaves no live token behind (a crash leaves it to its TTL).
+        crate::vault::approle::release(&c).await;
+    }
     let _ = stop_tx.send(true);
     if let Some(a) = d.audit.take() {
         a.stop().await;
@@ -583,7 +587,11 @@ impl Daemon {
                         "not renewable"
                     }
                 );
-                self.token.client = Some(self.base.with_token(t.token.clone()));
+                let previous = self.token.client.replace(self.base.with_token(t.token.clone()));
+                if let Some(old) = previous {
+                    // The token this login replaces ends now, not at its TTL.
+                    tokio::spawn(async move { crate::vault::approle::release(&old).await });
+                }
                 self.token.login_lease = t.lease_duration;
                 self.token.expires =
                     (!t.lease_duration.is_zero()).then(|| Instant::now() + t.lease_duration);

@@ -128,6 +128,11 @@ in
       wrappedTokenFile = option (types.nullOr vkTypes.hostPath) null "/run/credentials/wrapped-token" ''
         File holding the wrapped token, read before the environment variable.
       '';
+      roleName = option (types.nullOr (types.strMatching "[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")) null "web01" ''
+        The AppRole role this host's credentials must belong to (the name given to
+        `vaultkeeper provision --host`); bootstrap refuses credentials of any other
+        role. `null` uses the host name.
+      '';
     };
 
     bootstrap = {

@@ -102,6 +102,9 @@ pub struct ProvisionArgs {
     /// Print the equivalent Terraform instead of calling the API.
     #[arg(long)]
     pub terraform: bool,
+    /// Print the policy and role it would write, call nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 pub fn main() -> ExitCode {
@@ -331,6 +334,10 @@ fn run_provision(spec_path: &Path, a: ProvisionArgs) -> anyhow::Result<u8> {
     }
     if a.terraform {
         print!("{}", opts.terraform());
+        return Ok(exit::OK);
+    }
+    if a.dry_run {
+        print!("{}", opts.dry_run());
         return Ok(exit::OK);
     }
     let vault = admin_vault_spec(spec_path)?;

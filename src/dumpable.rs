@@ -13,8 +13,7 @@ pub fn harden() -> Vec<String> {
             "cannot make the process non-dumpable (prctl PR_SET_DUMPABLE): {e}"
         ));
     }
-    if let Err(e) = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0)
-    {
+    if let Err(e) = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0) {
         problems.push(format!("cannot set the core size limit to 0: {e}"));
     }
     problems

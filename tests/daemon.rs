@@ -690,7 +690,11 @@ fn short_lived_tokens_are_renewed_then_replaced_before_their_max_ttl() {
         .filter(|(_, p)| p == "auth/token/revoke-self")
         .count();
     assert_eq!(revokes, 2, "{:?}", audit_requests(&audit));
-    let leases = bao.cli_output(&["list", "-format=json", "sys/leases/lookup/auth/approle/login"]);
+    let leases = bao.cli_output(&[
+        "list",
+        "-format=json",
+        "sys/leases/lookup/auth/approle/login",
+    ]);
     assert_eq!(
         String::from_utf8_lossy(&leases.stdout).trim(),
         "{}",

@@ -357,7 +357,10 @@ fn a_running_fetch_is_not_dumpable_even_by_its_own_user() {
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while vault.requests().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "fetch never logged in");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fetch never logged in"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let proc_dir = format!("/proc/{}", child.id());

@@ -587,7 +587,10 @@ impl Daemon {
                         "not renewable"
                     }
                 );
-                let previous = self.token.client.replace(self.base.with_token(t.token.clone()));
+                let previous = self
+                    .token
+                    .client
+                    .replace(self.base.with_token(t.token.clone()));
                 if let Some(old) = previous {
                     // The token this login replaces ends now, not at its TTL.
                     tokio::spawn(async move { crate::vault::approle::release(&old).await });

@@ -58,6 +58,18 @@ pub struct AppRoleSpec {
     pub secret_id_file: PathBuf,
     pub wrapped_token_env: Option<String>,
     pub wrapped_token_file: Option<PathBuf>,
+    /// `approle.roleName`: the AppRole role bootstrap must get; `None` = the host name.
+    pub role_name: Option<String>,
+}
+
+impl AppRoleSpec {
+    /// The role this host's credentials must belong to: `approle.roleName`, else
+    /// the host name (what `provision --host` is given).
+    pub fn expected_role(&self) -> String {
+        self.role_name
+            .clone()
+            .unwrap_or_else(crate::slack::hostname)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -366,6 +378,11 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         wrapped_token_file: a
             .wrapped_token_file
             .map(|f| abs_path(problems, "approle.wrappedTokenFile", &f)),
+        role_name: a.role_name.inspect(|r| {
+            if let Err(m) = crate::provision::check_segment(r) {
+                problems.push(Problem::new("approle.roleName", m));
+            }
+        }),
     };
 
     let refresh_interval = duration(

@@ -51,6 +51,7 @@ pub struct RawAppRole {
     pub secret_id_file: Option<String>,
     pub wrapped_token_env: Option<String>,
     pub wrapped_token_file: Option<String>,
+    pub role_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -109,3 +109,11 @@ pub async fn release(client: &VaultClient) {
         ),
     }
 }
+
+/// The AppRole role a token was issued for: `meta.role_name` of
+/// `auth/token/lookup-self` (`None` for a token not made by an AppRole login).
+pub async fn lookup_self_role(client: &VaultClient) -> Result<Option<String>, VaultError> {
+    let path = "auth/token/lookup-self";
+    let resp = client.read(path).await?;
+    field::<Option<String>>(&resp, "/data/meta/role_name", path)
+}

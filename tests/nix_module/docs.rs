@@ -45,7 +45,7 @@ fn every_option_has_type_default_description_and_example() {
         serde_json::json!(["vault.spec", "vault.specFile"])
     );
     let documented: Vec<String> = serde_json::from_value(got["documented"].clone()).unwrap();
-    assert_eq!(documented.len(), 44);
+    assert_eq!(documented.len(), 45);
     for name in [
         "vault.enable",
         "vault.package",

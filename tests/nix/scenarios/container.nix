@@ -4,6 +4,8 @@
   vault = {
     enable = true;
     address = "http://127.0.0.1:8200";
+    # provisioned as `--host e2e`; the container's host name is another
+    approle.roleName = "e2e";
     secrets.demo = {
       secretPath = "hosts/e2e/demo";
       owner = "demo";

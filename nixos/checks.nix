@@ -44,6 +44,13 @@ in
           (digests share it), or set vault.insights.digest = null;'';
       }
       {
+        assertion = !cfg.chat.enable || cfg.chat.signingSecretFile != null;
+        message = ''
+          vault.chat.enable is true, but vault.chat.signingSecretFile is not set: Slack's requests
+          cannot be verified without the app's signing secret. Set
+          vault.chat.signingSecretFile = "/run/secrets/slack-app/signing-secret"; (a file holding it, mode 0400).'';
+      }
+      {
         assertion = !(cfg.audit.enable && cfg.audit.socketGroup != null && privateSockets != [ ]);
         message = ''
           vault.audit.listen has ${lib.concatStringsSep ", " privateSockets}, inside the agent's private

@@ -232,6 +232,38 @@ in
       '';
     };
 
+    chat = {
+      enable = option types.bool false true ''
+        Whether the agent (`vaultkeeper.service`) answers Slack slash commands
+        (`/vault status|posture|leases|usage|updates|help`), read-only, on
+        `vault.chat.listen`. Put a TLS reverse proxy in front of it (see
+        docs/how-to/ask-in-slack.md); the module opens no firewall port. The
+        host's AppRole policy needs the insights policy (docs/policies/insights.hcl).
+      '';
+      listen = option types.str "127.0.0.1:8093" "127.0.0.1:8093" ''
+        IP address and port the endpoint listens on (plain HTTP: keep it on
+        loopback and let the reverse proxy terminate TLS).
+      '';
+      signingSecretFile = option (types.nullOr vkTypes.hostPath) null "/run/secrets/slack-app/signing-secret" ''
+        File holding the Slack app's signing secret (Basic Information → App
+        Credentials → Signing Secret), mode 0400. It can itself be a vaultkeeper
+        secret; it is read again when it changes. Required when the endpoint is enabled.
+      '';
+      allowedChannels = option (types.listOf (types.strMatching "[CGD][A-Z0-9]{2,31}")) [ ] [ "C0123456789" ] ''
+        Channel IDs (not names) whose commands are answered; empty = any channel.
+      '';
+      allowedUsers = option (types.listOf (types.strMatching "[UW][A-Z0-9]{2,31}")) [ ] [ "U0123456789" ] ''
+        User IDs (not names) whose commands are answered; empty = anyone in the workspace.
+      '';
+      collectionInterval = option vkTypes.duration "1m" "5m" ''
+        An answer collected less than this long ago is given again at once;
+        an older one is collected from Vault again (one collection per command at a time).
+      '';
+      responseType = option (types.enum [ "ephemeral" "in_channel" ]) "ephemeral" "in_channel" ''
+        Who sees the answers: only the person who asked (`ephemeral`) or the whole channel.
+      '';
+    };
+
     # Computed by the module, read by tests and by whoever wants the spec.
     spec = mkOption {
       type = types.attrsOf types.anything;

@@ -38,6 +38,13 @@ let
           if i.slack.webhookUrlFile == null then null
           else { inherit (i.slack) webhookUrlFile; };
       };
+  }
+  # Only when enabled, so specs without it stay exactly as they were.
+  // lib.optionalAttrs cfg.chat.enable {
+    chat = {
+      inherit (cfg.chat) listen signingSecretFile allowedChannels allowedUsers
+        collectionInterval responseType;
+    };
   };
 in
 {

@@ -56,6 +56,16 @@ pub enum Command {
     /// Security alerts from OpenBao's/Vault's socket audit device.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Slack slash commands (`/vault status` ...), see docs/how-to/ask-in-slack.md.
+    #[command(subcommand)]
+    Chat(ChatCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ChatCommand {
+    /// Answer Slack slash commands on chat.listen until SIGTERM/SIGINT
+    /// (`vaultkeeper run` does this too when the spec has a chat section).
+    Serve,
 }
 
 #[derive(Subcommand, Debug)]
@@ -213,6 +223,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Digest => crate::insights::cli::digest(&cli.spec),
         Command::Run => run_daemon(cli.spec),
         Command::Audit(cmd) => crate::audit::cli::run(&cli.spec, cmd),
+        Command::Chat(ChatCommand::Serve) => chat_serve(&cli.spec),
     }
 }
 
@@ -245,6 +256,29 @@ fn run_daemon(spec_path: PathBuf) -> anyhow::Result<u8> {
             Ok(()) => Ok(exit::OK),
             Err(crate::daemon::DaemonError::Spec(e)) => Err(e.into()),
             Err(e) => Err(e.into()),
+        }
+    })
+}
+
+/// `vaultkeeper chat serve`: the Slack endpoint alone, until SIGTERM or SIGINT.
+fn chat_serve(spec_path: &Path) -> anyhow::Result<u8> {
+    let spec = load_spec(spec_path)?;
+    runtime()?.block_on(async {
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot handle SIGTERM")?;
+        let shutdown = async move {
+            let mut term = term;
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        };
+        match crate::chat::server::run_standalone(spec, shutdown).await {
+            Ok(()) => Ok(exit::OK),
+            Err(e) => {
+                tracing::error!("{e}");
+                Ok(e.exit_code())
+            }
         }
     })
 }

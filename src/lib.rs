@@ -25,12 +25,15 @@
 //!   and the counters insights reads.
 //! - [`slack`]: Slack delivery for alerts and digests: a persistent outbox per
 //!   destination, drained in order with `Retry-After` and backoff.
+//! - [`chat`]: Slack slash commands (`/vault status` ...): a verified, read-only
+//!   HTTP endpoint answering with the digest's Block Kit blocks.
 //! - [`cli`]: argument parsing and the edge where errors become messages and exit codes.
 #![forbid(unsafe_code)]
 
 pub mod audit;
 pub mod bootstrap;
 pub mod cache;
+pub mod chat;
 pub mod cli;
 pub mod daemon;
 pub mod dumpable;

@@ -8,6 +8,8 @@ mod loud;
 #[path = "support/nix_eval.rs"]
 mod nix_eval;
 
+#[path = "nix_module/chat.rs"]
+mod chat;
 #[path = "nix_module/checks.rs"]
 mod checks;
 #[path = "nix_module/docs.rs"]

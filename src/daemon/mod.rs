@@ -21,8 +21,9 @@
 //! 7. Shutdown (the future given to [`run`]): `STOPPING=1`; the work in flight
 //!    finishes first (renders are atomic anyway, never a partial file); queued
 //!    Slack messages get a moment to leave, the rest waits in the outbox.
-//! 8. Beside the loop, in their own tasks: the audit listener ([`crate::audit`])
-//!    and the seal checks and Slack digests ([`crate::insights::agent`]).
+//! 8. Beside the loop, in their own tasks: the audit listener ([`crate::audit`]),
+//!    the seal checks and Slack digests ([`crate::insights::agent`]) and the
+//!    Slack slash-command endpoint ([`crate::chat`]).
 //!
 //! STATUS= is one line ([`status`]), e.g. `12 secrets fresh, 1 from cache (vault
 //! unreachable for 3m), token ttl 47m, next rotation: grafana in 5h`.
@@ -91,6 +92,7 @@ pub async fn run(
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let audit = AuditTask::spawn(&spec);
+    let chat = crate::chat::server::ChatTask::spawn(&spec);
     let (insights, insights_spec) =
         crate::insights::agent::spawn(Arc::new(spec.clone()), stop_rx.clone());
 
@@ -125,6 +127,7 @@ pub async fn run(
         last_status: String::new(),
         audit,
         insights_spec,
+        chat,
     };
     d.book = schedule::RotationBook::load(&d.spec.state_dir);
     for name in d.spec.secrets.keys() {
@@ -155,6 +158,9 @@ pub async fn run(
     let _ = stop_tx.send(true);
     if let Some(a) = d.audit.take() {
         a.stop().await;
+    }
+    if let Some(c) = d.chat.take() {
+        c.stop().await;
     }
     let _ = tokio::time::timeout(Duration::from_secs(15), insights).await;
     drop(d);
@@ -305,6 +311,8 @@ struct Daemon {
     audit: Option<AuditTask>,
     /// The insights task ([`crate::insights::agent`]) follows reloads here.
     insights_spec: tokio::sync::watch::Sender<Arc<Spec>>,
+    /// The Slack slash-command endpoint ([`crate::chat`]), when the spec has `chat`.
+    chat: Option<crate::chat::server::ChatTask>,
 }
 
 /// The result of checking one secret.
@@ -1070,6 +1078,18 @@ impl Daemon {
             self.audit = AuditTask::spawn(&self.spec);
         }
         let _ = self.insights_spec.send(Arc::new(self.spec.clone()));
+        match &self.chat {
+            Some(c) if Some(&c.spec) == self.spec.chat.as_ref() => c.update(&self.spec),
+            _ => {
+                if let Some(c) = self.chat.take() {
+                    tracing::info!(
+                        "the chat section changed: restarting the Slack command endpoint"
+                    );
+                    c.stop().await;
+                }
+                self.chat = crate::chat::server::ChatTask::spawn(&self.spec);
+            }
+        }
         for name in old.secrets.keys() {
             if !self.spec.secrets.contains_key(name) {
                 tracing::info!(

@@ -90,50 +90,50 @@ fn mrkdwn(text: String) -> Value {
     section(&text)
 }
 
-/// The digest as a Block Kit payload (`text` is the notification fallback).
-pub fn digest_payload(i: &DigestInput) -> Value {
-    let s = &i.status.server;
+/// The server line of the digest (also `/vault status` in Slack).
+pub fn server_block(s: &Server) -> Value {
     let state = if s.sealed {
         ":red_circle: *SEALED*"
     } else {
         ":large_green_circle: unsealed"
     };
-    let mut blocks = vec![
-        header(&format!("Vault digest for {}", i.host)),
-        mrkdwn(format!(
-            "*Server* {} — {state}, version {}, HA {}, cluster {}",
-            s.address,
-            s.version.as_deref().unwrap_or("unknown"),
-            match s.ha_enabled {
-                Some(true) => "on",
-                Some(false) => "off",
-                None => "unknown",
-            },
-            s.cluster_name.as_deref().unwrap_or("unknown")
-        )),
-    ];
-    if let Some(w) = &i.status.audit_warning {
-        blocks.push(mrkdwn(format!(":warning: *{w}*")));
-    }
-    let cached: Vec<&str> = i
-        .status
+    mrkdwn(format!(
+        "*Server* {} — {state}, version {}, HA {}, cluster {}",
+        esc(&s.address),
+        esc(s.version.as_deref().unwrap_or("unknown")),
+        match s.ha_enabled {
+            Some(true) => "on",
+            Some(false) => "off",
+            None => "unknown",
+        },
+        esc(s.cluster_name.as_deref().unwrap_or("unknown"))
+    ))
+}
+
+/// The secrets line: how many, and which are served from the cache.
+pub fn secrets_block(status: &Status) -> Value {
+    let cached: Vec<String> = status
         .secrets
         .iter()
         .filter(|x| x.from_cache_since.is_some())
-        .map(|x| x.name.as_str())
+        .map(|x| esc(&x.name))
         .collect();
-    blocks.push(mrkdwn(format!(
+    mrkdwn(format!(
         "*Secrets* {} on this host{}",
-        i.status.secrets.len(),
+        status.secrets.len(),
         if cached.is_empty() {
             ", all fresh".to_string()
         } else {
             format!(", served from the cache: {}", cached.join(", "))
         }
-    )));
-    let score_text = match i.posture {
+    ))
+}
+
+/// The posture line: score, its change, the three costliest findings.
+pub fn posture_block(posture: Option<&posture::Report>, previous: Option<u32>) -> Value {
+    mrkdwn(match posture {
         Some(p) => {
-            let mut t = format!("*Posture* {}", score_line(p.score, i.previous_score));
+            let mut t = format!("*Posture* {}", score_line(p.score, previous));
             let worst: Vec<String> = p
                 .findings
                 .iter()
@@ -148,23 +148,51 @@ pub fn digest_payload(i: &DigestInput) -> Value {
             t
         }
         None => "*Posture* not assessed (server sealed or unreadable)".into(),
-    };
-    blocks.push(mrkdwn(score_text));
-    blocks.push(mrkdwn(match &i.version {
+    })
+}
+
+/// The updates line.
+pub fn updates_block(version: Result<&VersionReport, &str>) -> Value {
+    mrkdwn(match version {
         Ok(v) if v.update_available => format!(
             "*Updates* {} → {} available ({} release(s), {} days behind)",
-            v.server_version,
-            v.latest_version.as_deref().unwrap_or("?"),
+            esc(&v.server_version),
+            esc(v.latest_version.as_deref().unwrap_or("?")),
             v.versions_behind,
             v.days_behind.map_or("?".into(), |d| d.to_string())
         ),
-        Ok(v) => format!("*Updates* none: {} is the latest release", v.server_version),
-        Err(r) => format!("*Updates* not checked: {r}"),
-    }));
-    blocks.push(mrkdwn(format!(
+        Ok(v) => format!(
+            "*Updates* none: {} is the latest release",
+            esc(&v.server_version)
+        ),
+        Err(r) => format!("*Updates* not checked: {}", esc(r)),
+    })
+}
+
+/// The leases line.
+pub fn leases_block(headline: Option<&str>) -> Value {
+    mrkdwn(format!(
         "*Leases* {}",
-        i.leases_headline.unwrap_or("not assessed")
-    )));
+        esc(headline.unwrap_or("not assessed"))
+    ))
+}
+
+/// The digest as a Block Kit payload (`text` is the notification fallback).
+pub fn digest_payload(i: &DigestInput) -> Value {
+    let s = &i.status.server;
+    let mut blocks = vec![
+        header(&format!("Vault digest for {}", i.host)),
+        server_block(s),
+    ];
+    if let Some(w) = &i.status.audit_warning {
+        blocks.push(mrkdwn(format!(":warning: *{}*", esc(w))));
+    }
+    blocks.push(secrets_block(i.status));
+    blocks.push(posture_block(i.posture, i.previous_score));
+    blocks.push(updates_block(
+        i.version.as_ref().map(|v| *v).map_err(|e| e.as_str()),
+    ));
+    blocks.push(leases_block(i.leases_headline));
     let text = format!(
         "Vault digest for {}: {}{}",
         i.host,

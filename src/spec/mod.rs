@@ -38,6 +38,8 @@ pub struct Spec {
     pub audit: Option<crate::audit::AuditSpec>,
     /// The `insights` section (digest schedule, release feed), see [`insights`].
     pub insights: insights::InsightsSpec,
+    /// The `chat` section (Slack slash commands), see [`crate::chat::spec`].
+    pub chat: Option<crate::chat::ChatSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -451,6 +453,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         critical_services: raw.critical_services,
         audit,
         insights,
+        chat: raw.chat.map(|c| crate::chat::spec::resolve(c, problems)),
     }
 }
 

@@ -21,6 +21,8 @@ pub struct RawSpec {
     pub audit: Option<crate::audit::spec::RawAudit>,
     #[serde(default)]
     pub insights: Option<super::insights::RawInsights>,
+    #[serde(default)]
+    pub chat: Option<crate::chat::spec::RawChat>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -26,4 +26,5 @@ in
   inherit (cfg) warnings;
   etcKeys = lib.attrNames cfg.environment.etc;
   systemPackages = map (p: p.outPath) cfg.environment.systemPackages;
+  firewallTCPPorts = cfg.networking.firewall.allowedTCPPorts;
 }

@@ -28,5 +28,6 @@ in
     assertions = mkOption { type = types.listOf types.unspecified; default = [ ]; };
     warnings = mkOption { type = types.listOf types.str; default = [ ]; };
     networking.hostName = mkOption { type = types.str; default = "monitoring01"; };
+    networking.firewall.allowedTCPPorts = mkOption { type = types.listOf types.port; default = [ ]; };
   };
 }

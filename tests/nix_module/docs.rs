@@ -45,7 +45,7 @@ fn every_option_has_type_default_description_and_example() {
         serde_json::json!(["vault.spec", "vault.specFile"])
     );
     let documented: Vec<String> = serde_json::from_value(got["documented"].clone()).unwrap();
-    assert_eq!(documented.len(), 45);
+    assert_eq!(documented.len(), 52);
     for name in [
         "vault.enable",
         "vault.package",
@@ -66,6 +66,11 @@ fn every_option_has_type_default_description_and_example() {
         "vault.insights.sealCheckInterval",
         "vault.insights.versionFeed",
         "vault.insights.slack.webhookUrlFile",
+        "vault.chat.enable",
+        "vault.chat.listen",
+        "vault.chat.signingSecretFile",
+        "vault.chat.allowedChannels",
+        "vault.chat.allowedUsers",
     ] {
         assert!(
             documented.iter().any(|d| d == name),

@@ -1,0 +1,121 @@
+//! Rate-limited logging of refused requests: a flood of forged or stale
+//! requests must not flood the journal. At most [`PER_WINDOW`] lines per
+//! [`WINDOW`]; the rest are counted and summed up in one line when the next
+//! window logs something.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const WINDOW: Duration = Duration::from_secs(60);
+pub const PER_WINDOW: u32 = 5;
+
+pub struct RateLog {
+    state: Mutex<State>,
+    window: Duration,
+    per_window: u32,
+}
+
+struct State {
+    start: Option<Instant>,
+    logged: u32,
+    suppressed: u64,
+}
+
+/// What the caller should log now.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Permit {
+    /// Lines suppressed in the previous window(s), to be mentioned once.
+    pub suppressed_before: u64,
+}
+
+impl Default for RateLog {
+    fn default() -> Self {
+        RateLog::new(WINDOW, PER_WINDOW)
+    }
+}
+
+impl RateLog {
+    pub fn new(window: Duration, per_window: u32) -> RateLog {
+        RateLog {
+            state: Mutex::new(State {
+                start: None,
+                logged: 0,
+                suppressed: 0,
+            }),
+            window,
+            per_window,
+        }
+    }
+
+    /// `Some` when this event may be logged.
+    pub fn permit(&self, now: Instant) -> Option<Permit> {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.start.is_none_or(|t| now.duration_since(t) >= self.window) {
+            s.start = Some(now);
+            s.logged = 0;
+        }
+        if s.logged < self.per_window {
+            s.logged += 1;
+            Some(Permit {
+                suppressed_before: std::mem::take(&mut s.suppressed),
+            })
+        } else {
+            s.suppressed += 1;
+            None
+        }
+    }
+
+    /// Logs `line` as a warning when the rate allows.
+    pub fn warn(&self, line: impl FnOnce() -> String) {
+        if let Some(p) = self.permit(Instant::now()) {
+            if p.suppressed_before > 0 {
+                tracing::warn!(
+                    "chat: {} more refused request(s) were not logged (at most {} lines a minute)",
+                    p.suppressed_before,
+                    self.per_window
+                );
+            }
+            tracing::warn!("{}", line());
+        }
+    }
+
+    /// Logs `line` as an error when the rate allows.
+    pub fn error(&self, line: impl FnOnce() -> String) {
+        if let Some(p) = self.permit(Instant::now()) {
+            if p.suppressed_before > 0 {
+                tracing::warn!(
+                    "chat: {} more line(s) like the next were not logged (at most {} a minute)",
+                    p.suppressed_before,
+                    self.per_window
+                );
+            }
+            tracing::error!("{}", line());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_per_window_and_counts_the_rest() {
+        let l = RateLog::new(Duration::from_secs(60), 3);
+        let t = Instant::now();
+        let allowed = (0..1000).filter(|_| l.permit(t).is_some()).count();
+        assert_eq!(allowed, 3);
+        assert_eq!(l.permit(t + Duration::from_secs(30)), None);
+        assert_eq!(
+            l.permit(t + Duration::from_secs(61)),
+            Some(Permit {
+                suppressed_before: 998
+            })
+        );
+        assert_eq!(
+            l.permit(t + Duration::from_secs(62)),
+            Some(Permit {
+                suppressed_before: 0
+            })
+        );
+    }
+}

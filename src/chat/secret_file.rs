@@ -1,0 +1,219 @@
+//! The signing secret's file: read bounded (a regular file, the last component
+//! not a symlink, at most [`MAX_SIZE`] bytes, not writable by group or others,
+//! owned by root or by us), kept in memory as a [`Secret`], and read again
+//! when the file changes (another inode, size, mtime or ctime): vaultkeeper
+//! itself may render it, and a rotation swaps the file.
+//!
+//! When the file cannot be read, every request is refused (fail closed): an
+//! old secret is not kept after its file went away.
+
+use crate::secret::Secret;
+use nix::fcntl::{open, OFlag};
+use nix::sys::stat::{fstat, lstat, FileStat, Mode};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Slack's signing secrets are 32 hex digits; anything larger is not one.
+pub const MAX_SIZE: i64 = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretFileError {
+    #[error("cannot read the Slack signing secret file {path}: {reason} (write the app's signing secret there, one line, mode 0400)")]
+    Unreadable { path: String, reason: String },
+}
+
+/// What identifies one version of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Identity {
+    dev: u64,
+    ino: u64,
+    size: i64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl From<&FileStat> for Identity {
+    fn from(s: &FileStat) -> Self {
+        Identity {
+            dev: s.st_dev,
+            ino: s.st_ino,
+            size: s.st_size,
+            mtime: (s.st_mtime, s.st_mtime_nsec),
+            ctime: (s.st_ctime, s.st_ctime_nsec),
+        }
+    }
+}
+
+pub struct SigningSecret {
+    path: PathBuf,
+    cached: Mutex<Option<(Identity, Secret)>>,
+}
+
+impl SigningSecret {
+    pub fn new(path: &Path) -> SigningSecret {
+        SigningSecret {
+            path: path.to_path_buf(),
+            cached: Mutex::new(None),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The current secret: from memory while the file is unchanged, else read anew.
+    pub fn current(&self) -> Result<Secret, SecretFileError> {
+        let err = |reason: String| SecretFileError::Unreadable {
+            path: self.path.display().to_string(),
+            reason,
+        };
+        let st = lstat(&self.path).map_err(|e| err(e.desc().to_string()))?;
+        let id = Identity::from(&st);
+        let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seen, s)) = cached.as_ref() {
+            if *seen == id {
+                return Ok(s.clone());
+            }
+        }
+        *cached = None;
+        let (id, secret) = read_bounded(&self.path).map_err(err)?;
+        *cached = Some((id, secret.clone()));
+        Ok(secret)
+    }
+}
+
+fn read_bounded(path: &Path) -> Result<(Identity, Secret), String> {
+    let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK;
+    let fd = open(path, flags, Mode::empty()).map_err(|e| match e {
+        nix::errno::Errno::ELOOP => "it is a symlink (refused)".to_string(),
+        e => e.desc().to_string(),
+    })?;
+    let st = fstat(&fd).map_err(|e| e.desc().to_string())?;
+    if st.st_mode & 0o170000 != 0o100000 {
+        return Err("not a regular file".into());
+    }
+    if st.st_mode & 0o022 != 0 {
+        return Err(format!(
+            "mode {:04o} lets others write it; make it 0400",
+            st.st_mode & 0o7777
+        ));
+    }
+    let me = nix::unistd::geteuid().as_raw();
+    if st.st_uid != 0 && st.st_uid != me {
+        return Err(format!(
+            "owned by uid {}, neither root nor this process (uid {me})",
+            st.st_uid
+        ));
+    }
+    if st.st_size > MAX_SIZE {
+        return Err(format!(
+            "{} bytes; a signing secret is a short line (at most {MAX_SIZE} bytes)",
+            st.st_size
+        ));
+    }
+    let mut buf = Vec::with_capacity(st.st_size.max(0) as usize);
+    std::fs::File::from(fd)
+        .take(MAX_SIZE as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    let secret = Secret::new(String::from_utf8_lossy(&buf).trim().to_string());
+    zeroize::Zeroize::zeroize(&mut buf);
+    if buf.len() as u64 > MAX_SIZE as u64 {
+        return Err(format!("more than {MAX_SIZE} bytes"));
+    }
+    let v = secret.expose();
+    if v.is_empty() {
+        return Err("it is empty".into());
+    }
+    if v.len() < 8 || !v.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(
+            "it does not hold one signing secret (at least 8 visible characters, no spaces)".into(),
+        );
+    }
+    Ok((Identity::from(&st), secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn write(p: &Path, text: &str, mode: u32) {
+        std::fs::write(p, text).unwrap();
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn reads_once_and_again_when_the_file_changes() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("signing-secret");
+        write(&p, "0123456789abcdef0123456789abcdef\n", 0o400);
+        let s = SigningSecret::new(&p);
+        assert_eq!(
+            s.current().unwrap().expose(),
+            "0123456789abcdef0123456789abcdef"
+        );
+        // Rotation by rename, as vaultkeeper and NixOS write files.
+        let tmp = d.path().join("tmp");
+        write(&tmp, "fedcba9876543210fedcba9876543210", 0o400);
+        std::fs::rename(&tmp, &p).unwrap();
+        assert_eq!(
+            s.current().unwrap().expose(),
+            "fedcba9876543210fedcba9876543210"
+        );
+        // Gone: refused, the old value is not kept.
+        std::fs::remove_file(&p).unwrap();
+        let e = s.current().unwrap_err().to_string();
+        assert!(
+            e.contains("cannot read the Slack signing secret file"),
+            "{e}"
+        );
+        assert!(!e.contains("fedcba"), "{e}");
+    }
+
+    #[test]
+    fn hostile_files_are_refused_without_showing_their_content() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("real");
+        write(&target, "0123456789abcdef0123456789abcdef", 0o400);
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let e = SigningSecret::new(&link).current().unwrap_err().to_string();
+        assert!(e.contains("symlink"), "{e}");
+
+        let fifo = d.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, Mode::from_bits_truncate(0o600)).unwrap();
+        let e = SigningSecret::new(&fifo).current().unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+
+        let big = d.path().join("big");
+        write(&big, &"a".repeat(5000), 0o400);
+        let e = SigningSecret::new(&big).current().unwrap_err().to_string();
+        assert!(e.contains("5000 bytes"), "{e}");
+
+        let open = d.path().join("open");
+        write(&open, "0123456789abcdef0123456789abcdef", 0o666);
+        let e = SigningSecret::new(&open).current().unwrap_err().to_string();
+        assert!(e.contains("lets others write it"), "{e}");
+
+        let empty = d.path().join("empty");
+        write(&empty, "\n", 0o400);
+        let e = SigningSecret::new(&empty)
+            .current()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("it is empty"), "{e}");
+
+        let two = d.path().join("two");
+        write(&two, "secret-one secret-two-xx", 0o400);
+        let e = SigningSecret::new(&two).current().unwrap_err().to_string();
+        assert!(e.contains("does not hold one signing secret"), "{e}");
+        assert!(!e.contains("secret-one"), "{e}");
+
+        let dir = d.path().join("dir");
+        std::fs::create_dir(&dir).unwrap();
+        let e = SigningSecret::new(&dir).current().unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+    }
+}

@@ -920,3 +920,68 @@ fn digests_on_schedule_and_seal_alerts_reach_slack_once() {
         "all delivered"
     );
 }
+
+/// 100 secrets at a 1 s refresh, Vault killed for 20 s: the daemon sends one
+/// sys/health probe at a time (jittered backoff up to the refresh interval), at
+/// most one connection attempt a second in total, counted by a TCP proxy in
+/// front of OpenBao; checks resume when it answers again.
+#[test]
+fn an_outage_is_one_probe_at_a_time() {
+    const SECRETS: usize = 100;
+    const OUTAGE: u64 = 20;
+    let mut bao = Bao::file_storage();
+    let v = secret("v");
+    bao.kv_put("hosts/web06/db", &json!({"password": v}));
+    let (role_id, secret_id) = bao.approle("web06");
+    let proxy = support::fake::CountingProxy::new(bao.port);
+    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
+    let secrets: serde_json::Map<String, Value> = (0..SECRETS)
+        .map(|i| {
+            let name = format!("s{i:03}");
+            let entry = host.secret_entry(&name, "hosts/web06/db");
+            (name, entry)
+        })
+        .collect();
+    host.write_spec(
+        &bao,
+        json!({
+            "vault": {"address": proxy.addr, "timeout": "2s"},
+            "secrets": secrets,
+        }),
+    );
+    let mut notify = NotifySocket::bind(host.dir.path());
+    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
+    let ready = notify.wait_for("READY=1", Duration::from_secs(60), |m| {
+        m.starts_with("READY=1")
+    });
+    assert!(
+        status_of(&ready).starts_with("100 secrets fresh"),
+        "{ready}"
+    );
+
+    bao.stop();
+    let before = proxy.connections();
+    std::thread::sleep(Duration::from_secs(OUTAGE));
+    let during = proxy.connections() - before;
+    eprintln!(
+        "outage: {during} connection attempts in {OUTAGE} s for {SECRETS} secrets at a 1 s refresh"
+    );
+    assert!(
+        during as u64 <= OUTAGE + 1,
+        "{during} connection attempts in {OUTAGE} s:\n{}",
+        d.log_text()
+    );
+    assert!(during >= 3, "no probe at all? {during}");
+    d.wait_log("one sys/health probe at a time", Duration::from_secs(1));
+    for i in [0, 57, 99] {
+        assert_eq!(read(&host.out(&format!("s{i:03}")).join("password")), v);
+    }
+
+    // Back: the probe sees it, the checks resume (the token survived the restart).
+    bao.start();
+    d.wait_log("Vault answers again after", Duration::from_secs(30));
+    let st = notify.wait_for("STATUS fresh again", Duration::from_secs(30), |m| {
+        status_of(m).starts_with("100 secrets fresh")
+    });
+    assert!(!status_of(&st).contains("unreachable"), "{st}");
+}

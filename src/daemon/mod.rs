@@ -29,6 +29,7 @@
 //! unreachable for 3m), token ttl 47m, next rotation: grafana in 5h`.
 
 pub mod backoff;
+pub mod probe;
 pub mod restart;
 pub mod schedule;
 pub mod status;
@@ -106,6 +107,7 @@ pub async fn run(
             None
         }
     };
+    let probe = probe::Probe::new(shortest_refresh(&spec));
     let mut d = Daemon {
         spec_path,
         spec,
@@ -120,6 +122,7 @@ pub async fn run(
         watcher,
         jobs: jobs_tx,
         vault_down_since: None,
+        probe,
         spec_check_at: None,
         creds_check_at: None,
         next_watchdog: None,
@@ -167,6 +170,16 @@ pub async fn run(
     // Restarts in progress are given a moment; systemctl children die with us.
     let _ = tokio::time::timeout(Duration::from_secs(1), worker).await;
     Ok(())
+}
+
+/// The shortest refresh interval of the spec: the probe's backoff cap.
+fn shortest_refresh(spec: &Spec) -> Duration {
+    spec.secrets
+        .values()
+        .map(|s| s.refresh_interval)
+        .chain(std::iter::once(spec.refresh_interval))
+        .min()
+        .unwrap_or(spec.refresh_interval)
 }
 
 /// The audit listener (socket audit device → rules → Slack), running while the
@@ -303,6 +316,8 @@ struct Daemon {
     watcher: Option<watch::Watcher>,
     jobs: mpsc::UnboundedSender<restart::Job>,
     vault_down_since: Option<Instant>,
+    /// The one `sys/health` probe while Vault is down ([`probe`]).
+    probe: probe::Probe,
     spec_check_at: Option<Instant>,
     creds_check_at: Option<Instant>,
     next_watchdog: Option<Instant>,
@@ -411,6 +426,7 @@ impl Daemon {
             }
             self.ping_watchdog_if_due();
             self.config_checks().await;
+            self.probe_step().await;
             self.token_step().await;
             self.refresh_due().await;
             self.verify_due().await;
@@ -427,12 +443,20 @@ impl Daemon {
                 d = d.min(t);
             }
         };
-        consider(self.token.next.map(|(t, _)| t));
+        let down = self.vault_down_since.is_some();
+        if down {
+            // Only the probe talks to Vault: token actions and checks wait for it.
+            consider(self.probe.next);
+        } else {
+            consider(self.token.next.map(|(t, _)| t));
+        }
         consider(self.next_watchdog);
         consider(self.spec_check_at);
         consider(self.creds_check_at);
         for t in self.tracked.values() {
-            consider(Some(t.next_check));
+            if !down || t.health == Health::Pending {
+                consider(Some(t.next_check));
+            }
             consider(t.verify_at);
         }
         if let Some((_, due)) = &self.next_rotation {
@@ -522,8 +546,26 @@ impl Daemon {
 
     fn vault_down(&mut self, reason: &str) {
         if self.vault_down_since.is_none() {
-            tracing::warn!("Vault is unreachable ({reason}); serving the rendered secrets from the cache until it answers again");
+            tracing::warn!("Vault is unreachable ({reason}); serving the rendered secrets from the cache until it answers again (one sys/health probe at a time meanwhile)");
             self.vault_down_since = Some(Instant::now());
+            self.probe.start(rand::random());
+        }
+    }
+
+    /// While Vault is down: the probe, when due; its answer ends the outage.
+    async fn probe_step(&mut self) {
+        if self.vault_down_since.is_none() || !self.probe.due() {
+            return;
+        }
+        match drive(&self.notifier, probe::health(&self.base)).await {
+            Ok(()) => self.vault_up(),
+            Err(reason) => {
+                let wait = self.probe.failed(rand::random());
+                tracing::debug!(
+                    "sys/health probe: {reason}; next in {}",
+                    status::coarse(wait)
+                );
+            }
         }
     }
 
@@ -536,6 +578,16 @@ impl Daemon {
                 "Vault answers again after {}",
                 status::coarse(since.elapsed())
             );
+            self.probe.stop();
+            // What waited for the probe goes now.
+            let now = Instant::now();
+            for t in self.tracked.values_mut() {
+                t.next_check = t.next_check.min(now);
+                t.backoff.succeed();
+            }
+            if let Some((at, action)) = self.token.next {
+                self.token.next = Some((at.min(now), action));
+            }
         }
     }
 
@@ -547,6 +599,9 @@ impl Daemon {
     }
 
     async fn token_step(&mut self) {
+        if self.vault_down_since.is_some() {
+            return;
+        }
         let now = Instant::now();
         if self.token.suspect {
             self.token.suspect = false;
@@ -711,7 +766,11 @@ impl Daemon {
             return;
         }
         let state_dir = self.spec.state_dir.clone();
-        let Some(client) = self.token.client.clone() else {
+        let client = match &self.token.client {
+            Some(c) if self.vault_down_since.is_none() => Some(c.clone()),
+            _ => None,
+        };
+        let Some(client) = client else {
             // No token: render what has never been rendered from the cache, and
             // look again at the refresh interval (a login re-schedules at once).
             let reason = match self.vault_down_since {
@@ -750,6 +809,25 @@ impl Daemon {
             }
             return;
         };
+        // One secret first: when Vault has just gone away, that one failure is
+        // the only request before the probe takes over.
+        let mut due = due;
+        if due.len() > 1 {
+            let first = due.remove(0);
+            let t = &self.tracked[&first.name];
+            let (known, denied) = (t.version, t.metadata_denied);
+            let name = first.name.clone();
+            let check = drive(
+                &self.notifier,
+                check_one(client.clone(), first, known, denied, state_dir.clone()),
+            )
+            .await;
+            let jobs = self.apply(&name, check);
+            self.run_restarts(jobs.unwrap_or_default());
+            if self.vault_down_since.is_some() {
+                return;
+            }
+        }
         let jobs: Vec<_> = due
             .into_iter()
             .map(|s| {

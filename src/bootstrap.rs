@@ -422,6 +422,7 @@ mod tests {
             wrapped_token_env: Some("VK_TOKEN".into()),
             wrapped_token_file: Some(file.clone()),
             role_name: None,
+            login_backoff: Default::default(),
         };
         let env = |k: &str| (k == "VK_TOKEN").then(|| " s.fromenv \n".to_string());
         assert_eq!(read_token(&a, env).unwrap().expose(), "s.fromenv");

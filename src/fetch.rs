@@ -216,6 +216,7 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
     let started = std::time::Instant::now();
     let authed = match login(&client, spec, &creds).await {
         Ok(token) => {
+            state::login_ok(&spec.state_dir);
             tracing::debug!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "logged in"
@@ -225,11 +226,14 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
         Err(LoginError::Vault(e)) if e.serves_cache() => Err(Fallback::of(&e)),
         Err(LoginError::Vault(e)) => return Err(FetchError::Login(e)),
         Err(source) => {
+            if let LoginError::Rejected { message, .. } = &source {
+                state::login_rejected(&spec.state_dir, message);
+            }
             return Err(FetchError::LoginRejected {
                 source,
                 role_id_file: spec.approle.role_id_file.clone(),
                 secret_id_file: spec.approle.secret_id_file.clone(),
-            })
+            });
         }
     };
     let batch = CacheSink::batch();

@@ -985,3 +985,91 @@ fn an_outage_is_one_probe_at_a_time() {
     });
     assert!(!status_of(&st).contains("unreachable"), "{st}");
 }
+
+/// A destroyed secret-id: the daemon's rejected logins stay under OpenBao's
+/// AppRole lockout (5 in 15 min): two in the first 20 s (at once, then 10 s
+/// later), the next only minutes later. STATUS= and `status` say "login failing
+/// since …: <Vault's reason>". A new secret-id written to the file is tried at
+/// once (inotify) and works: the host was not locked out.
+#[test]
+fn rejected_logins_stay_under_the_lockout_and_a_new_secret_id_is_tried_at_once() {
+    let audit_dir = tempfile::tempdir().unwrap();
+    let audit = audit_dir.path().join("audit.log");
+    let bao = Bao::dev_with_config(&format!(
+        "audit \"file\" \"local\" {{ options = {{ file_path = \"{}\" }} }}\n",
+        audit.display()
+    ));
+    let v = secret("v");
+    bao.kv_put("hosts/web08/db", &json!({"password": v}));
+    let (role_id, secret_id) = bao.approle("web08");
+    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
+    host.write_spec(
+        &bao,
+        json!({"secrets": {"db": host.secret_entry("db", "hosts/web08/db")}}),
+    );
+    let mut notify = NotifySocket::bind(host.dir.path());
+    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
+    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
+        m.starts_with("READY=1")
+    });
+
+    // The secret-id is destroyed and the host's token revoked.
+    bao.cli(&[
+        "write",
+        "auth/approle/role/web08/secret-id/destroy",
+        &format!("secret_id={secret_id}"),
+    ]);
+    bao.cli(&["write", "-f", "sys/leases/revoke-prefix/auth/approle/login"]);
+    let st = notify.wait_for("STATUS login failing", Duration::from_secs(15), |m| {
+        status_of(m).contains("login failing since")
+    });
+    assert!(
+        status_of(&st).contains(": invalid role or secret ID"),
+        "{st}"
+    );
+    let first = Instant::now();
+    let logins = || {
+        audit_requests(&audit)
+            .iter()
+            .filter(|(_, p)| p == "auth/approle/login")
+            .count()
+    };
+    std::thread::sleep(Duration::from_secs(20).saturating_sub(first.elapsed()));
+    let rejected = logins() - 1; // the first, good login
+    assert!(
+        (1..=2).contains(&rejected),
+        "{rejected} rejected logins in 20 s: {:?}",
+        audit_requests(&audit)
+    );
+    let r = support::run::vaultkeeper(
+        &["--spec", host.spec_path.to_str().unwrap(), "status"],
+        &[("VAULT_TOKEN", "root")],
+    );
+    assert!(
+        r.stdout.contains("login failing since") && !r.stdout.contains("grant the host's policy"),
+        "{}",
+        r.stdout
+    );
+
+    // A fresh secret-id, installed as bootstrap would (a new file renamed over).
+    let new_id = bao.cli_json(&["write", "-f", "auth/approle/role/web08/secret-id"])["data"]
+        ["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    support::run::register_secret(&new_id);
+    let cred = host.dir.path().join("state/approle");
+    std::fs::write(cred.join("secret-id.new"), &new_id).unwrap();
+    std::fs::rename(cred.join("secret-id.new"), cred.join("secret-id")).unwrap();
+    let st = notify.wait_for("STATUS fresh again", Duration::from_secs(10), |m| {
+        status_of(m).starts_with("1 secret fresh, token ttl")
+    });
+    assert!(!status_of(&st).contains("failing"), "{st}");
+    d.wait_log("the AppRole login works again", Duration::from_secs(1));
+    assert!(!host.dir.path().join("state/login-status.json").exists());
+    assert!(
+        logins() - 1 <= 3,
+        "more rejected logins than the lockout allows: {:?}",
+        audit_requests(&audit)
+    );
+}

@@ -29,6 +29,7 @@
 //! unreachable for 3m), token ttl 47m, next rotation: grafana in 5h`.
 
 pub mod backoff;
+pub mod lockout;
 pub mod probe;
 pub mod restart;
 pub mod schedule;
@@ -108,6 +109,7 @@ pub async fn run(
         }
     };
     let probe = probe::Probe::new(shortest_refresh(&spec));
+    let login_backoff = spec.approle.login_backoff;
     let mut d = Daemon {
         spec_path,
         spec,
@@ -123,6 +125,7 @@ pub async fn run(
         jobs: jobs_tx,
         vault_down_since: None,
         probe,
+        login_failures: lockout::LoginFailures::new(login_backoff),
         spec_check_at: None,
         creds_check_at: None,
         next_watchdog: None,
@@ -318,6 +321,8 @@ struct Daemon {
     vault_down_since: Option<Instant>,
     /// The one `sys/health` probe while Vault is down ([`probe`]).
     probe: probe::Probe,
+    /// Rejected logins, spaced under the AppRole lockout ([`lockout`]).
+    login_failures: lockout::LoginFailures,
     spec_check_at: Option<Instant>,
     creds_check_at: Option<Instant>,
     next_watchdog: Option<Instant>,
@@ -533,10 +538,16 @@ impl Daemon {
                     .creds
                     .as_ref()
                     .is_some_and(|c| c.role_id == new.role_id && c.secret_id == new.secret_id);
-                if !same {
+                if !same && self.login_failures.may_try_now() {
                     tracing::info!("the AppRole credential files changed: logging in again");
                     self.token.backoff().succeed();
                     self.token.next = Some((Instant::now(), TokenAction::Login));
+                } else if !same {
+                    tracing::warn!(
+                        "the AppRole credential files changed, but {} logins were rejected in the last {}: the next attempt waits its turn so the server's AppRole lockout is not reached",
+                        self.login_failures.in_window(),
+                        status::coarse(self.spec.approle.login_backoff.window)
+                    );
                 }
             }
         }
@@ -584,9 +595,6 @@ impl Daemon {
             for t in self.tracked.values_mut() {
                 t.next_check = t.next_check.min(now);
                 t.backoff.succeed();
-            }
-            if let Some((at, action)) = self.token.next {
-                self.token.next = Some((at.min(now), action));
             }
         }
     }
@@ -663,6 +671,11 @@ impl Daemon {
                     (!t.lease_duration.is_zero()).then(|| Instant::now() + t.lease_duration);
                 self.token.last_login = Some(Instant::now());
                 self.token.backoff().succeed();
+                if self.login_failures.failing.is_some() {
+                    tracing::info!("the AppRole login works again");
+                }
+                self.login_failures.succeeded();
+                state::login_ok(&self.spec.state_dir);
                 self.schedule_token(token::after_login(t.lease_duration, t.renewable));
                 self.vault_up();
                 self.token.last_check = Some(Instant::now());
@@ -682,6 +695,21 @@ impl Daemon {
                     if v.serves_cache() {
                         self.vault_down(&fetch::Fallback::of(v).reason);
                     }
+                }
+                if let crate::vault::approle::LoginError::Rejected { message, .. } = &e {
+                    // Vault counts this one towards the role's lockout.
+                    let wait = self.login_failures.rejected(message, rand::random());
+                    state::login_rejected(&self.spec.state_dir, message);
+                    tracing::error!(
+                        "{e}; check the role-id in {} and the secret-id in {} (next attempt in {}, or at once when the credential files change; {} rejected in the last {})",
+                        self.spec.approle.role_id_file.display(),
+                        self.spec.approle.secret_id_file.display(),
+                        status::coarse(wait),
+                        self.login_failures.in_window(),
+                        status::coarse(self.spec.approle.login_backoff.window),
+                    );
+                    self.token.next = Some((Instant::now() + wait, TokenAction::Login));
+                    return;
                 }
                 if e.serves_cache() {
                     tracing::warn!("cannot log in: {e} (retrying in {})", status::coarse(wait));
@@ -1080,6 +1108,15 @@ impl Daemon {
             }
         }
         i.vault_down_for = self.vault_down_since.map(|t| t.elapsed());
+        i.login_failing = self.login_failures.failing.as_ref().map(|(since, reason)| {
+            state::LoginStatus {
+                failing_since: since
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+                reason: reason.clone(),
+            }
+            .describe()
+        });
         i.token = match (&self.token.client, self.token.expires) {
             (None, _) => status::TokenStatus::None,
             (Some(_), None) => status::TokenStatus::NoExpiry,

@@ -5,6 +5,7 @@
   imports = [
     ./options.nix
     ./spec.nix
+    ./templates.nix
     ./units.nix
     ./checks.nix
   ];

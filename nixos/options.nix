@@ -185,9 +185,17 @@ in
         Whether the agent listens for Vault/OpenBao audit-device entries and alerts
         on dangerous events. Pair the socket audit device with a file device.
       '';
-      listen = option (types.listOf vkTypes.listenAddress) [ "tcp:127.0.0.1:9090" ]
-        [ "tcp:127.0.0.1:9090" "unix:/run/vaultkeeper/audit.sock" ] ''
+      listen = option (types.listOf vkTypes.listenAddress) [ "unix:/run/vaultkeeper-audit/audit.sock" ]
+        [ "unix:/run/vaultkeeper-audit/audit.sock" "tcp:127.0.0.1:9090" ] ''
         Where the agent accepts audit entries (OpenBao's `socket` audit device).
+        A unix socket (the default) is reachable by `socketGroup` only; a TCP
+        address must be loopback unless the spec's `audit.allowFrom` lists the
+        remote servers. Connections from other users are refused and counted.
+      '';
+      peerUsers = option (types.listOf types.str) [ ] [ "openbao" ] ''
+        Users (names or uids) whose connections are the Vault server's. Empty:
+        root and the agent's own user, plus, on a unix socket, any process whose
+        group is `socketGroup`.
       '';
       slack.webhookUrlFile = option (types.nullOr vkTypes.hostPath) null "/run/secrets/slack/webhook-url" ''
         File holding the Slack incoming-webhook URL for alerts, or `null`. It can
@@ -196,7 +204,7 @@ in
       socketGroup = option (types.nullOr types.str) null "openbao" ''
         Group of the `unix:` listen sockets (mode 0660), so that the Vault or
         OpenBao server, running as that group, can connect; `null` keeps the
-        agent's group (root).
+        agent's group (root). Set it to the Vault server's group.
       '';
       rules = option (types.attrsOf (types.attrsOf types.anything)) { } {
         root-token-used.severity = "critical";
@@ -240,7 +248,7 @@ in
         docs/how-to/ask-in-slack.md); the module opens no firewall port. The
         host's AppRole policy needs the insights policy (docs/policies/insights.hcl).
       '';
-      listen = option types.str "127.0.0.1:8093" "127.0.0.1:8093" ''
+      listen = option vkTypes.socketAddress "127.0.0.1:8093" "127.0.0.1:8093" ''
         IP address and port the endpoint listens on (plain HTTP: keep it on
         loopback and let the reverse proxy terminate TLS).
       '';

@@ -18,9 +18,14 @@ let
     };
     inherit (cfg) stateDir refreshInterval restartRandomizedDelay criticalServices;
     secrets = lib.mapAttrs secretSpec cfg.secrets;
+  } // lib.optionalAttrs (cfg.templates != { }) {
+    templates = lib.mapAttrs (_name: t: {
+      inherit (t) content envFrom path owner group mode services onChange;
+    }) cfg.templates;
+  } // {
     audit =
       if cfg.audit.enable then {
-        inherit (cfg.audit) listen socketGroup rules;
+        inherit (cfg.audit) listen socketGroup peerUsers rules;
         slack =
           if cfg.audit.slack.webhookUrlFile == null then null
           else { inherit (cfg.audit.slack) webhookUrlFile; };

@@ -44,6 +44,11 @@ in
     description = "listen address \"tcp:HOST:PORT\" or \"unix:/absolute/path.sock\"";
   };
 
+  # "IP:PORT" or "[IPv6]:PORT", as the agent's chat.listen takes it (no host names).
+  socketAddress = types.strMatching "([0-9]{1,3}([.][0-9]{1,3}){3}|[[][0-9a-fA-F:.]+[]]):[0-9]{1,5}" // {
+    description = "IP address and port such as \"127.0.0.1:8093\" or \"[::1]:8093\"";
+  };
+
   vaultAddress = types.strMatching "https?://[^ ]+" // {
     description = "URL starting with https:// (or http:// for a local dev server)";
   };

@@ -27,7 +27,8 @@ let
   # name it. A secret's files go next to its outputDir (generations + symlink).
   stateDirs = lib.unique ([ cfg.stateDir ] ++ map (s: s.cacheDir) secrets
     ++ map dirOf [ cfg.approle.roleIdFile cfg.approle.secretIdFile ]);
-  outputParents = lib.unique (map (s: dirOf s.outputDir) secrets);
+  outputParents = lib.unique (map (s: dirOf s.outputDir) secrets
+    ++ map (t: dirOf t.path) (lib.attrValues cfg.templates));
   within = p: q: p != q && lib.hasPrefix "${q}/" p;
   minimal = ps: lib.filter (p: !lib.any (within p) ps) ps;
   writable = minimal (stateDirs ++ outputParents);
@@ -70,6 +71,31 @@ let
     };
   };
 
+  # A template: `fetch <name>` reads its secrets and renders it, after their own
+  # units (so a boot while Vault is down renders it from their cache) and before
+  # its services.
+  templateUnit = name: "vault-template-${name}.service";
+  templateSecrets = t:
+    if t.envFrom != null then t.envFrom
+    # Over-approximated (ordering only): every secret whose name appears before a dot.
+    else lib.filter (s: t.content != null && lib.hasInfix "${s}." t.content) (lib.attrNames cfg.secrets);
+  templateService = name: t: lib.nameValuePair "vault-template-${name}" {
+    description = "vaultkeeper: render template ${name}";
+    wantedBy = [ "multi-user.target" ];
+    wants = [ "network-online.target" "vaultkeeper-bootstrap.service" ]
+      ++ map fetchUnit (lib.filter (s: cfg.secrets ? ${s}) (templateSecrets t));
+    after = [ "network-online.target" "vaultkeeper-bootstrap.service" ]
+      ++ map fetchUnit (lib.filter (s: cfg.secrets ? ${s}) (templateSecrets t));
+    before = map unitName t.services;
+    restartTriggers = [ (builtins.toJSON cfg.spec.templates.${name}) ];
+    serviceConfig = hardening // {
+      Type = "oneshot";
+      RemainAfterExit = true;
+      ExecStart = vaultkeeper "fetch ${name}";
+      TimeoutStartSec = "2min";
+    };
+  };
+
   # What each consuming service gets: Requires= and After= its secrets' units.
   consumerDeps = lib.foldl' (acc: entry:
     let svc = serviceAttr entry.service; in
@@ -79,7 +105,9 @@ let
         after = (acc.${svc}.after or [ ]) ++ [ entry.unit ];
       };
     }) { } (lib.concatLists (lib.mapAttrsToList (name: s:
-      map (service: { inherit service; unit = fetchUnit name; }) s.services) cfg.secrets));
+      map (service: { inherit service; unit = fetchUnit name; }) s.services) cfg.secrets
+    ++ lib.mapAttrsToList (name: t:
+      map (service: { inherit service; unit = templateUnit name; }) t.services) cfg.templates));
 in
 {
   config = lib.mkIf cfg.enable {
@@ -89,6 +117,7 @@ in
 
     systemd.services = lib.mkMerge [
       (lib.mapAttrs' fetchService cfg.secrets)
+      (lib.mapAttrs' templateService cfg.templates)
       consumerDeps
       {
         vaultkeeper-bootstrap = {
@@ -115,7 +144,8 @@ in
           wantedBy = [ "multi-user.target" ];
           wants = [ "network-online.target" ];
           after = [ "network-online.target" "vaultkeeper-bootstrap.service" ]
-            ++ map fetchUnit (lib.attrNames cfg.secrets);
+            ++ map fetchUnit (lib.attrNames cfg.secrets)
+            ++ map templateUnit (lib.attrNames cfg.templates);
           # A new spec is applied with a reload (SIGHUP: re-validate, re-render only
           # what changed, restart no service whose secret did not change); a new
           # package changes ExecStart and restarts the daemon as usual.

@@ -26,6 +26,8 @@ use std::time::{Duration, SystemTime};
 pub enum BootstrapError {
     #[error("no wrapped token: neither the environment variable {env} nor the file {file} holds one; put the token from `vaultkeeper provision --host NAME` there (cloud-init writes VAULT_WRAPPED_TOKEN to /etc/environment)")]
     NoToken { env: String, file: String },
+    #[error("the wrapped-token file {path} is refused: {reason}")]
+    TokenFile { path: PathBuf, reason: String },
     #[error("the wrapped token was ALREADY USED (unwrapped by someone else, or by an earlier bootstrap that did not finish); if this host did not use it, treat it as stolen and check the audit log; re-provision this host with `vaultkeeper provision --host NAME` and redeploy the new token")]
     AlreadyUsed,
     #[error("the wrapped token EXPIRED at {expired_at} (it lived {ttl}s); re-provision this host with `vaultkeeper provision --host NAME` (raise --wrap-ttl if hosts take longer to boot) and redeploy the new token")]
@@ -58,7 +60,9 @@ impl BootstrapError {
         match self {
             BootstrapError::AlreadyUsed => exit::TOKEN_USED,
             BootstrapError::Expired { .. } => exit::TOKEN_EXPIRED,
-            BootstrapError::UsedOrExpired | BootstrapError::NoToken { .. } => exit::TOKEN_MISSING,
+            BootstrapError::UsedOrExpired
+            | BootstrapError::NoToken { .. }
+            | BootstrapError::TokenFile { .. } => exit::TOKEN_MISSING,
             BootstrapError::ForeignCreationPath { .. } => exit::TOKEN_FOREIGN,
             BootstrapError::Unreachable { .. } => exit::UNREACHABLE,
             BootstrapError::RoleIdMissing { .. } => exit::CREDENTIALS,
@@ -88,12 +92,22 @@ pub fn read_token(
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Secret, BootstrapError> {
     if let Some(file) = &approle.wrapped_token_file {
-        match std::fs::read_to_string(file) {
-            Ok(s) if !s.trim().is_empty() => return Ok(Secret::new(s.trim())),
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        match crate::input::read(file, crate::input::Input::WrappedToken) {
+            Ok(bytes) => {
+                let text = std::str::from_utf8(&bytes).map_err(|_| BootstrapError::TokenFile {
+                    path: file.clone(),
+                    reason: "it is not UTF-8 text; write the token from `vaultkeeper provision --host NAME`".into(),
+                })?;
+                if !text.trim().is_empty() {
+                    return Ok(Secret::new(text.trim()));
+                }
+            }
+            Err(e) if e.is_not_found() => {}
             Err(e) => {
-                tracing::warn!(file = %file.display(), error = %e, "cannot read the wrapped-token file")
+                return Err(BootstrapError::TokenFile {
+                    path: file.clone(),
+                    reason: e.reason(),
+                })
             }
         }
     }
@@ -181,14 +195,15 @@ pub async fn run(
     })
 }
 
-/// The role-id already in place (a plain wrapped secret-id completes it).
+/// The role-id already in place (a plain wrapped secret-id completes it), read
+/// with the bounded credential reader.
 fn read_role_id(path: &Path) -> Result<Secret, BootstrapError> {
-    match std::fs::read_to_string(path) {
-        Ok(s) if !s.trim().is_empty() => Ok(Secret::new(s.trim())),
-        _ => Err(BootstrapError::RoleIdMissing {
+    crate::fetch::read_secret_file("role-id", path).map_err(|e| {
+        tracing::error!("{e}");
+        BootstrapError::RoleIdMissing {
             path: path.to_path_buf(),
-        }),
-    }
+        }
+    })
 }
 
 /// Logs in with the unwrapped credentials and checks the token's AppRole role
@@ -427,7 +442,21 @@ mod tests {
         let env = |k: &str| (k == "VK_TOKEN").then(|| " s.fromenv \n".to_string());
         assert_eq!(read_token(&a, env).unwrap().expose(), "s.fromenv");
         std::fs::write(&file, "s.fromfile\n").unwrap();
+        std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
         assert_eq!(read_token(&a, env).unwrap().expose(), "s.fromfile");
+        // A FIFO, a symlink or a readable-by-others file is refused, naming the file.
+        std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+        let e = read_token(&a, env).unwrap_err().to_string();
+        assert!(
+            e.contains("tok is refused") && e.contains("chmod 600"),
+            "{e}"
+        );
+        std::fs::remove_file(&file).unwrap();
+        nix::unistd::mkfifo(&file, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let e = read_token(&a, env).unwrap_err().to_string();
+        assert!(e.contains("a FIFO"), "{e}");
         let none = |_: &str| None;
         std::fs::remove_file(&file).unwrap();
         let e = read_token(&a, none).unwrap_err().to_string();

@@ -4,6 +4,7 @@
 
 use crate::cache::{self, CacheError};
 use crate::exit;
+use crate::input::InputError;
 use crate::render::{self, RenderError, Rendered};
 use crate::secret::Secret;
 use crate::spec::{AppRoleSpec, SecretSpec, Spec};
@@ -22,6 +23,12 @@ pub const CONCURRENCY: usize = 32;
 pub enum CredentialsError {
     #[error("no AppRole {what} at {path}: run `vaultkeeper bootstrap` (first boot) or re-provision this host with `vaultkeeper provision --host NAME`")]
     Missing { what: &'static str, path: PathBuf },
+    #[error("AppRole {what} at {path} is refused: {reason}")]
+    Refused {
+        what: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
     #[error("cannot read AppRole {what} at {path}: {source}")]
     Unreadable {
         what: &'static str,
@@ -40,23 +47,40 @@ pub struct Credentials {
     pub secret_id: Secret,
 }
 
-fn read_secret_file(what: &'static str, path: &Path) -> Result<Secret, CredentialsError> {
-    match std::fs::read_to_string(path) {
-        Ok(s) if s.trim().is_empty() => Err(CredentialsError::Empty {
+/// Reads a credential file with [`crate::input::read`]: no symlink, a regular
+/// file of ours, private, at most 4 KiB, UTF-8.
+pub(crate) fn read_secret_file(
+    what: &'static str,
+    path: &Path,
+) -> Result<Secret, CredentialsError> {
+    let bytes = crate::input::read(path, crate::input::Input::Credential).map_err(|e| match e {
+        InputError::NotFound { .. } => CredentialsError::Missing {
             what,
             path: path.to_path_buf(),
-        }),
-        Ok(s) => Ok(Secret::new(s.trim())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(CredentialsError::Missing {
+        },
+        InputError::Refused { reason, .. } => CredentialsError::Refused {
             what,
             path: path.to_path_buf(),
-        }),
-        Err(source) => Err(CredentialsError::Unreadable {
+            reason,
+        },
+        InputError::Io { source, .. } => CredentialsError::Unreadable {
             what,
             path: path.to_path_buf(),
             source,
-        }),
+        },
+    })?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| CredentialsError::Refused {
+        what,
+        path: path.to_path_buf(),
+        reason: "it is not UTF-8 text; write the id as bootstrap does".into(),
+    })?;
+    if text.trim().is_empty() {
+        return Err(CredentialsError::Empty {
+            what,
+            path: path.to_path_buf(),
+        });
     }
+    Ok(Secret::new(text.trim()))
 }
 
 pub fn read_credentials(approle: &AppRoleSpec) -> Result<Credentials, CredentialsError> {
@@ -106,6 +130,7 @@ impl SecretError {
             SecretError::NotFound { .. } => exit::NOT_FOUND,
             SecretError::UnreachableNoCache { code, .. } => *code,
             SecretError::Vault { source, .. } => source.exit_code(),
+            SecretError::Render(RenderError::Unsafe { .. }) => exit::USAGE,
             SecretError::Render(_) | SecretError::Cache(_) => exit::RENDER,
         }
     }

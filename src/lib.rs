@@ -9,6 +9,13 @@
 //!   "unreachable" from "denied" from "not found" from "malformed".
 //! - [`render`]: writing secrets to disk: key-name validation, atomic file writes
 //!   that never follow symlinks, whole-generation switches of an output directory.
+//! - [`paths`]: where vaultkeeper may write, in one place: the outputDir/cacheDir/
+//!   stateDir rules (system directories from `nix/path-rules.json`) and the walk
+//!   that opens the directories on the way (no writable-by-others parent, symlinks
+//!   only when root-owned all the way).
+//! - [`input`]: the one bounded reader of local input files (credentials, wrapped
+//!   token, spec): `O_NOFOLLOW`, regular file, owner, mode, size cap.
+//! - [`lock`]: one writer per secret, an `flock` per secret under `<stateDir>/locks`.
 //! - [`cache`]: the persistent last-known-good cache used when Vault is unreachable.
 //! - [`bootstrap`]: first boot, unwrapping a response-wrapped AppRole credential.
 //! - [`fetch`]: one AppRole login, concurrent KV reads, rendering and cache fallback.
@@ -18,9 +25,14 @@
 //! - [`provision`]: the operator side, creating a host's policy, AppRole and wrapped token.
 //! - [`insights`]: operator insights: `status`, `posture` (score), `version-check`,
 //!   `report leases|usage`, and the daemon's Slack digest and sealed alert.
+//! - [`template`]: templates (`content` with `{{ SECRET.KEY }}` placeholders, or
+//!   `envFrom` environment files) rendered from several secrets into one file.
 //! - [`secret`]: a string type for secret values that never prints itself.
 //! - [`exit`]: the documented process exit codes.
 //! - [`dumpable`]: the process makes itself non-dumpable and core-less at start.
+//! - [`report`]: the one rule for error messages (what failed, the cause once,
+//!   the fix) and the one mapping from errors to exit codes.
+//! - [`build_info`]: the version and git revision `--version` prints.
 //! - [`audit`]: the socket audit-device listener, its alert rules, `audit replay`
 //!   and the counters insights reads.
 //! - [`slack`]: Slack delivery for alerts and digests: a persistent outbox per
@@ -32,6 +44,7 @@
 
 pub mod audit;
 pub mod bootstrap;
+pub mod build_info;
 pub mod cache;
 pub mod chat;
 pub mod cli;
@@ -39,13 +52,18 @@ pub mod daemon;
 pub mod dumpable;
 pub mod exit;
 pub mod fetch;
+pub mod input;
 pub mod insights;
+pub mod lock;
 pub mod logging;
+pub mod paths;
 pub mod provision;
 pub mod render;
+pub mod report;
 pub mod secret;
 pub mod slack;
 pub mod spec;
 pub mod state;
 pub mod systemd;
+pub mod template;
 pub mod vault;

@@ -180,7 +180,7 @@ fn an_expired_token_is_reported_as_expired() {
     assert!(r.stderr.contains("was NOT unwrapped"), "{}", r.stderr);
 
     std::fs::create_dir_all(host.path("state/approle")).unwrap();
-    std::fs::write(host.path("state/approle/role-id"), &role_id).unwrap();
+    support::spec::write_private(&host.path("state/approle/role-id"), &role_id);
     std::thread::sleep(std::time::Duration::from_secs(4));
     let r = bootstrap(&spec, Some(&token), false);
     assert_eq!(r.code, 0, "the boot must go on");
@@ -207,7 +207,7 @@ fn a_plain_wrapped_secret_id_is_accepted_when_the_role_id_is_in_place() {
     let token = w["wrap_info"]["token"].as_str().unwrap().to_string();
     register_secret(&token);
     std::fs::create_dir_all(host.path("state/approle")).unwrap();
-    std::fs::write(host.path("state/approle/role-id"), &role_id).unwrap();
+    support::spec::write_private(&host.path("state/approle/role-id"), &role_id);
     let spec = spec_as(&host, &bao.addr, "web05", json!({}));
     let r = bootstrap(&spec, Some(&token), true);
     assert_eq!(r.code, 0, "{}", r.stderr);

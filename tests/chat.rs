@@ -320,7 +320,7 @@ fn verified_commands_get_block_kit_and_every_forgery_is_refused() {
         &host,
         &bao.addr,
         port,
-        json!({ "allowedChannels": ["C0OPS"], "allowedUsers": ["U0ALICE", "U0BOB"], "testResponseOrigin": origin }),
+        json!({ "allowedChannels": ["C0OPS"], "allowedUsers": ["U0ALICE", "U0BOB"], "testResponseOrigin": origin, "collectionInterval": "5s" }),
     );
     let server = Server::start(&spec, port, &["chat", "serve"]);
 
@@ -464,6 +464,18 @@ fn verified_commands_get_block_kit_and_every_forgery_is_refused() {
         200
     );
 
+    // An operator revokes every token the host's AppRole made: the next
+    // collection logs in again instead of reporting "permission denied".
+    bao.cli(&["token", "revoke", "-mode=path", "auth/approle/login"]);
+    std::thread::sleep(Duration::from_secs(5));
+    let v = ask(&server, &signing, &slack, "status");
+    let t = block_texts(&v);
+    assert!(t.contains("*This host's token* TTL"), "{t}");
+    server.wait_log(
+        "chat: the cached token was refused: logging in again",
+        Duration::from_secs(1),
+    );
+
     // The signing secret is rotated: the file is read again.
     let rotated = secret("signing-rotated");
     write_signing_secret(&secret_file, &rotated);
@@ -587,6 +599,38 @@ fn a_slow_vault_is_acknowledged_within_three_seconds_and_answered_at_the_respons
     assert!(t.contains(":large_green_circle: unsealed"), "{t}");
     assert!(t.contains("*This host's token* TTL"), "{t}");
 
+    // Three people ask for the updates at once: each is acknowledged and
+    // answered, from one collection.
+    let port = server.port;
+    let asks: Vec<_> = (0..3)
+        .map(|_| {
+            let req = signed_request(
+                &signing,
+                now(),
+                &form("updates", "C0OPS", "U0ALICE", &slack.url()),
+            );
+            std::thread::spawn(move || exchange(port, &req))
+        })
+        .collect();
+    for a in asks {
+        let a = a.join().unwrap();
+        assert_eq!(a.status, 200);
+        assert!(a.took < Duration::from_secs(3), "{:?}", a.took);
+        assert!(a.body.contains("Collecting the updates"), "{}", a.body);
+    }
+    let posted = slack.wait_for(4, 60);
+    for p in &posted[1..] {
+        assert!(block_texts(p).contains("*Updates* not checked"), "{p:#}");
+    }
+    assert_eq!(
+        server
+            .log_text()
+            .matches("chat: collected the updates")
+            .count(),
+        1,
+        "one collection for three commands"
+    );
+
     // A response_url that is not Slack's is never followed.
     let a = server.send(&signed_request(
         &signing,
@@ -647,6 +691,47 @@ fn a_flood_of_forged_requests_logs_a_bounded_number_of_lines() {
     );
     assert!(refused >= 1, "refusals are logged:\n{log}");
     assert!(log.lines().count() < 40, "{log}");
+
+    // Connections that never send a request hold at most 64 slots, for at
+    // most the 10 s header timeout; one more is closed at once.
+    let idle: Vec<TcpStream> = (0..64)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut extra = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let _ = extra.write_all(&signed_request(&signing, now(), &help));
+    let mut buf = Vec::new();
+    let _ = extra.read_to_end(&mut buf);
+    assert!(
+        buf.is_empty(),
+        "the 65th connection is closed, not served: {buf:?}"
+    );
+    // Once the header timeout has closed the idle ones, requests are served again.
+    let freed = Instant::now();
+    let mut idle = idle;
+    for s in &mut idle {
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let mut b = Vec::new();
+        let _ = s.read_to_end(&mut b);
+    }
+    assert!(
+        freed.elapsed() < Duration::from_secs(13),
+        "idle connections were closed after {:?}",
+        freed.elapsed()
+    );
+    let help = form(
+        "help",
+        "C0OPS",
+        "U0ALICE",
+        "https://hooks.slack.com/commands/T1/2/y",
+    );
+    assert_eq!(
+        server.send(&signed_request(&signing, now(), &help)).status,
+        200
+    );
 }
 
 #[test]

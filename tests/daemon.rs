@@ -177,8 +177,8 @@ impl Host {
         let dir = tempfile::tempdir().unwrap();
         let cred = dir.path().join("state/approle");
         std::fs::create_dir_all(&cred).unwrap();
-        std::fs::write(cred.join("role-id"), role_id).unwrap();
-        std::fs::write(cred.join("secret-id"), secret_id).unwrap();
+        support::spec::write_private(&cred.join("role-id"), role_id);
+        support::spec::write_private(&cred.join("secret-id"), secret_id);
         let spec_path = dir.path().join("etc/spec.json");
         std::fs::create_dir_all(spec_path.parent().unwrap()).unwrap();
         let h = Host { dir, spec_path };
@@ -731,8 +731,7 @@ fn new_credential_files_are_used_for_the_next_login() {
         "auth/approle/role/web06/secret-id/destroy",
         &format!("secret_id={old_id}"),
     ]);
-    std::fs::write(file.with_extension("tmp"), &new_id).unwrap();
-    std::fs::rename(file.with_extension("tmp"), &file).unwrap();
+    support::spec::write_private(&file, &new_id);
     d.wait_log(
         "the AppRole credential files changed: logging in again",
         Duration::from_secs(5),

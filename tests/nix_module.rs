@@ -18,6 +18,8 @@ mod docs;
 mod parse;
 #[path = "nix_module/spec.rs"]
 mod spec;
+#[path = "nix_module/templates.rs"]
+mod templates;
 #[path = "nix_module/units.rs"]
 mod units;
 

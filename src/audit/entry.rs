@@ -54,6 +54,15 @@ pub struct Request<'a> {
     pub remote_address: Option<Str<'a>>,
     #[serde(default, borrow)]
     pub data: Option<&'a RawValue>,
+    /// The namespace a request ran in (OpenBao/Vault Enterprise).
+    #[serde(default, borrow)]
+    pub namespace: Option<Namespace<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Namespace<'a> {
+    #[serde(default, borrow)]
+    pub path: Option<Str<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,6 +112,15 @@ impl<'a> Entry<'a> {
         self.request
             .as_ref()
             .and_then(|r| r.remote_address.as_deref())
+            .unwrap_or("")
+    }
+
+    /// The namespace path (`team-a/`), empty for the root namespace.
+    pub fn namespace(&self) -> &str {
+        self.request
+            .as_ref()
+            .and_then(|r| r.namespace.as_ref())
+            .and_then(|n| n.path.as_deref())
             .unwrap_or("")
     }
 

@@ -80,9 +80,23 @@ impl Framer {
         self.buf.len()
     }
 
+    /// Bytes allocated for the unfinished line.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Gives up the unfinished line (no memory for it): the rest of it, up to
+    /// its newline, is skipped; the next line is read as usual.
+    pub fn abandon(&mut self) {
+        if !self.buf.is_empty() {
+            self.discarding = true;
+        }
+        self.buf = Vec::new();
+    }
+
     fn reset(&mut self) {
         self.buf.clear();
-        if self.buf.capacity() > 64 << 10 {
+        if self.buf.capacity() > 16 << 10 {
             self.buf = Vec::new();
         }
     }

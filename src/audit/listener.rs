@@ -1,15 +1,20 @@
 //! The sockets OpenBao's socket audit device connects to. Each connection is
-//! read by its own task into a [`Framer`]; complete lines go to the rule engine
-//! through a bounded queue with `try_send`, so reading never waits on the rules
-//! or on Slack. When the queue is full a line is counted as overload instead.
+//! checked ([`super::peer`]) and read by its own task into a [`Framer`];
+//! complete lines go to its own lanes in the [`Hub`], never waiting on the
+//! rules or on Slack (see [`super::ingest`] for priority, fairness and
+//! overload). Limits: `maxConnections`, `idleTimeout` after a partial line,
+//! the memory budget for partial lines, rate-limited log lines.
 
 use super::frame::{Frame, Framer};
+use super::ingest::{Conn, Hub, Offer};
+use super::peer::PeerPolicy;
+use super::prefilter::Prefilter;
+use super::ratelog::RateLog;
 use super::spec::ListenAddr;
 use super::stats::ReaderCounters;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -56,7 +61,7 @@ pub async fn bind(addrs: &[ListenAddr], group: Option<&str>) -> Result<Vec<Bound
     Ok(out)
 }
 
-fn group_id(name: &str) -> std::io::Result<nix::unistd::Gid> {
+pub fn group_id(name: &str) -> std::io::Result<nix::unistd::Gid> {
     match nix::unistd::Group::from_name(name) {
         Ok(Some(g)) => Ok(g.gid),
         Ok(None) => Err(std::io::Error::new(
@@ -111,35 +116,44 @@ fn bind_unix(
 /// What every connection task shares.
 #[derive(Clone)]
 pub struct Sink {
-    pub tx: SyncSender<String>,
-    pub queued: Arc<AtomicUsize>,
-    pub max_bytes: usize,
+    pub hub: Arc<Hub>,
+    pub prefilter: Arc<Prefilter>,
     pub counters: Arc<ReaderCounters>,
+    pub policy: Arc<PeerPolicy>,
+    pub max_connections: usize,
+    pub idle_timeout: Duration,
+    pub logs: Arc<ListenerLogs>,
+}
+
+/// The listener's rate-limited log lines (at most one a minute each, with a count).
+#[derive(Default)]
+pub struct ListenerLogs {
+    pub accept: RateLog,
+    pub rejected: RateLog,
+    pub limit: RateLog,
+    pub idle: RateLog,
 }
 
 impl Sink {
-    fn offer(&self, line: &str) {
-        let c = &self.counters;
-        c.lines.fetch_add(1, Ordering::Relaxed);
-        let len = line.len();
-        if self.queued.load(Ordering::Relaxed) + len > self.max_bytes {
-            c.overload.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        self.queued.fetch_add(len, Ordering::Relaxed);
-        match self.tx.try_send(line.to_string()) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                self.queued.fetch_sub(len, Ordering::Relaxed);
-                c.overload.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
-
-    fn frame(&self, f: Frame<'_>) {
+    fn frame(&self, conn: &Conn, f: Frame<'_>) {
         let c = &self.counters;
         match f {
-            Frame::Line(l) => self.offer(l),
+            Frame::Line(l) => {
+                c.lines.fetch_add(1, Ordering::Relaxed);
+                let prio = self.prefilter.candidate(l.as_bytes());
+                match self.hub.offer(conn, l, prio) {
+                    Offer::Queued => {}
+                    Offer::Spilled => {
+                        c.spilled.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Offer::Overload => {
+                        c.overload.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Offer::Lost => {
+                        c.priority_lost.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
             Frame::TooLong => {
                 c.too_long.fetch_add(1, Ordering::Relaxed);
             }
@@ -156,7 +170,15 @@ impl Sink {
     }
 }
 
-/// Accepts connections until shutdown; each gets its own reading task.
+/// A stream and who is on the other end.
+pub type Accepted = (Box<dyn AsyncRead + Unpin + Send>, Result<String, String>);
+
+/// Accepts connections until shutdown. Each accepted peer is checked (see
+/// [`super::peer`]); refused ones are closed at once and counted. At the
+/// connection cap the connection silent the longest (for at least a second)
+/// is closed to make room, else the new one is refused: the cap holds, never
+/// the file descriptor limit. Accept errors (EMFILE...) are logged at most
+/// once a minute with a count.
 pub async fn accept_loop(
     bound: Bound,
     sink: Sink,
@@ -165,38 +187,80 @@ pub async fn accept_loop(
 ) {
     let mut stop = shutdown.clone();
     loop {
-        let accepted: std::io::Result<Box<dyn AsyncRead + Unpin + Send>> = tokio::select! {
+        let accepted = tokio::select! {
             _ = stop.changed() => return,
-            r = accept(&bound) => r,
+            r = accept(&bound, &sink.policy) => r,
         };
+        let c = &sink.counters;
         match accepted {
-            Ok(stream) => {
+            Ok((stream, Ok(peer))) => {
+                if sink.hub.open() >= sink.max_connections && !sink.hub.evict_most_silent(1000) {
+                    c.rejected_limit.fetch_add(1, Ordering::Relaxed);
+                    sink.logs.limit.warn(&format!(
+                        "audit listener: {} connections are open (audit.maxConnections) and all are busy; refused a connection from {peer}",
+                        sink.max_connections
+                    ));
+                    drop(stream);
+                    continue;
+                }
+                let conn = sink.hub.register(peer);
                 let sink = sink.clone();
                 let sd = shutdown.clone();
-                tasks.spawn(read_connection(stream, sink, sd));
+                tasks.spawn(read_connection(stream, conn, sink, sd));
+            }
+            Ok((stream, Err(why))) => {
+                c.rejected_peer.fetch_add(1, Ordering::Relaxed);
+                sink.logs.rejected.warn(&format!(
+                    "audit listener: refused a connection: {why} (allowed users: audit.peerUsers, remote addresses: audit.allowFrom)"
+                ));
+                drop(stream);
             }
             Err(e) => {
-                tracing::warn!("audit listener: accept failed: {e}");
+                c.accept_errors.fetch_add(1, Ordering::Relaxed);
+                sink.logs
+                    .accept
+                    .warn(&format!("audit listener: accept failed: {e}"));
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }
 }
 
-async fn accept(b: &Bound) -> std::io::Result<Box<dyn AsyncRead + Unpin + Send>> {
+async fn accept(b: &Bound, policy: &PeerPolicy) -> std::io::Result<Accepted> {
     Ok(match b {
         Bound::Tcp(l) => {
-            let (s, _) = l.accept().await?;
+            let (s, peer) = l.accept().await?;
             let _ = s.set_nodelay(true);
-            Box::new(s)
+            let who = match s.local_addr() {
+                Ok(ours) => policy.check_tcp(ours, peer),
+                Err(e) => Err(format!("cannot read the local address: {e}")),
+            };
+            (Box::new(s), who)
         }
-        Bound::Unix(l, _) => Box::new(l.accept().await?.0),
+        Bound::Unix(l, _) => {
+            let (s, _) = l.accept().await?;
+            let who = match s.peer_cred() {
+                Ok(cred) => policy.check_unix(cred.uid(), cred.gid()),
+                Err(e) => Err(format!("cannot read the peer's credentials: {e}")),
+            };
+            (Box::new(s), who)
+        }
     })
 }
 
-/// Reads one connection to its end (or until shortly after shutdown).
+/// Bytes of a partial line each connection may hold without charging the
+/// shared budget: enough for any ordinary audit line, so a connection never
+/// waits on others' partial lines for its own.
+pub const FREE_PARTIAL: usize = 64 << 10;
+/// Bytes read at a time per connection.
+pub const READ_BUF: usize = 16 << 10;
+
+/// Reads one connection to its end, until it is evicted, until it has been
+/// silent for `idle_timeout` after a partial line, or until shortly after
+/// shutdown.
 pub async fn read_connection(
     mut stream: Box<dyn AsyncRead + Unpin + Send>,
+    conn: Arc<Conn>,
     sink: Sink,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -204,12 +268,33 @@ pub async fn read_connection(
     c.connections.fetch_add(1, Ordering::Relaxed);
     c.open_connections.fetch_add(1, Ordering::Relaxed);
     let mut framer = Framer::new();
-    let mut buf = vec![0u8; 64 << 10];
+    let mut charged = 0usize;
+    let mut buf = vec![0u8; READ_BUF];
     let mut deadline: Option<tokio::time::Instant> = None;
     loop {
+        let idle = if framer.pending() > 0 {
+            sink.idle_timeout
+        } else {
+            Duration::from_secs(365 * 86400)
+        };
         let read = match deadline {
             None => tokio::select! {
-                r = stream.read(&mut buf) => Some(r),
+                r = tokio::time::timeout(idle, stream.read(&mut buf)) => match r {
+                    Ok(r) => Some(r),
+                    Err(_) => {
+                        c.idle_closed.fetch_add(1, Ordering::Relaxed);
+                        sink.logs.idle.warn(&format!(
+                            "audit listener: closed a connection ({}) silent for {} after a partial line (audit.idleTimeout)",
+                            conn.peer,
+                            humantime::format_duration(sink.idle_timeout)
+                        ));
+                        break;
+                    }
+                },
+                _ = conn.evict.notified() => {
+                    c.evicted.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
                 _ = shutdown.changed() => {
                     deadline = Some(tokio::time::Instant::now() + DRAIN_GRACE);
                     None
@@ -225,7 +310,24 @@ pub async fn read_connection(
             Some(Ok(0)) => break,
             Some(Ok(n)) => {
                 c.bytes.fetch_add(n as u64, Ordering::Relaxed);
-                framer.feed(&buf[..n], &mut |f| sink.frame(f));
+                conn.last_read_ms
+                    .store(sink.hub.now_ms(), Ordering::Relaxed);
+                framer.feed(&buf[..n], &mut |f| sink.frame(&conn, f));
+                // Charge what the partial line holds beyond the free allowance.
+                let want = framer.capacity().saturating_sub(FREE_PARTIAL);
+                if want > charged {
+                    if sink.hub.budget.try_take(want - charged) {
+                        charged = want;
+                    } else {
+                        framer.abandon();
+                        c.over_budget.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                let want = framer.capacity().saturating_sub(FREE_PARTIAL);
+                if want < charged {
+                    sink.hub.budget.give(charged - want);
+                    charged = want;
+                }
             }
             Some(Err(e)) => {
                 tracing::debug!("audit connection closed: {e}");
@@ -233,7 +335,10 @@ pub async fn read_connection(
             }
         }
     }
-    framer.finish(&mut |f| sink.frame(f));
+    framer.finish(&mut |f| sink.frame(&conn, f));
+    drop(framer);
+    sink.hub.budget.give(charged);
+    conn.closed.store(true, Ordering::Release);
     c.open_connections.fetch_sub(1, Ordering::Relaxed);
 }
 
@@ -270,92 +375,116 @@ pub mod tokio_util_lite {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::rules::Engine;
-    use crate::audit::spec::AuditSpec;
+    use crate::audit::ingest::SpillArea;
     use std::os::unix::fs::MetadataExt;
-    use std::sync::mpsc::sync_channel;
+    use std::sync::atomic::AtomicU64;
 
-    fn sink(queue_lines: usize, max_bytes: usize) -> (Sink, std::sync::mpsc::Receiver<String>) {
-        let (tx, rx) = sync_channel(queue_lines);
-        let s = Sink {
-            tx,
-            queued: Arc::new(AtomicUsize::new(0)),
-            max_bytes,
+    fn sink(queue_bytes: usize, budget: usize, dir: &std::path::Path) -> Sink {
+        Sink {
+            hub: Hub::new(
+                budget,
+                queue_bytes,
+                SpillArea {
+                    dir: dir.to_path_buf(),
+                    limit: 1 << 30,
+                    used: AtomicU64::new(0),
+                },
+            ),
+            prefilter: Arc::new(Prefilter::new([])),
             counters: Arc::new(ReaderCounters::default()),
-        };
-        (s, rx)
+            policy: Arc::new(PeerPolicy::resolve(&[], &[]).unwrap()),
+            max_connections: 64,
+            idle_timeout: Duration::from_secs(300),
+            logs: Arc::default(),
+        }
     }
 
-    fn lines(n: usize) -> Vec<u8> {
+    fn lines(n: usize, path: &str) -> Vec<u8> {
         (0..n)
-            .map(|i| format!("{{\"type\":\"request\",\"request\":{{\"id\":\"r{i}\"}}}}\n"))
+            .map(|i| format!("{{\"type\":\"request\",\"request\":{{\"id\":\"r{i}\",\"path\":\"{path}\"}}}}\n"))
             .collect::<String>()
             .into_bytes()
     }
 
-    #[tokio::test]
-    async fn a_full_queue_is_counted_as_overload_and_reading_never_waits() {
-        let (s, rx) = sink(2, 16 << 20);
+    async fn read_all(s: &Sink, bytes: Vec<u8>) {
         let (_stop, shutdown) = watch::channel(false);
-        let stream = Box::new(std::io::Cursor::new(lines(1000)));
-        // Nobody drains the queue: the reader must still finish at once.
+        let conn = s.hub.register("test".into());
         tokio::time::timeout(
             Duration::from_secs(5),
-            read_connection(stream, s.clone(), shutdown),
+            read_connection(
+                Box::new(std::io::Cursor::new(bytes)),
+                conn,
+                s.clone(),
+                shutdown,
+            ),
         )
         .await
-        .expect("the reader waited on a full queue");
-        let c = &s.counters;
-        assert_eq!(c.lines.load(Ordering::Relaxed), 1000);
-        assert_eq!(c.overload.load(Ordering::Relaxed), 998);
-        assert_eq!(c.open_connections.load(Ordering::Relaxed), 0);
-        // The queue holds the first lines, in order; the byte count matches.
-        let first: Vec<String> = rx.try_iter().collect();
-        assert_eq!(first.len(), 2);
-        assert!(first[0].contains("\"r0\"") && first[1].contains("\"r1\""));
-        assert_eq!(
-            s.queued.load(Ordering::Relaxed),
-            first.iter().map(String::len).sum::<usize>(),
-            "bytes of the queued lines (the engine subtracts them as it takes them)"
-        );
+        .expect("the reader waited on full lanes");
+    }
+
+    fn drain(s: &Sink) -> Vec<String> {
+        let mut all = Vec::new();
+        loop {
+            let mut out = Vec::new();
+            s.hub.round(&mut out);
+            if out.is_empty() {
+                return all;
+            }
+            all.extend(out);
+        }
     }
 
     #[tokio::test]
-    async fn the_byte_budget_bounds_the_queue_too() {
-        let line_len = lines(1).len() - 1;
-        let (s, rx) = sink(1_000_000, 10 * line_len);
-        let (_stop, shutdown) = watch::channel(false);
-        read_connection(
-            Box::new(std::io::Cursor::new(lines(100))),
-            s.clone(),
-            shutdown,
-        )
-        .await;
-        assert_eq!(rx.try_iter().count(), 10);
-        assert_eq!(s.counters.overload.load(Ordering::Relaxed), 90);
+    async fn full_lanes_count_ordinary_lines_as_overload_and_reading_never_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let line_len = lines(1, "secret/data/a").len() - 1;
+        let s = sink(10 * line_len, 1 << 20, dir.path());
+        // Nobody drains the lanes: the reader must still finish at once.
+        read_all(&s, lines(1000, "secret/data/a")).await;
+        let c = &s.counters;
+        assert_eq!(c.lines.load(Ordering::Relaxed), 1000);
+        assert_eq!(c.overload.load(Ordering::Relaxed), 990);
+        assert_eq!(c.open_connections.load(Ordering::Relaxed), 0);
+        let got = drain(&s);
+        assert_eq!(got.len(), 10);
+        assert!(got[0].contains("\"r0\"") && got[9].contains("\"r9\""));
+        assert_eq!(s.hub.budget.used(), 0);
     }
 
-    #[test]
-    fn the_engine_turns_overload_into_one_coalesced_alert() {
-        let spec = AuditSpec::defaults();
-        let mut e = Engine::new(&spec);
-        let mut out = Vec::new();
-        e.overloaded(998, 1_000, &mut out);
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].rule, "audit-overload");
-        assert_eq!(out[0].count, 998);
+    #[tokio::test]
+    async fn security_relevant_lines_are_never_dropped_they_spill() {
+        let dir = tempfile::tempdir().unwrap();
+        // A tiny budget: 4 MiB would hold everything, so 4 MiB minus almost all.
+        let s = sink(1 << 20, 4 << 20, dir.path());
+        assert!(s.hub.budget.try_take((4 << 20) - 1000));
+        read_all(&s, lines(5000, "sys/policies/acl/p")).await;
+        let c = &s.counters;
+        assert_eq!(c.overload.load(Ordering::Relaxed), 0);
+        assert_eq!(c.priority_lost.load(Ordering::Relaxed), 0);
+        assert!(c.spilled.load(Ordering::Relaxed) >= 4900);
+        let got = drain(&s);
+        assert_eq!(got.len(), 5000);
+        for (i, l) in got.iter().enumerate() {
+            assert!(l.contains(&format!("\"r{i}\"")), "in order: {l}");
+        }
+    }
+
+    #[tokio::test]
+    async fn partial_lines_beyond_the_allowance_are_charged_and_abandoned_when_over_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = sink(1 << 20, 4 << 20, dir.path());
+        assert!(s.hub.budget.try_take((4 << 20) - (200 << 10)));
+        let mut big = vec![b'x'; 900 << 10];
+        big.extend_from_slice(b"\n");
+        big.extend_from_slice(&lines(1, "sys/seal"));
+        read_all(&s, big).await;
+        assert_eq!(s.counters.over_budget.load(Ordering::Relaxed), 1);
+        assert_eq!(drain(&s).len(), 1, "the next line still gets through");
         assert_eq!(
-            out[0].title,
-            "998 audit lines were not evaluated (agent overloaded)"
+            s.hub.budget.used(),
+            (4 << 20) - (200 << 10),
+            "all given back"
         );
-        // More within the window coalesces into the follow-up, not a new alert.
-        e.overloaded(5, 2_000, &mut out);
-        e.overloaded(0, 3_000, &mut out);
-        assert_eq!(out.len(), 1);
-        e.flush(&mut out);
-        assert_eq!(out.len(), 2, "{out:#?}");
-        assert!(out[1].summary);
-        assert_eq!(out[1].count, 1, "one more overload event in the window");
     }
 
     #[tokio::test]

@@ -1,10 +1,12 @@
 //! Security alerts from OpenBao's/Vault's socket audit device ("Vault AIDE").
 //!
 //! ```text
-//!  OpenBao ──socket──▶ listener (task per connection, newline framing, limits)
-//!                         │ try_send, never waits: full queue = counted overload
+//!  OpenBao ──socket──▶ listener (peer check, task per connection, framing, limits)
+//!                         │ pre-filter: security-relevant → priority lane (never
+//!                         │ dropped, spills to disk); others → bounded lane
 //!                         ▼
-//!                      bounded queue ──▶ engine thread (parse, dedup, rules, coalesce)
+//!                      per-connection lanes ──round robin──▶ engine thread
+//!                                              (parse, dedup, rules, coalesce)
 //!                                              │ alerts
 //!                                              ▼
 //!                                   outbox (<stateDir>/audit/outbox, fsynced)
@@ -22,7 +24,12 @@ pub mod cli;
 pub mod dedup;
 pub mod entry;
 pub mod frame;
+pub mod ingest;
 pub mod listener;
+pub mod peer;
+pub mod prefilter;
+pub mod ratelog;
+pub mod redact;
 pub mod replay;
 pub mod rules;
 pub mod slack;
@@ -40,19 +47,25 @@ use rules::{Clock, Engine};
 use stats::ReaderCounters;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
-
-/// Lines the queue holds at most (bytes are bounded separately by `queueBytes`).
-pub const QUEUE_LINES: usize = 65_536;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     #[error(transparent)]
     Bind(#[from] listener::BindError),
+    #[error(transparent)]
+    Peer(#[from] peer::PeerError),
+    #[error(
+        "cannot prepare the spill directory {path}: {source} (check stateDir and its permissions)"
+    )]
+    Spill {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("audit state directory: {0} (check stateDir and its permissions)")]
     State(#[from] FsError),
     #[error("the audit section has no listen address; add one to audit.listen")]
@@ -103,6 +116,16 @@ pub async fn serve_with_stats(
         Some(_) => Some(Arc::new(Outbox::open(state_dir, "audit")?)),
         None => None,
     };
+    let policy = Arc::new(peer::PeerPolicy::resolve(
+        &spec.peer_users,
+        &spec.allow_from,
+    )?);
+    let spill_dir = audit_dir.join("spill");
+    ensure_private_dir(&spill_dir, 0o700)?;
+    clear_spill_dir(&spill_dir).map_err(|source| AuditError::Spill {
+        path: spill_dir.display().to_string(),
+        source,
+    })?;
     let bound = listener::bind(&spec.listen, spec.socket_group.as_deref()).await?;
     let unix_paths: Vec<PathBuf> = bound
         .iter()
@@ -117,14 +140,22 @@ pub async fn serve_with_stats(
     let counters = Arc::new(ReaderCounters::default());
     let sender_counters = Arc::new(SenderCounters::default());
     let notify = Arc::new(Notify::new());
-    let (tx, rx) = sync_channel::<String>(QUEUE_LINES);
-    let queued = Arc::new(AtomicUsize::new(0));
+    let hub = ingest::Hub::new(
+        spec.memory_budget,
+        spec.queue_bytes,
+        ingest::SpillArea {
+            dir: spill_dir,
+            limit: spec.spill_bytes,
+            used: AtomicU64::new(0),
+        },
+    );
+    let readers_done = Arc::new(AtomicBool::new(false));
 
     let engine_thread = {
         let ctx = EngineCtx {
             spec: spec.clone(),
-            rx,
-            queued: queued.clone(),
+            hub: hub.clone(),
+            readers_done: readers_done.clone(),
             counters: counters.clone(),
             sender: sender_counters.clone(),
             outbox: outbox.clone(),
@@ -153,10 +184,18 @@ pub async fn serve_with_stats(
 
     let tasks = listener::tokio_util_lite::TaskSet::default();
     let sink = listener::Sink {
-        tx,
-        queued,
-        max_bytes: spec.queue_bytes,
+        hub: hub.clone(),
+        prefilter: Arc::new(prefilter::Prefilter::new(
+            spec.rules
+                .values()
+                .filter(|r| r.enabled)
+                .filter_map(|r| r.custom.as_ref().map(|c| c.path.as_str())),
+        )),
         counters: counters.clone(),
+        policy,
+        max_connections: spec.max_connections,
+        idle_timeout: spec.idle_timeout,
+        logs: Arc::default(),
     };
     let mut accepts = Vec::new();
     for b in bound {
@@ -189,7 +228,9 @@ pub async fn serve_with_stats(
         let _ = a.await;
     }
     tasks.join_all().await;
-    // Every sender is gone now: the engine drains the queue, flushes and exits.
+    // Every reader is gone now: the engine drains the lanes, flushes and exits.
+    readers_done.store(true, Ordering::Release);
+    hub.kick();
     let counts = tokio::task::spawn_blocking(move || engine_thread.join())
         .await
         .ok()
@@ -227,8 +268,8 @@ pub async fn serve_with_stats(
 
 struct EngineCtx {
     spec: AuditSpec,
-    rx: Receiver<String>,
-    queued: Arc<AtomicUsize>,
+    hub: Arc<ingest::Hub>,
+    readers_done: Arc<AtomicBool>,
     counters: Arc<ReaderCounters>,
     sender: Arc<SenderCounters>,
     outbox: Option<Arc<Outbox>>,
@@ -242,18 +283,22 @@ impl EngineCtx {
     fn run(self) -> stats::EngineCounts {
         let mut engine = Engine::new(&self.spec);
         let mut alerts = Vec::new();
-        let mut overload_seen = 0u64;
+        let mut lost_seen = LostLines::default();
         let mut last_tick = Instant::now();
         let mut last_write = Instant::now();
+        let mut batch = Vec::new();
         self.publish(&engine, true);
         loop {
-            match self.rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(line) => {
-                    self.queued.fetch_sub(line.len(), Ordering::Relaxed);
-                    engine.ingest(&line, Clock::Given(rules::now_ms()), &mut alerts);
+            batch.clear();
+            self.hub.round(&mut batch);
+            if batch.is_empty() {
+                if self.readers_done.load(Ordering::Acquire) && self.hub.is_idle() {
+                    break;
                 }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
+                self.hub.wait(Duration::from_millis(200));
+            }
+            for line in &batch {
+                engine.ingest(line, Clock::Given(rules::now_ms()), &mut alerts);
             }
             if !alerts.is_empty() {
                 self.deliver(&mut alerts);
@@ -261,9 +306,9 @@ impl EngineCtx {
             if last_tick.elapsed() >= Duration::from_secs(1) {
                 last_tick = Instant::now();
                 let now = rules::now_ms();
-                let over = self.counters.overload.load(Ordering::Relaxed);
-                engine.overloaded(over - overload_seen, now, &mut alerts);
-                overload_seen = over;
+                let lost = LostLines::read(&self.counters);
+                engine.overloaded(lost.since(&lost_seen), now, &mut alerts);
+                lost_seen = lost;
                 engine.tick(now, &mut alerts);
                 self.deliver(&mut alerts);
                 let write = last_write.elapsed() >= self.spec.stats_interval;
@@ -273,8 +318,8 @@ impl EngineCtx {
                 self.publish(&engine, write);
             }
         }
-        let over = self.counters.overload.load(Ordering::Relaxed);
-        engine.overloaded(over - overload_seen, rules::now_ms(), &mut alerts);
+        let lost = LostLines::read(&self.counters);
+        engine.overloaded(lost.since(&lost_seen), rules::now_ms(), &mut alerts);
         engine.flush(&mut alerts);
         self.deliver(&mut alerts);
         engine.counts
@@ -322,6 +367,51 @@ impl EngineCtx {
             }
         }
     }
+}
+
+/// Lines read from the Vault server's connections and never evaluated.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LostLines {
+    /// Ordinary lines dropped (lanes full).
+    pub overload: u64,
+    /// Partial lines abandoned (memory budget used up).
+    pub over_budget: u64,
+    /// Security-relevant lines lost (memory and spill area full).
+    pub priority: u64,
+}
+
+impl LostLines {
+    fn read(c: &ReaderCounters) -> LostLines {
+        LostLines {
+            overload: c.overload.load(Ordering::Relaxed),
+            over_budget: c.over_budget.load(Ordering::Relaxed),
+            priority: c.priority_lost.load(Ordering::Relaxed),
+        }
+    }
+
+    fn since(&self, before: &LostLines) -> LostLines {
+        LostLines {
+            overload: self.overload - before.overload,
+            over_budget: self.over_budget - before.over_budget,
+            priority: self.priority - before.priority,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.overload + self.over_budget + self.priority
+    }
+}
+
+/// Spill files are unlinked while in use; anything left in the directory
+/// is from a crash of an older version and is removed (only regular files).
+fn clear_spill_dir(dir: &Path) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_type()?.is_file() {
+            std::fs::remove_file(e.path())?;
+        }
+    }
+    Ok(())
 }
 
 fn write_stats(audit_dir: &Path, snap: &StatsSnapshot) -> Result<(), FsError> {

@@ -1,6 +1,8 @@
 //! `vaultkeeper audit replay FILE`: the same framing and rules over a file of
 //! audit lines (a file device's log or a capture of the socket), with each
-//! entry's own time as the clock. One JSON object per alert.
+//! entry's own time as the clock. One JSON object per matching event (a
+//! forensic listing: nothing coalesced), or with `coalesce` the alerts as the
+//! listener posts them to Slack.
 
 use super::frame::Framer;
 use super::rules::{Clock, Engine};
@@ -21,10 +23,15 @@ pub struct ReplayReport {
 /// Reads `input` to its end; every alert is written to `out` as a JSON line.
 pub fn replay(
     spec: &AuditSpec,
+    coalesce: bool,
     mut input: impl Read,
     out: &mut impl Write,
 ) -> std::io::Result<ReplayReport> {
-    let mut engine = Engine::new(spec);
+    let mut engine = if coalesce {
+        Engine::new(spec)
+    } else {
+        Engine::per_event(spec)
+    };
     let mut framer = Framer::new();
     let mut report = ReplayReport::default();
     let mut alerts: Vec<Alert> = Vec::new();

@@ -94,15 +94,55 @@ pub fn payload(alert: &Alert, host: &str) -> Value {
         .take(MAX_FIELDS)
         .map(|(k, v)| json!({ "type": "mrkdwn", "text": truncate(&format!("*{k}*\n{v}"), MAX_FIELD_TEXT) }))
         .collect();
-    let blocks = vec![
+    let mut blocks = vec![
         json!({ "type": "header", "text": { "type": "plain_text", "text": truncate(&format!("{} {sev}: {title}", emoji(alert.severity)), MAX_HEADER), "emoji": true } }),
         json!({ "type": "section", "text": { "type": "mrkdwn", "text": truncate(&body, MAX_SECTION_TEXT) } }),
         json!({ "type": "section", "fields": fields }),
         json!({ "type": "context", "elements": [ { "type": "mrkdwn", "text": truncate(&format!("vaultkeeper on {} · rule `{}` · severity {}", esc(host), esc(&alert.rule), alert.severity.as_str()), MAX_FIELD_TEXT) } ] }),
-        json!({ "type": "divider" }),
     ];
+    blocks.extend(event_sections(alert, MAX_BLOCKS - blocks.len() - 1));
+    blocks.push(json!({ "type": "divider" }));
     debug_assert!(blocks.len() <= MAX_BLOCKS);
     json!({ "text": text, "blocks": blocks })
+}
+
+/// A summary's events, one line each, in sections of at most Slack's section
+/// length, using at most `max_blocks` blocks; what does not fit is counted.
+fn event_sections(alert: &Alert, max_blocks: usize) -> Vec<Value> {
+    if alert.events.is_empty() {
+        return Vec::new();
+    }
+    let mut blocks = Vec::new();
+    let mut text = String::from("*Each event:*");
+    let mut left = alert.unlisted;
+    for (i, e) in alert.events.iter().enumerate() {
+        let line = format!(
+            "\n• {} {} {} {} by {} from {}",
+            esc(&e.time),
+            code(&e.request_id),
+            esc(&e.operation),
+            code(&e.path),
+            code(&e.actor),
+            code(&e.remote_address)
+        );
+        let line = truncate(&line, 500);
+        if text.chars().count() + line.chars().count() > MAX_SECTION_TEXT - 100 {
+            if blocks.len() + 2 >= max_blocks {
+                left += (alert.events.len() - i) as u64;
+                break;
+            }
+            blocks.push(json!({ "type": "section", "text": { "type": "mrkdwn", "text": text } }));
+            text = String::new();
+        }
+        text.push_str(&line);
+    }
+    if left > 0 {
+        text.push_str(&format!(
+            "\n…and {left} more not listed here: `vaultkeeper audit replay` over the file audit device lists every one"
+        ));
+    }
+    blocks.push(json!({ "type": "section", "text": { "type": "mrkdwn", "text": truncate(&text, MAX_SECTION_TEXT) } }));
+    blocks
 }
 
 #[cfg(test)]
@@ -134,5 +174,36 @@ mod tests {
             .unwrap()
             .contains("&lt;!channel&gt;"));
         assert!(!p.to_string().contains("<!channel>"));
+    }
+
+    #[test]
+    fn a_summary_lists_its_events_within_block_kit_limits() {
+        let mut a = crate::audit::alert::tests_support::alert("root-token-used");
+        a.summary = true;
+        a.count = 250;
+        for i in 0..200 {
+            let mut e = a.clone();
+            e.request_id = format!("req-{i}");
+            e.path = format!("secret/data/{}", "p".repeat(i % 40));
+            a.events.push(e.event_ref());
+        }
+        a.unlisted = 50;
+        let p = payload(&a, "h");
+        let blocks = p["blocks"].as_array().unwrap();
+        assert!(blocks.len() <= MAX_BLOCKS, "{}", blocks.len());
+        let text: String = blocks
+            .iter()
+            .filter_map(|b| b["text"]["text"].as_str())
+            .collect();
+        for b in blocks {
+            if let Some(t) = b["text"]["text"].as_str() {
+                assert!(t.chars().count() <= MAX_SECTION_TEXT);
+            }
+        }
+        assert!(
+            text.contains("`req-0`") && text.contains("`req-199`"),
+            "all 200 listed"
+        );
+        assert!(text.contains("…and 50 more not listed here"));
     }
 }

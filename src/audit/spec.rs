@@ -26,6 +26,27 @@ pub struct RawAudit {
     pub queue_bytes: Option<u64>,
     /// How often counters are written to `<stateDir>/audit/stats.json` (default 30s).
     pub stats_interval: Option<String>,
+    /// Users (names or uids) whose connections are the Vault server's
+    /// (default: root and the agent's own user).
+    pub peer_users: Option<Vec<UserRef>>,
+    /// Remote source addresses or CIDR blocks accepted on a non-loopback TCP listener.
+    pub allow_from: Option<Vec<String>>,
+    /// Connections open at once (default 64).
+    pub max_connections: Option<u64>,
+    /// Silence after a partial line before the connection is closed (default 5m).
+    pub idle_timeout: Option<String>,
+    /// Bytes of buffers across all connections (default 64 MiB).
+    pub memory_budget: Option<u64>,
+    /// Bytes of security-relevant lines spilled to disk when memory is full (default 1 GiB).
+    pub spill_bytes: Option<u64>,
+}
+
+/// A user named or given by uid.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum UserRef {
+    Id(u32),
+    Name(String),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -150,7 +171,70 @@ pub struct AuditSpec {
     pub rules: BTreeMap<String, RuleConfig>,
     pub queue_bytes: usize,
     pub stats_interval: Duration,
+    /// The Vault server's users (names or numeric uids), resolved when binding;
+    /// empty = root and the agent's own user.
+    pub peer_users: Vec<String>,
+    /// Remote peers accepted on non-loopback TCP listeners.
+    pub allow_from: Vec<Cidr>,
+    pub max_connections: usize,
+    pub idle_timeout: Duration,
+    pub memory_budget: usize,
+    pub spill_bytes: u64,
 }
+
+/// An address block: `10.0.0.5` or `10.0.0.0/24` or `fd00::/8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    pub addr: std::net::IpAddr,
+    pub prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: std::net::IpAddr = a.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            None => max,
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
+        };
+        Some(Cidr { addr, prefix })
+    }
+
+    /// True when `ip` (IPv4-mapped IPv6 counts as IPv4) is inside the block.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => {
+                let mask = u32::MAX.checked_shl(32 - self.prefix as u32).unwrap_or(0);
+                u32::from(a) & mask == u32::from(b) & mask
+            }
+            (IpAddr::V6(a), IpAddr::V6(b)) => {
+                let mask = u128::MAX.checked_shl(128 - self.prefix as u32).unwrap_or(0);
+                u128::from(a) & mask == u128::from(b) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+pub const DEFAULT_MEMORY_BUDGET: usize = 64 << 20;
+pub const DEFAULT_SPILL_BYTES: u64 = 1 << 30;
 
 /// The built-in rules: id, default severity, default window.
 pub const BUILTIN: &[(&str, Severity, u64)] = &[
@@ -167,7 +251,14 @@ pub const BUILTIN: &[(&str, Severity, u64)] = &[
     ("token-long-ttl", Severity::Medium, 300),
     ("orphan-token", Severity::Medium, 300),
     ("seal", Severity::Critical, 300),
-    ("audit-overload", Severity::High, 300),
+    ("audit-overload", Severity::Critical, 300),
+    ("mount-tuned", Severity::Medium, 300),
+    ("plugin-registered", Severity::Critical, 300),
+    ("raw-storage-access", Severity::Critical, 300),
+    ("lease-force-revoked", Severity::High, 300),
+    ("identity-policy-attached", Severity::High, 300),
+    ("namespace-changed", Severity::High, 300),
+    ("root-token-new-address", Severity::Critical, 3600),
 ];
 
 pub const DEFAULT_LOGIN_FAILURES: u64 = 5;
@@ -185,6 +276,12 @@ impl AuditSpec {
                 rules: BTreeMap::new(),
                 queue_bytes: None,
                 stats_interval: None,
+                peer_users: None,
+                allow_from: None,
+                max_connections: None,
+                idle_timeout: None,
+                memory_budget: None,
+                spill_bytes: None,
             },
             false,
             &mut problems,
@@ -416,6 +513,88 @@ pub fn resolve(raw: RawAudit, need_listen: bool, problems: &mut Vec<Problem>) ->
             ));
         }
     }
+    let peer_users: Vec<String> = raw
+        .peer_users
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, u)| match u {
+            UserRef::Id(n) => Some(n.to_string()),
+            UserRef::Name(n) if !n.is_empty() && !n.starts_with('-') && !n.contains(|c: char| c == ':' || c == '/' || c.is_whitespace()) => Some(n),
+            UserRef::Name(n) => {
+                problems.push(Problem::new(
+                    format!("audit.peerUsers[{i}]"),
+                    format!("{n:?} is not a user name or uid; write e.g. \"openbao\" or 992 (the Vault server's user)"),
+                ));
+                None
+            }
+        })
+        .collect();
+    let mut allow_from = Vec::new();
+    for (i, a) in raw.allow_from.unwrap_or_default().iter().enumerate() {
+        match Cidr::parse(a) {
+            Some(c) => allow_from.push(c),
+            None => problems.push(Problem::new(
+                format!("audit.allowFrom[{i}]"),
+                format!("{a:?} is not an IP address or CIDR block; write e.g. \"10.0.0.5\" or \"10.0.0.0/24\""),
+            )),
+        }
+    }
+    for (i, l) in listen.iter().enumerate() {
+        if let ListenAddr::Tcp(sa) = l {
+            if !sa.ip().is_loopback() && allow_from.is_empty() {
+                problems.push(Problem::new(
+                    format!("audit.listen[{i}]"),
+                    format!("{l} is not a loopback address: a remote listener needs audit.allowFrom (the Vault servers' addresses); for a local server use \"tcp:127.0.0.1:PORT\" or a unix: socket"),
+                ));
+            }
+        }
+    }
+    let max_connections = match raw.max_connections {
+        None => DEFAULT_MAX_CONNECTIONS,
+        Some(n) if (1..=4096).contains(&n) => n as usize,
+        Some(n) => {
+            problems.push(Problem::new(
+                "audit.maxConnections",
+                format!("{n} is out of range; write a number between 1 and 4096 (default 64)"),
+            ));
+            DEFAULT_MAX_CONNECTIONS
+        }
+    };
+    let idle_timeout = dur(
+        problems,
+        "audit.idleTimeout",
+        raw.idle_timeout.as_deref(),
+        DEFAULT_IDLE_TIMEOUT,
+    );
+    if idle_timeout < Duration::from_secs(1) {
+        problems.push(Problem::new(
+            "audit.idleTimeout",
+            "must be at least one second, e.g. \"5m\"",
+        ));
+    }
+    let memory_budget = match raw.memory_budget {
+        None => DEFAULT_MEMORY_BUDGET.max(queue_bytes),
+        Some(b) if (4 << 20..=1 << 34).contains(&b) && b as usize >= queue_bytes => b as usize,
+        Some(b) => {
+            problems.push(Problem::new(
+                "audit.memoryBudget",
+                format!("{b} is out of range; write a byte count between 4194304 (4 MiB) and 17179869184 (16 GiB), at least queueBytes ({queue_bytes})"),
+            ));
+            DEFAULT_MEMORY_BUDGET
+        }
+    };
+    let spill_bytes = match raw.spill_bytes {
+        None => DEFAULT_SPILL_BYTES,
+        Some(b) if (1 << 20..=1 << 40).contains(&b) => b,
+        Some(b) => {
+            problems.push(Problem::new(
+                "audit.spillBytes",
+                format!("{b} is out of range; write a byte count between 1048576 (1 MiB) and 1099511627776 (1 TiB)"),
+            ));
+            DEFAULT_SPILL_BYTES
+        }
+    };
     AuditSpec {
         listen,
         socket_group,
@@ -423,6 +602,12 @@ pub fn resolve(raw: RawAudit, need_listen: bool, problems: &mut Vec<Problem>) ->
         rules,
         queue_bytes,
         stats_interval,
+        peer_users,
+        allow_from,
+        max_connections,
+        idle_timeout,
+        memory_budget,
+        spill_bytes,
     }
 }
 

@@ -22,6 +22,21 @@ pub struct ReaderCounters {
     pub partial: AtomicU64,
     pub empty: AtomicU64,
     pub overload: AtomicU64,
+    /// Partial lines abandoned because the memory budget was used up.
+    pub over_budget: AtomicU64,
+    /// Security-relevant lines written to the spill file (memory full).
+    pub spilled: AtomicU64,
+    /// Security-relevant lines lost (memory and spill area full).
+    pub priority_lost: AtomicU64,
+    /// Connections refused: peer not allowed.
+    pub rejected_peer: AtomicU64,
+    /// Connections refused: at `maxConnections` with every connection busy.
+    pub rejected_limit: AtomicU64,
+    /// Connections closed to make room at `maxConnections`.
+    pub evicted: AtomicU64,
+    /// Connections closed after `idleTimeout` of silence after a partial line.
+    pub idle_closed: AtomicU64,
+    pub accept_errors: AtomicU64,
 }
 
 /// Counted by the engine (one thread).
@@ -85,6 +100,19 @@ pub struct Dropped {
     pub not_json: u64,
     pub duplicate: u64,
     pub overload: u64,
+    pub over_budget: u64,
+    pub priority_lost: u64,
+}
+
+/// What the listener did with connections.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct ConnectionCounts {
+    pub rejected_peer: u64,
+    pub rejected_limit: u64,
+    pub evicted: u64,
+    pub idle_closed: u64,
+    pub accept_errors: u64,
 }
 
 /// The counters as `<stateDir>/audit/stats.json` holds them (snake_case keys);
@@ -99,6 +127,9 @@ pub struct StatsSnapshot {
     pub bytes_read: u64,
     pub lines_read: u64,
     pub dropped: Dropped,
+    pub refused: ConnectionCounts,
+    /// Security-relevant lines that went through the spill file.
+    pub spilled: u64,
     pub entries: u64,
     pub alerts: BTreeMap<String, u64>,
     pub requests_by_type: BTreeMap<String, u64>,
@@ -150,7 +181,17 @@ impl StatsSnapshot {
                 not_json: e.not_json,
                 duplicate: e.duplicates,
                 overload: g(&r.overload),
+                over_budget: g(&r.over_budget),
+                priority_lost: g(&r.priority_lost),
             },
+            refused: ConnectionCounts {
+                rejected_peer: g(&r.rejected_peer),
+                rejected_limit: g(&r.rejected_limit),
+                evicted: g(&r.evicted),
+                idle_closed: g(&r.idle_closed),
+                accept_errors: g(&r.accept_errors),
+            },
+            spilled: g(&r.spilled),
             entries: e.entries,
             alerts: e.alerts.clone(),
             requests_by_type: e.by_type.clone(),

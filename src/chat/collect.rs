@@ -8,7 +8,8 @@
 //! (so a burst of commands costs Vault one collection). A failed collection is
 //! answered (with the reason) but not kept. The AppRole token is reused across
 //! collections for half its lease (at most 15 minutes), so commands do not pile
-//! up tokens in Vault.
+//! up tokens in Vault; before each reuse `auth/token/lookup-self` says whether
+//! it still works (a revoked token means a new login).
 
 use super::command::Ask;
 use super::render;
@@ -197,7 +198,14 @@ impl Collector {
         let mut t = self.token.lock().await;
         if let Some(tok) = t.as_ref() {
             if tok.key == key && Instant::now() < tok.until {
-                return Ok(tok.client.clone());
+                // Still valid? (An operator may have revoked it.)
+                match tok.client.read("auth/token/lookup-self").await {
+                    Ok(_) => return Ok(tok.client.clone()),
+                    Err(crate::vault::VaultError::PermissionDenied { .. }) => {
+                        tracing::info!("chat: the cached token was refused: logging in again");
+                    }
+                    Err(e) => return Err(e.to_string()),
+                }
             }
         }
         *t = None;

@@ -34,6 +34,7 @@ pub mod probe;
 pub mod restart;
 pub mod schedule;
 pub mod status;
+pub mod templates;
 pub mod token;
 pub mod watch;
 
@@ -133,8 +134,10 @@ pub async fn run(
         last_status: String::new(),
         audit,
         insights_spec,
+        templates: templates::Templates::default(),
         chat,
     };
+    d.templates = templates::Templates::new(&d.spec);
     d.book = schedule::RotationBook::load(&d.spec.state_dir);
     for name in d.spec.secrets.keys() {
         d.tracked.insert(name.clone(), Tracked::new());
@@ -329,6 +332,7 @@ struct Daemon {
     next_rotation: Option<(String, u64)>,
     last_status: String,
     audit: Option<AuditTask>,
+    templates: templates::Templates,
     /// The insights task ([`crate::insights::agent`]) follows reloads here.
     insights_spec: tokio::sync::watch::Sender<Arc<Spec>>,
     /// The Slack slash-command endpoint ([`crate::chat`]), when the spec has `chat`.
@@ -435,6 +439,7 @@ impl Daemon {
             self.token_step().await;
             self.refresh_due().await;
             self.verify_due().await;
+            self.templates.verify_due(&self.spec).await;
             self.rotation_step();
             self.publish_status();
         }
@@ -458,6 +463,7 @@ impl Daemon {
         consider(self.next_watchdog);
         consider(self.spec_check_at);
         consider(self.creds_check_at);
+        consider(self.templates.next_verify());
         for t in self.tracked.values() {
             if !down || t.health == Health::Pending {
                 consider(Some(t.next_check));
@@ -498,7 +504,13 @@ impl Daemon {
             .values()
             .map(|s| (s.name.clone(), s.output_dir.clone()))
             .collect();
-        w.watch_config(&self.spec_path, &creds, &outputs);
+        let template_files: Vec<(String, PathBuf)> = self
+            .spec
+            .templates
+            .values()
+            .map(|t| (t.name.clone(), t.path.clone()))
+            .collect();
+        w.watch_config(&self.spec_path, &creds, &outputs, &template_files);
         for s in self.spec.secrets.values() {
             w.watch_generation(&s.name, &s.output_dir);
         }
@@ -518,6 +530,7 @@ impl Daemon {
                     t.verify_at.get_or_insert(soon);
                 }
             }
+            watch::Change::Template(name) => self.templates.file_changed(&name, soon),
         }
     }
 
@@ -784,13 +797,22 @@ impl Daemon {
 
     async fn refresh_due(&mut self) {
         let horizon = Instant::now() + Duration::from_secs(1);
-        let due: Vec<SecretSpec> = self
+        let mut due: Vec<SecretSpec> = self
             .tracked
             .iter()
             .filter(|(_, t)| t.next_check <= horizon)
             .filter_map(|(n, _)| self.spec.secrets.get(n).cloned())
             .collect();
+        // The secrets of one template are checked together: one render, one restart.
+        let siblings = templates::siblings(&self.spec, &due);
+        due.extend(
+            siblings
+                .into_iter()
+                .filter(|s| self.tracked.contains_key(&s.name)),
+        );
         if due.is_empty() {
+            let jobs = self.templates.render_dirty(&self.spec).await;
+            self.run_restarts(jobs);
             return;
         }
         let state_dir = self.spec.state_dir.clone();
@@ -824,9 +846,15 @@ impl Daemon {
             }))
             .buffer_unordered(fetch::CONCURRENCY)
             .collect::<Vec<_>>();
+            let mut restarts = Vec::new();
             for (name, outcome) in drive(&self.notifier, fut).await {
-                self.apply(&name, Check::Full(outcome, false));
+                restarts.extend(
+                    self.apply(&name, Check::Full(outcome, false))
+                        .unwrap_or_default(),
+                );
             }
+            restarts.extend(self.templates.render_dirty(&self.spec).await);
+            self.run_restarts(restarts);
             for s in &due {
                 let t = self.tracked.get_mut(&s.name).expect("tracked");
                 t.next_check =
@@ -879,6 +907,7 @@ impl Daemon {
                 restarts.extend(jobs);
             }
         }
+        restarts.extend(self.templates.render_dirty(&self.spec).await);
         self.run_restarts(restarts);
     }
 
@@ -929,6 +958,7 @@ impl Daemon {
                         version.map(|v| format!(" (version {v})")).unwrap_or_default()
                     );
                     self.rewatch(&secret);
+                    self.templates.secret_changed(&self.spec, name);
                     let (j, critical) = restart::on_change_jobs(&self.spec, &secret);
                     for unit in critical {
                         restart::restart_needed(&unit, name);
@@ -955,6 +985,7 @@ impl Daemon {
                         status::coarse(age)
                     );
                     self.rewatch(&secret);
+                    self.templates.secret_changed(&self.spec, name);
                 }
             }
             Check::Full(Outcome::Failed(e), _) => {
@@ -1179,6 +1210,7 @@ impl Daemon {
         }
         let old = std::mem::replace(&mut self.spec, new);
         self.spec_bytes = bytes;
+        self.templates.reload(&old, &self.spec);
         if old.state_dir != self.spec.state_dir {
             self.book = schedule::RotationBook::load(&self.spec.state_dir);
         }

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 pub enum Cause {
     Changed { secret: String },
     Scheduled { secret: String },
+    TemplateChanged { template: String },
 }
 
 impl std::fmt::Display for Cause {
@@ -22,6 +23,7 @@ impl std::fmt::Display for Cause {
             Cause::Scheduled { secret } => {
                 write!(f, "scheduled restart (restartTrigger of secret {secret})")
             }
+            Cause::TemplateChanged { template } => write!(f, "template {template} changed"),
         }
     }
 }

@@ -16,6 +16,8 @@ pub enum Change {
     Credentials,
     /// A secret's outputs were touched (possibly by us: the caller verifies).
     Output(String),
+    /// A template's file was touched (possibly by us: the caller verifies).
+    Template(String),
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +39,8 @@ pub struct Watcher {
 
 const DIR_MASK: WatchMask = WatchMask::CREATE
     .union(WatchMask::DELETE)
+    // chmod/chown of a template's file.
+    .union(WatchMask::ATTRIB)
     .union(WatchMask::MOVED_FROM)
     .union(WatchMask::MOVED_TO)
     .union(WatchMask::CLOSE_WRITE)
@@ -69,6 +73,7 @@ impl Watcher {
         spec_path: &Path,
         credential_files: &[&Path],
         outputs: &[(String, PathBuf)],
+        templates: &[(String, PathBuf)],
     ) {
         let dirs: Vec<WatchDescriptor> = self
             .interests
@@ -101,6 +106,15 @@ impl Watcher {
                     .or_default()
                     .0
                     .insert(name.to_os_string(), Change::Output(secret.clone()));
+            }
+        }
+        for (template, file) in templates {
+            if let (Some(dir), Some(name)) = (file.parent(), file.file_name()) {
+                wanted
+                    .entry(dir.to_path_buf())
+                    .or_default()
+                    .0
+                    .insert(name.to_os_string(), Change::Template(template.clone()));
             }
         }
         for (dir, (names, any)) in wanted {
@@ -280,7 +294,15 @@ mod tests {
         let spec = t.path().join("cfg/spec.json");
         std::fs::create_dir_all(spec.parent().unwrap()).unwrap();
         let mut w = Watcher::new().unwrap();
-        w.watch_config(&spec, &[], &[("s".into(), t.path().join("s"))]);
+        let tpl = t.path().join("rendered/app.env");
+        std::fs::create_dir_all(tpl.parent().unwrap()).unwrap();
+        std::fs::write(&tpl, "A=1").unwrap();
+        w.watch_config(
+            &spec,
+            &[],
+            &[("s".into(), t.path().join("s"))],
+            &[("app.env".into(), tpl.clone())],
+        );
         w.watch_generation("s", &t.path().join("s"));
         std::fs::remove_file(gen.join("k")).unwrap();
         let c = tokio::time::timeout(std::time::Duration::from_secs(5), w.next()).await;
@@ -288,5 +310,28 @@ mod tests {
         std::fs::write(&spec, "{}").unwrap();
         let c = tokio::time::timeout(std::time::Duration::from_secs(5), w.next()).await;
         assert_eq!(c.unwrap(), Some(Change::Spec));
+        // The spec's write gave more than one event: skip the rest of them.
+        async fn next_template(w: &mut Watcher) -> Option<Change> {
+            loop {
+                match w.next().await {
+                    Some(Change::Spec) => continue,
+                    other => return other,
+                }
+            }
+        }
+        // A template's file: chmod, rewrite and deletion are each noticed.
+        std::fs::set_permissions(&tpl, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+        let c =
+            tokio::time::timeout(std::time::Duration::from_secs(5), next_template(&mut w)).await;
+        assert_eq!(c.unwrap(), Some(Change::Template("app.env".into())));
+        std::fs::write(&tpl, "A=2").unwrap();
+        let c =
+            tokio::time::timeout(std::time::Duration::from_secs(5), next_template(&mut w)).await;
+        assert_eq!(c.unwrap(), Some(Change::Template("app.env".into())));
+        std::fs::remove_file(&tpl).unwrap();
+        let c =
+            tokio::time::timeout(std::time::Duration::from_secs(5), next_template(&mut w)).await;
+        assert_eq!(c.unwrap(), Some(Change::Template("app.env".into())));
     }
 }

@@ -26,6 +26,15 @@ pub fn check_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A value as written to a file (or a template): strings as they are, other
+/// values as compact JSON.
+pub fn value_bytes(v: &Value) -> Vec<u8> {
+    match v {
+        Value::String(s) => s.clone().into_bytes(),
+        other => serde_json::to_vec(other).expect("a JSON value always serializes"),
+    }
+}
+
 /// The files to write: strings as they are, other values as compact JSON.
 /// Fails on the first key that cannot be a file name, before anything is written.
 pub fn files_for(data: &SecretData) -> Result<Vec<(String, Vec<u8>)>, String> {
@@ -33,11 +42,7 @@ pub fn files_for(data: &SecretData) -> Result<Vec<(String, Vec<u8>)>, String> {
         .iter()
         .map(|(k, v)| {
             check_key(k)?;
-            let bytes = match v {
-                Value::String(s) => s.clone().into_bytes(),
-                other => serde_json::to_vec(other).expect("a JSON value always serializes"),
-            };
-            Ok((k.clone(), bytes))
+            Ok((k.clone(), value_bytes(v)))
         })
         .collect()
 }

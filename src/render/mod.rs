@@ -20,6 +20,7 @@ pub mod atomic;
 pub mod keys;
 pub mod owner;
 
+use crate::paths::walk::WalkError;
 use crate::spec::{mode::dir_mode_for, SecretSpec};
 use crate::vault::kv::SecretData;
 use atomic::{fs_err, FsError};
@@ -40,6 +41,13 @@ pub enum RenderError {
         secret: String,
         path: PathBuf,
         what: &'static str,
+    },
+    /// A directory on the way to outputDir breaks a rule of [`crate::paths::walk`].
+    #[error("secret {secret}: outputDir {path}: {reason}")]
+    Unsafe {
+        secret: String,
+        path: PathBuf,
+        reason: String,
     },
     #[error("secret {secret}: {source}")]
     Fs {
@@ -95,8 +103,14 @@ pub fn render(secret: &SecretSpec, data: &SecretData) -> Result<Rendered, Render
     };
 
     let p = paths(&secret.output_dir);
-    atomic::create_dirs(&p.parent, 0o755).map_err(fs)?;
-    let parent = atomic::open_dir_nofollow(&p.parent).map_err(fs)?;
+    let parent = crate::paths::walk::open_dir(&p.parent, Some(0o755)).map_err(|e| match e {
+        WalkError::Unsafe { .. } => RenderError::Unsafe {
+            secret: name.clone(),
+            path: secret.output_dir.clone(),
+            reason: e.to_string(),
+        },
+        WalkError::Fs(source) => fs(source),
+    })?;
     atomic::mkdir_at(&parent, &p.gens, 0o711, &p.parent).map_err(fs)?;
     let gens_label = p.parent.join(&p.gens);
     let gens = atomic::open_subdir(&parent, &p.gens, &gens_label).map_err(fs)?;

@@ -25,6 +25,8 @@ use std::time::Duration;
 /// Where `--spec` points when it is not given.
 pub const DEFAULT_SPEC_PATH: &str = "/etc/vaultkeeper/spec.json";
 const DEFAULT_STATE_DIR: &str = "/var/lib/vaultkeeper";
+/// The base of default output paths (secrets' outputDir, templates' path).
+pub const DEFAULT_SECRETS_DIR: &str = "/run/secrets";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
@@ -34,6 +36,8 @@ pub struct Spec {
     pub refresh_interval: Duration,
     pub restart_randomized_delay: Duration,
     pub secrets: BTreeMap<String, SecretSpec>,
+    /// Files rendered from several secrets' keys, see [`crate::template`].
+    pub templates: BTreeMap<String, crate::template::TemplateSpec>,
     pub critical_services: Vec<String>,
     pub audit: Option<crate::audit::AuditSpec>,
     /// The `insights` section (digest schedule, release feed), see [`insights`].
@@ -119,11 +123,22 @@ impl Spec {
 
     /// Reads and validates a spec file (no environment overrides).
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
-            path: path.to_path_buf(),
-            source,
+        let bytes = crate::input::read(path, crate::input::Input::Spec).map_err(|e| {
+            let kind = if e.is_not_found() {
+                std::io::ErrorKind::NotFound
+            } else {
+                std::io::ErrorKind::InvalidData
+            };
+            SpecError::Read {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(kind, e.reason()),
+            }
         })?;
-        Spec::from_json(&path.display().to_string(), &text)
+        let text = std::str::from_utf8(&bytes).map_err(|_| SpecError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"),
+        })?;
+        Spec::from_json(&path.display().to_string(), text)
     }
 
     /// Parses and validates spec text; `file` only labels the errors.
@@ -170,6 +185,16 @@ impl Spec {
                         known.join(", ")
                     )
                 })
+            })
+            .collect()
+    }
+
+    /// Things allowed but rarely meant (an execute bit on secret files), one line each.
+    pub fn warnings(&self) -> Vec<String> {
+        self.secrets
+            .values()
+            .filter_map(|s| {
+                mode::exec_warning(s.mode).map(|w| format!("secrets.{}.mode: {w}", s.name))
             })
             .collect()
     }
@@ -280,7 +305,7 @@ fn max_response_size(problems: &mut Vec<Problem>, raw: Option<raw::RawSize>) -> 
     }
 }
 
-fn abs_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> PathBuf {
+pub(crate) fn abs_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> PathBuf {
     let p = PathBuf::from(value);
     if !p.is_absolute() {
         problems.push(Problem::new(path, format!("{value:?} is not an absolute path; write it from the root, e.g. \"/var/lib/vaultkeeper\"")));
@@ -299,6 +324,15 @@ fn abs_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> PathBuf {
         ));
     }
     p
+}
+
+/// A directory vaultkeeper writes (stateDir, outputDir, cacheDir): spelled as
+/// [`crate::paths::syntax`] requires.
+fn dir_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> PathBuf {
+    crate::paths::syntax(path, value).unwrap_or_else(|p| {
+        problems.push(p);
+        PathBuf::from(value)
+    })
 }
 
 fn duration(
@@ -332,7 +366,7 @@ pub fn check_secret_name(name: &str) -> Result<(), String> {
     }
 }
 
-fn check_account(problems: &mut Vec<Problem>, path: &str, value: &str) {
+pub(crate) fn check_account(problems: &mut Vec<Problem>, path: &str, value: &str) {
     if value.is_empty()
         || value.len() > 256
         || value.contains([':', '/', '\0'])
@@ -374,11 +408,12 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         max_response_size: max_response_size(problems, raw.vault.max_response_size),
     };
 
-    let state_dir = abs_path(
+    let state_dir = dir_path(
         problems,
         "stateDir",
         raw.state_dir.as_deref().unwrap_or(DEFAULT_STATE_DIR),
     );
+    crate::paths::check_state_dir(&state_dir, problems);
 
     let a = raw.approle;
     let mount = a.mount.unwrap_or_else(|| "approle".into());
@@ -456,7 +491,8 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         );
         secrets.insert(name, secret);
     }
-    check_overlaps(&secrets, &state_dir, problems);
+    crate::paths::check_spec_paths(&state_dir, &approle, &secrets, problems);
+    let templates = crate::template::spec::resolve(raw.templates, &secrets, &state_dir, problems);
 
     for (i, c) in raw.critical_services.iter().enumerate() {
         if c.is_empty() || c.contains('/') || c.chars().any(char::is_whitespace) {
@@ -488,6 +524,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         refresh_interval,
         restart_randomized_delay,
         secrets,
+        templates,
         critical_services: raw.critical_services,
         audit,
         insights,
@@ -538,11 +575,11 @@ fn resolve_secret(
         }
     };
     let output_dir = match s.output_dir {
-        Some(d) => abs_path(problems, &at("outputDir"), &d),
-        None => PathBuf::from("/run/secrets").join(name),
+        Some(d) => dir_path(problems, &at("outputDir"), &d),
+        None => PathBuf::from(DEFAULT_SECRETS_DIR).join(name),
     };
     let cache_dir = match s.cache_dir {
-        Some(d) => abs_path(problems, &at("cacheDir"), &d),
+        Some(d) => dir_path(problems, &at("cacheDir"), &d),
         None => state_dir.join("cache").join(name),
     };
     let owner = s.owner.unwrap_or_else(|| "root".into());
@@ -592,18 +629,7 @@ fn resolve_secret(
             "must be at least one second, e.g. \"5m\"",
         ));
     }
-    let on_change = match s.on_change.as_deref() {
-        None | Some("restart") => OnChange::Restart,
-        Some("reload") => OnChange::Reload,
-        Some("none") => OnChange::None,
-        Some(other) => {
-            problems.push(Problem::new(
-                at("onChange"),
-                format!("{other:?} is not one of \"restart\", \"reload\", \"none\""),
-            ));
-            OnChange::Restart
-        }
-    };
+    let on_change = parse_on_change(problems, &at("onChange"), s.on_change.as_deref());
     let restart_randomized_delay = duration(
         problems,
         &at("restartRandomizedDelay"),
@@ -629,30 +655,22 @@ fn resolve_secret(
     }
 }
 
-/// Two secrets writing the same directory would overwrite each other's generations.
-fn check_overlaps(
-    secrets: &BTreeMap<String, SecretSpec>,
-    state_dir: &Path,
+/// `onChange` of a secret or template; `restart` when absent.
+pub(crate) fn parse_on_change(
     problems: &mut Vec<Problem>,
-) {
-    let mut seen: BTreeMap<&Path, String> = BTreeMap::new();
-    for (name, s) in secrets {
-        for (key, dir) in [("outputDir", &s.output_dir), ("cacheDir", &s.cache_dir)] {
-            if dir == state_dir {
-                problems.push(Problem::new(
-                    format!("secrets.{name}.{key}"),
-                    "must not be stateDir itself; use a subdirectory",
-                ));
-            }
-            if let Some(other) = seen.insert(dir.as_path(), format!("secrets.{name}.{key}")) {
-                problems.push(Problem::new(
-                    format!("secrets.{name}.{key}"),
-                    format!(
-                        "{} is also used by {other}; give each secret its own directory",
-                        dir.display()
-                    ),
-                ));
-            }
+    path: &str,
+    value: Option<&str>,
+) -> OnChange {
+    match value {
+        None | Some("restart") => OnChange::Restart,
+        Some("reload") => OnChange::Reload,
+        Some("none") => OnChange::None,
+        Some(other) => {
+            problems.push(Problem::new(
+                path,
+                format!("{other:?} is not one of \"restart\", \"reload\", \"none\""),
+            ));
+            OnChange::Restart
         }
     }
 }

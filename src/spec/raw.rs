@@ -16,6 +16,8 @@ pub struct RawSpec {
     #[serde(default)]
     pub secrets: BTreeMap<String, RawSecret>,
     #[serde(default)]
+    pub templates: BTreeMap<String, crate::template::spec::RawTemplate>,
+    #[serde(default)]
     pub critical_services: Vec<String>,
     #[serde(default)]
     pub audit: Option<crate::audit::spec::RawAudit>,

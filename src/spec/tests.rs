@@ -106,7 +106,11 @@ fn several_problems_are_all_listed() {
 #[test]
 fn shared_output_dirs_are_refused() {
     let t = r#"{"vault":{"address":"http://a:1"},"secrets":{"a":{"secretPath":"a","outputDir":"/run/s/x"},"b":{"secretPath":"b","outputDir":"/run/s/x"}}}"#;
-    assert!(err(t).contains("secrets.b.outputDir: /run/s/x is also used by secrets.a.outputDir"));
+    let e = err(t);
+    assert!(
+        e.contains("secrets.a.outputDir: \"/run/s/x\" is also secrets.b.outputDir"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -177,8 +177,15 @@ pub fn request_id_of(p: &Value) -> String {
         .to_string()
 }
 
-/// Sends raw bytes on one TCP connection to the agent.
+/// Sends raw bytes on one TCP connection to the agent, then waits until the
+/// agent closed it (so the socket is alive while the agent checks its owner:
+/// a socket already closed proves no owner and is refused).
 pub fn send(port: u16, bytes: &[u8]) {
+    use std::io::Read;
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.write_all(bytes).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut sink = [0u8; 64];
+    while matches!(s.read(&mut sink), Ok(n) if n > 0) {}
 }

@@ -27,4 +27,5 @@ in
   etcKeys = lib.attrNames cfg.environment.etc;
   systemPackages = map (p: p.outPath) cfg.environment.systemPackages;
   firewallTCPPorts = cfg.networking.firewall.allowedTCPPorts;
+  placeholder = cfg.vault.placeholder;
 }

@@ -71,4 +71,9 @@ fn chat_needs_its_signing_secret_and_ids_not_names() {
         err.contains("A definition for option `vault.chat.allowedChannels.\"[definition 1-entry 1]\"' is not of type `string matching the pattern [CGD][A-Z0-9]{2,31}'"),
         "{err}"
     );
+    let err = nix.eval_error("chat-listen-name", "spec");
+    assert!(
+        err.contains("A definition for option `vault.chat.listen' is not of type `IP address and port such as \"127.0.0.1:8093\" or \"[::1]:8093\"'"),
+        "{err}"
+    );
 }

@@ -45,8 +45,15 @@ fn every_option_has_type_default_description_and_example() {
         serde_json::json!(["vault.spec", "vault.specFile"])
     );
     let documented: Vec<String> = serde_json::from_value(got["documented"].clone()).unwrap();
-    assert_eq!(documented.len(), 52);
+    assert_eq!(documented.len(), 64);
     for name in [
+        "vault.templates",
+        "vault.templates.<name>.content",
+        "vault.templates.<name>.envFrom",
+        "vault.templates.<name>.path",
+        "vault.templates.<name>.onChange",
+        "vault.placeholder",
+        "vault.secrets.<name>.keys",
         "vault.enable",
         "vault.package",
         "vault.criticalServices",
@@ -61,6 +68,7 @@ fn every_option_has_type_default_description_and_example() {
         "vault.secrets.<name>.restartInterval",
         "vault.audit.slack.webhookUrlFile",
         "vault.audit.socketGroup",
+        "vault.audit.peerUsers",
         "vault.insights.digest",
         "vault.insights.sealedAlert",
         "vault.insights.sealCheckInterval",

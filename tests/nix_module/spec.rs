@@ -109,6 +109,7 @@ fn every_option_reaches_the_spec() {
                 "listen": ["tcp:127.0.0.1:9090", "unix:/run/vaultkeeper/audit.sock",
                            "unix:/run/audit/vk.sock"],
                 "socketGroup": null,
+                "peerUsers": [],
                 "slack": { "webhookUrlFile": "/run/secrets/slack/webhook-url" },
                 "rules": { "root-token-used": { "severity": "critical" },
                            "login-failures": { "threshold": 5, "window": "5m" } }

@@ -53,13 +53,30 @@ impl Host {
         p
     }
 
-    /// Writes role-id and secret-id as bootstrap would.
+    /// Writes role-id and secret-id as bootstrap would (0600: vaultkeeper refuses
+    /// credential files others can read).
     pub fn write_credentials(&self, role_id: &str, secret_id: &str) {
         let d = self.path("state/approle");
         std::fs::create_dir_all(&d).unwrap();
-        std::fs::write(d.join("role-id"), role_id).unwrap();
-        std::fs::write(d.join("secret-id"), secret_id).unwrap();
+        write_private(&d.join("role-id"), role_id);
+        write_private(&d.join("secret-id"), secret_id);
     }
+}
+
+/// Writes a file only its owner may read (as credentials must be), atomically.
+pub fn write_private(path: &Path, content: &str) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("private-tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .unwrap();
+    std::io::Write::write_all(&mut f, content.as_bytes()).unwrap();
+    drop(f);
+    std::fs::rename(&tmp, path).unwrap();
 }
 
 /// The files of a rendered secret: name → content.

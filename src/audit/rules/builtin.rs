@@ -4,6 +4,7 @@
 
 use super::{Engine, Hit};
 use crate::audit::entry::{is_hmac, Entry};
+use crate::audit::spec::Severity;
 use serde_json::Value;
 
 pub(super) fn evaluate(
@@ -12,7 +13,11 @@ pub(super) fn evaluate(
     now: i64,
     hits: &mut Vec<(String, Hit)>,
 ) {
-    let path = e.path();
+    let normalized = normalize(e.path());
+    let path = normalized.as_str();
+    // Every spelling of a system path: `sys/x`, `/sys/x/`, `sys//x`, and
+    // `<namespace>/sys/x` (a namespace given in the URL path).
+    let sys = sys_path(e, path);
     let op = e.operation();
     if path == "sys/audit/test" && e.auth.as_ref().is_none_or(|a| a.accessor.is_none()) {
         return; // the device test OpenBao sends when it enables the device
@@ -45,6 +50,17 @@ pub(super) fn evaluate(
             format!("root token used: {op} {path}"),
             None,
         );
+        let remote = e.remote_address();
+        if !remote.is_empty() && engine.root_addresses.first("root", remote) {
+            hit(
+                "root-token-new-address",
+                String::new(),
+                format!("root token used from a new address: {remote}"),
+                Some(format!(
+                    "first request with a root token from {remote} since the agent started: {op} {path}"
+                )),
+            );
+        }
     }
 
     // The token a response hands out.
@@ -106,33 +122,37 @@ pub(super) fn evaluate(
         }
     }
 
-    // generate-root: started or completed.
-    if ok_response && path.starts_with("sys/generate-root") {
-        if path.ends_with("/attempt") && matches!(op, "update" | "create") {
+    // generate-root (and the recovery-token variant): started or completed.
+    let gen = sys.and_then(|p| {
+        p.strip_prefix("generate-root")
+            .or_else(|| p.strip_prefix("generate-recovery-token"))
+    });
+    if let (true, Some(rest)) = (ok_response, gen) {
+        if rest.ends_with("attempt") && matches!(op, "update" | "create") {
             hit(
                 "generate-root",
                 String::new(),
                 "root token generation started".into(),
                 None,
             );
-        } else if path.ends_with("/update")
+        } else if rest.ends_with("update")
             && e.response_field("complete") == Some(Value::Bool(true))
         {
             hit(
                 "generate-root",
                 String::new(),
-                "root token generation completed".into(),
-                None,
+                "root token generation COMPLETED: a new root token exists".into(),
+                Some("the last unseal key share was entered; whoever holds the OTP can decode the root token".into()),
             );
         }
     }
 
     // policy-changed
     if ok_response && writes {
-        if let Some(name) = path
-            .strip_prefix("sys/policies/acl/")
-            .or_else(|| path.strip_prefix("sys/policy/"))
-        {
+        if let Some(name) = sys.and_then(|p| {
+            p.strip_prefix("policies/acl/")
+                .or_else(|| p.strip_prefix("policy/"))
+        }) {
             let verb = if op == "delete" { "deleted" } else { "written" };
             let sudo = op != "delete" && grants_sudo(e);
             hits.push((
@@ -148,7 +168,89 @@ pub(super) fn evaluate(
                         false => None,
                     },
                     count: 1,
-                    severity: sudo.then_some(crate::audit::spec::Severity::Critical),
+                    severity: sudo.then_some(Severity::Critical),
+                },
+            ));
+        }
+    }
+    // auth-method-changed, secrets-engine-changed, mount-tuned
+    if let (true, Some(sp)) = (ok_response && writes, sys) {
+        let mount = sp
+            .strip_prefix("mounts/auth/")
+            .map(|m| ("auth-method-changed", "auth method", m))
+            .or_else(|| {
+                sp.strip_prefix("auth/")
+                    .map(|m| ("auth-method-changed", "auth method", m))
+            })
+            .or_else(|| {
+                sp.strip_prefix("mounts/")
+                    .map(|m| ("secrets-engine-changed", "secrets engine", m))
+            });
+        if let Some((rule, what, m)) = mount {
+            if let Some(m) = m.strip_suffix("/tune") {
+                let dangerous: Vec<&str> = DANGEROUS_TUNES
+                    .iter()
+                    .copied()
+                    .filter(|k| e.request_field(k).is_some())
+                    .collect();
+                hits.push((
+                    "mount-tuned".into(),
+                    Hit {
+                        key: String::new(),
+                        title: format!(
+                            "{what} {m}/ tuned{}",
+                            if dangerous.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {}", dangerous.join(", "))
+                            }
+                        ),
+                        detail: (!dangerous.is_empty()).then(|| tune_detail(&dangerous)),
+                        count: 1,
+                        severity: (!dangerous.is_empty()).then_some(Severity::Critical),
+                    },
+                ));
+            } else {
+                let verb = if op == "delete" {
+                    "disabled"
+                } else {
+                    "enabled"
+                };
+                let dangerous: Vec<&str> = match e.request_field("config") {
+                    Some(Value::Object(c)) => DANGEROUS_TUNES
+                        .iter()
+                        .copied()
+                        .filter(|k| c.contains_key(*k))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                hits.push((
+                    rule.into(),
+                    Hit {
+                        key: String::new(),
+                        title: format!(
+                            "{what} {m}/ {verb}{}",
+                            if dangerous.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" with {}", dangerous.join(", "))
+                            }
+                        ),
+                        detail: (!dangerous.is_empty()).then(|| tune_detail(&dangerous)),
+                        count: 1,
+                        severity: (!dangerous.is_empty()).then_some(Severity::Critical),
+                    },
+                ));
+            }
+        } else if sp == "remount" || sp.starts_with("remount/") {
+            hits.push((
+                "secrets-engine-changed".into(),
+                Hit {
+                    key: String::new(),
+                    title: "secrets engine moved".into(),
+                    detail: None,
+                    count: 1,
+                    severity: None,
                 },
             ));
         }
@@ -166,46 +268,113 @@ pub(super) fn evaluate(
         ));
     };
 
-    // auth-method-changed, secrets-engine-changed
-    if ok_response && writes {
-        // (rule, what) for a mount path: enabled/disabled, or tuned.
-        let mount = |rule: &str, what: &str, m: &str| -> (String, String) {
-            let verb = match m.strip_suffix("/tune") {
-                Some(_) => "tuned",
-                None if op == "delete" => "disabled",
-                None => "enabled",
+    // plugin-registered: a binary registered in the catalog runs inside Vault.
+    if let Some(name) = sys.and_then(|p| p.strip_prefix("plugins/catalog/")) {
+        if e.is_response() && writes {
+            let verb = if op == "delete" {
+                "removed from"
+            } else {
+                "registered in"
             };
-            let m = m.strip_suffix("/tune").unwrap_or(m);
-            (rule.to_string(), format!("{what} {m}/ {verb}"))
-        };
-        let found = if let Some(m) = path.strip_prefix("sys/auth/") {
-            Some(mount("auth-method-changed", "auth method", m))
-        } else if let Some(m) = path
-            .strip_prefix("sys/mounts/auth/")
-            .filter(|m| m.ends_with("/tune"))
-        {
-            Some(mount("auth-method-changed", "auth method", m))
-        } else if let Some(m) = path.strip_prefix("sys/mounts/") {
-            Some(mount("secrets-engine-changed", "secrets engine", m))
-        } else if path == "sys/remount" {
-            Some((
-                "secrets-engine-changed".into(),
-                "secrets engine moved".into(),
-            ))
-        } else {
-            None
-        };
-        if let Some((rule, title)) = found {
-            hit(&rule, String::new(), title, None);
+            hit(
+                "plugin-registered",
+                String::new(),
+                match e.error() {
+                    None => format!("plugin {name} {verb} the catalog"),
+                    Some(_) => format!("attempt to change plugin {name} in the catalog refused"),
+                },
+                e.error().map(|x| format!("error: {x}")),
+            );
+        }
+    }
+
+    // raw-storage-access: sys/raw reads and writes storage below every check.
+    if let Some(rest) = sys.and_then(|p| {
+        p.strip_prefix("raw")
+            .filter(|r| r.is_empty() || r.starts_with('/'))
+    }) {
+        if e.is_response() {
+            let what = rest.trim_start_matches('/');
+            hit(
+                "raw-storage-access",
+                String::new(),
+                match e.error() {
+                    None => format!(
+                        "raw storage {op}: {}",
+                        if what.is_empty() { "(root)" } else { what }
+                    ),
+                    Some(_) => format!(
+                        "raw storage {op} refused: {}",
+                        if what.is_empty() { "(root)" } else { what }
+                    ),
+                },
+                e.error().map(|x| format!("error: {x}")),
+            );
+        }
+    }
+
+    // lease-force-revoked: revoke-force skips the backend's own revocation
+    // (credentials may live on); revoke-prefix revokes everything under a path.
+    if ok_response && writes {
+        let forced = sys.and_then(|p| {
+            p.strip_prefix("leases/")
+                .unwrap_or(p)
+                .strip_prefix("revoke-force/")
+                .map(|x| ("revoke-force", x))
+                .or_else(|| {
+                    p.strip_prefix("leases/")
+                        .unwrap_or(p)
+                        .strip_prefix("revoke-prefix/")
+                        .map(|x| ("revoke-prefix", x))
+                })
+        });
+        if let Some((how, prefix)) = forced {
+            hit(
+                "lease-force-revoked",
+                String::new(),
+                format!("leases revoked with {how}: {prefix}"),
+                None,
+            );
+        }
+    }
+
+    // identity-policy-attached: an entity or group given policies.
+    if ok_response && matches!(op, "create" | "update") && identity_with_policies(e, path) {
+        let name = path.trim_start_matches("identity/");
+        hit(
+            "identity-policy-attached",
+            String::new(),
+            format!("policies attached to identity {name}"),
+            Some(
+                "an entity or group written with policies: every token of its members gets them"
+                    .into(),
+            ),
+        );
+    }
+
+    // namespace-changed
+    if let Some(ns) = sys.and_then(|p| p.strip_prefix("namespaces/")) {
+        if ok_response && writes && !ns.is_empty() && !ns.starts_with("api-lock") {
+            let verb = if op == "delete" {
+                "deleted"
+            } else {
+                "created or changed"
+            };
+            hit(
+                "namespace-changed",
+                String::new(),
+                format!("namespace {ns} {verb}"),
+                None,
+            );
         }
     }
 
     // audit-device-changed: also failed attempts (someone tried to blind the audit log).
     if e.is_response()
         && writes
-        && (path.starts_with("sys/audit/") || path.starts_with("sys/config/auditing/"))
+        && sys.is_some_and(|p| p.starts_with("audit/") || p.starts_with("config/auditing/"))
     {
-        let what = path.trim_start_matches("sys/");
+        let what = sys.unwrap_or(path);
         let verb = if op == "delete" { "disable" } else { "change" };
         hit(
             "audit-device-changed",
@@ -219,7 +388,7 @@ pub(super) fn evaluate(
     }
 
     // wrapping-token-invalid: a used or bogus wrapping token (possible theft).
-    if path.starts_with("sys/wrapping/unwrap") {
+    if sys.is_some_and(|p| p.starts_with("wrapping/unwrap")) {
         if let Some(err) = e.error() {
             if engine.first_failure(e.request_id()) {
                 let mut hit = |id: &str, key: String, title: String, detail: Option<String>| {
@@ -298,8 +467,8 @@ pub(super) fn evaluate(
     }
 
     // seal, step-down: often only a request line.
-    if e.is_request() && matches!(path, "sys/seal" | "sys/step-down") {
-        let what = if path == "sys/seal" {
+    if e.is_request() && matches!(sys, Some("seal" | "step-down")) {
+        let what = if sys == Some("seal") {
             "seal"
         } else {
             "step-down"
@@ -315,6 +484,74 @@ pub(super) fn evaluate(
             },
         ));
     }
+}
+
+/// Tune keys that weaken the audit log or expose a mount.
+const DANGEROUS_TUNES: &[&str] = &[
+    "audit_non_hmac_request_keys",
+    "audit_non_hmac_response_keys",
+    "listing_visibility",
+];
+
+fn tune_detail(keys: &[&str]) -> String {
+    let mut d = Vec::new();
+    if keys.iter().any(|k| k.starts_with("audit_non_hmac")) {
+        d.push("values of these keys now appear IN CLEAR in every audit log");
+    }
+    if keys.contains(&"listing_visibility") {
+        d.push("listing_visibility changes who sees the mount listed");
+    }
+    d.join("; ")
+}
+
+/// `/sys//policy/x/` → `sys/policy/x`.
+fn normalize(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(seg);
+    }
+    out
+}
+
+/// The part after `sys/` of a system path: `sys/x` itself, or `<ns>/sys/x`
+/// when OpenBao routed it to the system backend (`mount_type` "system") with
+/// the namespace in the URL path.
+fn sys_path<'p>(e: &Entry<'_>, path: &'p str) -> Option<&'p str> {
+    if let Some(rest) = path.strip_prefix("sys/") {
+        return Some(rest);
+    }
+    if path == "sys" {
+        return Some("");
+    }
+    let system = e
+        .request
+        .as_ref()
+        .and_then(|r| r.mount_type.as_deref())
+        .is_some_and(|t| t == "system" || t == "sys");
+    if system {
+        if let Some(i) = path.find("/sys/") {
+            return Some(&path[i + 5..]);
+        }
+    }
+    None
+}
+
+fn identity_with_policies(e: &Entry<'_>, path: &str) -> bool {
+    let p = path.strip_prefix("identity/");
+    let target = p.is_some_and(|p| {
+        ["entity", "group"].iter().any(|k| {
+            p == *k || p.starts_with(&format!("{k}/id/")) || p.starts_with(&format!("{k}/name/"))
+        })
+    });
+    target
+        && match e.request_field("policies") {
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(Value::String(s)) => !s.is_empty(),
+            _ => false,
+        }
 }
 
 fn is_login(path: &str) -> bool {

@@ -1,18 +1,61 @@
-//! Coalescing: the first hit of a rule (per key) within its window is sent at
-//! once; further hits in that window are counted and sent as one summary when
-//! the window closes (or when the engine is flushed, e.g. at shutdown).
+//! Coalescing that never hides an event.
+//!
+//! - `critical`: every event is posted on its own, at once. Only beyond
+//!   [`CRITICAL_PER_MINUTE`] events of one rule within a minute are the rest
+//!   held back, and then posted as one summary when that minute ends, listing
+//!   each of them (request id, operation, path, actor, address, time; up to
+//!   [`CRITICAL_LISTED`], then a count).
+//! - other severities: the first event of a rule (per key) within its window
+//!   is posted at once; the further ones are posted as one summary when the
+//!   window closes, listing every one of them (up to [`LISTED`], then a count).
+//!
+//! Summaries also go out when the engine is flushed (shutdown, end of replay).
 
-use crate::audit::alert::Alert;
+use crate::audit::alert::{Alert, EventRef};
+use crate::audit::spec::Severity;
 use std::collections::BTreeMap;
 
 /// Keys kept per rule; beyond this, hits share one overflow key.
 const MAX_KEYS_PER_RULE: usize = 10_000;
+/// Critical events of one rule posted individually per minute.
+pub const CRITICAL_PER_MINUTE: u64 = 10;
+const MINUTE_MS: i64 = 60_000;
+/// Events listed in a summary of a non-critical rule; the rest are counted.
+pub const LISTED: usize = 50;
+/// Events listed in a summary of a critical rule (what one Slack message can carry).
+pub const CRITICAL_LISTED: usize = 200;
 
 struct Window {
     start_ms: i64,
     window_ms: i64,
-    suppressed: u64,
+    /// Events held back for the summary.
+    held: u64,
+    events: Vec<EventRef>,
+    /// The last held alert: the summary's template.
     last: Option<Alert>,
+    /// Critical: events posted individually in this window.
+    posted: u64,
+}
+
+impl Window {
+    fn new(start_ms: i64, window_ms: i64) -> Window {
+        Window {
+            start_ms,
+            window_ms,
+            held: 0,
+            events: Vec::new(),
+            last: None,
+            posted: 0,
+        }
+    }
+
+    fn hold(&mut self, alert: Alert, cap: usize) {
+        self.held += 1;
+        if self.events.len() < cap {
+            self.events.push(alert.event_ref());
+        }
+        self.last = Some(alert);
+    }
 }
 
 #[derive(Default)]
@@ -30,8 +73,11 @@ impl Coalescer {
         alert: Alert,
         out: &mut Vec<Alert>,
     ) {
+        let critical = alert.severity == Severity::Critical;
         let rule = alert.rule.clone();
-        let mut k = (rule.clone(), key);
+        // Critical events are rate-limited per rule, not per key.
+        let mut k = (rule.clone(), if critical { String::new() } else { key });
+        let window_ms = if critical { MINUTE_MS } else { window_ms };
         if !self.windows.contains_key(&k)
             && self.per_rule.get(&rule).copied().unwrap_or(0) >= MAX_KEYS_PER_RULE
         {
@@ -39,30 +85,26 @@ impl Coalescer {
         }
         if let Some(w) = self.windows.get_mut(&k) {
             if now_ms < w.start_ms + w.window_ms {
-                w.suppressed += 1;
-                w.last = Some(alert);
+                if critical && w.posted < CRITICAL_PER_MINUTE {
+                    w.posted += 1;
+                    out.push(alert);
+                } else {
+                    w.hold(alert, if critical { CRITICAL_LISTED } else { LISTED });
+                }
                 return;
             }
             if let Some(s) = summary(w) {
                 out.push(s);
             }
-            w.start_ms = now_ms;
-            w.window_ms = window_ms;
-            w.suppressed = 0;
-            w.last = None;
+            *w = Window::new(now_ms, window_ms);
+            w.posted = 1;
             out.push(alert);
             return;
         }
         *self.per_rule.entry(rule).or_default() += 1;
-        self.windows.insert(
-            k,
-            Window {
-                start_ms: now_ms,
-                window_ms,
-                suppressed: 0,
-                last: None,
-            },
-        );
+        let mut w = Window::new(now_ms, window_ms);
+        w.posted = 1;
+        self.windows.insert(k, w);
         out.push(alert);
     }
 
@@ -89,27 +131,105 @@ impl Coalescer {
     }
 
     pub fn pending(&self) -> usize {
-        self.windows.values().filter(|w| w.suppressed > 0).count()
+        self.windows.values().filter(|w| w.held > 0).count()
     }
 }
 
 fn summary(w: &mut Window) -> Option<Alert> {
     let mut a = w.last.take()?;
-    if w.suppressed == 0 {
+    if w.held == 0 {
         return None;
     }
     let secs = w.window_ms / 1000;
-    a.detail = Some(format!(
-        "{} more within {} of the first alert{}",
-        w.suppressed,
-        humantime::format_duration(std::time::Duration::from_secs(secs.max(0) as u64)),
-        a.detail
-            .as_deref()
-            .map(|d| format!("; last: {d}"))
-            .unwrap_or_default()
-    ));
-    a.count = w.suppressed;
+    let within = humantime::format_duration(std::time::Duration::from_secs(secs.max(0) as u64));
+    a.detail = Some(if a.severity == Severity::Critical {
+        format!(
+            "{} more within {within}, beyond {CRITICAL_PER_MINUTE} posted individually; each is listed below",
+            w.held
+        )
+    } else {
+        format!(
+            "{} more within {within} of the first alert; each is listed below",
+            w.held
+        )
+    });
+    a.count = w.held;
     a.summary = true;
-    w.suppressed = 0;
+    a.events = std::mem::take(&mut w.events);
+    a.unlisted = w.held - a.events.len() as u64;
+    w.held = 0;
     Some(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(rule: &str, sev: Severity, id: usize) -> Alert {
+        let mut a = crate::audit::alert::tests_support::alert(rule);
+        a.severity = sev;
+        a.request_id = format!("r{id}");
+        a.path = format!("sys/policy/p{id}");
+        a.display_name = format!("user{id}");
+        a
+    }
+
+    #[test]
+    fn critical_events_are_posted_one_by_one_then_summarised_with_each_listed() {
+        let mut c = Coalescer::default();
+        let mut out = Vec::new();
+        for i in 0..25 {
+            c.hit(
+                "k".into(),
+                300_000,
+                1000 + i as i64,
+                alert("root-token-created", Severity::Critical, i),
+                &mut out,
+            );
+        }
+        assert_eq!(out.len(), 10);
+        assert!(out.iter().all(|a| !a.summary));
+        c.tick(61_000, &mut out);
+        assert_eq!(out.len(), 11);
+        let s = &out[10];
+        assert!(s.summary);
+        assert_eq!(s.count, 15);
+        let ids: Vec<&str> = s.events.iter().map(|e| e.request_id.as_str()).collect();
+        assert_eq!(ids, (10..25).map(|i| format!("r{i}")).collect::<Vec<_>>());
+        assert_eq!(s.events[0].path, "sys/policy/p10");
+        assert_eq!(s.events[0].actor, "user10");
+        assert_eq!(s.unlisted, 0);
+        // A new minute: posted individually again.
+        c.hit(
+            "k".into(),
+            300_000,
+            62_000,
+            alert("root-token-created", Severity::Critical, 99),
+            &mut out,
+        );
+        assert_eq!(out.len(), 12);
+        assert!(!out[11].summary);
+    }
+
+    #[test]
+    fn other_summaries_list_fifty_then_count() {
+        let mut c = Coalescer::default();
+        let mut out = Vec::new();
+        for i in 0..80 {
+            c.hit(
+                "k".into(),
+                300_000,
+                1000 + i as i64,
+                alert("policy-changed", Severity::High, i),
+                &mut out,
+            );
+        }
+        assert_eq!(out.len(), 1);
+        c.flush(&mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].count, 79);
+        assert_eq!(out[1].events.len(), LISTED);
+        assert_eq!(out[1].events[0].request_id, "r1");
+        assert_eq!(out[1].unlisted, 29);
+    }
 }

@@ -32,8 +32,12 @@ pub struct Engine {
     failed: Dedup,
     logins: HashMap<String, VecDeque<i64>>,
     coalescer: Coalescer,
+    /// False: every hit is its own alert (`audit replay` without `--coalesce`).
+    coalesce: bool,
     pub counts: EngineCounts,
     last_ms: i64,
+    /// Remote addresses root tokens were used from (`root-token-new-address`).
+    pub(crate) root_addresses: Dedup,
 }
 
 /// Where the engine's clock comes from.
@@ -53,8 +57,33 @@ impl Engine {
             failed: Dedup::new(1 << 14),
             logins: HashMap::new(),
             coalescer: Coalescer::default(),
+            coalesce: true,
             counts: EngineCounts::default(),
             last_ms: 0,
+            root_addresses: Dedup::new(10_000),
+        }
+    }
+
+    /// An engine that posts every hit as its own alert, never coalescing.
+    pub fn per_event(spec: &AuditSpec) -> Engine {
+        let mut e = Engine::new(spec);
+        e.coalesce = false;
+        e
+    }
+
+    fn emit(
+        &mut self,
+        key: String,
+        window_ms: i64,
+        now: i64,
+        mut alert: Alert,
+        out: &mut Vec<Alert>,
+    ) {
+        alert.redact();
+        if self.coalesce {
+            self.coalescer.hit(key, window_ms, now, alert, out);
+        } else {
+            out.push(alert);
         }
     }
 
@@ -112,9 +141,9 @@ impl Engine {
                 continue;
             }
             let alert = make_alert(rule, &entry, &hit, now);
+            let window = rule.window.as_millis() as i64;
             *self.counts.alerts.entry(id.clone()).or_default() += 1;
-            self.coalescer
-                .hit(hit.key, rule.window.as_millis() as i64, now, alert, out);
+            self.emit(hit.key, window, now, alert, out);
         }
     }
 
@@ -131,17 +160,44 @@ impl Engine {
         self.coalescer.flush(out);
     }
 
-    /// `n` lines were not evaluated because the queue was full.
-    pub fn overloaded(&mut self, n: u64, now_ms: i64, out: &mut Vec<Alert>) {
+    /// Lines from the Vault server's connections were not evaluated: a
+    /// critical alert at once (critical alerts are never held back, beyond
+    /// the per-rule rate limit).
+    pub fn overloaded(&mut self, lost: crate::audit::LostLines, now_ms: i64, out: &mut Vec<Alert>) {
         let rule = self.spec.rule("audit-overload").clone();
+        let n = lost.total();
         if !rule.enabled || n == 0 {
             return;
+        }
+        let mut parts = Vec::new();
+        if lost.overload > 0 {
+            parts.push(format!(
+                "{} ordinary lines dropped (queues full)",
+                lost.overload
+            ));
+        }
+        if lost.over_budget > 0 {
+            parts.push(format!(
+                "{} partial lines abandoned (memory budget used up)",
+                lost.over_budget
+            ));
+        }
+        if lost.priority > 0 {
+            parts.push(format!(
+                "{} SECURITY-RELEVANT lines lost (memory and spill area full)",
+                lost.priority
+            ));
         }
         let alert = Alert {
             rule: rule.id.clone(),
             severity: rule.severity,
-            title: format!("{n} audit lines were not evaluated (agent overloaded)"),
-            detail: Some("the listener kept reading but the rule queue was full; see the file audit device for the full record".into()),
+            title: format!(
+                "{n} audit lines from the Vault server were not evaluated (agent overloaded)"
+            ),
+            detail: Some(format!(
+                "{}; the listener kept reading. See the file audit device for the full record.",
+                parts.join(", ")
+            )),
             time: format_time_ms(now_ms),
             request_id: String::new(),
             kind: String::new(),
@@ -153,9 +209,11 @@ impl Engine {
             policies: Vec::new(),
             accessor: String::new(),
             remote_address: String::new(),
+            events: Vec::new(),
+            unlisted: 0,
         };
         *self.counts.alerts.entry(rule.id.clone()).or_default() += 1;
-        self.coalescer.hit(
+        self.emit(
             String::new(),
             rule.window.as_millis() as i64,
             now_ms,
@@ -231,10 +289,24 @@ fn custom_matches(c: &super::spec::CustomMatch, e: &Entry<'_>) -> bool {
 
 fn make_alert(rule: &RuleConfig, e: &Entry<'_>, hit: &Hit, now: i64) -> Alert {
     let auth = e.auth.as_ref();
+    let ns = e.namespace();
+    let (title, path) = if ns.is_empty() || ns == "root" {
+        (hit.title.clone(), e.path().to_string())
+    } else {
+        let ns = if ns.ends_with('/') {
+            ns.to_string()
+        } else {
+            format!("{ns}/")
+        };
+        (
+            format!("{} (namespace {ns})", hit.title),
+            format!("{ns}{}", e.path()),
+        )
+    };
     Alert {
         rule: rule.id.clone(),
         severity: hit.severity.unwrap_or(rule.severity).max(rule.severity),
-        title: hit.title.clone(),
+        title,
         detail: hit.detail.clone(),
         time: e
             .time
@@ -244,7 +316,7 @@ fn make_alert(rule: &RuleConfig, e: &Entry<'_>, hit: &Hit, now: i64) -> Alert {
         request_id: e.request_id().to_string(),
         kind: e.kind.to_string(),
         operation: e.operation().to_string(),
-        path: e.path().to_string(),
+        path,
         count: hit.count,
         summary: false,
         display_name: auth
@@ -259,6 +331,8 @@ fn make_alert(rule: &RuleConfig, e: &Entry<'_>, hit: &Hit, now: i64) -> Alert {
             .unwrap_or("")
             .to_string(),
         remote_address: e.remote_address().to_string(),
+        events: Vec::new(),
+        unlisted: 0,
     }
 }
 

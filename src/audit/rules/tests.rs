@@ -177,7 +177,7 @@ fn disabled_rules_and_custom_rules() {
 }
 
 #[test]
-fn root_token_use_is_per_accessor_and_windowed() {
+fn root_token_use_is_critical_and_posted_every_time() {
     let use_ = |id: &str, acc: &str| {
         line(
             "request",
@@ -199,16 +199,20 @@ fn root_token_use_is_per_accessor_and_windowed() {
         &lines,
         &[0, 1000, 2000, 3000, 3_700_000],
     );
+    // The first use from 10.0.0.9 is also a use from a new address.
+    assert_eq!(out[1].rule, "root-token-new-address");
+    assert_eq!(out[1].title, "root token used from a new address: 10.0.0.9");
+    let out: Vec<Alert> = out
+        .into_iter()
+        .filter(|a| a.rule == "root-token-used")
+        .collect();
+    // Critical: every use is its own alert (rate limiting starts beyond 10 a minute).
     assert_eq!(
         rules_of(&out),
-        vec![
-            ("root-token-used".into(), 1, false), // a
-            ("root-token-used".into(), 1, false), // b
-            ("root-token-used".into(), 2, true),  // a: 2 more, emitted when the next window opens
-            ("root-token-used".into(), 1, false), // a, new window
-        ]
+        vec![("root-token-used".into(), 1, false); 5]
     );
-    assert_eq!(out[2].request_id, "4");
+    let ids: Vec<&str> = out.iter().map(|a| a.request_id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3", "4", "5"]);
 }
 
 #[test]
@@ -301,12 +305,7 @@ fn not_json_is_counted_and_replay_uses_entry_times() {
         e.ingest(&seal(id, t), Clock::EntryTime, &mut out);
     }
     e.flush(&mut out);
-    assert_eq!(
-        rules_of(&out),
-        vec![
-            ("seal".into(), 1, false),
-            ("seal".into(), 1, true),
-            ("seal".into(), 1, false)
-        ]
-    );
+    // seal is critical: each one on its own.
+    assert_eq!(rules_of(&out), vec![("seal".into(), 1, false); 3]);
+    assert_eq!(out[1].time, "2026-01-01T00:01:00Z");
 }

@@ -1,0 +1,242 @@
+//! Who is on the other end of an audit connection, and whether to read it.
+//!
+//! - unix sockets: `SO_PEERCRED` (the connecting process's uid);
+//! - loopback TCP: the peer's own socket is the row of `/proc/net/tcp` or
+//!   `/proc/net/tcp6` whose local address is the peer's address and whose
+//!   remote address is ours; its `uid` column is the owner. A row without an
+//!   inode (the peer already closed its socket, TIME_WAIT) proves nothing and
+//!   is refused;
+//! - remote TCP: the source address must be in `audit.allowFrom`.
+//!
+//! Allowed users are `audit.peerUsers` (the Vault server's), or root and the
+//! agent's own user when none are given.
+
+use super::spec::Cidr;
+use std::net::{IpAddr, SocketAddr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    #[error("user {name:?} (audit.peerUsers) does not exist; create it or change audit.peerUsers")]
+    NoSuchUser { name: String },
+    #[error("cannot look up user {name:?} (audit.peerUsers): {source}")]
+    Lookup {
+        name: String,
+        #[source]
+        source: nix::Error,
+    },
+}
+
+/// Who may send audit lines.
+#[derive(Debug, Clone)]
+pub struct PeerPolicy {
+    pub uids: Vec<u32>,
+    pub allow_from: Vec<Cidr>,
+    /// On unix sockets, a process whose group is `audit.socketGroup` (the one
+    /// the socket file grants access to) is the Vault server too.
+    pub socket_gid: Option<u32>,
+}
+
+impl PeerPolicy {
+    /// Resolves user names; empty = root and the agent's own user.
+    pub fn resolve(users: &[String], allow_from: &[Cidr]) -> Result<PeerPolicy, PeerError> {
+        let mut uids = Vec::new();
+        for u in users {
+            if let Ok(n) = u.parse::<u32>() {
+                uids.push(n);
+                continue;
+            }
+            match nix::unistd::User::from_name(u) {
+                Ok(Some(user)) => uids.push(user.uid.as_raw()),
+                Ok(None) => return Err(PeerError::NoSuchUser { name: u.clone() }),
+                Err(source) => {
+                    return Err(PeerError::Lookup {
+                        name: u.clone(),
+                        source,
+                    })
+                }
+            }
+        }
+        if uids.is_empty() {
+            uids.push(0);
+            uids.push(nix::unistd::geteuid().as_raw());
+        }
+        uids.sort_unstable();
+        uids.dedup();
+        Ok(PeerPolicy {
+            uids,
+            allow_from: allow_from.to_vec(),
+            socket_gid: None,
+        })
+    }
+
+    pub fn uid_allowed(&self, uid: u32) -> bool {
+        self.uids.contains(&uid)
+    }
+
+    /// Checks a unix-socket peer's credentials.
+    pub fn check_unix(&self, uid: u32, gid: u32) -> Result<String, String> {
+        if self.uid_allowed(uid) {
+            Ok(format!("uid {uid}"))
+        } else if self.socket_gid == Some(gid) {
+            Ok(format!("uid {uid} (group {gid}, audit.socketGroup)"))
+        } else {
+            Err(format!(
+                "uid {uid} (group {gid}) is neither an allowed peer user nor in audit.socketGroup"
+            ))
+        }
+    }
+
+    /// Checks a TCP peer; `Ok(description)` or `Err(why refused)`.
+    pub fn check_tcp(&self, ours: SocketAddr, peer: SocketAddr) -> Result<String, String> {
+        let ip = normalize(peer.ip());
+        if !ip.is_loopback() {
+            return if self.allow_from.iter().any(|c| c.contains(ip)) {
+                Ok(format!("{peer}"))
+            } else {
+                Err(format!("{ip} is not in audit.allowFrom"))
+            };
+        }
+        match tcp_peer_uid(ours, peer) {
+            Ok(Some(uid)) if self.uid_allowed(uid) => Ok(format!("uid {uid} via {peer}")),
+            Ok(Some(uid)) => Err(format!("uid {uid} is not an allowed peer user")),
+            Ok(None) => Err("no live socket owns the peer address".into()),
+            Err(e) => Err(format!("cannot read /proc/net/tcp: {e}")),
+        }
+    }
+}
+
+fn normalize(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn normalize_sa(sa: SocketAddr) -> SocketAddr {
+    SocketAddr::new(normalize(sa.ip()), sa.port())
+}
+
+/// The uid owning the socket at `peer` connected to `ours`, from
+/// `/proc/net/tcp{,6}`; `None` when no row with an inode matches.
+pub fn tcp_peer_uid(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
+    let (ours, peer) = (normalize_sa(ours), normalize_sa(peer));
+    for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(uid) = find_owner(&text, ours, peer) {
+            return Ok(Some(uid));
+        }
+    }
+    Ok(None)
+}
+
+fn find_owner(table: &str, ours: SocketAddr, peer: SocketAddr) -> Option<u32> {
+    let (ours, peer) = (normalize_sa(ours), normalize_sa(peer));
+    for row in table.lines().skip(1) {
+        let f: Vec<&str> = row.split_whitespace().collect();
+        if f.len() < 10 {
+            continue;
+        }
+        let (Some(local), Some(remote)) = (parse_addr(f[1]), parse_addr(f[2])) else {
+            continue;
+        };
+        if local != peer || remote != ours {
+            continue;
+        }
+        let inode: u64 = f[9].parse().unwrap_or(0);
+        if inode == 0 {
+            continue;
+        }
+        return f[7].parse().ok();
+    }
+    None
+}
+
+/// `0100007F:1F90` (IPv4, each 32-bit word in host order) or 32 hex digits (IPv6).
+fn parse_addr(s: &str) -> Option<SocketAddr> {
+    let (a, p) = s.split_once(':')?;
+    let port = u16::from_str_radix(p, 16).ok()?;
+    let word = |h: &str| u32::from_str_radix(h, 16).ok().map(u32::to_ne_bytes);
+    let ip = match a.len() {
+        8 => IpAddr::from(word(a)?),
+        32 => {
+            let mut b = [0u8; 16];
+            for i in 0..4 {
+                b[i * 4..i * 4 + 4].copy_from_slice(&word(&a[i * 8..i * 8 + 8])?);
+            }
+            IpAddr::from(b)
+        }
+        _ => return None,
+    };
+    Some(normalize_sa(SocketAddr::new(ip, port)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn proc_net_tcp_rows_parse() {
+        let t = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
+                 0: 0100007F:A000 0100007F:1F90 01 00000000:00000000 00:00000000 00000000   992        0 4242 1 0 20 4 30 10 -1\n\
+                 1: 0100007F:A001 0100007F:1F90 06 00000000:00000000 03:00000000 00000000     0        0 0 3\n";
+        let ours: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(
+            find_owner(t, ours, "127.0.0.1:40960".parse().unwrap()),
+            Some(992)
+        );
+        assert_eq!(
+            find_owner(t, ours, "127.0.0.1:40961".parse().unwrap()),
+            None,
+            "TIME_WAIT rows (no inode) prove nothing"
+        );
+        let v6 = "  sl  local_address                         remote_address                        st\n\
+                  0: 0000000000000000FFFF00000100007F:A002 0000000000000000FFFF00000100007F:1F90 01 00000000:00000000 00:00000000 00000000  1000 0 77 1\n";
+        assert_eq!(
+            find_owner(v6, ours, "[::ffff:127.0.0.1]:40962".parse().unwrap()),
+            Some(1000)
+        );
+    }
+
+    #[test]
+    fn unix_peers_by_uid_or_socket_group() {
+        let mut p = PeerPolicy::resolve(&["992".into()], &[]).unwrap();
+        assert!(p.check_unix(992, 5).is_ok());
+        assert!(p.check_unix(1000, 5).is_err());
+        p.socket_gid = Some(5);
+        assert!(p.check_unix(1000, 5).is_ok());
+        assert_eq!(
+            p.check_unix(1000, 6).unwrap_err(),
+            "uid 1000 (group 6) is neither an allowed peer user nor in audit.socketGroup"
+        );
+    }
+
+    #[test]
+    fn our_own_loopback_connection_is_found_with_our_uid() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = l.local_addr().unwrap();
+        let _c = std::net::TcpStream::connect(ours).unwrap();
+        let (_s, peer) = l.accept().unwrap();
+        let me = nix::unistd::geteuid().as_raw();
+        assert_eq!(tcp_peer_uid(ours, peer).unwrap(), Some(me));
+        let p = PeerPolicy::resolve(&[], &[]).unwrap();
+        assert!(p.check_tcp(ours, peer).is_ok());
+        let strict = PeerPolicy::resolve(&["4242".into()], &[]).unwrap();
+        assert_eq!(
+            strict.check_tcp(ours, peer).unwrap_err(),
+            format!("uid {me} is not an allowed peer user")
+        );
+        let remote: SocketAddr = "10.1.2.3:5555".parse().unwrap();
+        assert!(p.check_tcp(ours, remote).is_err());
+        let allow = PeerPolicy::resolve(&[], &[Cidr::parse("10.1.2.0/24").unwrap()]).unwrap();
+        assert!(allow.check_tcp(ours, remote).is_ok());
+        assert!(PeerPolicy::resolve(&["no-such-user-vk".into()], &[])
+            .unwrap_err()
+            .to_string()
+            .contains("does not exist"));
+    }
+}

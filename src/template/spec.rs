@@ -1,0 +1,422 @@
+//! The spec's `templates` section: raw JSON, defaults and validation. Every
+//! problem names its JSON path (`templates.<name>.<key>`); every unknown
+//! placeholder of every template is reported, not only the first.
+
+use super::parse::{self, Placeholder, Segment};
+use crate::spec::{check_account, check_secret_name, mode, parse_on_change, OnChange, Problem};
+use crate::spec::{SecretSpec, DEFAULT_SECRETS_DIR};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The subdirectory of the secrets directory that templates go to by default.
+pub const RENDERED_DIR: &str = "rendered";
+
+/// A template exactly as JSON writes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawTemplate {
+    pub content: Option<String>,
+    pub env_from: Option<Vec<String>>,
+    pub path: Option<String>,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub services: Vec<String>,
+    pub on_change: Option<String>,
+}
+
+/// What a template is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Text with `{{ SECRET.KEY }}` placeholders.
+    Content(Vec<Segment>),
+    /// Every key of these secrets, in this order, as `KEY="value"` lines.
+    EnvFrom(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateSpec {
+    pub name: String,
+    pub source: Source,
+    /// The rendered file.
+    pub path: PathBuf,
+    pub owner: String,
+    pub group: String,
+    pub mode: u32,
+    pub services: Vec<String>,
+    pub on_change: OnChange,
+}
+
+impl TemplateSpec {
+    /// The secrets this template reads, sorted, each once.
+    pub fn secrets(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = match &self.source {
+            Source::Content(segs) => parse::placeholders(segs)
+                .into_iter()
+                .map(|p| p.secret.as_str())
+                .collect(),
+            Source::EnvFrom(names) => names.iter().map(String::as_str).collect(),
+        };
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    pub fn uses(&self, secret: &str) -> bool {
+        self.secrets().contains(&secret)
+    }
+
+    /// The placeholders of a content template (empty for envFrom).
+    pub fn placeholders(&self) -> Vec<&Placeholder> {
+        match &self.source {
+            Source::Content(segs) => parse::placeholders(segs),
+            Source::EnvFrom(_) => Vec::new(),
+        }
+    }
+}
+
+/// Fills in defaults and validates every template against the secrets.
+pub fn resolve(
+    raw: BTreeMap<String, RawTemplate>,
+    secrets: &BTreeMap<String, SecretSpec>,
+    state_dir: &Path,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, TemplateSpec> {
+    let known: Vec<&str> = secrets.keys().map(String::as_str).collect();
+    let mut out = BTreeMap::new();
+    for (name, t) in raw {
+        let at = |key: &str| format!("templates.{name}.{key}");
+        if let Err(m) = check_secret_name(&name) {
+            problems.push(Problem::new(
+                format!("templates.{name}"),
+                m.replace("cannot name a secret", "cannot name a template")
+                    .replace(
+                        "vault-secret-<name>.service",
+                        "vault-template-<name>.service",
+                    ),
+            ));
+        }
+        if secrets.contains_key(&name) {
+            problems.push(Problem::new(
+                format!("templates.{name}"),
+                format!("{name:?} is also a secret's name; `vaultkeeper fetch {name}` must mean one thing: rename the template"),
+            ));
+        }
+        let source = match (t.content, t.env_from) {
+            (Some(_), Some(_)) => {
+                problems.push(Problem::new(
+                    format!("templates.{name}"),
+                    "has both content and envFrom; they are exclusive: keep one",
+                ));
+                Source::EnvFrom(Vec::new())
+            }
+            (None, None) => {
+                problems.push(Problem::new(
+                    format!("templates.{name}"),
+                    "has neither content nor envFrom; set one, e.g. \"content\": \"password = {{ db.password }}\\n\" or \"envFrom\": [\"db\"]",
+                ));
+                Source::EnvFrom(Vec::new())
+            }
+            (Some(content), None) => {
+                let (segments, found) = parse::parse(&content, &known);
+                let clean = found.is_empty();
+                for p in found {
+                    problems.push(Problem::new(at("content"), p.to_string()));
+                }
+                if clean && found_no_placeholder(&segments) {
+                    problems.push(Problem::new(
+                        at("content"),
+                        "has no {{ SECRET.KEY }} placeholder; a file without secrets belongs in the Nix store (environment.etc), not here",
+                    ));
+                }
+                Source::Content(segments)
+            }
+            (None, Some(names)) => {
+                if names.is_empty() {
+                    problems.push(Problem::new(
+                        at("envFrom"),
+                        "is empty; list the secrets whose keys become variables, e.g. [\"db\"]",
+                    ));
+                }
+                for (i, s) in names.iter().enumerate() {
+                    if !secrets.contains_key(s) {
+                        problems.push(Problem::new(
+                            format!("templates.{name}.envFrom[{i}]"),
+                            format!(
+                                "{s:?} is not in secrets (known: {})",
+                                if known.is_empty() {
+                                    "none".to_string()
+                                } else {
+                                    known.join(", ")
+                                }
+                            ),
+                        ));
+                    }
+                    if names[..i].contains(s) {
+                        problems.push(Problem::new(
+                            format!("templates.{name}.envFrom[{i}]"),
+                            format!("{s:?} is listed twice"),
+                        ));
+                    }
+                }
+                Source::EnvFrom(names)
+            }
+        };
+        let path = match t.path {
+            Some(p) => crate::spec::abs_path(problems, &at("path"), &p),
+            None => Path::new(DEFAULT_SECRETS_DIR)
+                .join(RENDERED_DIR)
+                .join(&name),
+        };
+        let owner = t.owner.unwrap_or_else(|| "root".into());
+        check_account(problems, &at("owner"), &owner);
+        let group = t.group.unwrap_or_else(|| "root".into());
+        check_account(problems, &at("group"), &group);
+        let mode = match t.mode.as_deref() {
+            None => 0o400,
+            Some(m) => mode::parse_mode(m).unwrap_or_else(|msg| {
+                problems.push(Problem::new(at("mode"), msg));
+                0o400
+            }),
+        };
+        if mode & 0o7222 != 0 {
+            problems.push(Problem::new(
+                at("mode"),
+                format!("{mode:04o} lets someone write the file or sets setuid/setgid/sticky; a rendered template is read-only, e.g. \"0400\" or \"0440\""),
+            ));
+        }
+        for (i, svc) in t.services.iter().enumerate() {
+            if svc.is_empty() || svc.contains('/') || svc.chars().any(char::is_whitespace) {
+                problems.push(Problem::new(
+                    format!("templates.{name}.services[{i}]"),
+                    format!("{svc:?} is not a unit name"),
+                ));
+            }
+        }
+        let on_change = parse_on_change(problems, &at("onChange"), t.on_change.as_deref());
+        out.insert(
+            name.clone(),
+            TemplateSpec {
+                name,
+                source,
+                path,
+                owner,
+                group,
+                mode,
+                services: t.services,
+                on_change,
+            },
+        );
+    }
+    check_paths(&out, secrets, state_dir, problems);
+    out
+}
+
+fn found_no_placeholder(segments: &[Segment]) -> bool {
+    parse::placeholders(segments).is_empty()
+}
+
+/// A template's file must not land where another file of ours lives.
+fn check_paths(
+    templates: &BTreeMap<String, TemplateSpec>,
+    secrets: &BTreeMap<String, SecretSpec>,
+    state_dir: &Path,
+    problems: &mut Vec<Problem>,
+) {
+    let mut seen: BTreeMap<&Path, &str> = BTreeMap::new();
+    for (name, t) in templates {
+        let at = format!("templates.{name}.path");
+        if let Some(other) = seen.insert(&t.path, name) {
+            problems.push(Problem::new(
+                &at,
+                format!(
+                    "{} is also the path of template {other}; give each template its own file",
+                    t.path.display()
+                ),
+            ));
+        }
+        if t.path.starts_with(state_dir) || state_dir.starts_with(&t.path) {
+            problems.push(Problem::new(
+                &at,
+                format!(
+                    "{} is inside stateDir {} (credentials and caches); render templates below /run, e.g. /run/secrets/rendered/{name}",
+                    t.path.display(),
+                    state_dir.display()
+                ),
+            ));
+        }
+        for (sname, s) in secrets {
+            let parent = s.output_dir.parent().unwrap_or(Path::new("/"));
+            let leaf = s.output_dir.file_name().unwrap_or_default();
+            let gens = parent.join(format!(".{}.vaultkeeper", leaf.to_string_lossy()));
+            for (what, dir) in [
+                ("outputDir", &s.output_dir),
+                ("cacheDir", &s.cache_dir),
+                ("generations", &gens),
+            ] {
+                if t.path.starts_with(dir) || dir.starts_with(&t.path) {
+                    problems.push(Problem::new(
+                        &at,
+                        format!(
+                            "{} collides with secret {sname}'s {what} {}; put the template elsewhere, e.g. /run/secrets/rendered/{name}",
+                            t.path.display(),
+                            dir.display()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::spec::Spec;
+    use serde_json::json;
+
+    fn spec(templates: serde_json::Value) -> Result<Spec, String> {
+        Spec::from_json(
+            "spec.json",
+            &json!({
+                "vault": {"address": "http://127.0.0.1:8200"},
+                "secrets": {
+                    "grafana": {"secretPath": "hosts/m/grafana"},
+                    "db": {"secretPath": "hosts/m/db"},
+                    "api": {"secretPath": "hosts/m/api"}
+                },
+                "templates": templates
+            })
+            .to_string(),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_issue_example_with_its_defaults() {
+        let s = spec(json!({
+            "grafana.ini": { "content": "[security]\nadmin_password = {{ grafana.password }}\n",
+                             "path": "/run/secrets/rendered/grafana.ini",
+                             "owner": "grafana", "group": "grafana", "mode": "0400",
+                             "services": ["grafana"], "onChange": "restart" },
+            "app.env": { "envFrom": ["db", "api"], "mode": "0440" }
+        }))
+        .unwrap();
+        let g = &s.templates["grafana.ini"];
+        assert_eq!(g.secrets(), ["grafana"]);
+        assert_eq!((g.owner.as_str(), g.mode), ("grafana", 0o400));
+        assert_eq!(g.services, ["grafana"]);
+        let a = &s.templates["app.env"];
+        assert_eq!(
+            a.path,
+            std::path::Path::new("/run/secrets/rendered/app.env")
+        );
+        assert_eq!(a.secrets(), ["api", "db"]);
+        assert_eq!(
+            (a.owner.as_str(), a.group.as_str(), a.mode),
+            ("root", "root", 0o440)
+        );
+        assert_eq!(a.on_change, crate::spec::OnChange::Restart);
+    }
+
+    #[test]
+    fn every_unknown_placeholder_is_reported_with_its_json_path() {
+        let e = spec(json!({
+            "a.conf": { "content": "x={{ grafana.pw }} y={{ graphana.pw }}\nz={{ dbb.url }}" },
+            "b.conf": { "content": "{{ nope.k }}" }
+        }))
+        .unwrap_err();
+        assert!(e.contains("3 problems"), "{e}");
+        assert!(
+            e.contains("templates.a.conf.content: line 1 column 22: {{ graphana.pw }} names an unknown secret: \"graphana\" is not in secrets (known: api, db, grafana)"),
+            "{e}"
+        );
+        assert!(
+            e.contains("templates.a.conf.content: line 2 column 3: {{ dbb.url }}"),
+            "{e}"
+        );
+        assert!(
+            e.contains("templates.b.conf.content: line 1 column 1: {{ nope.k }}"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn content_and_env_from_are_exclusive_and_one_is_needed() {
+        let e = spec(json!({ "x": { "content": "{{ db.a }}", "envFrom": ["db"] } })).unwrap_err();
+        assert!(
+            e.contains("templates.x: has both content and envFrom"),
+            "{e}"
+        );
+        let e = spec(json!({ "x": { "mode": "0400" } })).unwrap_err();
+        assert!(
+            e.contains("templates.x: has neither content nor envFrom"),
+            "{e}"
+        );
+        let e = spec(json!({ "x": { "envFrom": ["db", "dbx", "db"] } })).unwrap_err();
+        assert!(
+            e.contains("templates.x.envFrom[1]: \"dbx\" is not in secrets"),
+            "{e}"
+        );
+        assert!(
+            e.contains("templates.x.envFrom[2]: \"db\" is listed twice"),
+            "{e}"
+        );
+        let e = spec(json!({ "x": { "content": "no secrets" } })).unwrap_err();
+        assert!(
+            e.contains("templates.x.content: has no {{ SECRET.KEY }}"),
+            "{e}"
+        );
+        let e = spec(json!({ "x": { "envFrom": ["db"], "source": "y" } })).unwrap_err();
+        assert!(e.contains("unknown field `source`"), "{e}");
+    }
+
+    #[test]
+    fn names_paths_and_modes_are_checked() {
+        let e = spec(json!({ "db": { "envFrom": ["db"] } })).unwrap_err();
+        assert!(
+            e.contains("templates.db: \"db\" is also a secret's name"),
+            "{e}"
+        );
+        let e = spec(json!({ "../x": { "envFrom": ["db"] } })).unwrap_err();
+        assert!(e.contains("cannot name a template"), "{e}");
+        for (path, want) in [
+            ("relative/x", "not an absolute path"),
+            ("/run/secrets/db/x", "collides with secret db's outputDir"),
+            (
+                "/run/secrets/.db.vaultkeeper/g1",
+                "collides with secret db's generations",
+            ),
+            ("/var/lib/vaultkeeper/x", "is inside stateDir"),
+            ("/run/secrets", "collides with secret"),
+        ] {
+            let e = spec(json!({ "x": { "envFrom": ["db"], "path": path } })).unwrap_err();
+            assert!(e.contains(want), "{path}: {e}");
+        }
+        let e = spec(json!({
+            "x": { "envFrom": ["db"], "path": "/run/a" },
+            "y": { "envFrom": ["db"], "path": "/run/a" }
+        }))
+        .unwrap_err();
+        assert!(
+            e.contains("templates.y.path: /run/a is also the path of template x"),
+            "{e}"
+        );
+        for bad in ["0600", "4400", "1400", "0402"] {
+            let e = spec(json!({ "x": { "envFrom": ["db"], "mode": bad } })).unwrap_err();
+            assert!(e.contains("templates.x.mode"), "{bad}: {e}");
+        }
+        let e =
+            spec(json!({ "x": { "envFrom": ["db"], "onChange": "kill", "services": ["a b"] } }))
+                .unwrap_err();
+        assert!(
+            e.contains("templates.x.onChange: \"kill\" is not one of"),
+            "{e}"
+        );
+        assert!(
+            e.contains("templates.x.services[0]: \"a b\" is not a unit name"),
+            "{e}"
+        );
+    }
+}

@@ -1058,7 +1058,7 @@ fn rejected_logins_stay_under_the_lockout_and_a_new_secret_id_is_tried_at_once()
         .to_string();
     support::run::register_secret(&new_id);
     let cred = host.dir.path().join("state/approle");
-    std::fs::write(cred.join("secret-id.new"), &new_id).unwrap();
+    support::spec::write_private(&cred.join("secret-id.new"), &new_id);
     std::fs::rename(cred.join("secret-id.new"), cred.join("secret-id")).unwrap();
     let st = notify.wait_for("STATUS fresh again", Duration::from_secs(10), |m| {
         status_of(m).starts_with("1 secret fresh, token ttl")

@@ -867,7 +867,6 @@ impl Daemon {
         };
         // One secret first: when Vault has just gone away, that one failure is
         // the only request before the probe takes over.
-        let mut due = due;
         if due.len() > 1 {
             let first = due.remove(0);
             let t = &self.tracked[&first.name];

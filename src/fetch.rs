@@ -324,9 +324,7 @@ fn lock_in_order(
         match SecretLock::acquire_in(state_dir, &name, timeout) {
             Ok(l) => locks.push(l),
             Err(e) => {
-                let err = SecretError::Lock(e);
-                tracing::error!("{err}");
-                refused.push((name, Outcome::Failed(err)));
+                refused.push((name, Outcome::Failed(SecretError::Lock(e))));
             }
         }
     }

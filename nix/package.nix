@@ -9,7 +9,7 @@ rustPlatform.buildRustPackage {
   inherit (cargo.package) version;
   src = lib.fileset.toSource {
     root = ../.;
-    fileset = lib.fileset.unions ([ ../Cargo.toml ../Cargo.lock ../src ]
+    fileset = lib.fileset.unions ([ ../Cargo.toml ../Cargo.lock ../src ../nix/path-rules.json ]
       ++ lib.optionals withTests [ ../tests ../nixos ../nix ../docs ../scripts ]);
   };
   cargoLock.lockFile = ../Cargo.lock;

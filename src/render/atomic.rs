@@ -87,14 +87,26 @@ pub fn create_dirs(path: &Path, mode: u32) -> Result<(), FsError> {
 /// component a real directory owned by us with exactly `mode`. A symlink in its
 /// place is refused.
 pub fn ensure_private_dir(path: &Path, mode: u32) -> Result<OwnedFd, FsError> {
-    if let Some(parent) = path.parent() {
-        create_dirs(parent, 0o755)?;
-    }
-    match nix::unistd::mkdir(path, Mode::from_bits_truncate(mode)) {
+    // The directories on the way are opened by the path walk (none writable by
+    // others without the sticky bit, symlinks only when root-owned all the way).
+    let (parent, name) = match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => (
+            crate::paths::walk::open_dir(parent, Some(0o755)).map_err(|e| e.into_fs())?,
+            name.to_string_lossy().into_owned(),
+        ),
+        _ => {
+            return Err(fs_err(
+                "cannot use as a directory",
+                path.display(),
+                nix::errno::Errno::EINVAL,
+            ))
+        }
+    };
+    match mkdirat(&parent, name.as_str(), Mode::from_bits_truncate(mode)) {
         Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
         Err(e) => return Err(fs_err("cannot create directory", path.display(), e)),
     }
-    let fd = open_dir_nofollow(path)?;
+    let fd = open_subdir(&parent, &name, path)?;
     let st = fstat(&fd).map_err(|e| fs_err("cannot stat", path.display(), e))?;
     if st.st_uid != Uid::effective().as_raw() {
         return Err(fs_err(

@@ -44,7 +44,7 @@ pub enum RenderError {
         what: &'static str,
     },
     /// A directory on the way to outputDir breaks a rule of [`crate::paths::walk`].
-    #[error("secret {secret}: outputDir {path}: {reason}")]
+    #[error("secret {secret}: secrets.{secret}.outputDir {path}: {reason}")]
     Unsafe {
         secret: String,
         path: PathBuf,

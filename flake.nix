@@ -7,14 +7,16 @@
     let
       systems = [ "x86_64-linux" "aarch64-linux" ];
       forAllSystems = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
+      # What `vaultkeeper --version` prints as the git revision (build.rs).
+      gitRev = self.rev or self.dirtyRev or null;
     in
     {
       overlays.default = final: _prev: {
-        vaultkeeper = final.callPackage ./nix/package.nix { };
+        vaultkeeper = final.callPackage ./nix/package.nix { inherit gitRev; };
       };
 
       packages = forAllSystems (pkgs: rec {
-        vaultkeeper = pkgs.callPackage ./nix/package.nix { };
+        vaultkeeper = pkgs.callPackage ./nix/package.nix { inherit gitRev; };
         default = vaultkeeper;
       });
 

@@ -1,6 +1,7 @@
 //! The command line: parsing, logging set-up, and the one place where errors
 //! become messages (with `anyhow` context) and exit codes (see [`crate::exit`]).
 
+use crate::report::{self, Failure, UsageContext};
 use crate::spec::{Spec, DEFAULT_SPEC_PATH};
 use crate::{bootstrap, exit, fetch, provision};
 use anyhow::Context;
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(
     name = "vaultkeeper",
-    version,
+    version = crate::build_info::VERSION,
     about = "Secrets agent for NixOS hosts (HashiCorp Vault / OpenBao)"
 )]
 pub struct Cli {
@@ -63,6 +64,13 @@ pub enum Command {
     /// Security alerts from OpenBao's/Vault's socket audit device.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout: `vaultkeeper man | man -l -`.
+    Man,
     /// Slack slash commands (`/vault status` ...), see docs/how-to/ask-in-slack.md.
     #[command(subcommand)]
     Chat(ChatCommand),
@@ -140,13 +148,7 @@ pub fn main() -> ExitCode {
     crate::logging::init();
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            tracing::error!("{e:#}");
-            ExitCode::from(
-                e.downcast_ref::<crate::spec::SpecError>()
-                    .map_or(exit::INTERNAL, |_| exit::USAGE),
-            )
-        }
+        Err(e) => ExitCode::from(report::fail(e.as_ref())),
     }
 }
 
@@ -214,7 +216,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let (selected, templates) = match crate::template::select(&spec, &names) {
                 Ok(s) => s,
                 Err(msg) => {
-                    tracing::error!("{msg}");
+                    tracing::error!("{}", report::one_line(&msg));
                     return Ok(exit::USAGE);
                 }
             };
@@ -227,10 +229,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                     let tcode = crate::template::report(&done, &spec);
                     Ok(if code != exit::OK { code } else { tcode })
                 }
-                Err(e) => {
-                    tracing::error!("{e}");
-                    Ok(e.exit_code())
-                }
+                Err(e) => Ok(report::fail(&e)),
             }
         }
         Command::Provision(args) => run_provision(&cli.spec, args),
@@ -243,6 +242,21 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Run => run_daemon(cli.spec),
         Command::Audit(cmd) => crate::audit::cli::run(&cli.spec, cmd),
         Command::Chat(ChatCommand::Serve) => chat_serve(&cli.spec),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "vaultkeeper",
+                &mut std::io::stdout(),
+            );
+            Ok(exit::OK)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut std::io::stdout())
+                .context("cannot write the manual page to stdout")?;
+            Ok(exit::OK)
+        }
     }
 }
 
@@ -295,7 +309,7 @@ fn chat_serve(spec_path: &Path) -> anyhow::Result<u8> {
         match crate::chat::server::run_standalone(spec, shutdown).await {
             Ok(()) => Ok(exit::OK),
             Err(e) => {
-                tracing::error!("{e}");
+                tracing::error!("{}", report::message(&e));
                 Ok(e.exit_code())
             }
         }
@@ -334,7 +348,7 @@ fn report_bootstrap(
             exit::OK
         }
         Err(e) => {
-            tracing::error!("bootstrap failed: {e}");
+            tracing::error!("bootstrap failed: {}", report::message(&e));
             if strict {
                 e.exit_code()
             } else {
@@ -349,20 +363,29 @@ fn report_fetch(report: &fetch::Report) -> u8 {
     use crate::render::Rendered;
     for (name, outcome) in &report.outcomes {
         match outcome {
-            fetch::Outcome::Fresh { rendered: Rendered::Changed { generation, files }, version } => {
+            fetch::Outcome::Fresh {
+                rendered: Rendered::Changed { generation, files },
+                version,
+            } => {
                 tracing::info!(
                     "{name}: rendered {files} file(s) from Vault{} as generation {generation}",
-                    version.map(|v| format!(" (version {v})")).unwrap_or_default()
+                    version
+                        .map(|v| format!(" (version {v})"))
+                        .unwrap_or_default()
                 )
             }
-            fetch::Outcome::Fresh { rendered: Rendered::Unchanged, .. } => {
+            fetch::Outcome::Fresh {
+                rendered: Rendered::Unchanged,
+                ..
+            } => {
                 tracing::info!("{name}: unchanged, files left as they are")
             }
             fetch::Outcome::FromCache { age, reason, .. } => tracing::warn!(
-                "{name}: WARNING: rendered from the last-known-good cache, {} old, because {reason}",
-                humantime::format_duration(std::time::Duration::from_secs(age.as_secs()))
+                "{name}: rendered from the last-known-good cache, {} old, because {}",
+                humantime::format_duration(std::time::Duration::from_secs(age.as_secs())),
+                report::vault_message(reason)
             ),
-            fetch::Outcome::Failed(e) => tracing::error!("{e}"),
+            fetch::Outcome::Failed(e) => tracing::error!("{}", report::message(e)),
         }
     }
     report.exit_code()
@@ -382,7 +405,7 @@ fn run_provision(spec_path: &Path, a: ProvisionArgs) -> anyhow::Result<u8> {
         bound_cidrs: a.bound_cidrs,
     };
     if let Err(msg) = opts.validate() {
-        tracing::error!("{msg}");
+        tracing::error!("{}", report::one_line(&msg));
         return Ok(exit::USAGE);
     }
     if a.terraform {
@@ -390,12 +413,23 @@ fn run_provision(spec_path: &Path, a: ProvisionArgs) -> anyhow::Result<u8> {
         return Ok(exit::OK);
     }
     let vault = admin_vault_spec(spec_path)?;
-    let token = std::env::var("VAULT_TOKEN")
-        .or_else(|_| std::env::var("BAO_TOKEN"))
-        .context("provision needs an admin token in VAULT_TOKEN (or BAO_TOKEN)")?;
-    let admin =
-        crate::vault::VaultClient::new(&vault)?.with_token(crate::secret::Secret::new(token));
-    let wrapped = runtime()?
+    let env = |k: &str| std::env::var(k).ok();
+    let Some((token, var)) = crate::insights::env_token_named(&env) else {
+        return Err(Failure::usage(
+            "provision needs an admin token and neither BAO_TOKEN nor VAULT_TOKEN is set",
+            "export BAO_TOKEN (or VAULT_TOKEN) with a token that may write sys/policy and auth/approle",
+        )
+        .into());
+    };
+    let admin = crate::vault::VaultClient::new(&vault)
+        .usage_err(
+            format!("cannot use Vault at {}", vault.address),
+            "fix the Vault address or TLS settings",
+        )?
+        .with_token(token);
+    let rt = runtime()?;
+    rt.block_on(crate::insights::check_env_token(&admin, var))?;
+    let wrapped = rt
         .block_on(provision::provision(&admin, &opts))
         .with_context(|| {
             format!(
@@ -419,7 +453,21 @@ fn admin_vault_spec(spec_path: &Path) -> anyhow::Result<crate::spec::VaultSpec> 
     if spec_path.exists() {
         return Ok(load_spec(spec_path)?.vault);
     }
+    if std::env::var("VAULT_ADDR").is_err() && std::env::var("BAO_ADDR").is_err() {
+        return Err(no_address(spec_path).into());
+    }
     Ok(Spec::from_env(|k| std::env::var(k).ok())
         .with_context(|| format!("no spec at {}", spec_path.display()))?
         .vault)
+}
+
+/// Neither a spec nor VAULT_ADDR/BAO_ADDR says where Vault is (exit 2).
+pub fn no_address(spec_path: &Path) -> Failure {
+    Failure::usage(
+        format!(
+            "no spec at {} and neither BAO_ADDR nor VAULT_ADDR is set: nothing says where Vault is",
+            spec_path.display()
+        ),
+        "export BAO_ADDR=https://vault.example:8200 (or VAULT_ADDR), or pass --spec FILE",
+    )
 }

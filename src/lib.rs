@@ -29,6 +29,9 @@
 //!   `envFrom` environment files) rendered from several secrets into one file.
 //! - [`secret`]: a string type for secret values that never prints itself.
 //! - [`exit`]: the documented process exit codes.
+//! - [`report`]: the one rule for error messages (what failed, the cause once,
+//!   the fix) and the one mapping from errors to exit codes.
+//! - [`build_info`]: the version and git revision `--version` prints.
 //! - [`audit`]: the socket audit-device listener, its alert rules, `audit replay`
 //!   and the counters insights reads.
 //! - [`slack`]: Slack delivery for alerts and digests: a persistent outbox per
@@ -40,6 +43,7 @@
 
 pub mod audit;
 pub mod bootstrap;
+pub mod build_info;
 pub mod cache;
 pub mod chat;
 pub mod cli;
@@ -53,6 +57,7 @@ pub mod logging;
 pub mod paths;
 pub mod provision;
 pub mod render;
+pub mod report;
 pub mod secret;
 pub mod slack;
 pub mod spec;

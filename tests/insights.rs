@@ -34,6 +34,44 @@ fn assert_contains(text: &str, needle: &str) {
     assert!(text.contains(needle), "{text}");
 }
 
+/// The first line of `text` that starts with `prefix`.
+#[track_caller]
+fn line_starting<'a>(text: &'a str, prefix: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{text}"))
+}
+
+/// The value after `label` on its line of a two-column listing.
+#[track_caller]
+fn field_of<'a>(text: &'a str, label: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| {
+            let rest = l.strip_prefix(label)?;
+            rest.starts_with("  ").then(|| rest.trim())
+        })
+        .unwrap_or_else(|| panic!("no line {label:?} in:\n{text}"))
+}
+
+/// The values of these labelled lines start in the same column.
+#[track_caller]
+fn assert_aligned(text: &str, labels: &[&str]) {
+    let cols: Vec<usize> = labels
+        .iter()
+        .map(|label| {
+            let line = text
+                .lines()
+                .find(|l| l.strip_prefix(label).is_some_and(|r| r.starts_with("  ")))
+                .unwrap_or_else(|| panic!("no line {label:?} in:\n{text}"));
+            line.len() - line[label.len()..].trim_start().len()
+        })
+        .collect();
+    assert!(
+        cols.windows(2).all(|w| w[0] == w[1]),
+        "columns {cols:?} not aligned:\n{text}"
+    );
+}
+
 /// The string `key` of each object in the array `v`.
 fn strs<'a>(v: &'a Value, key: &str) -> Vec<&'a str> {
     v.as_array()
@@ -183,13 +221,43 @@ fn status_shows_server_token_and_each_secrets_state() {
 
     let human = run(&spec, &["status"], Some("root"));
     assert_eq!(human.code, 0);
-    assert_contains(&human.stdout, "  state     unsealed\n");
-    assert_contains(&human.stdout, "!!! WARNING: NO AUDIT DEVICE");
-    assert_contains(&human.stdout, "SERVED FROM CACHE since");
+    assert_eq!(field_of(&human.stdout, "  state"), "unsealed");
+    assert_eq!(field_of(&human.stdout, "Auth methods"), "1");
+    assert_eq!(field_of(&human.stdout, "Secrets engines"), "4");
     assert!(
-        human.stdout.contains("(1h 0m ago)") || human.stdout.contains("(1h ago)"),
+        field_of(&human.stdout, "Token").starts_with("token from VAULT_TOKEN, never expires"),
         "{}",
         human.stdout
+    );
+    assert_aligned(
+        &human.stdout,
+        &["Server", "  state", "  version", "Audit devices", "Token"],
+    );
+    assert_contains(&human.stdout, "!!! WARNING: NO AUDIT DEVICE");
+    // Each secret: where its files come from now, how old the cached copy is.
+    assert_eq!(
+        field_of(&human.stdout, "  db").split("  ").next(),
+        Some("served from cache, 2h old")
+    );
+    assert!(
+        field_of(&human.stdout, "  web").starts_with("fetched 2 min ago"),
+        "{}",
+        human.stdout
+    );
+    assert_aligned(&human.stdout, &["  NAME", "  db", "  web"]);
+    assert_contains(
+        &human.stdout,
+        "  db: last error: Vault at x is unreachable\n",
+    );
+    // The variable the token came from is named as it is.
+    let bao_named = vaultkeeper(
+        &["--spec", spec.to_str().unwrap(), "status"],
+        &[("BAO_TOKEN", "root")],
+    );
+    assert!(
+        field_of(&bao_named.stdout, "Token").starts_with("token from BAO_TOKEN,"),
+        "{}",
+        bao_named.stdout
     );
 
     // Without VAULT_TOKEN: the host's AppRole, which may not read sys/audit.
@@ -395,7 +463,7 @@ fn findings_follow_the_configuration_on_a_real_server() {
     assert_eq!(s["notAssessed"]["token"], "the server is sealed");
     let human = run(&spec, &["status"], Some(&admin));
     assert_eq!(human.code, 20);
-    assert_contains(&human.stdout, "  state     SEALED\n");
+    assert_eq!(field_of(&human.stdout, "  state"), "SEALED");
     let p = run(&spec, &["posture"], Some(&admin));
     assert_eq!(p.code, 20);
     assert_contains(
@@ -443,6 +511,10 @@ fn the_insights_policy_assesses_every_check_and_report() {
     assert_eq!(
         finding(&p, "kv_max_versions")["evidence"][0],
         "secret/: max_versions 5 (keeps 5)"
+    );
+    assert_eq!(
+        finding(&p, "lease_ttls")["evidence"][0],
+        "token store: default_lease_ttl 32d, max_lease_ttl 32d"
     );
     assert_eq!(
         finding(&p, "approle_roles")["evidence"][1],
@@ -615,9 +687,28 @@ fn lease_report_counts_by_mount_and_bucket() {
         "6 leases (2 over 30 days or without expiry), 6 tokens (2 without expiry)"
     );
     let human = run(&spec, &["report", "leases"], Some("root"));
-    assert_contains(
-        &human.stdout,
-        "  auth/token/          1 | 1 | 1 | 1 | 0 | 2\n",
+    let header = line_starting(&human.stdout, "  MOUNT ");
+    let row = line_starting(&human.stdout, "  auth/token/ ");
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["MOUNT", "<1h", "1h-24h", "1d-7d", "7d-30d", ">30d", "no", "expiry"]
+    );
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>(),
+        ["auth/token/", "1", "1", "1", "1", "0", "2"]
+    );
+    // Every count starts in its header's column.
+    let starts = |l: &str| {
+        l.char_indices()
+            .filter(|&(i, c)| c != ' ' && (i == 0 || l[..i].ends_with("  ")))
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(starts(header), starts(row), "{}", human.stdout);
+    let tokens = line_starting(&human.stdout, "  TOKEN ");
+    assert_eq!(
+        tokens.split_whitespace().collect::<Vec<_>>(),
+        ["TOKEN", "EXPIRY", "POLICIES", "CREATED", "VIA"]
     );
 }
 

@@ -3,8 +3,10 @@
 use super::AuditSpec;
 use crate::cli::AuditCommand;
 use crate::exit;
+use crate::report::{Failure, UsageContext};
 use crate::spec::DEFAULT_SPEC_PATH;
 use anyhow::Context;
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 pub fn run(spec_path: &Path, cmd: AuditCommand) -> anyhow::Result<u8> {
@@ -17,11 +19,11 @@ pub fn run(spec_path: &Path, cmd: AuditCommand) -> anyhow::Result<u8> {
 fn listen(spec_path: &Path) -> anyhow::Result<u8> {
     let spec = crate::cli::load_spec(spec_path)?;
     let Some(audit) = spec.audit.clone() else {
-        tracing::error!(
-            "{}: no \"audit\" section; add one with at least \"listen\" (see docs/how-to/audit-alerts.md)",
-            spec_path.display()
-        );
-        return Ok(exit::USAGE);
+        return Err(Failure::usage(
+            format!("{}: no \"audit\" section", spec_path.display()),
+            "add one with at least \"listen\" (see docs/how-to/audit-alerts.md)",
+        )
+        .into());
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -50,32 +52,39 @@ pub async fn shutdown_signal() {
 
 fn replay(spec_path: &Path, file: &Path, coalesce: bool) -> anyhow::Result<u8> {
     let spec = if spec_path.exists() {
-        let text = std::fs::read_to_string(spec_path).with_context(|| {
-            format!(
-                "cannot read spec {} (pass the right file with --spec)",
-                spec_path.display()
-            )
-        })?;
+        let text = std::fs::read_to_string(spec_path).usage_err(
+            format!("cannot read spec {}", spec_path.display()),
+            "pass the right file with --spec",
+        )?;
         super::spec::from_json(&spec_path.display().to_string(), &text)?
     } else if spec_path == Path::new(DEFAULT_SPEC_PATH) {
         AuditSpec::defaults()
     } else {
-        anyhow::bail!(
-            "spec {} does not exist; pass an existing --spec or none for the default rules",
-            spec_path.display()
-        );
+        return Err(Failure::usage(
+            format!("spec {} does not exist", spec_path.display()),
+            "pass an existing --spec, or none for the default rules",
+        )
+        .into());
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let report = if file == Path::new("-") {
         super::replay::replay(&spec, coalesce, std::io::stdin().lock(), &mut out)
     } else {
-        let f = std::fs::File::open(file).with_context(|| {
-            format!(
-                "cannot open audit log {} (give a file audit device's log or a socket capture)",
-                file.display()
+        let f = std::fs::File::open(file).usage_err(
+            format!("cannot open audit log {}", file.display()),
+            "give a file audit device's log or a socket capture (\"-\" reads stdin)",
+        )?;
+        if !f
+            .metadata()
+            .is_ok_and(|m| m.is_file() || m.file_type().is_fifo())
+        {
+            return Err(Failure::usage(
+                format!("audit log {} is not a regular file", file.display()),
+                "give a file audit device's log or a socket capture (\"-\" reads stdin)",
             )
-        })?;
+            .into());
+        }
         super::replay::replay(&spec, coalesce, f, &mut out)
     }
     .with_context(|| format!("replaying {}", file.display()))?;

@@ -44,6 +44,9 @@ pub fn load(spec_path: &Path) -> anyhow::Result<Spec> {
     if spec_path.exists() {
         return Ok(crate::cli::load_spec(spec_path)?);
     }
+    if env("VAULT_ADDR").is_none() && env("BAO_ADDR").is_none() {
+        return Err(crate::cli::no_address(spec_path).into());
+    }
     Spec::from_env(env).with_context(|| format!("no spec at {}", spec_path.display()))
 }
 
@@ -74,8 +77,7 @@ fn printed<T: Serialize>(
 }
 
 fn fail(e: InsightsError) -> anyhow::Result<u8> {
-    tracing::error!("{e}");
-    Ok(e.exit_code())
+    Ok(crate::report::fail(&e))
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -106,6 +108,21 @@ pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
                 } else {
                     exit::OK
                 })
+            }
+            Err(e) if e.is_unreachable() => {
+                // Vault cannot be asked: say where each secret's files come from now.
+                let outage = output::Outage {
+                    server: output::OutageServer {
+                        address: client.addr().to_string(),
+                        reachable: false,
+                        error: crate::report::message(&e),
+                    },
+                    secrets: super::status::secret_states(&spec),
+                };
+                print(a.json, &outage, |o| {
+                    output::outage(o, crate::state::now_unix())
+                });
+                fail(e.into())
             }
             Err(e) => fail(e.into()),
         }

@@ -44,6 +44,12 @@ pub enum InsightsError {
     NoToken(#[source] CredentialsError),
     #[error("AppRole login failed: {0}; set VAULT_TOKEN to use an operator token instead")]
     Login(#[source] LoginError),
+    #[error("Vault at {addr} refused the token in {var} ({message} on auth/token/lookup-self): it is unknown or expired, or lacks the default policy; set {var} to a valid token (`bao token lookup` checks one)")]
+    TokenRejected {
+        var: &'static str,
+        addr: String,
+        message: String,
+    },
     #[error(transparent)]
     Vault(#[from] VaultError),
     #[error("cannot read the release feed {url}: {reason}; pass another with --feed URL or set insights.versionFeed")]
@@ -54,32 +60,72 @@ impl InsightsError {
     pub fn exit_code(&self) -> u8 {
         match self {
             InsightsError::Sealed { .. } => exit::SEALED,
-            InsightsError::NoToken(_) | InsightsError::Login(_) => exit::CREDENTIALS,
-            InsightsError::Vault(VaultError::Unreachable { .. }) => exit::UNREACHABLE,
-            InsightsError::Vault(VaultError::Malformed { .. }) => exit::MALFORMED,
-            InsightsError::Vault(VaultError::Config(_)) => exit::USAGE,
-            InsightsError::Vault(_) => exit::INTERNAL,
+            InsightsError::NoToken(_)
+            | InsightsError::Login(_)
+            | InsightsError::TokenRejected { .. } => exit::CREDENTIALS,
+            InsightsError::Vault(e) => crate::report::vault_code(e),
             InsightsError::Feed { .. } => exit::UNREACHABLE,
         }
     }
 }
 
-/// Where the token came from (shown in `status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+/// Where the token came from (shown in `status`). Serialized as `"environment"`
+/// or `"appRole"` (docs/reference/insights-json.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenSource {
-    /// `VAULT_TOKEN` or `BAO_TOKEN`.
-    Environment,
+    /// `BAO_TOKEN` or `VAULT_TOKEN`: the variable's name.
+    Environment(&'static str),
     /// The host's AppRole credentials from the spec.
     AppRole,
 }
 
+impl TokenSource {
+    /// For people: the variable's name, or "AppRole".
+    pub fn label(&self) -> &'static str {
+        match self {
+            TokenSource::Environment(var) => var,
+            TokenSource::AppRole => "AppRole",
+        }
+    }
+}
+
+impl serde::Serialize for TokenSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            TokenSource::Environment(_) => "environment",
+            TokenSource::AppRole => "appRole",
+        })
+    }
+}
+
 /// The operator's token from the environment (`BAO_TOKEN` wins, as in `bao`).
 pub fn env_token(env: &impl Fn(&str) -> Option<String>) -> Option<Secret> {
-    env("BAO_TOKEN")
-        .or_else(|| env("VAULT_TOKEN"))
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| Secret::new(t.trim()))
+    env_token_named(env).map(|(t, _)| t)
+}
+
+/// The operator's token and the variable it came from (`BAO_TOKEN` wins).
+pub fn env_token_named(env: &impl Fn(&str) -> Option<String>) -> Option<(Secret, &'static str)> {
+    ["BAO_TOKEN", "VAULT_TOKEN"].into_iter().find_map(|var| {
+        env(var)
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| (Secret::new(t.trim()), var))
+    })
+}
+
+/// Checks that the token from `var` is one Vault knows (auth/token/lookup-self,
+/// which the default policy allows): a wrong or expired token is said as such
+/// (exit 3) before anything is changed. Vault answers an unknown token and a
+/// token without the default policy alike (403), so the message names both.
+pub async fn check_env_token(client: &VaultClient, var: &'static str) -> Result<(), InsightsError> {
+    match client.read("auth/token/lookup-self").await {
+        Ok(_) => Ok(()),
+        Err(VaultError::PermissionDenied { message, .. }) => Err(InsightsError::TokenRejected {
+            var,
+            addr: client.addr().to_string(),
+            message: crate::report::vault_message(&message),
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A client carrying the insights token: the environment's, else an AppRole login.
@@ -88,8 +134,10 @@ pub async fn authenticate(
     spec: &Spec,
     env: &impl Fn(&str) -> Option<String>,
 ) -> Result<(VaultClient, TokenSource), InsightsError> {
-    if let Some(t) = env_token(env) {
-        return Ok((client.with_token(t), TokenSource::Environment));
+    if let Some((t, var)) = env_token_named(env) {
+        // Not checked with lookup-self first: a token without the default
+        // policy is still one whose other reads can be assessed.
+        return Ok((client.with_token(t), TokenSource::Environment(var)));
     }
     let creds = fetch::read_credentials(&spec.approle).map_err(InsightsError::NoToken)?;
     match fetch::login(client, spec, &creds).await {

@@ -22,30 +22,110 @@ fn na(out: &mut String, map: &std::collections::BTreeMap<String, String>, key: &
     }
 }
 
-pub fn status(s: &Status, now: u64) -> String {
+/// Rows as aligned columns: comfy-table without borders, two spaces between
+/// columns, every line indented by `indent`, no trailing spaces.
+pub fn table(indent: &str, header: Option<&[&str]>, rows: Vec<Vec<String>>) -> String {
+    if rows.is_empty() && header.is_none() {
+        return String::new();
+    }
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::NOTHING);
+    t.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
+    if let Some(h) = header {
+        t.set_header(h.to_vec());
+    }
+    for r in rows {
+        t.add_row(r);
+    }
+    for c in t.column_iter_mut() {
+        c.set_padding((0, 2));
+    }
     let mut o = String::new();
-    let v = &s.server;
-    let _ = writeln!(o, "Server      {}", v.address);
-    let _ = writeln!(
-        o,
-        "  state     {}",
-        if !v.initialized {
-            "NOT INITIALISED"
-        } else if v.sealed {
-            "SEALED"
-        } else {
-            "unsealed"
+    for line in t.lines() {
+        let _ = writeln!(o, "{indent}{}", line.trim_end());
+    }
+    o
+}
+
+fn row(cells: &[&str]) -> Vec<String> {
+    cells.iter().map(|c| c.to_string()).collect()
+}
+
+/// "3 min", "45 s", "2h 5m": an age for people.
+pub fn age_words(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=7199 => format!("{} min", secs / 60),
+        _ => human_secs(secs),
+    }
+}
+
+/// One secret's state in words: fresh, served from the cache (and how old the
+/// cached copy is), or never fetched.
+pub fn secret_state_words(x: &super::status::SecretState, now: u64) -> String {
+    match (x.from_cache_since, x.last_fetch) {
+        (Some(_), Some(f)) => format!(
+            "served from cache, {} old",
+            age_words(now.saturating_sub(f))
+        ),
+        (Some(since), None) => format!("served from cache since {}", ago(now, since)),
+        (None, Some(f)) => format!("fetched {} ago", age_words(now.saturating_sub(f))),
+        (None, None) => "never fetched".to_string(),
+    }
+}
+
+fn secrets_table(o: &mut String, secrets: &[super::status::SecretState], now: u64) {
+    let _ = writeln!(o, "\nSecrets ({})", secrets.len());
+    let rows = secrets
+        .iter()
+        .map(|x| {
+            vec![
+                x.name.clone(),
+                secret_state_words(x, now),
+                x.last_fetch.map_or("never".to_string(), |t| ago(now, t)),
+                x.from_cache_since.map_or("-".to_string(), rfc3339),
+            ]
+        })
+        .collect();
+    o.push_str(&table(
+        "  ",
+        Some(&["NAME", "STATE", "LAST FETCH FROM VAULT", "FROM CACHE SINCE"]),
+        rows,
+    ));
+    for x in secrets {
+        if let Some(e) = &x.last_error {
+            let _ = writeln!(
+                o,
+                "  {}: last error: {}",
+                x.name,
+                crate::report::one_line(e)
+            );
         }
-    );
-    let _ = writeln!(
-        o,
-        "  version   {}{}",
-        v.version.as_deref().unwrap_or("unknown"),
-        v.build_date
-            .as_deref()
-            .map(|d| format!(" (built {d})"))
-            .unwrap_or_default()
-    );
+    }
+}
+
+pub fn status(s: &Status, now: u64) -> String {
+    let v = &s.server;
+    let mut rows = vec![row(&["Server", &v.address])];
+    let state = if !v.initialized {
+        "NOT INITIALISED"
+    } else if v.sealed {
+        "SEALED"
+    } else {
+        "unsealed"
+    };
+    rows.push(row(&["  state", state]));
+    rows.push(row(&[
+        "  version",
+        &format!(
+            "{}{}",
+            v.version.as_deref().unwrap_or("unknown"),
+            v.build_date
+                .as_deref()
+                .map(|d| format!(" (built {d})"))
+                .unwrap_or_default()
+        ),
+    ]));
     let ha = match (v.ha_enabled, v.is_leader) {
         (Some(true), Some(true)) => "enabled, this node is the leader".to_string(),
         (Some(true), _) => format!(
@@ -55,77 +135,90 @@ pub fn status(s: &Status, now: u64) -> String {
         (Some(false), _) => "disabled".into(),
         (None, _) => "unknown".into(),
     };
-    let _ = writeln!(o, "  HA        {ha}");
-    let _ = writeln!(
-        o,
-        "  cluster   {}",
-        v.cluster_name.as_deref().unwrap_or("unknown")
-    );
-    let _ = write!(o, "Audit       ");
-    if !na(&mut o, &s.not_assessed, "auditDevices") {
+    rows.push(row(&["  HA", &ha]));
+    rows.push(row(&[
+        "  cluster",
+        v.cluster_name.as_deref().unwrap_or("unknown"),
+    ]));
+    let na = |key: &str| {
+        s.not_assessed
+            .get(key)
+            .map(|r| format!("not assessed: {r}"))
+    };
+    let audit = na("auditDevices").unwrap_or_else(|| {
         let list = s
             .audit_devices
             .iter()
             .flatten()
             .map(|d| format!("{} ({})", d.path, d.kind))
             .collect::<Vec<_>>();
-        let _ = writeln!(
-            o,
-            "{}",
-            if list.is_empty() {
-                "none".to_string()
+        if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join(", ")
+        }
+    });
+    rows.push(row(&["Audit devices", &audit]));
+    rows.push(row(&[
+        "Auth methods",
+        &na("authMethods").unwrap_or_else(|| s.auth_methods.unwrap_or(0).to_string()),
+    ]));
+    rows.push(row(&[
+        "Secrets engines",
+        &na("secretsEngines").unwrap_or_else(|| s.secrets_engines.unwrap_or(0).to_string()),
+    ]));
+    let token = na("token").unwrap_or_else(|| match &s.token {
+        Some(t) => format!(
+            "{} from {}, {}, policies {}",
+            t.display_name.as_deref().unwrap_or("?"),
+            t.source.label(),
+            if t.ttl_seconds == 0 {
+                "never expires".to_string()
             } else {
-                list.join(", ")
-            }
-        );
-    }
+                format!("TTL {}", human_secs(t.ttl_seconds))
+            },
+            t.policies.join(", ")
+        ),
+        None => "none".to_string(),
+    });
+    rows.push(row(&["Token", &token]));
+    let mut o = table("", None, rows);
     if let Some(w) = &s.audit_warning {
         let _ = writeln!(o, "  !!! WARNING: {w}");
     }
-    let _ = write!(o, "Auth methods ");
-    if !na(&mut o, &s.not_assessed, "authMethods") {
-        let _ = writeln!(o, "{}", s.auth_methods.unwrap_or(0));
-    }
-    let _ = write!(o, "Secrets engines ");
-    if !na(&mut o, &s.not_assessed, "secretsEngines") {
-        let _ = writeln!(o, "{}", s.secrets_engines.unwrap_or(0));
-    }
-    let _ = write!(o, "Token       ");
-    if !na(&mut o, &s.not_assessed, "token") {
-        if let Some(t) = &s.token {
-            let _ = writeln!(
-                o,
-                "{} from {}, {}, policies {}",
-                t.display_name.as_deref().unwrap_or("?"),
-                match t.source {
-                    super::TokenSource::Environment => "VAULT_TOKEN",
-                    super::TokenSource::AppRole => "AppRole",
-                },
-                if t.ttl_seconds == 0 {
-                    "never expires".to_string()
-                } else {
-                    format!("TTL {}", human_secs(t.ttl_seconds))
-                },
-                t.policies.join(", ")
-            );
-        }
-    }
-    let _ = writeln!(o, "Secrets     {}", s.secrets.len());
-    for x in &s.secrets {
-        let fetched = x.last_fetch.map_or("never fetched".to_string(), |t| {
-            format!("last fetch {}", ago(now, t))
-        });
-        let cache = x
-            .from_cache_since
-            .map(|t| format!(", SERVED FROM CACHE since {}", ago(now, t)))
-            .unwrap_or_default();
-        let err = x
-            .last_error
-            .as_deref()
-            .map(|e| format!("\n    last error: {e}"))
-            .unwrap_or_default();
-        let _ = writeln!(o, "  {:<20} {fetched}{cache}{err}", x.name);
-    }
+    secrets_table(&mut o, &s.secrets, now);
+    o
+}
+
+/// What `vaultkeeper status` says when Vault cannot be reached at all: the
+/// reason, and each secret with where its files come from now.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Outage {
+    pub server: OutageServer,
+    pub secrets: Vec<super::status::SecretState>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OutageServer {
+    pub address: String,
+    /// Always false here (the JSON of a reachable server has no such key).
+    pub reachable: bool,
+    pub error: String,
+}
+
+pub fn outage(x: &Outage, now: u64) -> String {
+    let mut o = table(
+        "",
+        None,
+        vec![
+            row(&["Server", &x.server.address]),
+            row(&["  state", "UNREACHABLE"]),
+            row(&["  error", &x.server.error]),
+        ],
+    );
+    secrets_table(&mut o, &x.secrets, now);
     o
 }
 
@@ -215,56 +308,80 @@ pub fn leases(r: &LeaseReport) -> String {
         }
     );
     if !na(&mut o, &r.not_assessed, "leases") {
-        let _ = writeln!(
-            o,
-            "\nLeases by mount        {}",
-            super::leases::BUCKETS.join(" | ")
-        );
-        for (m, b) in &r.by_mount {
-            let counts: Vec<String> = super::leases::BUCKETS
-                .iter()
-                .map(|k| b.get(*k).copied().unwrap_or(0).to_string())
-                .collect();
-            let _ = writeln!(o, "  {m:<20} {}", counts.join(" | "));
-        }
+        let _ = writeln!(o, "\nLeases by mount and TTL");
+        let mut header = vec!["MOUNT"];
+        header.extend(super::leases::BUCKETS);
+        let rows = r
+            .by_mount
+            .iter()
+            .map(|(m, b)| {
+                std::iter::once(m.clone())
+                    .chain(
+                        super::leases::BUCKETS
+                            .iter()
+                            .map(|k| b.get(*k).copied().unwrap_or(0).to_string()),
+                    )
+                    .collect()
+            })
+            .collect();
+        o.push_str(&table("  ", Some(&header), rows));
         if !r.longest_leases.is_empty() {
             let _ = writeln!(o, "\nLongest-lived leases");
-            for l in &r.longest_leases {
-                let _ = writeln!(
-                    o,
-                    "  {}  {}",
-                    l.id,
-                    expiry_words(l.ttl_seconds, l.expire_time.as_deref())
-                );
-            }
+            let rows = r
+                .longest_leases
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.id.clone(),
+                        expiry_words(l.ttl_seconds, l.expire_time.as_deref()),
+                    ]
+                })
+                .collect();
+            o.push_str(&table("  ", Some(&["LEASE", "EXPIRY"]), rows));
         }
     }
     if !na(&mut o, &r.not_assessed, "tokens") {
         let _ = writeln!(o, "\nLongest-lived tokens");
-        for t in &r.longest_tokens {
-            let _ = writeln!(
-                o,
-                "  {:<24} {}  policies {}  via {}",
-                t.display_name,
-                expiry_words(t.ttl_seconds, t.expire_time.as_deref()),
-                t.policies.join(","),
-                t.path
-            );
-        }
+        let rows = r
+            .longest_tokens
+            .iter()
+            .map(|t| {
+                vec![
+                    t.display_name.clone(),
+                    expiry_words(t.ttl_seconds, t.expire_time.as_deref()),
+                    t.policies.join(","),
+                    t.path.clone(),
+                ]
+            })
+            .collect();
+        o.push_str(&table(
+            "  ",
+            Some(&["TOKEN", "EXPIRY", "POLICIES", "CREATED VIA"]),
+            rows,
+        ));
         let _ = writeln!(
             o,
             "\nTokens without expiry: {}",
             r.tokens_without_expiry.len()
         );
-        for t in &r.tokens_without_expiry {
-            let _ = writeln!(
-                o,
-                "  {:<24} accessor {}  policies {}  via {}",
-                t.display_name,
-                t.accessor,
-                t.policies.join(","),
-                t.path
-            );
+        if !r.tokens_without_expiry.is_empty() {
+            let rows = r
+                .tokens_without_expiry
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.display_name.clone(),
+                        t.accessor.clone(),
+                        t.policies.join(","),
+                        t.path.clone(),
+                    ]
+                })
+                .collect();
+            o.push_str(&table(
+                "  ",
+                Some(&["TOKEN", "ACCESSOR", "POLICIES", "CREATED VIA"]),
+                rows,
+            ));
         }
     }
     o

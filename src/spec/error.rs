@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
-    #[error("cannot read spec {path}: {source} (pass the right file with --spec)")]
+    #[error("cannot read spec {path}: {source}; pass the right file with --spec")]
     Read {
         path: PathBuf,
         #[source]

@@ -49,7 +49,7 @@ pub fn render(spec_path: &Path, a: RenderArgs) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         Err(e) => {
-            tracing::error!("{e}");
+            tracing::error!("{}", crate::report::message(&e));
             Ok(e.exit_code())
         }
     }

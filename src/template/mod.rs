@@ -254,7 +254,7 @@ pub fn report(outcomes: &[(String, TemplateOutcome)], spec: &Spec) -> u8 {
                 }
             }
             TemplateOutcome::Failed(e) => {
-                tracing::error!("{e}");
+                tracing::error!("{}", crate::report::message(e));
                 if code == crate::exit::OK {
                     code = e.exit_code();
                 }

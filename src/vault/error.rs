@@ -62,7 +62,8 @@ impl VaultError {
             VaultError::Unreachable { .. } => exit::UNREACHABLE,
             VaultError::PermissionDenied { .. } => exit::DENIED,
             VaultError::NotFound { .. } => exit::NOT_FOUND,
-            VaultError::BadRequest { .. } => exit::INTERNAL,
+            // Vault refused values the user gave (a TTL, a CIDR, a name).
+            VaultError::BadRequest { .. } => exit::USAGE,
             VaultError::Malformed { .. } => exit::MALFORMED,
             VaultError::Config(_) => exit::USAGE,
             VaultError::TlsUntrusted { .. } => exit::TLS_UNTRUSTED,

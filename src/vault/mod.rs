@@ -297,7 +297,13 @@ fn vault_errors(body: &[u8]) -> String {
         errors: Vec<String>,
     }
     match serde_json::from_slice::<Errors>(body) {
-        Ok(e) if !e.errors.is_empty() => e.errors.join("; "),
+        // Each item may itself be a multi-line list ("1 error occurred:\n\t* ..."): one line.
+        Ok(e) if !e.errors.is_empty() => e
+            .errors
+            .iter()
+            .map(|m| crate::report::vault_message(m))
+            .collect::<Vec<_>>()
+            .join("; "),
         _ => "no error message".to_string(),
     }
 }

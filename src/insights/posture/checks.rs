@@ -213,7 +213,7 @@ pub async fn lease_ttls(c: &VaultClient, mounts: &Result<Value, String>) -> Find
         ttl_of(&tune, "max_lease_ttl"),
     );
     let mut evidence = vec![format!(
-        "token store: default_lease_ttl {} , max_lease_ttl {}",
+        "token store: default_lease_ttl {}, max_lease_ttl {}",
         human_secs(def),
         human_secs(max)
     )];

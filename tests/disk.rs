@@ -744,7 +744,7 @@ fn a_full_output_file_system_keeps_the_previous_version_and_recovers() {
         assert_eq!(gens.len(), 1, "no partial generation is left behind");
     }
     // The value shrinks to 8 bytes: the next fetch succeeds.
-    let v2 = format!("{}", &secret("s")[..8]);
+    let v2 = secret("s")[..8].to_string();
     support::run::register_secret(&v2);
     bao.kv_put("hosts/d8/app", &json!({ "pw": v2 }));
     let r = fetch(&spec, &[]);

@@ -268,13 +268,10 @@ pub async fn run_with(
     };
     // One writer per secret: take every selected secret's lock, in name order,
     // and hold them until the batch's caches are committed.
-    let (locks, mut refused) = {
-        let state_dir = spec.state_dir.clone();
-        let names: Vec<String> = secrets.iter().map(|s| s.name.clone()).collect();
-        tokio::task::spawn_blocking(move || lock_in_order(&state_dir, names, lock_timeout))
-            .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
-    };
+    // (Taken on this thread: nothing else runs yet, and no extra thread — with
+    // its own malloc arena — is started under a tight address-space limit.)
+    let names: Vec<String> = secrets.iter().map(|s| s.name.clone()).collect();
+    let (locks, mut refused) = lock_in_order(&spec.state_dir, names, lock_timeout);
     let secrets: Vec<&SecretSpec> = secrets
         .iter()
         .copied()

@@ -8,5 +8,6 @@
     ./templates.nix
     ./units.nix
     ./checks.nix
+    ./metrics.nix
   ];
 }

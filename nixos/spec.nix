@@ -50,6 +50,8 @@ let
       inherit (cfg.chat) listen signingSecretFile allowedChannels allowedUsers
         collectionInterval responseType;
     };
+  } // lib.optionalAttrs (cfg.metrics.textfile != null || cfg.metrics.listen != null) {
+    metrics = { inherit (cfg.metrics) textfile listen; };
   };
 in
 {

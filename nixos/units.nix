@@ -151,7 +151,8 @@ in
           # package changes ExecStart and restarts the daemon as usual.
           reloadTriggers = [ cfg.specFile ];
           serviceConfig = hardening // {
-            ReadWritePaths = writable ++ map (d: "-${d}") auditSocketDirs;
+            ReadWritePaths = writable ++ map (d: "-${d}") auditSocketDirs
+              ++ lib.optional (cfg.metrics.textfile != null) "-${dirOf cfg.metrics.textfile}";
             Type = "notify";
             NotifyAccess = "main";
             ExecStart = vaultkeeper "run";

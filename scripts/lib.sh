@@ -57,6 +57,19 @@ ensure_openbao() {
   export BAO_BIN
 }
 
+PROMETHEUS_CLIENT_VERSION=0.26.0
+
+# Python's prometheus_client (the reference text-format parser) for the metrics
+# tests, in its own venv at target/prom-venv (tests/support/prom.rs finds it there).
+ensure_prom_parser() {
+  local venv=target/prom-venv
+  if ! "$venv/bin/python3" -c 'import prometheus_client' 2>/dev/null; then
+    say "installing prometheus-client $PROMETHEUS_CLIENT_VERSION (PyPI) into $venv"
+    python3 -m venv "$venv" || die "cannot create $venv (install python3-venv)"
+    "$venv/bin/pip" install --quiet "prometheus-client==$PROMETHEUS_CLIENT_VERSION" || die "cannot install prometheus-client from PyPI"
+  fi
+}
+
 APT_UPDATED=
 apt_install() {
   local missing=()

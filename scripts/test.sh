@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 ensure_rust_tools
 ensure_openbao
-apt_install nix-bin debootstrap curl
+apt_install nix-bin debootstrap curl python3-venv
+ensure_prom_parser
 command -v nix-instantiate >/dev/null || die "nix-instantiate missing after installing nix-bin"
 say "real-systemd container root file system (debootstrap, cached under target/)"
 scripts/container-rootfs.sh

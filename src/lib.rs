@@ -36,6 +36,8 @@
 //!   and the counters insights reads.
 //! - [`slack`]: Slack delivery for alerts and digests: a persistent outbox per
 //!   destination, drained in order with `Retry-After` and backoff.
+//! - [`metrics`]: Prometheus metrics, as a node-exporter textfile and a loopback
+//!   `/metrics` endpoint (spec `metrics`).
 //! - [`chat`]: Slack slash commands (`/vault status` ...): a verified, read-only
 //!   HTTP endpoint answering with the digest's Block Kit blocks.
 //! - [`cli`]: argument parsing and the edge where errors become messages and exit codes.
@@ -54,6 +56,7 @@ pub mod input;
 pub mod insights;
 pub mod lock;
 pub mod logging;
+pub mod metrics;
 pub mod paths;
 pub mod provision;
 pub mod render;

@@ -14,6 +14,8 @@ mod chat;
 mod checks;
 #[path = "nix_module/docs.rs"]
 mod docs;
+#[path = "nix_module/metrics.rs"]
+mod metrics;
 #[path = "nix_module/parse.rs"]
 mod parse;
 #[path = "nix_module/spec.rs"]

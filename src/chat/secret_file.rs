@@ -1,21 +1,17 @@
-//! The signing secret's file: read bounded (a regular file, the last component
-//! not a symlink, at most [`MAX_SIZE`] bytes, not writable by group or others,
-//! owned by root or by us), kept in memory as a [`Secret`], and read again
-//! when the file changes (another inode, size, mtime or ctime): vaultkeeper
-//! itself may render it, and a rotation swaps the file.
+//! The signing secret's file: read with the project's bounded reader for
+//! credentials ([`crate::input::read`]: safe directories on the way, the last
+//! component not a symlink, a regular file owned by us, no access for group or
+//! others, at most 4 KiB), kept in memory as a [`Secret`], and read again when
+//! the file changes (another inode, size, mtime or ctime): vaultkeeper itself
+//! may render it, and a rotation swaps the file.
 //!
 //! When the file cannot be read, every request is refused (fail closed): an
 //! old secret is not kept after its file went away.
 
 use crate::secret::Secret;
-use nix::fcntl::{open, OFlag};
-use nix::sys::stat::{fstat, lstat, FileStat, Mode};
-use std::io::Read;
+use nix::sys::stat::{lstat, FileStat};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
-/// Slack's signing secrets are 32 hex digits; anything larger is not one.
-pub const MAX_SIZE: i64 = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretFileError {
@@ -77,51 +73,22 @@ impl SigningSecret {
             }
         }
         *cached = None;
-        let (id, secret) = read_bounded(&self.path).map_err(err)?;
+        let (id, secret) = read_bounded(&self.path, id).map_err(err)?;
         *cached = Some((id, secret.clone()));
         Ok(secret)
     }
 }
 
-fn read_bounded(path: &Path) -> Result<(Identity, Secret), String> {
-    let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK;
-    let fd = open(path, flags, Mode::empty()).map_err(|e| match e {
-        nix::errno::Errno::ELOOP => "it is a symlink (refused)".to_string(),
-        e => e.desc().to_string(),
-    })?;
-    let st = fstat(&fd).map_err(|e| e.desc().to_string())?;
-    if st.st_mode & 0o170000 != 0o100000 {
-        return Err("not a regular file".into());
-    }
-    if st.st_mode & 0o022 != 0 {
-        return Err(format!(
-            "mode {:04o} lets others write it; make it 0400",
-            st.st_mode & 0o7777
-        ));
-    }
-    let me = nix::unistd::geteuid().as_raw();
-    if st.st_uid != 0 && st.st_uid != me {
-        return Err(format!(
-            "owned by uid {}, neither root nor this process (uid {me})",
-            st.st_uid
-        ));
-    }
-    if st.st_size > MAX_SIZE {
-        return Err(format!(
-            "{} bytes; a signing secret is a short line (at most {MAX_SIZE} bytes)",
-            st.st_size
-        ));
-    }
-    let mut buf = Vec::with_capacity(st.st_size.max(0) as usize);
-    std::fs::File::from(fd)
-        .take(MAX_SIZE as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| e.to_string())?;
-    let secret = Secret::new(String::from_utf8_lossy(&buf).trim().to_string());
-    zeroize::Zeroize::zeroize(&mut buf);
-    if buf.len() as u64 > MAX_SIZE as u64 {
-        return Err(format!("more than {MAX_SIZE} bytes"));
-    }
+/// Reads the file with the project's one bounded reader for local inputs
+/// ([`crate::input::read`] as a credential: the directories on the way are
+/// checked, the last component is not a symlink, a regular file owned by us,
+/// no access for group or others, at most 4 KiB), then checks it holds one
+/// signing secret. `id` is what `lstat` saw before the read.
+fn read_bounded(path: &Path, id: Identity) -> Result<(Identity, Secret), String> {
+    let bytes =
+        crate::input::read(path, crate::input::Input::Credential).map_err(|e| e.reason())?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| "it is not text".to_string())?;
+    let secret = Secret::new(text.trim());
     let v = secret.expose();
     if v.is_empty() {
         return Err("it is empty".into());
@@ -131,7 +98,7 @@ fn read_bounded(path: &Path) -> Result<(Identity, Secret), String> {
             "it does not hold one signing secret (at least 8 visible characters, no spaces)".into(),
         );
     }
-    Ok((Identity::from(&st), secret))
+    Ok((id, secret))
 }
 
 #[cfg(test)]
@@ -183,7 +150,7 @@ mod tests {
         assert!(e.contains("symlink"), "{e}");
 
         let fifo = d.path().join("fifo");
-        nix::unistd::mkfifo(&fifo, Mode::from_bits_truncate(0o600)).unwrap();
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
         let e = SigningSecret::new(&fifo).current().unwrap_err().to_string();
         assert!(e.contains("not a regular file"), "{e}");
 
@@ -192,10 +159,15 @@ mod tests {
         let e = SigningSecret::new(&big).current().unwrap_err().to_string();
         assert!(e.contains("5000 bytes"), "{e}");
 
-        let open = d.path().join("open");
-        write(&open, "0123456789abcdef0123456789abcdef", 0o666);
-        let e = SigningSecret::new(&open).current().unwrap_err().to_string();
-        assert!(e.contains("lets others write it"), "{e}");
+        for mode in [0o666, 0o440, 0o404] {
+            let open = d.path().join(format!("open{mode:o}"));
+            write(&open, "0123456789abcdef0123456789abcdef", mode);
+            let e = SigningSecret::new(&open).current().unwrap_err().to_string();
+            assert!(
+                e.contains("its group or others may read or write it"),
+                "{e}"
+            );
+        }
 
         let empty = d.path().join("empty");
         write(&empty, "\n", 0o400);
@@ -214,6 +186,9 @@ mod tests {
         let dir = d.path().join("dir");
         std::fs::create_dir(&dir).unwrap();
         let e = SigningSecret::new(&dir).current().unwrap_err().to_string();
-        assert!(e.contains("not a regular file"), "{e}");
+        assert!(
+            e.contains("not a regular file") || e.contains("Is a directory"),
+            "{e}"
+        );
     }
 }

@@ -29,6 +29,7 @@
 //! unreachable for 3m), token ttl 47m, next rotation: grafana in 5h`.
 
 pub mod backoff;
+pub mod metrics;
 pub mod restart;
 pub mod schedule;
 pub mod status;
@@ -106,7 +107,13 @@ pub async fn run(
             None
         }
     };
+    let m = crate::metrics::global();
+    for name in spec.secrets.keys() {
+        m.track_secret(name);
+    }
+    let publisher = metrics::Publisher::start(&spec.metrics).await;
     let mut d = Daemon {
+        metrics: publisher,
         spec_path,
         spec,
         spec_bytes,
@@ -148,15 +155,22 @@ pub async fn run(
     d.notifier.ready(&line);
     tracing::info!("ready: {line}");
     d.ping_watchdog();
+    d.publish_metrics();
 
     d.main_loop(shutdown, hup).await;
 
     d.notifier.stopping();
     tracing::info!("stopping");
     let _ = stop_tx.send(true);
+    let audit_totals = d
+        .audit
+        .as_ref()
+        .map(|a| metrics::audit_totals(&a.stats.snapshot()));
     if let Some(a) = d.audit.take() {
         a.stop().await;
     }
+    let token = d.token_expiry();
+    d.metrics.stop(token, audit_totals).await;
     if let Some(c) = d.chat.take() {
         c.stop().await;
     }
@@ -171,6 +185,8 @@ pub async fn run(
 /// spec has an `audit` section; a reload with another section restarts it.
 struct AuditTask {
     spec: crate::audit::AuditSpec,
+    /// The listener's live counters, for the metrics.
+    stats: crate::audit::StatsHandle,
     stop: tokio::sync::watch::Sender<bool>,
     join: tokio::task::JoinHandle<()>,
 }
@@ -188,13 +204,17 @@ impl AuditTask {
             }
         };
         let run = audit.clone();
+        crate::metrics::global().audit_listener_started();
+        let stats = crate::audit::StatsHandle::default();
+        let live = stats.clone();
         let join = tokio::spawn(async move {
-            if let Err(e) = crate::audit::serve(&run, &state_dir, shutdown).await {
+            if let Err(e) = crate::audit::serve_with_stats(&run, &state_dir, shutdown, live).await {
                 tracing::error!("the audit listener stopped: {e}");
             }
         });
         Some(AuditTask {
             spec: audit,
+            stats,
             stop,
             join,
         })
@@ -288,6 +308,8 @@ enum Wake {
 }
 
 struct Daemon {
+    /// `metrics.textfile` and `metrics.listen` ([`metrics`]).
+    metrics: metrics::Publisher,
     spec_path: PathBuf,
     spec: Spec,
     spec_bytes: Vec<u8>,
@@ -409,6 +431,7 @@ impl Daemon {
             self.templates.verify_due(&self.spec).await;
             self.rotation_step();
             self.publish_status();
+            self.publish_metrics();
         }
     }
 
@@ -576,6 +599,7 @@ impl Daemon {
         let creds = match fetch::read_credentials(&self.spec.approle) {
             Ok(c) => c,
             Err(e) => {
+                crate::metrics::global().login_failures.inc();
                 let wait = self.token.backoff().fail_random();
                 tracing::error!("{e} (retrying in {})", status::coarse(wait));
                 self.token.next = Some((Instant::now() + wait, TokenAction::Login));
@@ -586,6 +610,7 @@ impl Daemon {
         self.creds = Some(creds);
         match result {
             Ok(t) => {
+                crate::metrics::global().logins.inc();
                 let first = self.token.client.is_none();
                 tracing::info!(
                     "logged in with AppRole (token ttl {}, {})",
@@ -614,6 +639,7 @@ impl Daemon {
                 }
             }
             Err(e) => {
+                crate::metrics::global().login_failures.inc();
                 self.token.client = None;
                 self.token.expires = None;
                 let wait = self.token.backoff().fail_random();
@@ -755,6 +781,7 @@ impl Daemon {
                     Instant::now() + schedule::refresh_delay(s.refresh_interval, rand::random());
                 if t.health == Health::Fresh {
                     t.health = Health::FromCache;
+                    crate::metrics::global().secret_still_cached(&s.name);
                 }
             }
             return;
@@ -804,9 +831,11 @@ impl Daemon {
                     state::save(&self.spec.state_dir, name, &st);
                 }
                 t.health = Health::Fresh;
+                crate::metrics::global().secret_fresh(name, state::now_unix());
             }
             Check::Unreachable(reason) => {
                 self.vault_down(&reason);
+                crate::metrics::global().secret_still_cached(name);
                 let t = self.tracked.get_mut(name)?;
                 if t.health == Health::Fresh {
                     t.health = Health::FromCache;
@@ -826,6 +855,11 @@ impl Daemon {
                 let first = t.health == Health::Pending;
                 t.version = version;
                 t.health = Health::Fresh;
+                let m = crate::metrics::global();
+                m.secret_fresh(name, state::now_unix());
+                if !first && matches!(rendered, Rendered::Changed { .. }) {
+                    m.secret_changed(name);
+                }
                 if let Rendered::Changed { generation, files } = rendered {
                     tracing::info!(
                         "secret {name}: {} from Vault{}: rendered {files} file(s) as generation {generation}",
@@ -852,6 +886,8 @@ impl Daemon {
                 _,
             ) => {
                 self.vault_down(&reason);
+                crate::metrics::global()
+                    .secret_from_cache(name, state::now_unix().saturating_sub(age.as_secs()));
                 let t = self.tracked.get_mut(name)?;
                 t.health = Health::FromCache;
                 if let Rendered::Changed { generation, .. } = rendered {
@@ -889,6 +925,7 @@ impl Daemon {
                     return None;
                 }
                 tracing::error!("{e}");
+                crate::metrics::global().secret_failed(name);
                 self.tracked.get_mut(name)?.health = Health::Failed;
                 failed = true;
             }
@@ -1035,6 +1072,26 @@ impl Daemon {
         status::line(&i)
     }
 
+    fn token_expiry(&self) -> crate::metrics::TokenExpiry {
+        use crate::metrics::TokenExpiry;
+        match (&self.token.client, self.token.expires) {
+            (None, _) => TokenExpiry::None,
+            (Some(_), None) => TokenExpiry::Never,
+            (Some(_), Some(e)) => TokenExpiry::At(
+                state::now_unix() + e.saturating_duration_since(Instant::now()).as_secs(),
+            ),
+        }
+    }
+
+    fn publish_metrics(&mut self) {
+        let token = self.token_expiry();
+        let audit = self
+            .audit
+            .as_ref()
+            .map(|a| metrics::audit_totals(&a.stats.snapshot()));
+        self.metrics.publish(token, audit);
+    }
+
     fn publish_status(&mut self) {
         let line = self.status_line();
         if line != self.last_status {
@@ -1096,6 +1153,7 @@ impl Daemon {
             self.audit = AuditTask::spawn(&self.spec);
         }
         let _ = self.insights_spec.send(Arc::new(self.spec.clone()));
+        self.metrics.reconfigure(&self.spec.metrics).await;
         match &self.chat {
             Some(c) if Some(&c.spec) == self.spec.chat.as_ref() => c.update(&self.spec),
             _ => {
@@ -1115,6 +1173,7 @@ impl Daemon {
                     old.secrets[name].output_dir.display()
                 );
                 self.tracked.remove(name);
+                crate::metrics::global().forget_secret(name);
                 if let Some(w) = self.watcher.as_mut() {
                     w.forget_generation(name);
                 }
@@ -1124,6 +1183,7 @@ impl Daemon {
         for (name, s) in &self.spec.secrets {
             if old.secrets.get(name) != Some(s) {
                 changed += 1;
+                crate::metrics::global().track_secret(name);
                 self.tracked.insert(name.clone(), Tracked::new());
             }
         }

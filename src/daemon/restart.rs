@@ -86,6 +86,10 @@ pub fn merge(jobs: Vec<Job>) -> Vec<Job> {
 ///
 /// This is the hook for alerting (Slack): the alerting code calls its sender here.
 pub fn restart_needed(unit: &str, secret: &str) {
+    crate::metrics::global()
+        .restarts_skipped
+        .with_label_values(&[unit, crate::metrics::SKIP_CRITICAL])
+        .inc();
     tracing::warn!(
         unit,
         secret,
@@ -99,9 +103,23 @@ pub async fn worker(mut jobs: mpsc::UnboundedReceiver<Job>) {
         let verb = job.action.verb();
         match systemd::unit_action(job.action, &job.unit, systemd::SYSTEMCTL_TIMEOUT).await {
             Ok(()) => {
+                let cause = match job.cause {
+                    Cause::Changed { .. } | Cause::TemplateChanged { .. } => "change",
+                    Cause::Scheduled { .. } => "schedule",
+                };
+                crate::metrics::global()
+                    .restarts
+                    .with_label_values(&[&job.unit, cause])
+                    .inc();
                 tracing::info!(unit = %job.unit, "systemctl {verb} {}: done ({})", job.unit, job.cause)
             }
-            Err(e) => tracing::warn!(unit = %job.unit, "{e} ({})", job.cause),
+            Err(e) => {
+                crate::metrics::global()
+                    .restart_failures
+                    .with_label_values(&[&job.unit])
+                    .inc();
+                tracing::warn!(unit = %job.unit, "{e} ({})", job.cause)
+            }
         }
     }
 }

@@ -42,6 +42,15 @@ pub async fn run_sender(
         }
     };
     let mut failures = 0u32;
+    // The outbox's area (`audit`, `insights`) labels its metrics.
+    let area = outbox
+        .dir()
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("unknown")
+        .to_string();
+    let metrics = crate::metrics::global();
     let mut url: Option<Secret> = None;
     let mut url_failures = 0u32;
     loop {
@@ -60,6 +69,10 @@ pub async fn run_sender(
                 Vec::new()
             }
         };
+        metrics
+            .slack_outbox_depth
+            .with_label_values(&[&area])
+            .set(waiting.len() as i64);
         if waiting.is_empty() {
             if draining {
                 return;
@@ -134,6 +147,7 @@ pub async fn run_sender(
                     }
                     Outcome::Rejected(why) => {
                         counters.rejected.fetch_add(1, Ordering::Relaxed);
+                        metrics.slack_failures.with_label_values(&[&area]).inc();
                         tracing::error!(
                             "Slack rejected message {seq} ({}) for good: {why}; dropping it",
                             message.label
@@ -142,6 +156,7 @@ pub async fn run_sender(
                         break;
                     }
                     Outcome::RetryAfter(d) => {
+                        metrics.slack_failures.with_label_values(&[&area]).inc();
                         tracing::warn!(
                             "Slack rate-limited us; retrying message {seq} in {}s",
                             d.as_secs()
@@ -150,6 +165,7 @@ pub async fn run_sender(
                     }
                     Outcome::Failed(why) => {
                         failures += 1;
+                        metrics.slack_failures.with_label_values(&[&area]).inc();
                         let d = backoff(failures);
                         tracing::warn!(
                             "cannot deliver message {seq} ({}) to Slack: {why}; retry {failures} in {}ms",

@@ -10,6 +10,7 @@ mod env;
 mod error;
 pub mod insights;
 pub mod interval;
+pub mod metrics;
 pub mod mode;
 mod raw;
 pub mod size;
@@ -42,6 +43,8 @@ pub struct Spec {
     pub audit: Option<crate::audit::AuditSpec>,
     /// The `insights` section (digest schedule, release feed), see [`insights`].
     pub insights: insights::InsightsSpec,
+    /// The `metrics` section (textfile, loopback endpoint), see [`metrics`].
+    pub metrics: metrics::MetricsSpec,
     /// The `chat` section (Slack slash commands), see [`crate::chat::spec`].
     pub chat: Option<crate::chat::ChatSpec>,
 }
@@ -452,6 +455,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         .audit
         .map(|a| crate::audit::spec::resolve(a, true, problems));
     let insights = insights::resolve(raw.insights, problems);
+    let metrics = metrics::resolve(raw.metrics, problems);
     if insights.digest.is_some()
         && insights.slack.is_none()
         && audit.as_ref().is_none_or(|a| a.slack.is_none())
@@ -473,6 +477,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         critical_services: raw.critical_services,
         audit,
         insights,
+        metrics,
         chat: raw.chat.map(|c| crate::chat::spec::resolve(c, problems)),
     }
 }

@@ -24,6 +24,7 @@ pub struct RawSpec {
     #[serde(default)]
     pub insights: Option<super::insights::RawInsights>,
     #[serde(default)]
+    pub metrics: Option<super::metrics::RawMetrics>,
     pub chat: Option<crate::chat::spec::RawChat>,
 }
 

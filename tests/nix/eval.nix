@@ -26,6 +26,7 @@ in
   inherit (cfg) warnings;
   etcKeys = lib.attrNames cfg.environment.etc;
   systemPackages = map (p: p.outPath) cfg.environment.systemPackages;
+  nodeExporterFlags = cfg.services.prometheus.exporters.node.extraFlags or null;
   firewallTCPPorts = cfg.networking.firewall.allowedTCPPorts;
   placeholder = cfg.vault.placeholder;
 }

@@ -45,7 +45,7 @@ fn every_option_has_type_default_description_and_example() {
         serde_json::json!(["vault.spec", "vault.specFile"])
     );
     let documented: Vec<String> = serde_json::from_value(got["documented"].clone()).unwrap();
-    assert_eq!(documented.len(), 63);
+    assert_eq!(documented.len(), 65);
     for name in [
         "vault.templates",
         "vault.templates.<name>.content",

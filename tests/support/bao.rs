@@ -118,6 +118,24 @@ impl Bao {
         bao
     }
 
+    /// A CLI handle on a server this value does not run (a node of a
+    /// [`super::raft::Cluster`]): the `bao` helpers (`cli`, `kv_put`, `approle`,
+    /// ...) with `token`; dropping it stops nothing.
+    pub fn remote(addr: &str, port: u16, token: &str) -> Bao {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("bao.log");
+        Bao {
+            addr: addr.to_string(),
+            port,
+            dir,
+            log,
+            token: token.to_string(),
+            child: None,
+            args: Vec::new(),
+            unseal_key: None,
+        }
+    }
+
     /// A real server: integrated (raft) storage on disk, initialised with one unseal key, unsealed,
     /// KV v2 mounted at `secret/`. It can be sealed, unsealed and restarted.
     pub fn file_storage() -> Bao {

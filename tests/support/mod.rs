@@ -3,8 +3,11 @@
 #![allow(dead_code)]
 
 pub mod bao;
+pub mod daemon;
 pub mod fake;
 pub mod load;
+pub mod prom;
+pub mod raft;
 pub mod run;
 pub mod slack;
 pub mod spec;

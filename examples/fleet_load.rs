@@ -1,0 +1,178 @@
+//! Fleet-load model: N hosts x S secrets against one Vault cluster, driven by the
+//! daemon's own scheduling code (`daemon::schedule::refresh_delay`,
+//! `daemon::token::after_login`/`after_renewal`). Counts the requests the cluster
+//! sees in each second and prints mean, p99 and peak per scenario.
+//!
+//!     cargo run --release --example fleet_load -- [HOSTS] [SECRETS] [REFRESH_S]
+//!
+//! What one host sends (the code as it is):
+//! - at boot: one `vault-secret-<name>.service` per secret (`vaultkeeper fetch
+//!   NAME`: one AppRole login + one full read each), then the daemon: one login
+//!   and a full read of every secret (its first pass knows no version);
+//! - then each secret every `refresh_delay(refreshInterval)` (0.8-1.0 x the
+//!   interval): one KV v2 metadata read, plus a full read when the version
+//!   changed (`daily` rotation: each secret changes once a day at a random time);
+//! - the token renewed at 2/3 of its 1 h lease.
+
+use std::time::Duration;
+use vaultkeeper::daemon::schedule::refresh_delay;
+use vaultkeeper::daemon::token::{after_login, after_renewal, Plan};
+
+struct Counts(Vec<u32>);
+
+impl Counts {
+    fn add(&mut self, t: f64, n: u32) {
+        if t >= 0.0 && (t as usize) < self.0.len() {
+            self.0[t as usize] += n;
+        }
+    }
+    fn stats(&self, from: usize, to: usize) -> (f64, u32, u32, usize) {
+        let w = &self.0[from..to];
+        let mean = w.iter().map(|&x| x as f64).sum::<f64>() / w.len() as f64;
+        let mut s = w.to_vec();
+        s.sort_unstable();
+        let p99 = s[((s.len() as f64 * 0.99).ceil() as usize).min(s.len()) - 1];
+        let (i, max) = w.iter().enumerate().max_by_key(|(_, &x)| x).unwrap();
+        (mean, p99, *max, from + i)
+    }
+}
+
+struct Rng(u64);
+impl Rng {
+    fn unit(&mut self) -> f64 {
+        // splitmix64: reproducible figures for a given seed.
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Scenario {
+    name: &'static str,
+    /// Hosts boot uniformly in [boot_from, boot_from + boot_span).
+    boot_from: f64,
+    boot_span: f64,
+    jitter: bool,
+    /// The daemon's first pass reuses what the fetch units just rendered
+    /// (a what-if, not the code as it is).
+    reuse_boot_fetch: bool,
+}
+
+fn run(sc: Scenario, hosts: usize, secrets: usize, refresh: Duration, horizon: usize) -> Counts {
+    let mut c = Counts(vec![0; horizon]);
+    let mut rng = Rng(0x5EED);
+    let lease = Duration::from_secs(3600);
+    let day = 86_400.0;
+    for _ in 0..hosts {
+        let boot = sc.boot_from + rng.unit() * sc.boot_span;
+        // Fetch units: login + full read per secret, within ~2 s of boot.
+        for _ in 0..secrets {
+            c.add(boot + rng.unit() * 2.0, 2);
+        }
+        let start = boot + 2.0;
+        c.add(start, 1); // the daemon's login
+                         // Token: renew at 2/3 of the lease, again and again.
+        let mut plan = after_login(lease, true);
+        let mut t = start;
+        while let Plan::After(d, _) = plan {
+            t += d.as_secs_f64();
+            if t >= horizon as f64 {
+                break;
+            }
+            c.add(t, 1);
+            plan = after_renewal(lease, true, lease);
+        }
+        for _ in 0..secrets {
+            let mut t = start;
+            if !sc.reuse_boot_fetch {
+                c.add(t, 1); // first pass: a full read (no known version)
+            }
+            // Daily rotation: the secret changes once a day at a random time.
+            let mut change = boot - rng.unit() * day + day;
+            let mut seen = t;
+            loop {
+                let u = if sc.jitter { rng.unit() } else { 1.0 };
+                t += refresh_delay(refresh, u).as_secs_f64();
+                if t >= horizon as f64 {
+                    break;
+                }
+                let mut n = 1; // metadata read
+                while change <= t {
+                    if change > seen {
+                        n = 2; // + full read of the new version
+                    }
+                    change += day;
+                }
+                seen = t;
+                c.add(t, n);
+            }
+        }
+    }
+    c
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let hosts = args.first().copied().unwrap_or(10_000);
+    let secrets = args.get(1).copied().unwrap_or(20);
+    let refresh = Duration::from_secs(args.get(2).copied().unwrap_or(300) as u64);
+    let horizon = 3 * 3600;
+    println!(
+        "{hosts} hosts x {secrets} secrets, refreshInterval {}s, daily rotation, 1 h token lease",
+        refresh.as_secs()
+    );
+    let steady = Scenario {
+        name: "steady state (hosts up for up to a day)",
+        boot_from: -86_400.0,
+        boot_span: 86_400.0,
+        jitter: true,
+        reuse_boot_fetch: false,
+    };
+    let (s_mean, s_p99, s_max, _) = run(steady, hosts, secrets, refresh, horizon).stats(0, horizon);
+    println!(
+        "| {} | {s_mean:.0} | {s_p99} | {s_max} | 1.0x |",
+        steady.name
+    );
+    for sc in [
+        Scenario {
+            name: "fleet-wide reboot within 60 s, jitter 0.8-1.0 (the code)",
+            boot_from: 0.0,
+            boot_span: 60.0,
+            jitter: true,
+            reuse_boot_fetch: false,
+        },
+        Scenario {
+            name: "fleet-wide reboot within 60 s, no jitter (fixed interval)",
+            boot_from: 0.0,
+            boot_span: 60.0,
+            jitter: false,
+            reuse_boot_fetch: false,
+        },
+        Scenario {
+            name: "what-if: reboot, jitter, daemon reuses the boot fetch",
+            boot_from: 0.0,
+            boot_span: 60.0,
+            jitter: true,
+            reuse_boot_fetch: true,
+        },
+    ] {
+        let c = run(sc, hosts, secrets, refresh, horizon);
+        let (mean, p99, max, at) = c.stats(0, horizon);
+        // After the boot burst: the waves of the refresh schedule.
+        let (_, w_p99, w_max, w_at) = c.stats(120, horizon);
+        let (late_mean, _, late_max, _) = c.stats(2 * 3600, horizon);
+        println!(
+            "| {} | {mean:.0} | {p99} | {max} at {at}s | {:.1}x | after the boot minute: p99 {w_p99}, peak {w_max} at {w_at}s ({:.1}x) | hour 3: mean {late_mean:.0}, peak {late_max} ({:.1}x) |",
+            sc.name,
+            max as f64 / s_mean,
+            w_max as f64 / s_mean,
+            late_max as f64 / s_mean
+        );
+    }
+}

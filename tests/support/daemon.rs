@@ -1,0 +1,120 @@
+//! `vaultkeeper run` as a child process for tests: its log in a file, killed
+//! (SIGKILL) and its log checked for secrets when dropped.
+
+use super::run::{assert_no_secret_in, bin, keep_log};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Daemon {
+    child: Option<Child>,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `vaultkeeper --spec SPEC run` with a clean Vault environment plus `env`.
+    pub fn start(spec: &Path, env: &[(&str, &str)]) -> Daemon {
+        let log = spec.with_file_name(format!("daemon-{}.log", super::bao::rand_suffix()));
+        let f = std::fs::File::create(&log).unwrap();
+        let mut cmd = Command::new(bin());
+        cmd.args(["--spec", spec.to_str().unwrap(), "run"])
+            .stdin(Stdio::null())
+            .stdout(f.try_clone().unwrap())
+            .stderr(f);
+        for k in [
+            "VAULT_ADDR",
+            "BAO_ADDR",
+            "VAULT_TOKEN",
+            "BAO_TOKEN",
+            "NOTIFY_SOCKET",
+            "WATCHDOG_USEC",
+            "WATCHDOG_PID",
+        ] {
+            cmd.env_remove(k);
+        }
+        cmd.env("VAULTKEEPER_LOG", "debug");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Daemon {
+            child: Some(cmd.spawn().expect("cannot start vaultkeeper run")),
+            log,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until the log contains `needle` (counting from byte `from`).
+    pub fn wait_log_from(&self, from: usize, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self
+                .log_text()
+                .get(from..)
+                .is_some_and(|t| t.contains(needle))
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "the daemon did not log {needle:?} within {timeout:?}:\n{}",
+            self.log_text()
+        );
+    }
+
+    pub fn wait_log(&self, needle: &str, timeout: Duration) {
+        self.wait_log_from(0, needle, timeout)
+    }
+
+    /// SIGTERM, then waits for the exit (the daemon's clean shutdown).
+    pub fn terminate(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(c.id() as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while c.try_wait().unwrap().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let text = self.log_text();
+        keep_log("daemon", &text);
+        if !std::thread::panicking() {
+            assert_no_secret_in(&text, "the daemon's log");
+        }
+    }
+}
+
+/// Polls `f` every 100 ms until it returns `Some`, or panics with `what`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?}: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

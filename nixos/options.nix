@@ -125,16 +125,39 @@ in
         Environment variable that carries the single-use wrapped token for the
         first boot (see `vault.bootstrap.environmentFile`); `null` to not look.
       '';
-      wrappedTokenFile = option (types.nullOr vkTypes.hostPath) null "/run/credentials/wrapped-token" ''
-        File holding the wrapped token, read before the environment variable.
-      '';
+      wrappedTokenFile = mkOption {
+        type = types.nullOr vkTypes.hostPath;
+        default = cfg.bootstrap.tokenFile;
+        defaultText = literalExpression "config.vault.bootstrap.tokenFile";
+        example = "/var/lib/vaultkeeper/wrapped-token";
+        description = ''
+          File the agent reads the wrapped token from, after the systemd
+          credential `vaultkeeper.wrapped-token` and before the environment
+          variable. Defaults to `vault.bootstrap.tokenFile`.
+        '';
+      };
     };
 
     bootstrap = {
+      tokenFile = option (types.nullOr vkTypes.hostPath) null "/var/lib/vaultkeeper/wrapped-token" ''
+        File that receives the single-use wrapped token on the first boot
+        (cloud-init's `write_files`, or by hand). The recommended way to hand
+        the token over: `vaultkeeper-bootstrap.service` gets it as the systemd
+        credential `vaultkeeper.wrapped-token` (`LoadCredential=`), runs only
+        once it exists (`vaultkeeper-bootstrap.path` starts it when it
+        appears, also after boot), and after a successful unwrap erases the
+        token from the file. Put it in a directory only root can read, e.g.
+        under `vault.stateDir`. Without it, the token comes from
+        `environmentFile` or from a credential `vaultkeeper.wrapped-token`
+        given to the machine (`ImportCredential=`, systemd 254 or later).
+      '';
       environmentFile = option (types.nullOr vkTypes.hostPath) "/etc/environment" "/run/cloud-init/vault.env" ''
-        Environment file that `vaultkeeper-bootstrap.service` reads (if it exists)
-        to find `wrappedTokenEnv`. Cloud-init writes `VAULT_WRAPPED_TOKEN=...` into
-        `/etc/environment` on the first boot.
+        Environment file that `vaultkeeper-bootstrap.service` reads (if it
+        exists) to find `wrappedTokenEnv` (and `VAULT_ADDR`, see
+        `vault.address`), as the seed design's cloud-init wrote it. On NixOS
+        `/etc/environment` is a link into the read-only store that nothing
+        else can append to: use `tokenFile`, or a file of your own here, which
+        bootstrap also erases the token from after a successful unwrap.
       '';
       strict = option types.bool false true ''
         Make `vaultkeeper-bootstrap.service` fail when bootstrapping fails. Even

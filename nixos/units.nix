@@ -35,6 +35,34 @@ let
 
   hardening = import ./hardening.nix { inherit writable; };
 
+  # First boot: where the wrapped token may be, and what to do after it was used.
+  tokenFile = cfg.bootstrap.tokenFile;
+  credentialName = "vaultkeeper.wrapped-token";
+  # Files bootstrap erases the token from after a successful unwrap. NixOS's own
+  # /etc/environment is a link into the read-only store: never a writable path.
+  eraseFrom = lib.unique (lib.optional (tokenFile != null) tokenFile
+    ++ lib.optional (cfg.approle.wrappedTokenFile != null) cfg.approle.wrappedTokenFile
+    ++ lib.optional (cfg.bootstrap.environmentFile != null && cfg.bootstrap.environmentFile != "/etc/environment")
+      cfg.bootstrap.environmentFile);
+  lateStart = pkgs.writeShellScript "vaultkeeper-late-start" lateStartText;
+  lateStartText = (''
+    # Run after vaultkeeper-bootstrap. On a normal first boot the fetch units
+    # have not run yet and nothing happens here. When the token arrived late,
+    # they failed without credentials: start them again, with their services.
+    [ -s ${lib.escapeShellArg cfg.approle.secretIdFile} ] || exit 0
+    late() {
+      unit=$1; shift
+      systemctl is-failed --quiet "$unit" || return 0
+      echo "vaultkeeper-bootstrap: $unit failed before this host had credentials: starting it again''${*:+ with $*}"
+      systemctl reset-failed "$unit"
+      systemctl start --no-block "$unit" "$@"
+    }
+  '' + lib.concatStrings (lib.mapAttrsToList (name: s: ''
+    late ${lib.escapeShellArgs ([ (fetchUnit name) ] ++ map unitName s.services)}
+  '') cfg.secrets ++ lib.mapAttrsToList (name: t: ''
+    late ${lib.escapeShellArgs ([ (templateUnit name) ] ++ map unitName t.services)}
+  '') cfg.templates));
+
   # Unix audit sockets outside the agent's RuntimeDirectory (/run/vaultkeeper).
   auditSocketDirs = lib.optionals cfg.audit.enable (lib.unique (map
     (l: dirOf (lib.removePrefix "unix:" l))
@@ -60,9 +88,12 @@ let
     wants = [ "network-online.target" "vaultkeeper-bootstrap.service" ];
     after = [ "network-online.target" "vaultkeeper-bootstrap.service" ];
     before = map unitName s.services;
-    # Re-fetch (and so restart its services) on a switch only when this
-    # secret's own settings change.
-    restartTriggers = [ (builtins.toJSON cfg.spec.secrets.${name}) ];
+    # A switch never restarts a fetch unit: not for a new package (its
+    # ExecStart changes), not for a change of this secret's settings. The
+    # daemon's reload (reloadTriggers below) re-renders what changed and
+    # restarts the secret's services once; restarting this unit too would
+    # restart them a second time (Requires= propagates restarts).
+    restartIfChanged = false;
     serviceConfig = hardening // {
       Type = "oneshot";
       RemainAfterExit = true;
@@ -87,7 +118,8 @@ let
     after = [ "network-online.target" "vaultkeeper-bootstrap.service" ]
       ++ map fetchUnit (lib.filter (s: cfg.secrets ? ${s}) (templateSecrets t));
     before = map unitName t.services;
-    restartTriggers = [ (builtins.toJSON cfg.spec.templates.${name}) ];
+    # As a fetch unit: never restarted by a switch, the daemon's reload applies changes.
+    restartIfChanged = false;
     serviceConfig = hardening // {
       Type = "oneshot";
       RemainAfterExit = true;
@@ -96,12 +128,19 @@ let
     };
   };
 
-  # What each consuming service gets: Requires= and After= its secrets' units.
+  # What each consuming service gets: Requires= and After= its secrets' units,
+  # so it starts only once its secret is in place. A critical service gets
+  # Wants= instead: stopping or restarting a fetch unit (a switch that drops the
+  # secret, `systemctl restart vault-secret-x`) must never stop it.
+  isCritical = svc: lib.elem svc (map (c: lib.removeSuffix ".service" c) cfg.criticalServices);
   consumerDeps = lib.foldl' (acc: entry:
-    let svc = serviceAttr entry.service; in
+    let
+      svc = serviceAttr entry.service;
+      dep = if isCritical svc then "wants" else "requires";
+    in
     if svc == null then acc else acc // {
-      ${svc} = {
-        requires = (acc.${svc}.requires or [ ]) ++ [ entry.unit ];
+      ${svc} = (acc.${svc} or { }) // {
+        ${dep} = (acc.${svc}.${dep} or [ ]) ++ [ entry.unit ];
         after = (acc.${svc}.after or [ ]) ++ [ entry.unit ];
       };
     }) { } (lib.concatLists (lib.mapAttrsToList (name: s:
@@ -110,10 +149,30 @@ let
       map (service: { inherit service; unit = templateUnit name; }) t.services) cfg.templates));
 in
 {
+  options.vault.bootstrap.lateStartScript = lib.mkOption {
+    type = lib.types.lines;
+    readOnly = true;
+    internal = true;
+    description = "The text of vaultkeeper-bootstrap's ExecStartPost= (read by the tests).";
+  };
+
   config = lib.mkIf cfg.enable {
+    vault.bootstrap.lateStartScript = lateStartText;
+
     systemd.tmpfiles.rules = map (p: "d ${p} 0700 root root -") stateDirs
       ++ map outputParentRule (lib.subtractLists stateDirs outputParents)
       ++ lib.concatMap auditSocketDirRule auditSocketDirs;
+
+    # A token that arrives after boot (cloud-init late, written by hand) starts
+    # the bootstrap; its condition keeps it from running once bootstrapped.
+    systemd.paths.vaultkeeper-bootstrap = lib.mkIf (tokenFile != null || cfg.bootstrap.environmentFile != null) {
+      description = "vaultkeeper: start the bootstrap when a wrapped token arrives";
+      wantedBy = [ "multi-user.target" ];
+      # PathChanged, not PathExists: the emptied token file stays, and a
+      # PathExists unit would start the bootstrap again each time it exits.
+      pathConfig.PathChanged = lib.optional (tokenFile != null) tokenFile
+        ++ lib.optional (cfg.bootstrap.environmentFile != null) cfg.bootstrap.environmentFile;
+    };
 
     systemd.services = lib.mkMerge [
       (lib.mapAttrs' fetchService cfg.secrets)
@@ -124,16 +183,37 @@ in
           description = "vaultkeeper: first-boot AppRole bootstrap from a wrapped token";
           wantedBy = [ "multi-user.target" ];
           wants = [ "network-online.target" ];
-          after = [ "network-online.target" ];
+          # After cloud-init has written the token (harmless without cloud-init),
+          # before every fetch unit.
+          after = [ "network-online.target" "cloud-init.service" "cloud-config.service" ];
+          before = map fetchUnit (lib.attrNames cfg.secrets)
+            ++ map templateUnit (lib.attrNames cfg.templates);
           # Once the secret-id exists the host is bootstrapped: never again.
-          unitConfig.ConditionPathExists = "!${cfg.approle.secretIdFile}";
+          # With a token file, nothing to do until it holds something (the
+          # .path unit starts this unit when it is written; a start on its
+          # creation, before the token is in, is skipped and the write that
+          # follows starts it again; an erased token file stays empty).
+          unitConfig = {
+            ConditionPathExists = [ "!${cfg.approle.secretIdFile}" ];
+          } // lib.optionalAttrs (tokenFile != null) {
+            ConditionFileNotEmpty = tokenFile;
+          };
           # Nothing Requires= this unit and, unless strict, it exits 0 when Vault
-          # cannot be reached: it can never fail the boot.
+          # cannot be reached: it can never fail the boot. Not RemainAfterExit, so
+          # that a token arriving later (the .path unit) starts it again.
           serviceConfig = hardening // {
+            ReadWritePaths = writable ++ map (f: "-${f}") eraseFrom;
             Type = "oneshot";
-            RemainAfterExit = true;
-            ExecStart = vaultkeeper ("bootstrap" + lib.optionalString cfg.bootstrap.strict " --strict");
+            ExecStart = vaultkeeper ("bootstrap" + lib.optionalString cfg.bootstrap.strict " --strict"
+              + lib.concatMapStrings (f: " --erase-token-from ${f}") eraseFrom);
+            # A late bootstrap starts the fetch units that failed for want of
+            # credentials, and the services they held back.
+            ExecStartPost = "+${lateStart}";
             TimeoutStartSec = "2min";
+            # systemd >= 254: a token handed to the machine as a credential.
+            ImportCredential = credentialName;
+          } // lib.optionalAttrs (tokenFile != null) {
+            LoadCredential = "${credentialName}:${tokenFile}";
           } // lib.optionalAttrs (cfg.bootstrap.environmentFile != null) {
             EnvironmentFile = "-${cfg.bootstrap.environmentFile}";
           };

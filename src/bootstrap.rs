@@ -79,12 +79,33 @@ pub enum Bootstrapped {
     StoredSecretId,
 }
 
-/// Where the token comes from: the file when it is configured and exists, else the
-/// environment variable.
+/// The systemd credential bootstrap reads first (`LoadCredential=` from
+/// `vault.bootstrap.tokenFile`, or `ImportCredential=`).
+pub const CREDENTIAL: &str = "vaultkeeper.wrapped-token";
+
+/// Where the token comes from: the systemd credential [`CREDENTIAL`] in
+/// `$CREDENTIALS_DIRECTORY`, else the file when it is configured and exists,
+/// else the environment variable.
 pub fn read_token(
     approle: &AppRoleSpec,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Secret, BootstrapError> {
+    if let Some(dir) = env("CREDENTIALS_DIRECTORY").filter(|d| d.starts_with('/')) {
+        let file = Path::new(&dir).join(CREDENTIAL);
+        match crate::input::read(&file, crate::input::Input::WrappedToken) {
+            Ok(bytes) => match std::str::from_utf8(&bytes).map(str::trim) {
+                Ok(t) if !t.is_empty() => return Ok(Secret::new(t)),
+                Ok(_) => {}
+                Err(_) => {
+                    tracing::warn!(file = %file.display(), "the wrapped-token credential is not UTF-8 text; ignored")
+                }
+            },
+            Err(e) if e.is_not_found() => {}
+            Err(e) => {
+                tracing::warn!(file = %file.display(), "cannot read the wrapped-token credential: {}", e.reason())
+            }
+        }
+    }
     if let Some(file) = &approle.wrapped_token_file {
         match crate::input::read(file, crate::input::Input::WrappedToken) {
             Ok(bytes) => {
@@ -122,20 +143,32 @@ pub fn read_token(
     })
 }
 
+/// Bootstraps, then erases the spent token from `erase_from` and the spec's
+/// `wrappedTokenFile` ([`crate::token_erase`]).
 pub async fn run(
     spec: &Spec,
     env: impl Fn(&str) -> Option<String>,
+    erase_from: &[PathBuf],
 ) -> Result<Bootstrapped, BootstrapError> {
     let a = &spec.approle;
     if a.role_id_file.exists() && a.secret_id_file.exists() {
         return Ok(Bootstrapped::AlreadyDone);
     }
     let token = read_token(a, env)?;
+    let done = unwrap_and_store(spec, &token).await?;
+    let mut files = erase_from.to_vec();
+    files.extend(a.wrapped_token_file.iter().cloned());
+    crate::token_erase::erase_all(&files, &token);
+    Ok(done)
+}
+
+async fn unwrap_and_store(spec: &Spec, token: &Secret) -> Result<Bootstrapped, BootstrapError> {
+    let a = &spec.approle;
     let client = VaultClient::new(&spec.vault).map_err(BootstrapError::Vault)?;
     let seen = SeenTokens::new(&spec.state_dir);
     let digest = hex::encode(sha2::Sha256::digest(token.expose().as_bytes()));
 
-    let info = match wrapping::lookup(&client, &token).await {
+    let info = match wrapping::lookup(&client, token).await {
         Ok(info) => info,
         Err(e) => return Err(classify(e, seen.get(&digest))),
     };
@@ -155,7 +188,7 @@ pub async fn run(
     // Make sure we can store the result before the single-use token is spent.
     let dirs = credential_dirs(a)?;
 
-    let data = match wrapping::unwrap(&client, &token).await {
+    let data = match wrapping::unwrap(&client, token).await {
         Ok(d) => d,
         Err(e) => return Err(classify(e, Some(info))),
     };
@@ -378,6 +411,26 @@ mod tests {
         std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
             .unwrap();
         assert_eq!(read_token(&a, env).unwrap().expose(), "s.fromfile");
+        // A systemd credential comes first.
+        let creds = t.path().join("creds");
+        std::fs::create_dir(&creds).unwrap();
+        std::fs::write(creds.join(CREDENTIAL), "s.fromcredential\n").unwrap();
+        // As systemd leaves it: 0400.
+        std::fs::set_permissions(
+            creds.join(CREDENTIAL),
+            std::os::unix::fs::PermissionsExt::from_mode(0o400),
+        )
+        .unwrap();
+        let creds_env = |k: &str| match k {
+            "CREDENTIALS_DIRECTORY" => Some(creds.display().to_string()),
+            _ => env(k),
+        };
+        assert_eq!(
+            read_token(&a, creds_env).unwrap().expose(),
+            "s.fromcredential"
+        );
+        std::fs::remove_file(creds.join(CREDENTIAL)).unwrap();
+        assert_eq!(read_token(&a, creds_env).unwrap().expose(), "s.fromfile");
         // A FIFO, a symlink or a readable-by-others file is refused, naming the file.
         std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o644))
             .unwrap();

@@ -32,6 +32,10 @@ pub enum Command {
         /// Exit non-zero on failure (default: report and exit 0 so the boot goes on).
         #[arg(long)]
         strict: bool,
+        /// After a successful unwrap, erase the spent token from FILE (repeatable;
+        /// only the token's line of an environment file goes).
+        #[arg(long = "erase-token-from", value_name = "FILE")]
+        erase_token_from: Vec<std::path::PathBuf>,
     },
     /// Log in once, fetch secrets concurrently, render them and update the cache.
     Fetch {
@@ -203,9 +207,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             );
             Ok(exit::OK)
         }
-        Command::Bootstrap { strict } => {
+        Command::Bootstrap {
+            strict,
+            erase_token_from,
+        } => {
             let spec = load_spec(&cli.spec)?;
-            let result = runtime()?.block_on(bootstrap::run(&spec, |k| std::env::var(k).ok()));
+            let result = runtime()?.block_on(bootstrap::run(
+                &spec,
+                |k| std::env::var(k).ok(),
+                &erase_token_from,
+            ));
             Ok(report_bootstrap(&spec, result, strict))
         }
         Command::Fetch {

@@ -67,4 +67,5 @@ pub mod spec;
 pub mod state;
 pub mod systemd;
 pub mod template;
+pub mod token_erase;
 pub mod vault;

@@ -1,9 +1,20 @@
 //! End to end on a real systemd: the units the NixOS module evaluates to
-//! (tests/nix/scenarios/container.nix), rendered to unit files, with the real
-//! binary and a real OpenBao. First boot: bootstrap from the wrapped token in
-//! /etc/environment, then the fetch, then the consumer, which finds its secret
-//! with the right owner and mode. Second boot with OpenBao down: the bootstrap
-//! does not run again, the secret comes from the cache, the consumer starts.
+//! (tests/nix/scenarios/container.nix and its next build container-v2.nix),
+//! rendered to unit files, with the real binary and a real OpenBao.
+//!
+//! - First boot with the wrapped token already in the token file (as cloud-init
+//!   leaves it): bootstrap, then the fetches, then the consumers, which find
+//!   their secrets with the right owner and mode; the spent token is erased.
+//!   Second boot with OpenBao down: no bootstrap, secrets from the cache.
+//! - A token that arrives after boot: the fetch units failed for want of
+//!   credentials; the bootstrap starts when the token appears and starts them
+//!   and their consumers.
+//! - A switch to a build with a new package and one changed secret, applied the
+//!   way switch-to-configuration applies it (tests/support/switch.rs): no fetch
+//!   unit restarts, the changed secret's consumer restarts exactly once, the
+//!   critical consumer and the other secret's consumer not at all (restarts
+//!   counted by InvocationID).
+//!
 //! Also measures `systemd-analyze security` of the daemon's unit.
 
 #[path = "support/container.rs"]
@@ -13,99 +24,141 @@ mod loud;
 #[path = "support/nix_eval.rs"]
 mod nix_eval;
 mod support;
+#[path = "support/switch.rs"]
+mod switch;
 #[path = "support/units.rs"]
 mod units;
 
 use container::{Container, Disk};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 use support::bao::Bao;
 use support::run::{register_secret, secret, vaultkeeper};
 
-const UNITS: [&str; 4] = [
-    "vaultkeeper-bootstrap",
-    "vault-secret-demo",
-    "demo",
-    "vaultkeeper",
-];
+const TOKEN_FILE: &str = "/var/lib/vaultkeeper/wrapped-token";
+const CONSUMERS: [&str; 3] = ["demo", "crit", "other"];
+const FETCH: [&str; 2] = ["vault-secret-demo", "vault-secret-other"];
+
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// One build of the system: unit files and the other files it puts on disk.
+struct Build {
+    units: BTreeMap<String, String>,
+    files: Vec<(String, String, u32)>,
+    package: String,
+}
+
+fn build(eval: &Value, bao_addr: &str) -> Build {
+    assert_eq!(eval["failedAssertions"], json!([]));
+    let mut spec: Value = serde_json::from_str(eval["specFile"]["text"].as_str().unwrap()).unwrap();
+    spec["vault"]["address"] = json!(bao_addr);
+    let rules: String = eval["tmpfiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{}\n", r.as_str().unwrap()))
+        .collect();
+    let services = eval["services"].as_object().unwrap();
+    let late = services["vaultkeeper-bootstrap"]["serviceConfig"]["ExecStartPost"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches('+')
+        .to_string();
+    let reload = services["vaultkeeper"]["serviceConfig"]["ExecReload"]
+        .as_str()
+        .unwrap();
+    let kill = reload.split_whitespace().next().unwrap().to_string();
+    let files = vec![
+        ("/etc/vaultkeeper/spec.json".into(), spec.to_string(), 0o644),
+        ("/etc/tmpfiles.d/vaultkeeper.conf".into(), rules, 0o644),
+        (
+            late,
+            format!("#!/bin/bash\n{}", eval["lateStart"].as_str().unwrap()),
+            0o755,
+        ),
+        (kill, "#!/bin/sh\nexec /bin/kill \"$@\"\n".into(), 0o755),
+    ];
+    let mut units = BTreeMap::new();
+    for (name, s) in services {
+        units.insert(format!("{name}.service"), units::render(s));
+    }
+    for (name, p) in eval["paths"].as_object().unwrap() {
+        units.insert(format!("{name}.path"), units::render_path(p));
+    }
+    Build {
+        units,
+        files,
+        package: eval["vaultkeeperPath"].as_str().unwrap().to_string(),
+    }
+}
+
+fn install_package(c: &Container, package: &str) {
+    let dest = c.path(&format!("{package}/bin/vaultkeeper"));
+    std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_vaultkeeper"), &dest).unwrap();
+    std::fs::set_permissions(&dest, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+}
+
+/// What nixos-install would leave on disk; `token` is put where cloud-init
+/// writes it, before the first boot.
+fn install(c: &Container, b: &Build, token: Option<&str>) {
+    install_package(c, &b.package);
+    for (path, text, mode) in &b.files {
+        c.write(path, text, *mode);
+    }
+    for (name, text) in &b.units {
+        c.write_unit(name, text);
+    }
+    if let Some(token) = token {
+        c.write(TOKEN_FILE, &format!("{token}\n"), 0o600);
+    }
+    c.ok(&["useradd", "--system", "--no-create-home", "demo"]);
+    c.daemon_reload();
+    let mut enable = vec!["systemctl", "enable"];
+    enable.extend(b.units.keys().map(String::as_str));
+    c.ok(&enable);
+}
+
+fn journal(c: &Container, unit: &str) -> String {
+    c.stdout(&["journalctl", "-b", "--no-pager", "-o", "cat", "-u", unit])
+}
 
 fn assert_active(c: &Container, unit: &str) {
     let state = c.show(&format!("{unit}.service"), "ActiveState");
-    let journal = c.stdout(&[
-        "journalctl",
-        "-b",
-        "--no-pager",
-        "-u",
-        &format!("{unit}.service"),
-    ]);
-    // Who may reach the secret, component by component.
-    let path = c.stdout(&["namei", "-l", "/run/secrets/demo/password"]);
-    assert!(state == "active", "{unit} is {state}:\n{journal}\n{path}");
+    assert!(
+        state == "active",
+        "{unit} is {state}:\n{}\n{}",
+        journal(c, &format!("{unit}.service")),
+        c.stdout(&["namei", "-l", "/run/secrets/demo/password"])
+    );
 }
 
 fn monotonic(c: &Container, unit: &str, prop: &str) -> u64 {
     c.show(&format!("{unit}.service"), prop).parse().unwrap()
 }
 
-/// Puts the evaluated configuration on the container's disk, the way a NixOS
-/// activation would: package, spec, units, tmpfiles rules, users.
-fn install(c: &Container, eval: &Value, bao_addr: &str, wrapped_token: &str) {
-    let pkg = eval["vaultkeeperPath"].as_str().unwrap();
-    let bin = std::fs::read(env!("CARGO_BIN_EXE_vaultkeeper")).unwrap();
-    let dest = c.path(&format!("{pkg}/bin/vaultkeeper"));
-    std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-    std::fs::write(&dest, bin).unwrap();
-    std::fs::set_permissions(&dest, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-
-    let mut spec: Value = serde_json::from_str(eval["specFile"]["text"].as_str().unwrap()).unwrap();
-    spec["vault"]["address"] = json!(bao_addr);
-    c.write("/etc/vaultkeeper/spec.json", &spec.to_string(), 0o644);
-    let rules = eval["tmpfiles"].as_array().unwrap().iter();
-    let rules: String = rules
-        .map(|r| format!("{}\n", r.as_str().unwrap()))
-        .collect();
-    c.write("/etc/tmpfiles.d/vaultkeeper.conf", &rules, 0o644);
-    // What cloud-init writes on the first boot.
-    c.write(
-        "/etc/environment",
-        &format!("VAULT_WRAPPED_TOKEN={wrapped_token}\n"),
-        0o600,
-    );
-    c.ok(&["useradd", "--system", "--no-create-home", "demo"]);
-    for name in UNITS {
-        c.write_unit(
-            &format!("{name}.service"),
-            &units::render(&eval["services"][name]),
-        );
-    }
-    c.daemon_reload();
-    // The daemon (`vaultkeeper run`) is installed but not enabled: only its
-    // sandbox is measured here.
-    c.ok(&[
-        "systemctl",
-        "enable",
-        "vaultkeeper-bootstrap",
-        "vault-secret-demo",
-        "demo",
-    ]);
+fn starts(c: &Container, consumer: &str) -> Vec<String> {
+    std::fs::read_to_string(c.path(&format!("/var/lib/{consumer}/starts")))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
-#[test]
-fn module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache() {
-    let test = "module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache";
-    let Some(nix) = nix_eval::Nix::find(test) else {
-        return;
-    };
-    let Some(rootfs) = container::rootfs_or_skip(test) else {
-        return;
-    };
-    let eval = nix.eval("container");
-    assert_eq!(eval["failedAssertions"], json!([]));
-
-    let mut bao = Bao::dev();
+/// A dev OpenBao with the two secrets, and a wrapped token for host e2e.
+fn vault() -> (Bao, String, String) {
+    let bao = Bao::dev();
     let password = secret("e2e-password");
     bao.kv_put("hosts/e2e/demo", &json!({ "password": password }));
+    bao.kv_put(
+        "hosts/e2e/other",
+        &json!({ "password": secret("e2e-other") }),
+    );
     let r = vaultkeeper(
         &["provision", "--host", "e2e"],
         &[("VAULT_ADDR", &bao.addr), ("VAULT_TOKEN", "root")],
@@ -113,30 +166,50 @@ fn module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let token = r.stdout.trim().to_string();
     register_secret(&token);
+    (bao, password, token)
+}
+
+/// One container at a time: several systemd PID 1s setting up their units'
+/// cgroups in the host's shared hierarchy at once fail now and then
+/// (219/CGROUP); the guard is held for the whole test.
+fn setup(test: &str) -> Option<(nix_eval::Nix, PathBuf, std::sync::MutexGuard<'static, ()>)> {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let nix = nix_eval::Nix::find(test)?;
+    let rootfs = container::rootfs_or_skip(test)?;
+    Some((nix, rootfs, guard))
+}
+
+#[test]
+fn module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache() {
+    let Some((nix, rootfs, _one)) =
+        setup("module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache")
+    else {
+        return;
+    };
+    let (mut bao, password, token) = vault();
+    let b = build(&nix.eval("container"), &bao.addr);
 
     let host = tempfile::tempdir().unwrap();
     let disk = Disk::new();
-    // Boot 0: the image is prepared (what nixos-install would leave on disk).
+    // Boot 0: the image is prepared, the token in place before the first boot.
     {
         let c = Container::boot_on(&rootfs, &disk, host.path());
-        install(&c, &eval, &bao.addr, &token);
+        install(&c, &b, Some(&token));
     }
 
     // Boot 1: the host's first real boot.
     {
         let c = Container::boot_on(&rootfs, &disk, host.path());
-        let _ = writeln!(
-            std::io::stderr(),
-            "e2e first boot: {} ms",
-            c.boot_time.as_millis()
-        );
-        for unit in ["vaultkeeper-bootstrap", "vault-secret-demo", "demo"] {
+        say(&format!("e2e first boot: {} ms", c.boot_time.as_millis()));
+        for unit in FETCH.iter().chain(&CONSUMERS).chain(&["vaultkeeper"]) {
             assert_active(&c, unit);
         }
-        assert_eq!(
-            c.show("vaultkeeper-bootstrap.service", "ConditionResult"),
-            "yes"
-        );
+        // The bootstrap ran (not RemainAfterExit: a later token may start it again).
+        let boot = "vaultkeeper-bootstrap.service";
+        assert_eq!(c.show(boot, "ConditionResult"), "yes");
+        assert_eq!(c.show(boot, "Result"), "success", "{}", journal(&c, boot));
+        assert_eq!(c.show(boot, "ExecMainStatus"), "0");
         assert_eq!(
             c.ok(&[
                 "stat",
@@ -149,6 +222,13 @@ fn module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache() {
         assert_eq!(
             c.ok(&["stat", "-c", "%U:%G %a", "/var/lib/vaultkeeper"]),
             "root:root 700"
+        );
+        // The spent token is erased from the file cloud-init wrote.
+        assert_eq!(c.ok(&["stat", "-c", "%s %a", TOKEN_FILE]), "0 600");
+        let log = journal(&c, boot);
+        assert!(
+            log.contains(&format!("erased the spent wrapped token from {TOKEN_FILE}")),
+            "{log}"
         );
         assert_eq!(
             c.ok(&["stat", "-L", "-c", "%U:%G %a", "/run/secrets/demo/password"]),
@@ -167,6 +247,10 @@ fn module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache() {
             monotonic(&c, "vault-secret-demo", "ExecMainExitTimestampMonotonic")
                 <= monotonic(&c, "demo", "ExecMainStartTimestampMonotonic")
         );
+        // Each consumer started once.
+        for consumer in CONSUMERS {
+            assert_eq!(starts(&c, consumer).len(), 1, "{consumer}");
+        }
         // The daemon's sandbox, as systemd scores it.
         let report = c.ok(&[
             "systemd-analyze",
@@ -182,10 +266,9 @@ fn module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache() {
             })
             .expect("an overall exposure line");
         let score: f64 = overall.split_whitespace().next().unwrap().parse().unwrap();
-        let _ = writeln!(
-            std::io::stderr(),
+        say(&format!(
             "systemd-analyze security vaultkeeper.service: {overall}"
-        );
+        ));
         assert!(score <= 2.5, "exposure {score} got worse:\n{report}");
     }
 
@@ -197,13 +280,218 @@ fn module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache() {
             c.show("vaultkeeper-bootstrap.service", "ConditionResult"),
             "no"
         );
-        assert_active(&c, "vault-secret-demo");
-        assert_active(&c, "demo");
+        for unit in FETCH.iter().chain(&CONSUMERS) {
+            assert_active(&c, unit);
+        }
         assert_eq!(c.ok(&["cat", "/var/lib/demo/seen"]), password);
         assert_eq!(
             c.ok(&["stat", "-L", "-c", "%U:%G %a", "/run/secrets/demo/password"]),
             "demo:demo 440"
         );
-        c.wait_for("nothing", Duration::from_millis(1), |_| true);
+    }
+}
+
+#[test]
+fn a_token_arriving_after_boot_starts_the_failed_fetch_units_and_their_consumers() {
+    let Some((nix, rootfs, _one)) =
+        setup("a_token_arriving_after_boot_starts_the_failed_fetch_units_and_their_consumers")
+    else {
+        return;
+    };
+    let (_bao, password, token) = vault();
+    let b = build(&nix.eval("container"), &_bao.addr);
+    let host = tempfile::tempdir().unwrap();
+    let disk = Disk::new();
+    {
+        let c = Container::boot_on(&rootfs, &disk, host.path());
+        install(&c, &b, None);
+    }
+    let c = Container::boot_on(&rootfs, &disk, host.path());
+    // No token: the bootstrap did not run, the fetches failed for want of
+    // credentials, the consumers that Require= them did not start.
+    assert_eq!(
+        c.show("vaultkeeper-bootstrap.service", "ConditionResult"),
+        "no"
+    );
+    for unit in FETCH {
+        assert_eq!(c.show(&format!("{unit}.service"), "ActiveState"), "failed");
+    }
+    for consumer in ["demo", "other"] {
+        assert_ne!(
+            c.show(&format!("{consumer}.service"), "ActiveState"),
+            "active"
+        );
+        assert!(starts(&c, consumer).is_empty(), "{consumer}");
+    }
+
+    // The token arrives (cloud-init late, or an operator), written inside the
+    // container as cloud-init would write it.
+    c.write("/root/token.staging", &format!("{token}\n"), 0o600);
+    c.ok(&["install", "-m", "0600", "/root/token.staging", TOKEN_FILE]);
+    c.ok(&["rm", "/root/token.staging"]);
+    let all_active = |c: &Container| {
+        FETCH
+            .iter()
+            .chain(&CONSUMERS)
+            .all(|u| c.show(&format!("{u}.service"), "ActiveState") == "active")
+    };
+    let start = std::time::Instant::now();
+    while !all_active(&c) {
+        if start.elapsed() > Duration::from_secs(60) {
+            let states: Vec<String> = FETCH
+                .iter()
+                .chain(&CONSUMERS)
+                .chain(&["vaultkeeper-bootstrap"])
+                .map(|u| format!("{u}: {}", c.show(&format!("{u}.service"), "ActiveState")))
+                .collect();
+            panic!(
+                "60 s after the token arrived: {states:?}\npath unit: {}\n{}\n{}",
+                c.show("vaultkeeper-bootstrap.path", "ActiveState"),
+                c.stdout(&[
+                    "journalctl",
+                    "-b",
+                    "--no-pager",
+                    "-u",
+                    "vaultkeeper-bootstrap.service",
+                    "-u",
+                    "vaultkeeper-bootstrap.path",
+                    "-u",
+                    "vault-secret-demo.service",
+                    "-u",
+                    "demo.service"
+                ]),
+                c.stdout(&["ls", "-la", "/var/lib/vaultkeeper"]),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let log = journal(&c, "vaultkeeper-bootstrap.service");
+    assert!(
+        log.contains("vault-secret-demo.service failed before this host had credentials: starting it again with demo.service crit.service"),
+        "{log}"
+    );
+    assert_eq!(c.ok(&["cat", "/var/lib/demo/seen"]), password);
+    assert_eq!(c.ok(&["stat", "-c", "%s", TOKEN_FILE]), "0");
+    assert_eq!(
+        c.ok(&[
+            "stat",
+            "-L",
+            "-c",
+            "%U:%G %a",
+            "/run/secrets/other/password"
+        ]),
+        "demo:demo 440"
+    );
+}
+
+#[test]
+fn a_switch_restarts_no_fetch_unit_and_a_changed_secrets_consumer_once() {
+    let Some((nix, rootfs, _one)) =
+        setup("a_switch_restarts_no_fetch_unit_and_a_changed_secrets_consumer_once")
+    else {
+        return;
+    };
+    let (_bao, _password, token) = vault();
+    let v1 = build(&nix.eval("container"), &_bao.addr);
+    let v2 = build(&nix.eval("container-v2"), &_bao.addr);
+    assert_ne!(v1.package, v2.package, "the new build has a new package");
+    let host = tempfile::tempdir().unwrap();
+    let disk = Disk::new();
+    {
+        let c = Container::boot_on(&rootfs, &disk, host.path());
+        install(&c, &v1, Some(&token));
+    }
+    let c = Container::boot_on(&rootfs, &disk, host.path());
+    for unit in FETCH.iter().chain(&CONSUMERS).chain(&["vaultkeeper"]) {
+        assert_active(&c, unit);
+    }
+    let units: Vec<String> = FETCH
+        .iter()
+        .chain(&CONSUMERS)
+        .chain(&["vaultkeeper"])
+        .map(|u| format!("{u}.service"))
+        .collect();
+    let ids = |c: &Container| -> Vec<String> {
+        units.iter().map(|u| c.show(u, "InvocationID")).collect()
+    };
+    let before = ids(&c);
+    let starts_before: Vec<usize> = CONSUMERS.iter().map(|s| starts(&c, s).len()).collect();
+
+    install_package(&c, &v2.package);
+    let done = switch::switch(&c, &v1.units, &v2.units, &v2.files);
+    // What switch-to-configuration did: the fetch units' files changed (new
+    // package) but they say X-RestartIfChanged=false; the daemon restarted for
+    // its new package; no consumer's unit changed.
+    let mut left = done.left_running.clone();
+    left.sort();
+    assert_eq!(
+        left,
+        ["vault-secret-demo.service", "vault-secret-other.service"]
+    );
+    assert_eq!(done.restarted, ["vaultkeeper.service"]);
+    assert!(
+        done.stopped.is_empty() && done.started.is_empty(),
+        "{done:?}"
+    );
+
+    // The daemon applies the changed secret (demo's mode), restarts demo once,
+    // and only says that crit (critical) needs a restart.
+    c.wait_for(
+        "demo's restart for its changed secret",
+        Duration::from_secs(60),
+        |c| starts(c, "demo").len() > starts_before[0],
+    );
+    // Longer than three refresh intervals: no second restart comes.
+    std::thread::sleep(Duration::from_secs(8));
+    let after = ids(&c);
+    let restarts: Vec<(String, usize)> = units
+        .iter()
+        .zip(before.iter().zip(&after))
+        .map(|(u, (b, a))| {
+            let name = u.trim_end_matches(".service");
+            let n = match CONSUMERS.iter().position(|c| *c == name) {
+                Some(i) => starts(&c, name).len() - starts_before[i],
+                None => usize::from(b != a),
+            };
+            (name.to_string(), n)
+        })
+        .collect();
+    say(&format!(
+        "e2e switch (new package + demo's mode 0440 -> 0400), restarts counted by InvocationID: {}",
+        restarts
+            .iter()
+            .map(|(u, n)| format!("{u} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let expect = [
+        ("vault-secret-demo", 0),
+        ("vault-secret-other", 0),
+        ("demo", 1),
+        ("crit", 0),
+        ("other", 0),
+        ("vaultkeeper", 1),
+    ];
+    let got: BTreeMap<&str, usize> = restarts.iter().map(|(u, n)| (u.as_str(), *n)).collect();
+    for (unit, n) in expect {
+        assert_eq!(
+            got[unit],
+            n,
+            "restarts of {unit}: {restarts:?}\n{}",
+            journal(&c, "vaultkeeper.service")
+        );
+    }
+    // The change is applied: the new mode, and the critical consumer is named.
+    assert_eq!(
+        c.ok(&["stat", "-L", "-c", "%U:%G %a", "/run/secrets/demo/password"]),
+        "demo:demo 400"
+    );
+    let log = journal(&c, "vaultkeeper.service");
+    assert!(
+        log.contains("restart needed: crit.service uses secret demo"),
+        "{log}"
+    );
+    for consumer in CONSUMERS {
+        assert_active(&c, consumer);
     }
 }

@@ -1,6 +1,7 @@
 //! The NixOS module, evaluated for real with nixpkgs' lib (tests/nix/eval.nix):
 //! the JSON spec it generates, its units, its checks, its option docs.
-//! Skipped loudly when nixpkgs' lib or nix-instantiate is missing (see
+//! Fails when nixpkgs' lib or nix-instantiate is missing; skipped (loudly, and
+//! counted by scripts/test.sh) only with VAULTKEEPER_SKIP_NIX=1 (see
 //! tests/support/nix_eval.rs).
 
 #[path = "support/loud.rs"]
@@ -28,7 +29,7 @@ mod units;
 /// The fake store path of the package in tests/nix/pkgs.nix.
 const PKG: &str = "/nix/store/4506a7d859bee29ca07e46a5e0e7af99-vaultkeeper-0.1.0";
 
-/// `Nix`, or return from the test after a loud SKIPPED line.
+/// `Nix`, or return from the test after a loud SKIPPED line (VAULTKEEPER_SKIP_NIX=1 only).
 macro_rules! nix_or_skip {
     ($test:literal) => {
         match $crate::nix_eval::Nix::find($test) {

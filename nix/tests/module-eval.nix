@@ -5,7 +5,6 @@ vaultkeeper.overrideAttrs (old: {
   nativeCheckInputs = (old.nativeCheckInputs or [ ]) ++ [ nix ];
   cargoTestFlags = [ "--test" "nix_module" ];
   NIXPKGS_LIB = "${nixpkgsLib}";
-  VAULTKEEPER_REQUIRE_NIX = "1";
   # nix-instantiate --eval needs a state directory, not a daemon.
   preCheck = ''
     export NIX_STATE_DIR=$TMPDIR/nix-state NIX_LOG_DIR=$TMPDIR/nix-log HOME=$TMPDIR

@@ -305,6 +305,9 @@ pub fn remove_tree_at(dir: impl AsFd, name: &str, label: &Path) -> Result<(), Fs
         }
         v
     };
+    // Our generation directories are read-only (0550); unlinking in them needs
+    // write access, which only root's CAP_DAC_OVERRIDE would skip: ask first.
+    let _ = fchmod(&sub, Mode::from_bits_truncate(0o700));
     for (n, is_dir) in entries {
         if is_dir {
             remove_tree_at(&sub, &n, &label.join(name))?;
@@ -313,8 +316,6 @@ pub fn remove_tree_at(dir: impl AsFd, name: &str, label: &Path) -> Result<(), Fs
                 .map_err(|e| fs_err("cannot remove", label.join(name).join(&n).display(), e))?;
         }
     }
-    // Our generation directories are read-only (0550); unlinking needs write access.
-    let _ = fchmod(&sub, Mode::from_bits_truncate(0o700));
     drop(sub);
     unlinkat(dir, name, UnlinkatFlags::RemoveDir)
         .map_err(|e| fs_err("cannot remove directory", label.join(name).display(), e))

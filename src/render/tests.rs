@@ -12,8 +12,11 @@ fn spec(dir: &Path, mode: u32) -> SecretSpec {
         kv_version: KvVersion::V2,
         output_dir: dir.join("secrets/app"),
         cache_dir: dir.join("cache/app"),
-        owner: "root".into(),
-        group: "root".into(),
+        // The running user and group, as numbers: these tests run unprivileged
+        // in the Nix build sandbox, where no user or group but root exists and
+        // only root could give a file to root (the chown is a no-op here).
+        owner: nix::unistd::geteuid().to_string(),
+        group: nix::unistd::getegid().to_string(),
         mode,
         services: vec![],
         restart_trigger: false,

@@ -21,6 +21,8 @@ in
   specFile = builtins.intersectAttrs { name = null; text = null; checkPhase = null; } specSource;
   vaultkeeperPath = cfg.vault.package.outPath;
   services = cfg.systemd.services;
+  paths = cfg.systemd.paths;
+  lateStart = if cfg.vault.enable then cfg.vault.bootstrap.lateStartScript else null;
   tmpfiles = cfg.systemd.tmpfiles.rules;
   failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) cfg.assertions);
   inherit (cfg) warnings;

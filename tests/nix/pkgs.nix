@@ -15,6 +15,11 @@ in
     name = "coreutils";
     outPath = fakeStorePath "coreutils" "coreutils";
   };
+  writeShellScript = name: text: {
+    type = "derivation";
+    inherit name text;
+    outPath = fakeStorePath name text;
+  };
   writeTextFile = { name, text, checkPhase ? "", ... }: {
     type = "derivation";
     inherit name text checkPhase;

@@ -22,6 +22,7 @@ in
 {
   options = {
     systemd.services = mkOption { type = types.attrsOf service; default = { }; };
+    systemd.paths = mkOption { type = types.attrsOf (types.attrsOf types.anything); default = { }; };
     systemd.tmpfiles.rules = mkOption { type = types.listOf types.str; default = [ ]; };
     environment.systemPackages = mkOption { type = types.listOf types.package; default = [ ]; };
     environment.etc = mkOption { type = types.attrsOf (types.attrsOf types.anything); default = { }; };

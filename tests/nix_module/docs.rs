@@ -42,10 +42,14 @@ fn every_option_has_type_default_description_and_example() {
     assert_eq!(got["lacking"], serde_json::json!([]));
     assert_eq!(
         got["internal"],
-        serde_json::json!(["vault.spec", "vault.specFile"])
+        serde_json::json!([
+            "vault.bootstrap.lateStartScript",
+            "vault.spec",
+            "vault.specFile"
+        ])
     );
     let documented: Vec<String> = serde_json::from_value(got["documented"].clone()).unwrap();
-    assert_eq!(documented.len(), 65);
+    assert_eq!(documented.len(), 66);
     for name in [
         "vault.templates",
         "vault.templates.<name>.content",

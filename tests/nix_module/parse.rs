@@ -21,20 +21,10 @@ fn nix_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn every_nix_file_parses() {
-    if Command::new("nix-instantiate")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        if std::env::var("VAULTKEEPER_REQUIRE_NIX").as_deref() == Ok("1") {
-            panic!("nix-instantiate is not installed, and VAULTKEEPER_REQUIRE_NIX=1");
-        }
-        crate::loud::skipped(
-            "every_nix_file_parses",
-            "nix-instantiate is not installed (apt-get install nix-bin)",
-        );
+    if crate::nix_eval::skip_requested("every_nix_file_parses") {
         return;
     }
+    crate::nix_eval::require_nix_instantiate("every_nix_file_parses");
     let mut files = Vec::new();
     nix_files(&repo(), &mut files);
     files.sort();

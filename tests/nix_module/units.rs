@@ -86,11 +86,25 @@ fn bootstrap_runs_once_and_cannot_fail_the_boot() {
     let unit = &got["services"]["vaultkeeper-bootstrap"];
     assert_eq!(unit["wantedBy"], json!(["multi-user.target"]));
     assert_eq!(unit["wants"], json!(["network-online.target"]));
-    assert_eq!(unit["after"], json!(["network-online.target"]));
+    // After cloud-init has written the token, before every fetch unit.
+    assert_eq!(
+        unit["after"],
+        json!([
+            "network-online.target",
+            "cloud-init.service",
+            "cloud-config.service"
+        ])
+    );
+    assert_eq!(unit["before"], json!(["vault-secret-grafana.service"]));
     assert_eq!(unit["requires"], json!([]));
     assert_eq!(
         unit["unitConfig"],
-        json!({ "ConditionPathExists": "!/var/lib/vaultkeeper/approle/secret-id" })
+        json!({ "ConditionPathExists": ["!/var/lib/vaultkeeper/approle/secret-id"] })
+    );
+    let late = unit["serviceConfig"]["ExecStartPost"].as_str().unwrap();
+    assert!(
+        late.starts_with("+/nix/store/") && late.ends_with("-vaultkeeper-late-start"),
+        "{late}"
     );
     assert_eq!(
         unit["serviceConfig"],
@@ -98,12 +112,19 @@ fn bootstrap_runs_once_and_cannot_fail_the_boot() {
             hardening(DEFAULT_RW),
             json!({
                 "Type": "oneshot",
-                "RemainAfterExit": true,
                 "ExecStart": exe("bootstrap"),
+                "ExecStartPost": late,
                 "TimeoutStartSec": "2min",
+                "ImportCredential": "vaultkeeper.wrapped-token",
+                // NixOS's /etc/environment is a link into the store: never a writable path.
                 "EnvironmentFile": "-/etc/environment"
             })
         )
+    );
+    // A token arriving later starts it (the environment file changing).
+    assert_eq!(
+        got["paths"]["vaultkeeper-bootstrap"]["pathConfig"],
+        json!({ "PathChanged": ["/etc/environment"] })
     );
     // Nothing may Require= (or BindsTo=) the bootstrap.
     for scenario in ["defaults", "contract", "full"] {
@@ -129,9 +150,10 @@ fn bootstrap_strict_and_custom_environment_file() {
     let nix = nix_or_skip!("bootstrap_strict_and_custom_environment_file");
     let got = nix.eval("full");
     let unit = &got["services"]["vaultkeeper-bootstrap"];
+    // After a successful unwrap the token is erased from the files it may be in.
     assert_eq!(
         unit["serviceConfig"]["ExecStart"],
-        exe("bootstrap --strict")
+        exe("bootstrap --strict --erase-token-from /run/credentials/wrapped-token --erase-token-from /run/cloud-init/vault.env")
     );
     assert_eq!(
         unit["serviceConfig"]["EnvironmentFile"],
@@ -139,8 +161,80 @@ fn bootstrap_strict_and_custom_environment_file() {
     );
     assert_eq!(
         unit["unitConfig"]["ConditionPathExists"],
-        "!/var/lib/vk/creds/secret-id"
+        json!(["!/var/lib/vk/creds/secret-id"])
     );
+    assert_eq!(unit["serviceConfig"].get("LoadCredential"), None);
+}
+
+#[test]
+fn bootstrap_token_file_is_a_credential_erased_after_use_and_watched() {
+    let nix = nix_or_skip!("bootstrap_token_file_is_a_credential_erased_after_use_and_watched");
+    let got = nix.eval("token-file");
+    let unit = &got["services"]["vaultkeeper-bootstrap"];
+    let sc = &unit["serviceConfig"];
+    assert_eq!(
+        sc["LoadCredential"],
+        "vaultkeeper.wrapped-token:/var/lib/vaultkeeper/wrapped-token"
+    );
+    assert_eq!(sc["ImportCredential"], "vaultkeeper.wrapped-token");
+    assert_eq!(
+        sc["ExecStart"],
+        exe("bootstrap --erase-token-from /var/lib/vaultkeeper/wrapped-token")
+    );
+    // It runs once the token is there (the .path unit starts it when it appears).
+    assert_eq!(
+        unit["unitConfig"],
+        json!({
+            "ConditionPathExists": ["!/var/lib/vaultkeeper/approle/secret-id"],
+            "ConditionFileNotEmpty": "/var/lib/vaultkeeper/wrapped-token"
+        })
+    );
+    assert_eq!(
+        got["paths"]["vaultkeeper-bootstrap"],
+        json!({
+            "description": "vaultkeeper: start the bootstrap when a wrapped token arrives",
+            "wantedBy": ["multi-user.target"],
+            "pathConfig": { "PathChanged": ["/var/lib/vaultkeeper/wrapped-token"] }
+        })
+    );
+    // The agent reads the same file when the credential is not there.
+    assert_eq!(
+        got["spec"]["approle"]["wrappedTokenFile"],
+        "/var/lib/vaultkeeper/wrapped-token"
+    );
+    assert_eq!(
+        sc["ReadWritePaths"],
+        json!([
+            "/var/lib/vaultkeeper",
+            "/run/secrets",
+            "-/var/lib/vaultkeeper/wrapped-token"
+        ])
+    );
+}
+
+#[test]
+fn a_late_bootstrap_starts_failed_fetch_units_and_their_services() {
+    let nix = nix_or_skip!("a_late_bootstrap_starts_failed_fetch_units_and_their_services");
+    let got = nix.eval("full");
+    let post = got["services"]["vaultkeeper-bootstrap"]["serviceConfig"]["ExecStartPost"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let script = got["lateStart"].as_str().unwrap();
+    assert!(post.ends_with("-vaultkeeper-late-start"), "{post}");
+    assert!(
+        script.contains("[ -s /var/lib/vk/creds/secret-id ] || exit 0"),
+        "{script}"
+    );
+    assert!(
+        script.contains("late vault-secret-db.service postgresql.service pgbouncer.service\n"),
+        "{script}"
+    );
+    assert!(
+        script.contains("late vault-secret-slack.service\n"),
+        "{script}"
+    );
+    assert!(script.contains("systemctl start --no-block"), "{script}");
 }
 
 #[test]
@@ -172,11 +266,10 @@ fn fetch_units_run_after_bootstrap_and_before_their_services() {
             })
         )
     );
-    // A switch re-runs it (and restarts its services) only when its own entry changes.
-    assert_eq!(
-        unit["restartTriggers"],
-        json!([serde_json::to_string(&got["spec"]["secrets"]["grafana"]).unwrap()])
-    );
+    // A switch never restarts it (a new package, a changed secret): the daemon's
+    // reload restarts the services of a changed secret, once.
+    assert_eq!(unit["restartIfChanged"], false);
+    assert_eq!(unit["restartTriggers"], json!([]));
     // The consumer.
     let grafana = &got["services"]["grafana"];
     assert_eq!(grafana["requires"], json!(["vault-secret-grafana.service"]));
@@ -256,16 +349,22 @@ fn writable_paths_are_minimal_and_cover_every_output() {
         "/run/keys",
         "/run/secrets"
     ]);
-    for unit in [
-        "vaultkeeper-bootstrap",
-        "vault-secret-db",
-        "vault-secret-slack",
-    ] {
+    for unit in ["vault-secret-db", "vault-secret-slack"] {
         assert_eq!(
             got["services"][unit]["serviceConfig"]["ReadWritePaths"], rw,
             "{unit}"
         );
     }
+    // The bootstrap also writes the files it erases the spent token from.
+    let mut boot = rw.as_array().unwrap().clone();
+    boot.extend([
+        json!("-/run/credentials/wrapped-token"),
+        json!("-/run/cloud-init/vault.env"),
+    ]);
+    assert_eq!(
+        got["services"]["vaultkeeper-bootstrap"]["serviceConfig"]["ReadWritePaths"],
+        json!(boot)
+    );
     // The daemon also gets the directory of a unix audit socket outside its
     // RuntimeDirectory (optional: the listener creates the socket, not the directory).
     assert_eq!(

@@ -1,47 +1,83 @@
 //! Evaluates the NixOS module with nixpkgs' lib through `nix-instantiate`
 //! (tests/nix/eval.nix + one scenario under tests/nix/scenarios/).
 //!
-//! nixpkgs' lib is found at `$NIXPKGS_LIB`, else /var/cache/nixpkgs-lib/lib
-//! (scripts/nixpkgs-lib.sh puts it there). Without it or without nix-instantiate
-//! a test prints a loud SKIPPED line and returns; with
-//! `VAULTKEEPER_REQUIRE_NIX=1` it fails instead.
+//! nixpkgs' lib comes from scripts/nixpkgs-lib.sh (`$NIXPKGS_LIB`, its cache,
+//! the offline mirror in ../shared/vendor, the network, in that order). When
+//! neither it nor nix-instantiate can be found the test FAILS, saying how to
+//! provide them; `VAULTKEEPER_SKIP_NIX=1` is the only way to skip (a loud
+//! SKIPPED line that scripts/test.sh counts).
 #![allow(dead_code)]
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const DEFAULT_LIB: &str = "/var/cache/nixpkgs-lib/lib";
+use std::sync::OnceLock;
 
 pub struct Nix {
     lib: PathBuf,
 }
 
-impl Nix {
-    /// The evaluator, or `None` after a loud SKIPPED line.
-    pub fn find(test: &str) -> Option<Nix> {
-        let lib = std::env::var_os("NIXPKGS_LIB")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_LIB));
-        let why = if !lib.join("default.nix").is_file() {
-            format!(
-                "no nixpkgs lib at {} (set NIXPKGS_LIB, or run scripts/nixpkgs-lib.sh)",
-                lib.display()
-            )
-        } else if Command::new("nix-instantiate")
-            .arg("--version")
+/// `VAULTKEEPER_SKIP_NIX=1`: the one explicit way to not run the Nix tests.
+pub fn skip_requested(test: &str) -> bool {
+    if std::env::var("VAULTKEEPER_SKIP_NIX").as_deref() == Ok("1") {
+        super::loud::skipped(
+            test,
+            "VAULTKEEPER_SKIP_NIX=1: the NixOS module tests are not run",
+        );
+        return true;
+    }
+    false
+}
+
+/// Panics unless nix-instantiate runs.
+pub fn require_nix_instantiate(test: &str) {
+    if let Err(e) = Command::new("nix-instantiate").arg("--version").output() {
+        panic!(
+            "{test}: cannot run nix-instantiate ({e}): install Nix (Debian: apt-get install nix-bin), \
+             or skip the NixOS module tests explicitly with VAULTKEEPER_SKIP_NIX=1"
+        );
+    }
+}
+
+/// nixpkgs' lib: `$NIXPKGS_LIB`, else what scripts/nixpkgs-lib.sh finds (once
+/// per test binary).
+fn nixpkgs_lib() -> Result<PathBuf, String> {
+    static LIB: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    LIB.get_or_init(|| {
+        let script = repo().join("scripts/nixpkgs-lib.sh");
+        let out = Command::new("bash")
+            .arg(&script)
             .output()
-            .is_err()
-        {
-            "nix-instantiate is not installed (apt-get install nix-bin)".to_string()
-        } else {
-            return Some(Nix { lib });
-        };
-        if std::env::var("VAULTKEEPER_REQUIRE_NIX").as_deref() == Ok("1") {
-            panic!("{test}: {why}, and VAULTKEEPER_REQUIRE_NIX=1");
+            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            return Err(stderr.into_owned());
         }
-        super::loud::skipped(test, &format!("module evaluation not run: {why}"));
-        None
+        let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let lib = PathBuf::from(&path);
+        if !lib.join("default.nix").is_file() {
+            return Err(format!(
+                "scripts/nixpkgs-lib.sh printed {path:?}, which has no default.nix:\n{stderr}"
+            ));
+        }
+        Ok(lib)
+    })
+    .clone()
+}
+
+impl Nix {
+    /// The evaluator; `None` (after a loud SKIPPED line) only with
+    /// `VAULTKEEPER_SKIP_NIX=1`. Panics, saying how to fix it, when nixpkgs'
+    /// lib or nix-instantiate is missing.
+    pub fn find(test: &str) -> Option<Nix> {
+        if skip_requested(test) {
+            return None;
+        }
+        require_nix_instantiate(test);
+        match nixpkgs_lib() {
+            Ok(lib) => Some(Nix { lib }),
+            Err(why) => panic!("{test}: no nixpkgs lib for the module evaluation:\n{why}"),
+        }
     }
 
     pub fn lib(&self) -> &Path {

@@ -45,10 +45,43 @@ pub fn render(service: &Value) -> String {
         }
     }
     section(&mut out, service.get("unitConfig"));
+    // What switch-to-configuration reads, as NixOS writes it: the triggers as
+    // one value that changes with their content, X-RestartIfChanged=false.
+    for (attr, key) in [
+        ("restartTriggers", "X-Restart-Triggers"),
+        ("reloadTriggers", "X-Reload-Triggers"),
+    ] {
+        if let Some(v) = service
+            .get(attr)
+            .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+        {
+            use sha2::Digest;
+            let digest = hex::encode(sha2::Sha256::digest(v.to_string().as_bytes()));
+            out.push_str(&format!("{key}={digest}\n"));
+        }
+    }
+    if service.get("restartIfChanged") == Some(&Value::Bool(false)) {
+        out.push_str("X-RestartIfChanged=false\n");
+    }
     out.push_str("\n[Service]\n");
     section(&mut out, service.get("serviceConfig"));
     out.push_str("\n[Install]\n");
     if let Some(v) = service.get("wantedBy") {
+        lines(&mut out, "WantedBy", v);
+    }
+    out
+}
+
+/// The text of `<name>.path` for one entry of `systemd.paths`.
+pub fn render_path(path: &Value) -> String {
+    let mut out = String::from("[Unit]\n");
+    if let Some(d) = path.get("description") {
+        lines(&mut out, "Description", d);
+    }
+    out.push_str("\n[Path]\n");
+    section(&mut out, path.get("pathConfig"));
+    out.push_str("\n[Install]\n");
+    if let Some(v) = path.get("wantedBy") {
         lines(&mut out, "WantedBy", v);
     }
     out
@@ -64,11 +97,14 @@ fn renders_lists_booleans_and_install() {
         "unitConfig": { "ConditionPathExists": "!/x" },
         "serviceConfig": { "Type": "oneshot", "RemainAfterExit": true,
                            "SystemCallFilter": ["@system-service", "~@resources"] },
-        "restartTriggers": ["ignored"]
+        "restartTriggers": [],
+        "reloadTriggers": ["/nix/store/x-spec.json"],
+        "restartIfChanged": false
     }));
     assert_eq!(
         unit,
-        "[Unit]\nDescription=x\nAfter=a.service\nAfter=b.service\nConditionPathExists=!/x\n\n\
+        "[Unit]\nDescription=x\nAfter=a.service\nAfter=b.service\nConditionPathExists=!/x\n\
+         X-Reload-Triggers=81583a7d1a559ca4d9eae4b96d70e07a35f5b33186bc9d05ba76be2cbba5716b\nX-RestartIfChanged=false\n\n\
          [Service]\nRemainAfterExit=true\nSystemCallFilter=@system-service\nSystemCallFilter=~@resources\nType=oneshot\n\n\
          [Install]\nWantedBy=multi-user.target\n"
     );

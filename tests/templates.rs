@@ -319,3 +319,152 @@ fn a_file_vaultkeeper_did_not_write_is_never_overwritten() {
     assert_eq!(run(&spec, &["fetch"]).code, 0);
     assert!(read(&out).starts_with("pw=vksecret-pw-"));
 }
+
+/// A small tmpfs mounted for one test, unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(at).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0751"),
+                "tmpfs",
+            ])
+            .arg(at)
+            .status()
+            .unwrap()
+            .success();
+        assert!(
+            ok,
+            "cannot mount a tmpfs at {} (this test needs root)",
+            at.display()
+        );
+        Tmpfs(at.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_file_system_keeps_the_previous_version_and_no_debris() {
+    let (bao, host) = setup("t4");
+    let small = secret("small");
+    bao.kv_put("hosts/t4/db", &json!({ "PW": small }));
+    let spec = spec_with(
+        &host,
+        &bao.addr,
+        json!({ "db": { "secretPath": "hosts/t4/db" } }),
+        json!({ "db.env": { "envFrom": ["db"] } }),
+    );
+    let out = rendered(&host, "db.env");
+    let _fs = Tmpfs::mount(out.parent().unwrap(), "64k");
+    assert_eq!(run(&spec, &["fetch"]).code, 0);
+    assert_eq!(read(&out), format!("PW=\"{small}\"\n"));
+
+    let big = format!("{}{}", secret("big"), "x".repeat(256 << 10));
+    bao.kv_put("hosts/t4/db", &json!({ "PW": big }));
+    let r = run(&spec, &["fetch"]);
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("template db.env: cannot write")
+            && r.stderr.contains("No space left on device"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(read(&out), format!("PW=\"{small}\"\n"));
+    let names: Vec<String> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["db.env"], "a partial temporary file was left");
+
+    // The value shrinks again: rendered.
+    let small2 = secret("small2");
+    bao.kv_put("hosts/t4/db", &json!({ "PW": small2 }));
+    assert_eq!(run(&spec, &["fetch"]).code, 0);
+    assert_eq!(read(&out), format!("PW=\"{small2}\"\n"));
+}
+
+#[test]
+fn concurrent_renders_beside_a_changing_secret_always_leave_one_complete_version() {
+    let (bao, host) = setup("t5");
+    let versions: Vec<(String, String)> = (0..6)
+        .map(|i| (secret(&format!("u{i}")), secret(&format!("p{i}"))))
+        .collect();
+    bao.kv_put(
+        "hosts/t5/db",
+        &json!({ "user": versions[0].0, "password": versions[0].1 }),
+    );
+    let spec = spec_with(
+        &host,
+        &bao.addr,
+        json!({ "db": { "secretPath": "hosts/t5/db" } }),
+        json!({ "db.conf": { "content": "user={{ db.user }}\npassword={{ db.password }}\n" } }),
+    );
+    assert_eq!(run(&spec, &["fetch"]).code, 0);
+    let out = rendered(&host, "db.conf");
+    let complete = |text: &str| {
+        versions
+            .iter()
+            .any(|(u, p)| text == format!("user={u}\npassword={p}\n"))
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // A reader checking the file all along: never partial, never a mix.
+    let reader = {
+        let (out, stop) = (out.clone(), stop.clone());
+        let versions = versions.clone();
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let text = String::from_utf8(std::fs::read(&out).unwrap()).unwrap();
+                assert!(
+                    versions
+                        .iter()
+                        .any(|(u, p)| text == format!("user={u}\npassword={p}\n")),
+                    "a partial or mixed file was visible"
+                );
+                reads += 1;
+            }
+            reads
+        })
+    };
+    // Each round: four `render --template` processes (each holding the secret's
+    // lock while it reads the data and renames its file) beside one `fetch`
+    // that renders the template from the new data.
+    for (u, p) in &versions[1..] {
+        bao.kv_put("hosts/t5/db", &json!({ "user": u, "password": p }));
+        let renders: Vec<_> = (0..4)
+            .map(|_| {
+                let spec = spec.clone();
+                std::thread::spawn(move || run(&spec, &["render", "--template", "db.conf"]))
+            })
+            .collect();
+        let f = run(&spec, &["fetch", "db.conf"]);
+        assert_eq!(f.code, 0, "{}", f.stderr);
+        for r in renders {
+            let r = r.join().unwrap();
+            assert_eq!(r.code, 0, "{}", r.stderr);
+        }
+        // The renders may have finished before the fetch: once more, from the new data.
+        assert_eq!(run(&spec, &["render", "--template", "db.conf"]).code, 0);
+        assert_eq!(read(&out), format!("user={u}\npassword={p}\n"));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let reads = reader.join().unwrap();
+    assert!(reads > 0);
+    assert!(complete(&read(&out)));
+    let names: Vec<String> = std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["db.conf"], "temporary files were left behind");
+    eprintln!("concurrent renders: 25 writers, {reads} reads, every one a complete version");
+}

@@ -236,6 +236,24 @@ fn environment_files_read_back_by_systemd_and_one_restart_per_change() {
         std::thread::sleep(Duration::from_secs(2));
         assert_eq!(c.show("app.service", "InvocationID"), app_id);
         assert_eq!(restarts(&c), count);
+
+        // A spec change (the daemon reloads on inotify): the template whose
+        // settings changed is rendered again and its service restarted once.
+        let mut spec2 = spec.clone();
+        spec2["templates"]["app.env"]["mode"] = json!("0440");
+        std::fs::write(
+            hostdir.path().join("spec.json"),
+            serde_json::to_string_pretty(&spec2).unwrap(),
+        )
+        .unwrap();
+        wait_until("the new mode", Duration::from_secs(10), || {
+            c.ok(&["stat", "-c", "%a", "/run/secrets/rendered/app.env"]) == "440"
+        });
+        wait_until("the service restarted", Duration::from_secs(10), || {
+            c.show("app.service", "InvocationID") != app_id
+        });
+        std::thread::sleep(Duration::from_secs(2));
+        assert_eq!(restarts(&c), count + 1, "{}", journal(&c));
     }));
     let j = c.stdout(&["journalctl", "--no-pager", "-o", "cat"]);
     keep_log("container-journal", &j);

@@ -56,6 +56,12 @@ pub enum TemplateError {
         path: PathBuf,
     },
     #[error("template {template}: {source}")]
+    Lock {
+        template: String,
+        #[source]
+        source: Box<crate::lock::LockError>,
+    },
+    #[error("template {template}: {source}")]
     Write {
         template: String,
         #[source]
@@ -152,7 +158,19 @@ fn current_data(
 }
 
 /// Renders a template from its secrets' current data (blocking: file I/O).
+///
+/// The locks of all its secrets are held meanwhile (taken in name order), so no
+/// other writer changes one of them between reading its data and the rename.
 pub fn render_current(spec: &Spec, t: &TemplateSpec) -> Result<Written, TemplateError> {
+    let _locks = crate::lock::SecretLock::acquire_all(
+        &spec.state_dir,
+        t.secrets(),
+        crate::lock::DEFAULT_TIMEOUT,
+    )
+    .map_err(|source| TemplateError::Lock {
+        template: t.name.clone(),
+        source: Box::new(source),
+    })?;
     let data = current_data(spec, t)?;
     let bytes = render::build(t, &data).map_err(|problems| TemplateError::Data {
         template: t.name.clone(),

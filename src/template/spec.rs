@@ -165,7 +165,10 @@ pub fn resolve(
             }
         };
         let path = match t.path {
-            Some(p) => crate::spec::abs_path(problems, &at("path"), &p),
+            Some(p) => crate::paths::syntax(&at("path"), &p).unwrap_or_else(|problem| {
+                problems.push(problem);
+                PathBuf::from(&p)
+            }),
             None => Path::new(DEFAULT_SECRETS_DIR)
                 .join(RENDERED_DIR)
                 .join(&name),
@@ -233,6 +236,31 @@ fn check_paths(
                 &at,
                 format!(
                     "{} is also the path of template {other}; give each template its own file",
+                    t.path.display()
+                ),
+            ));
+        }
+        // The file goes into its parent directory: the system-directory rules
+        // of outputDir apply to that directory.
+        let parent = t.path.parent().unwrap_or(Path::new("/"));
+        if let Some(why) = crate::paths::system_reason(parent) {
+            problems.push(Problem::new(
+                &at,
+                format!(
+                    "{} is in {}, which {why}; render templates below /run, e.g. /run/secrets/rendered/{name} [rule: system-directory]",
+                    t.path.display(),
+                    parent.display()
+                ),
+            ));
+        }
+        if t.path.components().any(|c| {
+            let c = c.as_os_str().to_string_lossy();
+            c.starts_with('.') && c.contains(".vaultkeeper")
+        }) {
+            problems.push(Problem::new(
+                &at,
+                format!(
+                    "{} uses a name vaultkeeper reserves for its own files (\".*.vaultkeeper*\"); choose another, e.g. /run/secrets/rendered/{name} [rule: reserved-name]",
                     t.path.display()
                 ),
             ));
@@ -390,6 +418,12 @@ mod tests {
             ),
             ("/var/lib/vaultkeeper/x", "is inside stateDir"),
             ("/run/secrets", "collides with secret"),
+            ("/etc/cron.d/x", "[rule: system-directory]"),
+            ("/etc/x", "[rule: system-directory]"),
+            ("/usr/lib/x", "[rule: system-directory]"),
+            ("/run/x/../y", "contains \"..\""),
+            ("/run/rendered/", "is not normalised"),
+            ("/run/.x.vaultkeeper/y", "[rule: reserved-name]"),
         ] {
             let e = spec(json!({ "x": { "envFrom": ["db"], "path": path } })).unwrap_err();
             assert!(e.contains(want), "{path}: {e}");

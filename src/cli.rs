@@ -150,6 +150,12 @@ pub fn main() -> ExitCode {
         }
     };
     crate::logging::init();
+    // Files are opened by walking from `/` (no symlink games), so a relative
+    // --spec is made absolute here, against the working directory.
+    let mut cli = cli;
+    if let Ok(abs) = std::path::absolute(&cli.spec) {
+        cli.spec = abs;
+    }
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => ExitCode::from(report::fail(e.as_ref())),

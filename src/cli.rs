@@ -42,6 +42,10 @@ pub enum Command {
         /// Secrets or templates to fetch (all when none is named); a template
         /// fetches its secrets, then is rendered from them.
         names: Vec<String>,
+        /// How long to wait for a secret that another vaultkeeper process
+        /// (the daemon, another fetch) is writing, e.g. "30s".
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::spec::interval::parse_duration)]
+        lock_timeout: std::time::Duration,
     },
     /// Render a template from its secrets' current (cached) data, without Vault.
     Render(crate::template::cli::RenderArgs),
@@ -228,7 +232,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             ));
             Ok(report_bootstrap(&spec, result, strict))
         }
-        Command::Fetch { names } => {
+        Command::Fetch {
+            names,
+            lock_timeout,
+        } => {
             let spec = load_spec(&cli.spec)?;
             let (selected, templates) = match crate::template::select(&spec, &names) {
                 Ok(s) => s,
@@ -238,7 +245,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 }
             };
             let rt = runtime()?;
-            match rt.block_on(fetch::run(&spec, &selected)) {
+            match rt.block_on(fetch::run_with(&spec, &selected, lock_timeout)) {
                 Ok(report) => {
                     let code = report_fetch(&report);
                     let done =

@@ -123,4 +123,12 @@ pub fn login_ok(state_dir: &Path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => tracing::warn!(error = %e, "cannot clear the login status"),
     }
+/// Removes status temporaries of `name` whose writer died (status records are
+/// written outside the secret's lock, so a live writer's are left alone).
+pub fn clean_debris(state_dir: &Path, name: &str) -> usize {
+    let dir = state_dir.join("status");
+    let Ok(fd) = atomic::open_dir_nofollow(&dir) else {
+        return 0;
+    };
+    crate::render::debris::remove_temporaries(&fd, &dir, &[format!(".{name}.json.tmp-")], false)
 }

@@ -39,9 +39,8 @@ pub mod templates;
 pub mod token;
 pub mod watch;
 
-use crate::cache;
 use crate::fetch::{self, Credentials, Outcome};
-use crate::render::{self, Rendered};
+use crate::render::Rendered;
 use crate::spec::{KvVersion, SecretSpec, Spec, SpecError};
 use crate::state;
 use crate::systemd::{Notifier, UnitAction};
@@ -415,19 +414,12 @@ async fn check_one(
     Check::Full(outcome, denied)
 }
 
-/// Re-renders a secret from its cache (the current data); `Ok(None)` without cache.
-async fn verify_one(secret: SecretSpec) -> Result<Option<Rendered>, String> {
-    tokio::task::spawn_blocking(move || {
-        let entry = cache::load(&secret).map_err(|e| e.to_string())?;
-        match entry {
-            None => Ok(None),
-            Some(entry) => render::render(&secret, &entry.data)
-                .map(Some)
-                .map_err(|e| e.to_string()),
-        }
-    })
-    .await
-    .unwrap_or_else(|e| Err(format!("render task failed: {e}")))
+/// Re-renders a secret from its cache (the current data), under its lock;
+/// `Ok(None)` without cache.
+async fn verify_one(secret: SecretSpec, state_dir: PathBuf) -> Result<Option<Rendered>, String> {
+    tokio::task::spawn_blocking(move || fetch::render_cached(&secret, &state_dir))
+        .await
+        .unwrap_or_else(|e| Err(format!("render task failed: {e}")))
 }
 
 impl Daemon {
@@ -1100,7 +1092,12 @@ impl Daemon {
             .filter_map(|n| self.spec.secrets.get(&n).cloned())
             .collect();
         for s in due {
-            match drive(&self.notifier, verify_one(s.clone())).await {
+            match drive(
+                &self.notifier,
+                verify_one(s.clone(), self.spec.state_dir.clone()),
+            )
+            .await
+            {
                 Ok(Some(Rendered::Changed { generation, .. })) => {
                     tracing::warn!(
                         "secret {}: its files at {} were deleted or modified by someone else; re-rendered them from the current data as generation {generation}",

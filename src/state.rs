@@ -123,6 +123,8 @@ pub fn login_ok(state_dir: &Path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => tracing::warn!(error = %e, "cannot clear the login status"),
     }
+}
+
 /// Removes status temporaries of `name` whose writer died (status records are
 /// written outside the secret's lock, so a live writer's are left alone).
 pub fn clean_debris(state_dir: &Path, name: &str) -> usize {

@@ -38,6 +38,7 @@ let
     nixosTest = d.nixosTest or false;
     sourcePaths = d.passthru.sourcePaths or null;
     cargoTestFlags = d.cargoTestFlags or [ ];
+    checkFlags = d.checkFlags or [ ];
     buildPhase = d.buildPhase or null;
     doCheck = d.doCheck or true;
     preCheck = d.preCheck or "";

@@ -49,4 +49,7 @@
   SystemCallErrorNumber = "EPERM";
   DevicePolicy = "closed";
   UMask = "0077";
+  # No core files: the agent holds tokens and secrets in memory (it also makes
+  # itself non-dumpable with prctl at start).
+  LimitCORE = 0;
 }

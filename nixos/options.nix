@@ -136,6 +136,11 @@ in
           variable. Defaults to `vault.bootstrap.tokenFile`.
         '';
       };
+      roleName = option (types.nullOr (types.strMatching "[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}")) null "web01" ''
+        The AppRole role this host's credentials must belong to (the name given to
+        `vaultkeeper provision --host`); bootstrap refuses credentials of any other
+        role. `null` uses the host name.
+      '';
     };
 
     bootstrap = {

@@ -14,7 +14,7 @@ let
   spec = {
     vault = { inherit (cfg) address namespace caCert skipVerify timeout maxResponseSize; };
     approle = {
-      inherit (cfg.approle) mount roleIdFile secretIdFile wrappedTokenEnv wrappedTokenFile;
+      inherit (cfg.approle) mount roleIdFile secretIdFile wrappedTokenEnv wrappedTokenFile roleName;
     };
     inherit (cfg) stateDir refreshInterval restartRandomizedDelay criticalServices;
     secrets = lib.mapAttrs secretSpec cfg.secrets;

@@ -131,6 +131,8 @@ bench_seed_secrets() { # N DIR
   "$BAO_BIN" policy write host-bench "$dir/p.hcl" >/dev/null
   "$BAO_BIN" write auth/approle/role/bench token_policies=host-bench token_ttl=1h >/dev/null
   mkdir -p "$dir/state/approle"
-  "$BAO_BIN" read -field=role_id auth/approle/role/bench/role-id >"$dir/state/approle/role-id"
-  "$BAO_BIN" write -f -field=secret_id auth/approle/role/bench/secret-id >"$dir/state/approle/secret-id"
+  # 0600: vaultkeeper refuses credential files others may read.
+  (umask 077
+   "$BAO_BIN" read -field=role_id auth/approle/role/bench/role-id >"$dir/state/approle/role-id"
+   "$BAO_BIN" write -f -field=secret_id auth/approle/role/bench/secret-id >"$dir/state/approle/secret-id")
 }

@@ -127,6 +127,8 @@ while IFS=$'\t' read -r label what kind; do
   preCheck=$(field "$kind" "$name" preCheck)
   doCheck=$(field "$kind" "$name" doCheck)
   flags=$(field "$kind" "$name" cargoTestFlags | python3 -c 'import json,shlex,sys; print(" ".join(map(shlex.quote, json.load(sys.stdin))))')
+  # buildRustPackage's cargoCheckHook: cargo test $cargoTestFlags -- $checkFlags
+  checkflags=$(field "$kind" "$name" checkFlags | python3 -c 'import json,shlex,sys; print(" ".join(map(shlex.quote, json.load(sys.stdin))))')
   envs=$(field "$kind" "$name" env | python3 -c '
 import json, shlex, sys
 for k, v in json.load(sys.stdin).items():
@@ -168,7 +170,7 @@ HOOKS
     if [ "$doCheck" = true ]; then
       echo 'echo "== check phase"'
       printf '%s\n' "$preCheck"
-      echo "cargo test --frozen $flags"
+      echo "cargo test --frozen $flags -- $checkflags"
     fi
   } >"$script"
   chmod 0644 "$script"

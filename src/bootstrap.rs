@@ -45,6 +45,10 @@ pub enum BootstrapError {
     RoleIdMissing { path: PathBuf },
     #[error("the unwrapped response holds no {missing}; the token was consumed; provision a new one with `vaultkeeper provision --host NAME`")]
     UnexpectedShape { missing: &'static str },
+    #[error("REFUSING the wrapped credentials: they log in as AppRole role {got:?}, and this host must be {expected:?} (approle.roleName, default the host name); someone may have wrapped another role's credentials to make this host use them; nothing was stored and the test login's token was revoked; provision this host with `vaultkeeper provision --host {expected}`")]
+    WrongRole { expected: String, got: String },
+    #[error("cannot verify which AppRole role the unwrapped credentials belong to ({reason}); nothing was stored (the wrapping token is spent); provision this host again with `vaultkeeper provision --host NAME`")]
+    CannotVerify { reason: String, code: u8 },
     #[error("cannot store the AppRole credentials: {0}")]
     Store(#[from] atomic::FsError),
     #[error(transparent)]
@@ -62,6 +66,8 @@ impl BootstrapError {
             BootstrapError::ForeignCreationPath { .. } => exit::TOKEN_FOREIGN,
             BootstrapError::Unreachable { .. } => exit::UNREACHABLE,
             BootstrapError::RoleIdMissing { .. } => exit::CREDENTIALS,
+            BootstrapError::WrongRole { .. } => exit::TOKEN_WRONG_ROLE,
+            BootstrapError::CannotVerify { code, .. } => *code,
             BootstrapError::UnexpectedShape { .. } => exit::MALFORMED,
             BootstrapError::Store(_) => exit::RENDER,
             BootstrapError::Vault(e) => e.exit_code(),
@@ -206,6 +212,11 @@ async fn unwrap_and_store(spec: &Spec, token: &Secret) -> Result<Bootstrapped, B
     if bundle && role_id.is_none() {
         return Err(BootstrapError::UnexpectedShape { missing: "role_id" });
     }
+    let login_role_id = match &role_id {
+        Some(r) => r.clone(),
+        None => read_role_id(&a.role_id_file)?,
+    };
+    verify_role(&client, spec, &login_role_id, &secret_id).await?;
     if let Some(role_id) = &role_id {
         store(&dirs, &a.role_id_file, role_id)?;
     }
@@ -215,6 +226,60 @@ async fn unwrap_and_store(spec: &Spec, token: &Secret) -> Result<Bootstrapped, B
     } else {
         Bootstrapped::StoredSecretId
     })
+}
+
+/// The role-id already in place (a plain wrapped secret-id completes it), read
+/// with the bounded credential reader.
+fn read_role_id(path: &Path) -> Result<Secret, BootstrapError> {
+    crate::fetch::read_secret_file("role-id", path).map_err(|e| {
+        tracing::error!("{e}");
+        BootstrapError::RoleIdMissing {
+            path: path.to_path_buf(),
+        }
+    })
+}
+
+/// Logs in with the unwrapped credentials and checks the token's AppRole role
+/// against this host's; the token is revoked either way. A `sys/wrapping/wrap`
+/// bundle can be made by any token with the `default` policy, so the creation
+/// path alone does not say whose credentials are inside.
+async fn verify_role(
+    client: &VaultClient,
+    spec: &Spec,
+    role_id: &Secret,
+    secret_id: &Secret,
+) -> Result<(), BootstrapError> {
+    let expected = spec.approle.expected_role();
+    let cannot = |reason: String, code: u8| BootstrapError::CannotVerify { reason, code };
+    let token = crate::vault::approle::login(client, &spec.approle.mount, role_id, secret_id)
+        .await
+        .map_err(|e| {
+            let code = if e.is_unreachable() {
+                exit::UNREACHABLE
+            } else {
+                exit::CREDENTIALS
+            };
+            cannot(format!("the test login failed: {e}"), code)
+        })?;
+    let authed = client.with_token(token.token);
+    let got = crate::vault::approle::lookup_self_role(&authed).await;
+    crate::vault::approle::release(&authed).await;
+    match got {
+        Ok(Some(role)) if role == expected => {
+            tracing::info!(
+                "the unwrapped credentials log in as AppRole role {role:?}, this host's"
+            );
+            Ok(())
+        }
+        Ok(got) => Err(BootstrapError::WrongRole {
+            expected,
+            got: got.unwrap_or_else(|| "(not an AppRole token)".into()),
+        }),
+        Err(e) => Err(cannot(
+            format!("auth/token/lookup-self failed: {e}"),
+            e.exit_code(),
+        )),
+    }
 }
 
 fn classify(e: WrapError, known: Option<WrapInfo>) -> BootstrapError {
@@ -404,6 +469,8 @@ mod tests {
             secret_id_file: t.path().join("s"),
             wrapped_token_env: Some("VK_TOKEN".into()),
             wrapped_token_file: Some(file.clone()),
+            role_name: None,
+            login_backoff: Default::default(),
         };
         let env = |k: &str| (k == "VK_TOKEN").then(|| " s.fromenv \n".to_string());
         assert_eq!(read_token(&a, env).unwrap().expose(), "s.fromenv");

@@ -107,8 +107,7 @@ pub fn stage(
         source,
     };
     let dir = atomic::ensure_private_dir(&secret.cache_dir, 0o700).map_err(fs)?;
-    remove_stale_temporaries(&dir, &secret.cache_dir);
-    let tmp = format!(".{FILE}.staged-{:016x}", rand::random::<u64>());
+    let tmp = format!(".{FILE}.staged-{}", crate::render::debris::temp_tail());
     atomic::write_new_file_volatile(
         &dir,
         &tmp,
@@ -125,23 +124,20 @@ pub fn stage(
     })
 }
 
-/// Temporary files left by a crash between [`stage`] and [`commit`] (or in the
-/// middle of a replace), older than an hour so a concurrent writer is never hit.
-fn remove_stale_temporaries(dir: &std::os::fd::OwnedFd, label: &std::path::Path) {
-    let Ok(names) = atomic::list_dir(dir, label) else {
-        return;
+/// Removes the temporaries a crash left in the cacheDir (staged files between
+/// [`stage`] and [`commit`], temporaries of [`store`]): each is a full copy of
+/// an older version of the secret. The caller holds the secret's lock, which
+/// every writer of the cache takes, so none of them is in use. Returns how many.
+pub fn clean_debris(secret: &SecretSpec) -> usize {
+    let Ok(dir) = atomic::open_dir_nofollow(&secret.cache_dir) else {
+        return 0;
     };
-    let hour_ago = SystemTime::now() - Duration::from_secs(3600);
-    for n in names.iter().filter(|n| n.starts_with(&format!(".{FILE}."))) {
-        let old =
-            nix::sys::stat::fstatat(dir, n.as_str(), nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW)
-                .is_ok_and(|st| {
-                    UNIX_EPOCH + Duration::from_secs(st.st_mtime.max(0) as u64) < hour_ago
-                });
-        if old {
-            let _ = nix::unistd::unlinkat(dir, n.as_str(), nix::unistd::UnlinkatFlags::NoRemoveDir);
-        }
-    }
+    crate::render::debris::remove_temporaries(
+        &dir,
+        &secret.cache_dir,
+        &[format!(".{FILE}.staged-"), format!(".{FILE}.tmp-")],
+        true,
+    )
 }
 
 /// Makes staged cache files durable and visible: `syncfs` of each file system

@@ -42,6 +42,10 @@ pub enum Command {
         /// Secrets or templates to fetch (all when none is named); a template
         /// fetches its secrets, then is rendered from them.
         names: Vec<String>,
+        /// How long to wait for a secret that another vaultkeeper process
+        /// (the daemon, another fetch) is writing, e.g. "30s".
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::spec::interval::parse_duration)]
+        lock_timeout: std::time::Duration,
     },
     /// Render a template from its secrets' current (cached) data, without Vault.
     Render(crate::template::cli::RenderArgs),
@@ -131,9 +135,13 @@ pub struct ProvisionArgs {
     /// Print the equivalent Terraform instead of calling the API.
     #[arg(long)]
     pub terraform: bool,
+    /// Print the policy and role it would write, call nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 pub fn main() -> ExitCode {
+    let hardening = crate::dumpable::harden();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -146,6 +154,9 @@ pub fn main() -> ExitCode {
         }
     };
     crate::logging::init();
+    for problem in hardening {
+        tracing::debug!("{problem}");
+    }
     // Files are opened by walking from `/` (no symlink games), so a relative
     // --spec is made absolute here, against the working directory.
     let mut cli = cli;
@@ -221,7 +232,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             ));
             Ok(report_bootstrap(&spec, result, strict))
         }
-        Command::Fetch { names } => {
+        Command::Fetch {
+            names,
+            lock_timeout,
+        } => {
             let spec = load_spec(&cli.spec)?;
             let (selected, templates) = match crate::template::select(&spec, &names) {
                 Ok(s) => s,
@@ -231,7 +245,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 }
             };
             let rt = runtime()?;
-            match rt.block_on(fetch::run(&spec, &selected)) {
+            match rt.block_on(fetch::run_with(&spec, &selected, lock_timeout)) {
                 Ok(report) => {
                     let code = report_fetch(&report);
                     let done =
@@ -420,6 +434,10 @@ fn run_provision(spec_path: &Path, a: ProvisionArgs) -> anyhow::Result<u8> {
     }
     if a.terraform {
         print!("{}", opts.terraform());
+        return Ok(exit::OK);
+    }
+    if a.dry_run {
+        print!("{}", opts.dry_run());
         return Ok(exit::OK);
     }
     let vault = admin_vault_spec(spec_path)?;

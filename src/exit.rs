@@ -27,6 +27,9 @@ pub const TOKEN_EXPIRED: u8 = 11;
 pub const TOKEN_FOREIGN: u8 = 12;
 /// bootstrap --strict: no wrapping token was found, or it is invalid for another reason.
 pub const TOKEN_MISSING: u8 = 13;
+/// bootstrap --strict: the unwrapped credentials log in as another AppRole role
+/// than this host's (`approle.roleName`); nothing was stored.
+pub const TOKEN_WRONG_ROLE: u8 = 14;
 /// status, posture, report: the server is sealed (`status` still prints what it saw).
 pub const SEALED: u8 = 20;
 /// The TLS certificate of Vault does not lead to a trusted CA (`vault.caCert`):

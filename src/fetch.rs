@@ -5,6 +5,7 @@
 use crate::cache::{self, CacheError};
 use crate::exit;
 use crate::input::InputError;
+use crate::lock::{LockError, SecretLock};
 use crate::render::{self, RenderError, Rendered};
 use crate::secret::Secret;
 use crate::spec::{AppRoleSpec, SecretSpec, Spec};
@@ -49,7 +50,10 @@ pub struct Credentials {
 
 /// Reads a credential file with [`crate::input::read`]: no symlink, a regular
 /// file of ours, private, at most 4 KiB, UTF-8.
-fn read_secret_file(what: &'static str, path: &Path) -> Result<Secret, CredentialsError> {
+pub(crate) fn read_secret_file(
+    what: &'static str,
+    path: &Path,
+) -> Result<Secret, CredentialsError> {
     let bytes = crate::input::read(path, crate::input::Input::Credential).map_err(|e| match e {
         InputError::NotFound { .. } => CredentialsError::Missing {
             what,
@@ -115,6 +119,8 @@ pub enum SecretError {
         source: VaultError,
     },
     #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
     Render(#[from] RenderError),
     #[error(transparent)]
     Cache(#[from] CacheError),
@@ -128,7 +134,7 @@ impl SecretError {
             SecretError::UnreachableNoCache { code, .. } => *code,
             SecretError::Vault { source, .. } => source.exit_code(),
             SecretError::Render(RenderError::Unsafe { .. }) => exit::USAGE,
-            SecretError::Render(_) | SecretError::Cache(_) => exit::RENDER,
+            SecretError::Render(_) | SecretError::Cache(_) | SecretError::Lock(_) => exit::RENDER,
         }
     }
 }
@@ -233,11 +239,21 @@ pub async fn login(
 
 /// `vaultkeeper fetch`: renders every selected secret; see [`Report::exit_code`].
 pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchError> {
+    run_with(spec, secrets, crate::lock::DEFAULT_TIMEOUT).await
+}
+
+/// [`run`], waiting at most `lock_timeout` for each secret another writer holds.
+pub async fn run_with(
+    spec: &Spec,
+    secrets: &[&SecretSpec],
+    lock_timeout: Duration,
+) -> Result<Report, FetchError> {
     let client = VaultClient::new(&spec.vault).map_err(FetchError::Client)?;
     let creds = read_credentials(&spec.approle)?;
     let started = std::time::Instant::now();
     let authed = match login(&client, spec, &creds).await {
         Ok(token) => {
+            state::login_ok(&spec.state_dir);
             tracing::debug!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "logged in"
@@ -247,13 +263,27 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
         Err(LoginError::Vault(e)) if e.serves_cache() => Err(Fallback::of(&e)),
         Err(LoginError::Vault(e)) => return Err(FetchError::Login(e)),
         Err(source) => {
+            if let LoginError::Rejected { message, .. } = &source {
+                state::login_rejected(&spec.state_dir, message);
+            }
             return Err(FetchError::LoginRejected {
                 source,
                 role_id_file: spec.approle.role_id_file.clone(),
                 secret_id_file: spec.approle.secret_id_file.clone(),
-            })
+            });
         }
     };
+    // One writer per secret: take every selected secret's lock, in name order,
+    // and hold them until the batch's caches are committed.
+    // (Taken on this thread: nothing else runs yet, and no extra thread — with
+    // its own malloc arena — is started under a tight address-space limit.)
+    let names: Vec<String> = secrets.iter().map(|s| s.name.clone()).collect();
+    let (locks, mut refused) = lock_in_order(&spec.state_dir, names, lock_timeout);
+    let secrets: Vec<&SecretSpec> = secrets
+        .iter()
+        .copied()
+        .filter(|s| !refused.iter().any(|(n, _)| *n == s.name))
+        .collect();
     let batch = CacheSink::batch();
     let mut outcomes = futures::stream::iter(secrets.iter().map(|s| {
         let authed = authed.clone();
@@ -261,8 +291,10 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
         let batch = batch.clone();
         async move {
             let outcome = match authed {
-                Ok(c) => fetch_one_with(&c, s, &state_dir, batch).await,
-                Err(fallback) => from_cache((*s).clone(), fallback, state_dir).await,
+                Ok(c) => fetch_one_with(&c, s, &state_dir, batch, Locking::Held).await,
+                Err(fallback) => {
+                    from_cache_with((*s).clone(), fallback, state_dir, Locking::Held).await
+                }
             };
             (s.name.clone(), outcome)
         }
@@ -271,6 +303,11 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
     .collect::<Vec<_>>()
     .await;
     commit_batch(batch, &mut outcomes, &spec.state_dir).await;
+    drop(locks);
+    outcomes.append(&mut refused);
+    if let Ok(c) = &authed {
+        approle::release(c).await;
+    }
     tracing::debug!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         secrets = outcomes.len(),
@@ -278,6 +315,71 @@ pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchEr
     );
     outcomes.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Report { outcomes })
+}
+
+/// Takes the locks of `names` in name order; a secret whose lock cannot be had
+/// in time fails alone (the others go on).
+fn lock_in_order(
+    state_dir: &Path,
+    mut names: Vec<String>,
+    timeout: Duration,
+) -> (Vec<SecretLock>, Vec<(String, Outcome)>) {
+    names.sort();
+    names.dedup();
+    let (mut locks, mut refused) = (Vec::new(), Vec::new());
+    for name in names {
+        match SecretLock::acquire_in(state_dir, &name, timeout) {
+            Ok(l) => locks.push(l),
+            Err(e) => {
+                refused.push((name, Outcome::Failed(SecretError::Lock(e))));
+            }
+        }
+    }
+    (locks, refused)
+}
+
+/// Whether the caller already holds the secret's lock.
+#[derive(Debug, Clone, Copy)]
+enum Locking {
+    /// Held by the caller (`fetch` holds all its secrets' locks).
+    Held,
+    /// Take it (the daemon: one secret at a time), waiting at most this long.
+    Take(Duration),
+}
+
+/// Runs `f` as a render of `secret` must run: under the secret's lock (taken
+/// here unless `locking` says it is held), after removing the debris earlier
+/// renders left in its cacheDir and status directory.
+fn under_lock<T>(
+    secret: &SecretSpec,
+    state_dir: &Path,
+    locking: Locking,
+    f: impl FnOnce() -> Result<T, SecretError>,
+) -> Result<T, SecretError> {
+    let _lock = match locking {
+        Locking::Held => None,
+        Locking::Take(timeout) => Some(SecretLock::acquire_in(state_dir, &secret.name, timeout)?),
+    };
+    let removed = cache::clean_debris(secret) + state::clean_debris(state_dir, &secret.name);
+    if removed > 0 {
+        tracing::info!(secret = %secret.name, removed, "removed temporary files a crashed run left behind");
+    }
+    f()
+}
+
+/// Re-renders a secret from its cache, under its lock (the daemon's self-heal);
+/// `Ok(None)` without a cache.
+pub fn render_cached(secret: &SecretSpec, state_dir: &Path) -> Result<Option<Rendered>, String> {
+    under_lock(
+        secret,
+        state_dir,
+        Locking::Take(crate::lock::DEFAULT_TIMEOUT),
+        || match cache::load(secret)? {
+            None => Ok(None),
+            Some(entry) => Ok(Some(render::render(secret, &entry.data)?)),
+        },
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// Where a fresh secret's cache goes: written durably at once, or staged for
@@ -318,8 +420,10 @@ async fn commit_batch(sink: CacheSink, outcomes: &mut [(String, Outcome)], state
 
 /// Reads one secret from Vault and renders it, or falls back to the cache when
 /// Vault is unreachable. The cache is written durably before it returns.
+/// Takes the secret's lock for the render (see [`crate::lock`]).
 pub async fn fetch_one(client: &VaultClient, secret: &SecretSpec, state_dir: &Path) -> Outcome {
-    fetch_one_with(client, secret, state_dir, CacheSink::Durable).await
+    let locking = Locking::Take(crate::lock::DEFAULT_TIMEOUT);
+    fetch_one_with(client, secret, state_dir, CacheSink::Durable, locking).await
 }
 
 async fn fetch_one_with(
@@ -327,6 +431,7 @@ async fn fetch_one_with(
     secret: &SecretSpec,
     state_dir: &Path,
     sink: CacheSink,
+    locking: Locking,
 ) -> Outcome {
     let api = kv::data_path(&secret.kv_mount, &secret.secret_path, secret.kv_version);
     match kv::read(
@@ -337,9 +442,17 @@ async fn fetch_one_with(
     )
     .await
     {
-        Ok(kv) => write_fresh_with(secret.clone(), kv, state_dir.to_path_buf(), sink).await,
+        Ok(kv) => {
+            write_fresh_with(secret.clone(), kv, state_dir.to_path_buf(), sink, locking).await
+        }
         Err(e) if e.serves_cache() => {
-            from_cache(secret.clone(), Fallback::of(&e), state_dir.to_path_buf()).await
+            from_cache_with(
+                secret.clone(),
+                Fallback::of(&e),
+                state_dir.to_path_buf(),
+                locking,
+            )
+            .await
         }
         Err(e) => {
             let err = match e {
@@ -371,8 +484,10 @@ fn record_failure(state_dir: &Path, name: &str, err: &SecretError) {
 
 /// Renders fresh data and then caches it (file writes and fsyncs run on the
 /// blocking pool so many secrets proceed in parallel).
+/// Takes the secret's lock for the render (see [`crate::lock`]).
 pub async fn write_fresh(secret: SecretSpec, kv: KvSecret, state_dir: PathBuf) -> Outcome {
-    write_fresh_with(secret, kv, state_dir, CacheSink::Durable).await
+    let locking = Locking::Take(crate::lock::DEFAULT_TIMEOUT);
+    write_fresh_with(secret, kv, state_dir, CacheSink::Durable, locking).await
 }
 
 async fn write_fresh_with(
@@ -380,36 +495,34 @@ async fn write_fresh_with(
     kv: KvSecret,
     state_dir: PathBuf,
     sink: CacheSink,
+    locking: Locking,
 ) -> Outcome {
     let job = tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
-        let result = render::render(&secret, &kv.data)
-            .map_err(SecretError::from)
-            .and_then(|rendered| {
-                match &sink {
-                    CacheSink::Durable => cache::store(&secret, &kv, SystemTime::now())?,
-                    CacheSink::Batch(staged) => {
-                        let s = cache::stage(&secret, &kv, SystemTime::now())?;
-                        staged.lock().expect("cache batch lock").push(s);
-                    }
-                }
-                Ok(rendered)
-            });
-        tracing::debug!(secret = %secret.name, elapsed_us = started.elapsed().as_micros() as u64, "rendered and cached");
-        match result {
-            Ok(rendered) => {
-                let st = state::SecretStatus {
-                    last_fetch: Some(state::now_unix()),
-                    version: kv.version,
-                    from_cache_since: None,
-                    last_error: None,
-                };
-                state::save(&state_dir, &secret.name, &st);
-                Outcome::Fresh {
-                    rendered,
-                    version: kv.version,
+        let result = under_lock(&secret, &state_dir, locking, || {
+            let rendered = render::render(&secret, &kv.data)?;
+            match &sink {
+                CacheSink::Durable => cache::store(&secret, &kv, SystemTime::now())?,
+                CacheSink::Batch(staged) => {
+                    let s = cache::stage(&secret, &kv, SystemTime::now())?;
+                    staged.lock().expect("cache batch lock").push(s);
                 }
             }
+            let st = state::SecretStatus {
+                last_fetch: Some(state::now_unix()),
+                version: kv.version,
+                from_cache_since: None,
+                last_error: None,
+            };
+            state::save(&state_dir, &secret.name, &st);
+            Ok(rendered)
+        });
+        tracing::debug!(secret = %secret.name, elapsed_us = started.elapsed().as_micros() as u64, "rendered and cached");
+        match result {
+            Ok(rendered) => Outcome::Fresh {
+                rendered,
+                version: kv.version,
+            },
             Err(e) => {
                 record_failure(&state_dir, &secret.name, &e);
                 Outcome::Failed(e)
@@ -420,10 +533,38 @@ async fn write_fresh_with(
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
-/// Renders the last-known-good data of a secret.
+/// Renders the last-known-good data of a secret, under its lock.
 pub async fn from_cache(secret: SecretSpec, fallback: Fallback, state_dir: PathBuf) -> Outcome {
-    let Fallback { reason, code } = fallback;
+    let locking = Locking::Take(crate::lock::DEFAULT_TIMEOUT);
+    from_cache_with(secret, fallback, state_dir, locking).await
+}
+
+async fn from_cache_with(
+    secret: SecretSpec,
+    fallback: Fallback,
+    state_dir: PathBuf,
+    locking: Locking,
+) -> Outcome {
     let job = tokio::task::spawn_blocking(move || {
+        let mut outcome = None;
+        let locked = under_lock(&secret, &state_dir, locking, || {
+            outcome = Some(from_cache_locked(&secret, fallback, &state_dir));
+            Ok(())
+        });
+        match locked {
+            Ok(()) => outcome.expect("set under the lock"),
+            Err(e) => Outcome::Failed(e),
+        }
+    });
+    job.await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+}
+
+fn from_cache_locked(secret: &SecretSpec, fallback: Fallback, state_dir: &Path) -> Outcome {
+    let Fallback { reason, code } = fallback;
+    let secret = secret.clone();
+    let state_dir = state_dir.to_path_buf();
+    {
         let entry = match cache::load(&secret) {
             Ok(Some(entry)) => entry,
             Ok(None) => {
@@ -452,7 +593,5 @@ pub async fn from_cache(secret: SecretSpec, fallback: Fallback, state_dir: PathB
             }
             Err(e) => Outcome::Failed(e.into()),
         }
-    });
-    job.await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
 }

@@ -203,7 +203,7 @@ mod tests {
     }
 
     #[test]
-    fn credential_files_must_be_private_regular_files_of_ours() {
+    fn needs_root_credential_files_must_be_private_regular_files_of_ours() {
         let t = tempfile::tempdir().unwrap();
         let f = t.path().join("secret-id");
         write(&f, "abc\n", 0o600);
@@ -266,7 +266,7 @@ mod tests {
     }
 
     #[test]
-    fn the_spec_may_be_a_root_owned_link_and_world_readable() {
+    fn needs_root_the_spec_may_be_a_root_owned_link_and_world_readable() {
         assert!(
             nix::unistd::Uid::effective().is_root(),
             "the suite runs as root"

@@ -29,6 +29,7 @@
 //!   `envFrom` environment files) rendered from several secrets into one file.
 //! - [`secret`]: a string type for secret values that never prints itself.
 //! - [`exit`]: the documented process exit codes.
+//! - [`dumpable`]: the process makes itself non-dumpable and core-less at start.
 //! - [`report`]: the one rule for error messages (what failed, the cause once,
 //!   the fix) and the one mapping from errors to exit codes.
 //! - [`build_info`]: the version and git revision `--version` prints.
@@ -50,6 +51,7 @@ pub mod cache;
 pub mod chat;
 pub mod cli;
 pub mod daemon;
+pub mod dumpable;
 pub mod exit;
 pub mod fetch;
 pub mod input;

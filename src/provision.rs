@@ -2,10 +2,70 @@
 //! creates or updates the host's policy and AppRole role, generates a secret-id and
 //! wraps role-id and secret-id in one single-use token, the only thing printed.
 //! Running it again updates the policy and role and issues a new token.
+//!
+//! Every name is validated as a path segment ([`check_segment`], [`check_path`])
+//! before anything is sent, the policy's strings are HCL-escaped
+//! ([`hcl_string`]), and a failure part-way rolls back what this run created
+//! (a new policy is deleted, an updated one restored, a new role deleted, a new
+//! AppRole mount disabled, a generated secret-id destroyed). `--dry-run` prints
+//! the policy and role without calling Vault.
 
 use crate::secret::Secret;
 use crate::vault::{wrapping, VaultClient, VaultError};
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// A name Vault puts in a path (host, role, mount segment): letters, digits,
+/// `-`, `_` and `.`, not first `.`, at most 128 bytes.
+pub fn check_segment(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && !s.starts_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not a path segment: use letters, digits, '-', '_' and '.' (not first), nothing else"
+        ))
+    }
+}
+
+/// Segments separated by single `/` (a mount like `team/kv`, a prefix like `hosts/eu`).
+pub fn check_path(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("is empty; name at least one segment, e.g. \"hosts\"".into());
+    }
+    for seg in s.split('/') {
+        check_segment(seg).map_err(|e| format!("{s:?}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// `s` as a quoted HCL string: `\`, `"`, control characters escaped, and the
+/// template sequences `${` and `%{` doubled so they stay literal.
+pub fn hcl_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -41,22 +101,66 @@ impl Options {
     pub fn policy_hcl(&self) -> String {
         let base = self.base();
         let m = &self.kv_mount;
+        let rule = |path: String| {
+            format!(
+                "path {} {{\n  capabilities = [\"read\", \"list\"]\n}}\n",
+                hcl_string(&path)
+            )
+        };
         if self.kv_version == 1 {
-            format!("path \"{m}/{base}/*\" {{\n  capabilities = [\"read\", \"list\"]\n}}\n")
+            rule(format!("{m}/{base}/*"))
         } else {
             format!(
-                "path \"{m}/data/{base}/*\" {{\n  capabilities = [\"read\", \"list\"]\n}}\n\npath \"{m}/metadata/{base}/*\" {{\n  capabilities = [\"read\", \"list\"]\n}}\n"
+                "{}\n{}",
+                rule(format!("{m}/data/{base}/*")),
+                rule(format!("{m}/metadata/{base}/*"))
             )
         }
     }
 
+    /// The AppRole role's settings as written to `auth/<mount>/role/<host>`.
+    pub fn role_body(&self) -> Value {
+        json!({
+            "token_policies": [self.policy_name()],
+            "token_ttl": self.token_ttl,
+            "token_max_ttl": self.token_max_ttl,
+            "secret_id_ttl": self.secret_id_ttl,
+            "secret_id_num_uses": 0,
+            "token_type": "service",
+            "secret_id_bound_cidrs": self.bound_cidrs,
+            "token_bound_cidrs": self.bound_cidrs,
+        })
+    }
+
+    /// What `--dry-run` prints: the policy and the role, nothing is sent.
+    pub fn dry_run(&self) -> String {
+        format!(
+            "# policy {} (sys/policies/acl/{})\n{}\n# role auth/{}/role/{}\n{}\n",
+            self.policy_name(),
+            self.policy_name(),
+            self.policy_hcl(),
+            self.approle_mount,
+            self.host,
+            serde_json::to_string_pretty(&self.role_body()).expect("serializes")
+        )
+    }
+
     pub fn validate(&self) -> Result<(), String> {
-        crate::spec::check_secret_name(&self.host).map_err(|_| {
-            format!(
-                "{:?} is not a host name: use letters, digits, '-', '_' and '.'",
-                self.host
-            )
-        })?;
+        check_segment(&self.host).map_err(|e| format!("--host: {e}"))?;
+        check_path(&self.kv_mount).map_err(|e| format!("--kv-mount {e}"))?;
+        check_path(&self.approle_mount).map_err(|e| format!("--approle-mount {e}"))?;
+        check_path(&self.path_prefix).map_err(|e| format!("--path-prefix {e}"))?;
+        for c in &self.bound_cidrs {
+            let ok = c.len() <= 64
+                && !c.is_empty()
+                && c.bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b".:/".contains(&b));
+            if !ok {
+                return Err(format!(
+                    "--bound-cidr: {c:?} is not a CIDR block, e.g. \"10.0.0.0/24\""
+                ));
+            }
+        }
         for (flag, v) in [
             ("--token-ttl", &self.token_ttl),
             ("--token-max-ttl", &self.token_max_ttl),
@@ -87,16 +191,17 @@ impl Options {
             let list = self
                 .bound_cidrs
                 .iter()
-                .map(|c| format!("\"{c}\""))
+                .map(|c| hcl_string(c))
                 .collect::<Vec<_>>()
                 .join(", ");
             format!("  secret_id_bound_cidrs = [{list}]\n  token_bound_cidrs     = [{list}]\n")
         };
         format!(
-            "resource \"vault_policy\" \"host_{res}\" {{\n  name   = \"{policy_name}\"\n  policy = <<-EOT\n{policy_indented}  EOT\n}}\n\nresource \"vault_approle_auth_backend_role\" \"{res}\" {{\n  backend        = \"{mount}\"\n  role_name      = \"{host}\"\n  token_policies = [vault_policy.host_{res}.name]\n  token_ttl      = {ttl}\n  token_max_ttl  = {max_ttl}\n  secret_id_ttl  = {sid_ttl}\n{cidrs}}}\n",
-            policy_name = self.policy_name(),
+            "resource \"vault_policy\" \"host_{res}\" {{\n  name   = {policy_name}\n  policy = <<-EOT\n{policy_indented}  EOT\n}}\n\nresource \"vault_approle_auth_backend_role\" \"{res}\" {{\n  backend        = {mount}\n  role_name      = {host}\n  token_policies = [vault_policy.host_{res}.name]\n  token_ttl      = {ttl}\n  token_max_ttl  = {max_ttl}\n  secret_id_ttl  = {sid_ttl}\n{cidrs}}}\n",
+            policy_name = hcl_string(&self.policy_name()),
+            host = hcl_string(host),
             policy_indented = policy.lines().map(|l| format!("    {l}\n")).collect::<String>(),
-            mount = self.approle_mount,
+            mount = hcl_string(&self.approle_mount),
             ttl = seconds(&self.token_ttl),
             max_ttl = seconds(&self.token_max_ttl),
             sid_ttl = seconds(&self.secret_id_ttl),
@@ -110,14 +215,94 @@ fn seconds(v: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Creates or updates everything and returns the wrapped token.
+/// What this run changed, to undo on failure.
+#[derive(Default)]
+struct Undo {
+    /// The policy's text before this run (`Some(None)`: it did not exist).
+    policy_before: Option<Option<String>>,
+    mount_created: bool,
+    role_created: bool,
+    secret_id_accessor: Option<String>,
+}
+
+impl Undo {
+    /// Best effort, in reverse order; each step that fails is logged.
+    async fn rollback(self, admin: &VaultClient, o: &Options) {
+        let role = format!("auth/{}/role/{}", o.approle_mount, o.host);
+        let mut steps: Vec<(String, Result<Value, VaultError>)> = Vec::new();
+        if let (Some(acc), false) = (&self.secret_id_accessor, self.role_created) {
+            let r = admin
+                .write(
+                    &format!("{role}/secret-id-accessor/destroy"),
+                    &json!({ "secret_id_accessor": acc }),
+                )
+                .await;
+            steps.push(("destroy the secret-id it generated".into(), r));
+        }
+        if self.role_created {
+            steps.push((format!("delete role {role}"), admin.delete(&role).await));
+        }
+        if self.mount_created {
+            let path = format!("sys/auth/{}", o.approle_mount);
+            steps.push((
+                format!("disable the AppRole mount {}", o.approle_mount),
+                admin.delete(&path).await,
+            ));
+        }
+        let policy = format!("sys/policies/acl/{}", o.policy_name());
+        match self.policy_before {
+            Some(None) => steps.push((
+                format!("delete policy {}", o.policy_name()),
+                admin.delete(&policy).await,
+            )),
+            Some(Some(text)) => steps.push((
+                format!("restore policy {}", o.policy_name()),
+                admin.write(&policy, &json!({ "policy": text })).await,
+            )),
+            None => {}
+        }
+        for (what, r) in steps {
+            match r {
+                Ok(_) => tracing::info!("rolled back: {what}"),
+                Err(e) => tracing::error!("rollback: cannot {what}: {e}; do it by hand"),
+            }
+        }
+    }
+}
+
+/// Creates or updates everything and returns the wrapped token; on failure,
+/// rolls back what this run created.
 pub async fn provision(admin: &VaultClient, o: &Options) -> Result<Secret, VaultError> {
+    let mut undo = Undo::default();
+    match provision_steps(admin, o, &mut undo).await {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            tracing::error!("provisioning failed ({e}); rolling back what this run created");
+            undo.rollback(admin, o).await;
+            Err(e)
+        }
+    }
+}
+
+async fn provision_steps(
+    admin: &VaultClient,
+    o: &Options,
+    undo: &mut Undo,
+) -> Result<Secret, VaultError> {
+    let policy_path = format!("sys/policies/acl/{}", o.policy_name());
+    let before = match admin.read(&policy_path).await {
+        Ok(v) => Some(crate::vault::field::<String>(
+            &v,
+            "/data/policy",
+            &policy_path,
+        )?),
+        Err(VaultError::NotFound { .. }) => None,
+        Err(e) => return Err(e),
+    };
     admin
-        .write(
-            &format!("sys/policies/acl/{}", o.policy_name()),
-            &json!({ "policy": o.policy_hcl() }),
-        )
+        .write(&policy_path, &json!({ "policy": o.policy_hcl() }))
         .await?;
+    undo.policy_before = Some(before);
 
     let auths = admin.read("sys/auth").await?;
     let mounted = auths
@@ -132,37 +317,32 @@ pub async fn provision(admin: &VaultClient, o: &Options) -> Result<Secret, Vault
                 &json!({ "type": "approle" }),
             )
             .await?;
+        undo.mount_created = true;
     }
 
     let role = format!("auth/{}/role/{}", o.approle_mount, o.host);
-    admin
-        .write(
-            &role,
-            &json!({
-                "token_policies": [o.policy_name()],
-                "token_ttl": o.token_ttl,
-                "token_max_ttl": o.token_max_ttl,
-                "secret_id_ttl": o.secret_id_ttl,
-                "secret_id_num_uses": 0,
-                "token_type": "service",
-                "secret_id_bound_cidrs": o.bound_cidrs,
-                "token_bound_cidrs": o.bound_cidrs,
-            }),
-        )
-        .await?;
+    let existed = match admin.read(&role).await {
+        Ok(_) => true,
+        Err(VaultError::NotFound { .. }) => false,
+        Err(e) => return Err(e),
+    };
+    admin.write(&role, &o.role_body()).await?;
+    undo.role_created = !existed;
     let role_id: String = crate::vault::field(
         &admin.read(&format!("{role}/role-id")).await?,
         "/data/role_id",
         &role,
     )?;
-    let secret_id: String = crate::vault::field(
-        &admin
-            .write(&format!("{role}/secret-id"), &json!({}))
-            .await?,
+    let generated = admin
+        .write(&format!("{role}/secret-id"), &json!({}))
+        .await?;
+    undo.secret_id_accessor =
+        crate::vault::field::<Option<String>>(&generated, "/data/secret_id_accessor", &role)?;
+    let secret_id = Secret::new(crate::vault::field::<String>(
+        &generated,
         "/data/secret_id",
         &role,
-    )?;
-    let secret_id = Secret::new(secret_id);
+    )?);
     wrapping::wrap(
         admin,
         &json!({ "role_id": role_id, "secret_id": secret_id.expose() }),
@@ -246,5 +426,87 @@ mod tests {
         .unwrap_err()
         .contains("--token-ttl"));
         assert!(opts().validate().is_ok());
+    }
+
+    #[test]
+    fn names_are_path_segments() {
+        let injection = "a\" {}\npath \"sys/*\" { capabilities = [\"sudo\"] }\npath \"b";
+        let bad = |o: Options| o.validate().unwrap_err();
+        for v in [
+            injection, "*", "../..", "", "a/../b", "a//b", "/a", "a/", ".hidden", "a b", "a\nb",
+            "${x}",
+        ] {
+            let e = bad(Options {
+                kv_mount: v.into(),
+                ..opts()
+            });
+            assert!(e.starts_with("--kv-mount"), "{v:?}: {e}");
+            let e = bad(Options {
+                path_prefix: v.into(),
+                ..opts()
+            });
+            assert!(e.starts_with("--path-prefix"), "{v:?}: {e}");
+            let e = bad(Options {
+                approle_mount: v.into(),
+                ..opts()
+            });
+            assert!(e.starts_with("--approle-mount"), "{v:?}: {e}");
+            let e = bad(Options {
+                host: v.into(),
+                ..opts()
+            });
+            assert!(e.starts_with("--host"), "{v:?}: {e}");
+        }
+        // a host is one segment; mounts and prefixes may nest
+        assert!(bad(Options {
+            host: "a/b".into(),
+            ..opts()
+        })
+        .starts_with("--host"));
+        assert!(Options {
+            kv_mount: "team/kv".into(),
+            path_prefix: "hosts/eu-1".into(),
+            ..opts()
+        }
+        .validate()
+        .is_ok());
+        assert!(bad(Options {
+            bound_cidrs: vec!["10.0.0.0/8\"]".into()],
+            ..opts()
+        })
+        .starts_with("--bound-cidr"));
+    }
+
+    #[test]
+    fn hcl_strings_are_escaped() {
+        assert_eq!(hcl_string("plain/path/*"), "\"plain/path/*\"");
+        assert_eq!(hcl_string("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
+        assert_eq!(hcl_string("${var} %{if}"), "\"$${var} %%{if}\"");
+        // Even unvalidated, an injection stays inside one string: one path rule per
+        // line that starts a rule, and the quotes of the value are escaped.
+        let evil = Options {
+            kv_mount: "a\" {}\npath \"sys/*\" { capabilities = [\"sudo\"] }\npath \"b".into(),
+            kv_version: 1,
+            ..opts()
+        };
+        let hcl = evil.policy_hcl();
+        assert_eq!(
+            hcl.lines().filter(|l| l.starts_with("path ")).count(),
+            1,
+            "{hcl}"
+        );
+        assert_eq!(hcl.lines().count(), 3, "{hcl}");
+    }
+
+    #[test]
+    fn dry_run_shows_policy_and_role() {
+        let d = opts().dry_run();
+        assert!(d.contains("# policy host-web01"), "{d}");
+        assert!(d.contains("path \"secret/data/hosts/web01/*\""), "{d}");
+        assert!(d.contains("# role auth/approle/role/web01"), "{d}");
+        assert!(
+            d.contains("\"token_policies\": [\n    \"host-web01\"\n  ]"),
+            "{d}"
+        );
     }
 }

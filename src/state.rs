@@ -59,3 +59,78 @@ pub fn save(state_dir: &Path, name: &str, status: &SecretStatus) {
         tracing::warn!(secret = name, error = %e, "cannot record the secret's status");
     }
 }
+
+/// `<stateDir>/login-status.json`: since when the AppRole login fails and Vault's
+/// last reason; absent while logins work. Written by `fetch` and the daemon,
+/// shown by `status` (and the daemon's STATUS= line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginStatus {
+    /// Unix seconds of the first rejection of the current streak.
+    pub failing_since: u64,
+    pub reason: String,
+}
+
+impl LoginStatus {
+    /// "login failing since 2026-11-30T10:00:00Z: invalid role or secret ID"
+    pub fn describe(&self) -> String {
+        let at = UNIX_EPOCH + std::time::Duration::from_secs(self.failing_since);
+        format!(
+            "login failing since {}: {}",
+            humantime::format_rfc3339_seconds(at),
+            self.reason
+        )
+    }
+}
+
+const LOGIN_FILE: &str = "login-status.json";
+
+pub fn load_login(state_dir: &Path) -> Option<LoginStatus> {
+    let fd = atomic::open_dir_nofollow(state_dir).ok()?;
+    match atomic::read_file_at(&fd, LOGIN_FILE, state_dir) {
+        Ok(Some(bytes)) => serde_json::from_slice(&bytes).ok(),
+        _ => None,
+    }
+}
+
+/// A rejected login: keeps the streak's start when one is recorded.
+pub fn login_rejected(state_dir: &Path, reason: &str) {
+    let since = load_login(state_dir).map_or_else(now_unix, |l| l.failing_since);
+    let st = LoginStatus {
+        failing_since: since,
+        reason: reason.to_string(),
+    };
+    let result = atomic::ensure_private_dir(state_dir, 0o700).and_then(|fd| {
+        let bytes = serde_json::to_vec(&st).expect("status serializes");
+        atomic::replace_file_with(
+            &fd,
+            LOGIN_FILE,
+            &bytes,
+            0o600,
+            state_dir,
+            atomic::Durability::Volatile,
+        )
+    });
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cannot record the login status");
+    }
+}
+
+/// A login worked: the failure record, if any, goes.
+pub fn login_ok(state_dir: &Path) {
+    match std::fs::remove_file(state_dir.join(LOGIN_FILE)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!(error = %e, "cannot clear the login status"),
+    }
+}
+
+/// Removes status temporaries of `name` whose writer died (status records are
+/// written outside the secret's lock, so a live writer's are left alone).
+pub fn clean_debris(state_dir: &Path, name: &str) -> usize {
+    let dir = state_dir.join("status");
+    let Ok(fd) = atomic::open_dir_nofollow(&dir) else {
+        return 0;
+    };
+    crate::render::debris::remove_temporaries(&fd, &dir, &[format!(".{name}.json.tmp-")], false)
+}

@@ -23,6 +23,13 @@ fn provision(bao: &Bao, host: &str, extra: &[&str]) -> String {
     token
 }
 
+/// The spec of a host provisioned as `role` (approle.roleName).
+fn spec_as(host: &Host, addr: &str, role: &str, secrets: serde_json::Value) -> std::path::PathBuf {
+    let mut spec = host.spec(addr, secrets);
+    spec["approle"]["roleName"] = json!(role);
+    host.write_spec(&spec)
+}
+
 fn bootstrap(spec: &std::path::Path, token: Option<&str>, strict: bool) -> support::run::Run {
     let spec = spec.to_str().unwrap();
     let mut args = vec!["--spec", spec, "bootstrap"];
@@ -58,10 +65,12 @@ fn provision_bootstrap_fetch_round_trip() {
     assert_eq!(role["data"]["token_ttl"], 3600);
     assert_eq!(role["data"]["token_policies"], json!(["host-web01"]));
 
-    let spec = host.write_spec(&host.spec(
+    let spec = spec_as(
+        &host,
         &bao.addr,
+        "web01",
         json!({ "db": { "secretPath": "hosts/web01/db" } }),
-    ));
+    );
     let r = bootstrap(&spec, Some(&token), true);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
@@ -109,7 +118,7 @@ fn a_second_unwrap_is_reported_as_already_used_and_the_boot_goes_on() {
     let bao = Bao::dev();
     let host = Host::new();
     let token = provision(&bao, "web02", &[]);
-    let spec = host.write_spec(&host.spec(&bao.addr, json!({})));
+    let spec = spec_as(&host, &bao.addr, "web02", json!({}));
     assert_eq!(bootstrap(&spec, Some(&token), false).code, 0);
     std::fs::remove_file(host.path("state/approle/secret-id")).unwrap();
 
@@ -136,7 +145,7 @@ fn a_token_used_by_someone_else_is_reported_as_used_or_expired() {
     let token = provision(&bao, "web03", &[]);
     let out = bao.cli_output(&["unwrap", &token]);
     assert!(out.status.success(), "the thief's unwrap works");
-    let spec = host.write_spec(&host.spec(&bao.addr, json!({})));
+    let spec = spec_as(&host, &bao.addr, "web03", json!({}));
     let r = bootstrap(&spec, Some(&token), true);
     assert_eq!(r.code, 13, "{}", r.stderr);
     assert!(
@@ -162,7 +171,7 @@ fn an_expired_token_is_reported_as_expired() {
     ]);
     let token = w["wrap_info"]["token"].as_str().unwrap().to_string();
     register_secret(&token);
-    let spec = host.write_spec(&host.spec(&bao.addr, json!({})));
+    let spec = spec_as(&host, &bao.addr, "web04", json!({}));
 
     // First boot: the role-id is not there yet, so the token is looked up but kept.
     let r = bootstrap(&spec, Some(&token), true);
@@ -199,7 +208,7 @@ fn a_plain_wrapped_secret_id_is_accepted_when_the_role_id_is_in_place() {
     register_secret(&token);
     std::fs::create_dir_all(host.path("state/approle")).unwrap();
     support::spec::write_private(&host.path("state/approle/role-id"), &role_id);
-    let spec = host.write_spec(&host.spec(&bao.addr, json!({})));
+    let spec = spec_as(&host, &bao.addr, "web05", json!({}));
     let r = bootstrap(&spec, Some(&token), true);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("stored secret-id"), "{}", r.stderr);

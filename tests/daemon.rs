@@ -674,6 +674,32 @@ fn short_lived_tokens_are_renewed_then_replaced_before_their_max_ttl() {
     assert!(log.contains("the token's max TTL is near"), "{log}");
     assert!(!log.contains("ERROR"), "{log}");
     assert!(!log.contains("permission denied"), "{log}");
+
+    // The token the second login replaced was revoked then; a clean stop
+    // revokes the last one: no AppRole lease is left.
+    let mut d = d;
+    d.signal("TERM");
+    assert_eq!(d.wait_exit(Duration::from_secs(10)), 0);
+    let reqs = audit_requests(&audit);
+    let first_login = reqs
+        .iter()
+        .position(|(_, p)| p == "auth/approle/login")
+        .unwrap();
+    let revokes = reqs[first_login..]
+        .iter()
+        .filter(|(_, p)| p == "auth/token/revoke-self")
+        .count();
+    assert_eq!(revokes, 2, "{:?}", audit_requests(&audit));
+    let leases = bao.cli_output(&[
+        "list",
+        "-format=json",
+        "sys/leases/lookup/auth/approle/login",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&leases.stdout).trim(),
+        "{}",
+        "AppRole leases left after a clean stop"
+    );
 }
 
 #[test]
@@ -891,5 +917,158 @@ fn digests_on_schedule_and_seal_alerts_reach_slack_once() {
         std::fs::read_dir(&outbox).unwrap().count(),
         0,
         "all delivered"
+    );
+}
+
+/// 100 secrets at a 1 s refresh, Vault killed for 20 s: the daemon sends one
+/// sys/health probe at a time (jittered backoff up to the refresh interval), at
+/// most one connection attempt a second in total, counted by a TCP proxy in
+/// front of OpenBao; checks resume when it answers again.
+#[test]
+fn an_outage_is_one_probe_at_a_time() {
+    const SECRETS: usize = 100;
+    const OUTAGE: u64 = 20;
+    let mut bao = Bao::file_storage();
+    let v = secret("v");
+    bao.kv_put("hosts/web06/db", &json!({"password": v}));
+    let (role_id, secret_id) = bao.approle("web06");
+    let proxy = support::fake::CountingProxy::new(bao.port);
+    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
+    let secrets: serde_json::Map<String, Value> = (0..SECRETS)
+        .map(|i| {
+            let name = format!("s{i:03}");
+            let entry = host.secret_entry(&name, "hosts/web06/db");
+            (name, entry)
+        })
+        .collect();
+    host.write_spec(
+        &bao,
+        json!({
+            "vault": {"address": proxy.addr, "timeout": "2s"},
+            "secrets": secrets,
+        }),
+    );
+    let mut notify = NotifySocket::bind(host.dir.path());
+    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
+    let ready = notify.wait_for("READY=1", Duration::from_secs(60), |m| {
+        m.starts_with("READY=1")
+    });
+    assert!(
+        status_of(&ready).starts_with("100 secrets fresh"),
+        "{ready}"
+    );
+
+    bao.stop();
+    let before = proxy.connections();
+    std::thread::sleep(Duration::from_secs(OUTAGE));
+    let during = proxy.connections() - before;
+    eprintln!(
+        "outage: {during} connection attempts in {OUTAGE} s for {SECRETS} secrets at a 1 s refresh"
+    );
+    assert!(
+        during as u64 <= OUTAGE + 1,
+        "{during} connection attempts in {OUTAGE} s:\n{}",
+        d.log_text()
+    );
+    assert!(during >= 3, "no probe at all? {during}");
+    d.wait_log("one sys/health probe at a time", Duration::from_secs(1));
+    for i in [0, 57, 99] {
+        assert_eq!(read(&host.out(&format!("s{i:03}")).join("password")), v);
+    }
+
+    // Back: the probe sees it, the checks resume (the token survived the restart).
+    bao.start();
+    d.wait_log("Vault answers again after", Duration::from_secs(30));
+    let st = notify.wait_for("STATUS fresh again", Duration::from_secs(30), |m| {
+        status_of(m).starts_with("100 secrets fresh")
+    });
+    assert!(!status_of(&st).contains("unreachable"), "{st}");
+}
+
+/// A destroyed secret-id: the daemon's rejected logins stay under OpenBao's
+/// AppRole lockout (5 in 15 min): two in the first 20 s (at once, then 10 s
+/// later), the next only minutes later. STATUS= and `status` say "login failing
+/// since …: <Vault's reason>". A new secret-id written to the file is tried at
+/// once (inotify) and works: the host was not locked out.
+#[test]
+fn rejected_logins_stay_under_the_lockout_and_a_new_secret_id_is_tried_at_once() {
+    let audit_dir = tempfile::tempdir().unwrap();
+    let audit = audit_dir.path().join("audit.log");
+    let bao = Bao::dev_with_config(&format!(
+        "audit \"file\" \"local\" {{ options = {{ file_path = \"{}\" }} }}\n",
+        audit.display()
+    ));
+    let v = secret("v");
+    bao.kv_put("hosts/web08/db", &json!({"password": v}));
+    let (role_id, secret_id) = bao.approle("web08");
+    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
+    host.write_spec(
+        &bao,
+        json!({"secrets": {"db": host.secret_entry("db", "hosts/web08/db")}}),
+    );
+    let mut notify = NotifySocket::bind(host.dir.path());
+    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
+    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
+        m.starts_with("READY=1")
+    });
+
+    // The secret-id is destroyed and the host's token revoked.
+    bao.cli(&[
+        "write",
+        "auth/approle/role/web08/secret-id/destroy",
+        &format!("secret_id={secret_id}"),
+    ]);
+    bao.cli(&["write", "-f", "sys/leases/revoke-prefix/auth/approle/login"]);
+    let st = notify.wait_for("STATUS login failing", Duration::from_secs(15), |m| {
+        status_of(m).contains("login failing since")
+    });
+    assert!(
+        status_of(&st).contains(": invalid role or secret ID"),
+        "{st}"
+    );
+    let first = Instant::now();
+    let logins = || {
+        audit_requests(&audit)
+            .iter()
+            .filter(|(_, p)| p == "auth/approle/login")
+            .count()
+    };
+    std::thread::sleep(Duration::from_secs(20).saturating_sub(first.elapsed()));
+    let rejected = logins() - 1; // the first, good login
+    assert!(
+        (1..=2).contains(&rejected),
+        "{rejected} rejected logins in 20 s: {:?}",
+        audit_requests(&audit)
+    );
+    let r = support::run::vaultkeeper(
+        &["--spec", host.spec_path.to_str().unwrap(), "status"],
+        &[("VAULT_TOKEN", "root")],
+    );
+    assert!(
+        r.stdout.contains("login failing since") && !r.stdout.contains("grant the host's policy"),
+        "{}",
+        r.stdout
+    );
+
+    // A fresh secret-id, installed as bootstrap would (a new file renamed over).
+    let new_id = bao.cli_json(&["write", "-f", "auth/approle/role/web08/secret-id"])["data"]
+        ["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    support::run::register_secret(&new_id);
+    let cred = host.dir.path().join("state/approle");
+    support::spec::write_private(&cred.join("secret-id.new"), &new_id);
+    std::fs::rename(cred.join("secret-id.new"), cred.join("secret-id")).unwrap();
+    let st = notify.wait_for("STATUS fresh again", Duration::from_secs(10), |m| {
+        status_of(m).starts_with("1 secret fresh, token ttl")
+    });
+    assert!(!status_of(&st).contains("failing"), "{st}");
+    d.wait_log("the AppRole login works again", Duration::from_secs(1));
+    assert!(!host.dir.path().join("state/login-status.json").exists());
+    assert!(
+        logins() - 1 <= 3,
+        "more rejected logins than the lockout allows: {:?}",
+        audit_requests(&audit)
     );
 }

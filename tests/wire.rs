@@ -325,3 +325,78 @@ fn vault_addr_in_the_environment_does_not_move_credentials() {
     assert_eq!(files(&host.out("app"))["password"], password);
     assert_eq!(elsewhere.connections(), 0);
 }
+
+/// As a non-root user, the user's own running fetch cannot be read through
+/// /proc (environ, mem) nor dump a core: its /proc files belong to root.
+#[test]
+fn a_running_fetch_is_not_dumpable_even_by_its_own_user() {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::process::CommandExt;
+    let nobody = 65534;
+    // Vault answers the login after 4 s: the fetch is alive meanwhile.
+    let vault = Fake::http(vault_like(secret("token"), json!({}), |req| {
+        if req.path.starts_with("/v1/auth/approle/login") {
+            std::thread::sleep(std::time::Duration::from_secs(4));
+        }
+        None
+    }));
+    let (host, spec) = host_for(&vault.addr, json!({}));
+    for e in walk(host.root.path()) {
+        std::os::unix::fs::lchown(&e, Some(nobody), Some(nobody)).unwrap();
+    }
+    let mut child = std::process::Command::new(support::run::bin())
+        .args(["--spec", spec.to_str().unwrap(), "fetch"])
+        .env("VAULT_WRAPPED_TOKEN", "")
+        .env_remove("VAULT_ADDR")
+        .uid(nobody)
+        .gid(nobody)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while vault.requests().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fetch never logged in"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let proc_dir = format!("/proc/{}", child.id());
+    let environ = std::fs::metadata(format!("{proc_dir}/environ")).unwrap();
+    let status = std::fs::read_to_string(format!("{proc_dir}/status")).unwrap();
+    let limits = std::fs::read_to_string(format!("{proc_dir}/limits")).unwrap();
+    let _ = child.wait();
+    assert!(
+        status.contains(&format!("Uid:\t{nobody}")),
+        "the fetch does not run as nobody:\n{status}"
+    );
+    assert_eq!(
+        environ.uid(),
+        0,
+        "/proc/PID/environ of a fetch running as nobody belongs to uid {}: the process is dumpable",
+        environ.uid()
+    );
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    assert!(
+        core.split_whitespace().nth(4) == Some("0"),
+        "core size limit not 0: {core}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() && !p.is_symlink() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

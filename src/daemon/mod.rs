@@ -29,7 +29,9 @@
 //! unreachable for 3m), token ttl 47m, next rotation: grafana in 5h`.
 
 pub mod backoff;
+pub mod lockout;
 pub mod metrics;
+pub mod probe;
 pub mod restart;
 pub mod schedule;
 pub mod status;
@@ -37,9 +39,8 @@ pub mod templates;
 pub mod token;
 pub mod watch;
 
-use crate::cache;
 use crate::fetch::{self, Credentials, Outcome};
-use crate::render::{self, Rendered};
+use crate::render::Rendered;
 use crate::spec::{KvVersion, SecretSpec, Spec, SpecError};
 use crate::state;
 use crate::systemd::{Notifier, UnitAction};
@@ -108,6 +109,8 @@ pub async fn run(
             None
         }
     };
+    let probe = probe::Probe::new(shortest_refresh(&spec));
+    let login_backoff = spec.approle.login_backoff;
     let m = crate::metrics::global();
     for name in spec.secrets.keys() {
         m.track_secret(name);
@@ -128,6 +131,8 @@ pub async fn run(
         watcher,
         jobs: jobs_tx,
         vault_down_since: None,
+        probe,
+        login_failures: lockout::LoginFailures::new(login_backoff),
         spec_check_at: None,
         creds_check_at: None,
         next_watchdog: None,
@@ -162,6 +167,10 @@ pub async fn run(
 
     d.notifier.stopping();
     tracing::info!("stopping");
+    if let Some(c) = d.token.client.take() {
+        // A clean stop leaves no live token behind (a crash leaves it to its TTL).
+        crate::vault::approle::release(&c).await;
+    }
     let _ = stop_tx.send(true);
     let audit_totals = d
         .audit
@@ -180,6 +189,16 @@ pub async fn run(
     // Restarts in progress are given a moment; systemctl children die with us.
     let _ = tokio::time::timeout(Duration::from_secs(1), worker).await;
     Ok(())
+}
+
+/// The shortest refresh interval of the spec: the probe's backoff cap.
+fn shortest_refresh(spec: &Spec) -> Duration {
+    spec.secrets
+        .values()
+        .map(|s| s.refresh_interval)
+        .chain(std::iter::once(spec.refresh_interval))
+        .min()
+        .unwrap_or(spec.refresh_interval)
 }
 
 /// The audit listener (socket audit device → rules → Slack), running while the
@@ -324,6 +343,10 @@ struct Daemon {
     watcher: Option<watch::Watcher>,
     jobs: mpsc::UnboundedSender<restart::Job>,
     vault_down_since: Option<Instant>,
+    /// The one `sys/health` probe while Vault is down ([`probe`]).
+    probe: probe::Probe,
+    /// Rejected logins, spaced under the AppRole lockout ([`lockout`]).
+    login_failures: lockout::LoginFailures,
     spec_check_at: Option<Instant>,
     creds_check_at: Option<Instant>,
     next_watchdog: Option<Instant>,
@@ -391,19 +414,12 @@ async fn check_one(
     Check::Full(outcome, denied)
 }
 
-/// Re-renders a secret from its cache (the current data); `Ok(None)` without cache.
-async fn verify_one(secret: SecretSpec) -> Result<Option<Rendered>, String> {
-    tokio::task::spawn_blocking(move || {
-        let entry = cache::load(&secret).map_err(|e| e.to_string())?;
-        match entry {
-            None => Ok(None),
-            Some(entry) => render::render(&secret, &entry.data)
-                .map(Some)
-                .map_err(|e| e.to_string()),
-        }
-    })
-    .await
-    .unwrap_or_else(|e| Err(format!("render task failed: {e}")))
+/// Re-renders a secret from its cache (the current data), under its lock;
+/// `Ok(None)` without cache.
+async fn verify_one(secret: SecretSpec, state_dir: PathBuf) -> Result<Option<Rendered>, String> {
+    tokio::task::spawn_blocking(move || fetch::render_cached(&secret, &state_dir))
+        .await
+        .unwrap_or_else(|e| Err(format!("render task failed: {e}")))
 }
 
 impl Daemon {
@@ -433,6 +449,7 @@ impl Daemon {
             }
             self.ping_watchdog_if_due();
             self.config_checks().await;
+            self.probe_step().await;
             self.token_step().await;
             self.refresh_due().await;
             self.verify_due().await;
@@ -451,13 +468,21 @@ impl Daemon {
                 d = d.min(t);
             }
         };
-        consider(self.token.next.map(|(t, _)| t));
+        let down = self.vault_down_since.is_some();
+        if down {
+            // Only the probe talks to Vault: token actions and checks wait for it.
+            consider(self.probe.next);
+        } else {
+            consider(self.token.next.map(|(t, _)| t));
+        }
         consider(self.next_watchdog);
         consider(self.spec_check_at);
         consider(self.creds_check_at);
         consider(self.templates.next_verify());
         for t in self.tracked.values() {
-            consider(Some(t.next_check));
+            if !down || t.health == Health::Pending {
+                consider(Some(t.next_check));
+            }
             consider(t.verify_at);
         }
         if let Some((_, due)) = &self.next_rotation {
@@ -541,10 +566,16 @@ impl Daemon {
                     .creds
                     .as_ref()
                     .is_some_and(|c| c.role_id == new.role_id && c.secret_id == new.secret_id);
-                if !same {
+                if !same && self.login_failures.may_try_now() {
                     tracing::info!("the AppRole credential files changed: logging in again");
                     self.token.backoff().succeed();
                     self.token.next = Some((Instant::now(), TokenAction::Login));
+                } else if !same {
+                    tracing::warn!(
+                        "the AppRole credential files changed, but {} logins were rejected in the last {}: the next attempt waits its turn so the server's AppRole lockout is not reached",
+                        self.login_failures.in_window(),
+                        status::coarse(self.spec.approle.login_backoff.window)
+                    );
                 }
             }
         }
@@ -554,8 +585,26 @@ impl Daemon {
 
     fn vault_down(&mut self, reason: &str) {
         if self.vault_down_since.is_none() {
-            tracing::warn!("Vault is unreachable ({reason}); serving the rendered secrets from the cache until it answers again");
+            tracing::warn!("Vault is unreachable ({reason}); serving the rendered secrets from the cache until it answers again (one sys/health probe at a time meanwhile)");
             self.vault_down_since = Some(Instant::now());
+            self.probe.start(rand::random());
+        }
+    }
+
+    /// While Vault is down: the probe, when due; its answer ends the outage.
+    async fn probe_step(&mut self) {
+        if self.vault_down_since.is_none() || !self.probe.due() {
+            return;
+        }
+        match drive(&self.notifier, probe::health(&self.base)).await {
+            Ok(()) => self.vault_up(),
+            Err(reason) => {
+                let wait = self.probe.failed(rand::random());
+                tracing::debug!(
+                    "sys/health probe: {reason}; next in {}",
+                    status::coarse(wait)
+                );
+            }
         }
     }
 
@@ -568,6 +617,13 @@ impl Daemon {
                 "Vault answers again after {}",
                 status::coarse(since.elapsed())
             );
+            self.probe.stop();
+            // What waited for the probe goes now.
+            let now = Instant::now();
+            for t in self.tracked.values_mut() {
+                t.next_check = t.next_check.min(now);
+                t.backoff.succeed();
+            }
         }
     }
 
@@ -579,6 +635,9 @@ impl Daemon {
     }
 
     async fn token_step(&mut self) {
+        if self.vault_down_since.is_some() {
+            return;
+        }
         let now = Instant::now();
         if self.token.suspect {
             self.token.suspect = false;
@@ -629,12 +688,24 @@ impl Daemon {
                         "not renewable"
                     }
                 );
-                self.token.client = Some(self.base.with_token(t.token.clone()));
+                let previous = self
+                    .token
+                    .client
+                    .replace(self.base.with_token(t.token.clone()));
+                if let Some(old) = previous {
+                    // The token this login replaces ends now, not at its TTL.
+                    tokio::spawn(async move { crate::vault::approle::release(&old).await });
+                }
                 self.token.login_lease = t.lease_duration;
                 self.token.expires =
                     (!t.lease_duration.is_zero()).then(|| Instant::now() + t.lease_duration);
                 self.token.last_login = Some(Instant::now());
                 self.token.backoff().succeed();
+                if self.login_failures.failing.is_some() {
+                    tracing::info!("the AppRole login works again");
+                }
+                self.login_failures.succeeded();
+                state::login_ok(&self.spec.state_dir);
                 self.schedule_token(token::after_login(t.lease_duration, t.renewable));
                 self.vault_up();
                 self.token.last_check = Some(Instant::now());
@@ -655,6 +726,21 @@ impl Daemon {
                     if v.serves_cache() {
                         self.vault_down(&fetch::Fallback::of(v).reason);
                     }
+                }
+                if let crate::vault::approle::LoginError::Rejected { message, .. } = &e {
+                    // Vault counts this one towards the role's lockout.
+                    let wait = self.login_failures.rejected(message, rand::random());
+                    state::login_rejected(&self.spec.state_dir, message);
+                    tracing::error!(
+                        "{e}; check the role-id in {} and the secret-id in {} (next attempt in {}, or at once when the credential files change; {} rejected in the last {})",
+                        self.spec.approle.role_id_file.display(),
+                        self.spec.approle.secret_id_file.display(),
+                        status::coarse(wait),
+                        self.login_failures.in_window(),
+                        status::coarse(self.spec.approle.login_backoff.window),
+                    );
+                    self.token.next = Some((Instant::now() + wait, TokenAction::Login));
+                    return;
                 }
                 if e.serves_cache() {
                     tracing::warn!("cannot log in: {e} (retrying in {})", status::coarse(wait));
@@ -748,7 +834,11 @@ impl Daemon {
             return;
         }
         let state_dir = self.spec.state_dir.clone();
-        let Some(client) = self.token.client.clone() else {
+        let client = match &self.token.client {
+            Some(c) if self.vault_down_since.is_none() => Some(c.clone()),
+            _ => None,
+        };
+        let Some(client) = client else {
             // No token: render what has never been rendered from the cache, and
             // look again at the refresh interval (a login re-schedules at once).
             let reason = match self.vault_down_since {
@@ -794,6 +884,24 @@ impl Daemon {
             }
             return;
         };
+        // One secret first: when Vault has just gone away, that one failure is
+        // the only request before the probe takes over.
+        if due.len() > 1 {
+            let first = due.remove(0);
+            let t = &self.tracked[&first.name];
+            let (known, denied) = (t.version, t.metadata_denied);
+            let name = first.name.clone();
+            let check = drive(
+                &self.notifier,
+                check_one(client.clone(), first, known, denied, state_dir.clone()),
+            )
+            .await;
+            let jobs = self.apply(&name, check);
+            self.run_restarts(jobs.unwrap_or_default());
+            if self.vault_down_since.is_some() {
+                return;
+            }
+        }
         let jobs: Vec<_> = due
             .into_iter()
             .map(|s| {
@@ -984,7 +1092,12 @@ impl Daemon {
             .filter_map(|n| self.spec.secrets.get(&n).cloned())
             .collect();
         for s in due {
-            match drive(&self.notifier, verify_one(s.clone())).await {
+            match drive(
+                &self.notifier,
+                verify_one(s.clone(), self.spec.state_dir.clone()),
+            )
+            .await
+            {
                 Ok(Some(Rendered::Changed { generation, .. })) => {
                     tracing::warn!(
                         "secret {}: its files at {} were deleted or modified by someone else; re-rendered them from the current data as generation {generation}",
@@ -1059,6 +1172,15 @@ impl Daemon {
             }
         }
         i.vault_down_for = self.vault_down_since.map(|t| t.elapsed());
+        i.login_failing = self.login_failures.failing.as_ref().map(|(since, reason)| {
+            state::LoginStatus {
+                failing_since: since
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+                reason: reason.clone(),
+            }
+            .describe()
+        });
         i.token = match (&self.token.client, self.token.expires) {
             (None, _) => status::TokenStatus::None,
             (Some(_), None) => status::TokenStatus::NoExpiry,

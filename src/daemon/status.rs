@@ -13,6 +13,8 @@ pub struct StatusInputs {
     pub token: TokenStatus,
     /// The next scheduled restart: unit (without `.service`) and time until it.
     pub next_rotation: Option<(String, Duration)>,
+    /// "login failing since …: <Vault's reason>" while logins are rejected.
+    pub login_failing: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,10 +59,12 @@ pub fn line(i: &StatusInputs) -> String {
     if i.failed > 0 {
         parts.push(format!("{} failed", i.failed));
     }
-    parts.push(match &i.token {
-        TokenStatus::None => "no token (login failing)".to_string(),
-        TokenStatus::Ttl(d) => format!("token ttl {}", coarse(*d)),
-        TokenStatus::NoExpiry => "token does not expire".to_string(),
+    parts.push(match (&i.token, &i.login_failing) {
+        (TokenStatus::None, Some(failing)) => failing.clone(),
+        (_, Some(failing)) => format!("token ok, {failing}"),
+        (TokenStatus::None, None) => "no token (login failing)".to_string(),
+        (TokenStatus::Ttl(d), None) => format!("token ttl {}", coarse(*d)),
+        (TokenStatus::NoExpiry, None) => "token does not expire".to_string(),
     });
     if let Some((unit, d)) = &i.next_rotation {
         let unit = unit.strip_suffix(".service").unwrap_or(unit);
@@ -74,6 +78,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_failing_login_is_said_with_its_reason() {
+        let failing = "login failing since 2026-11-30T10:00:00Z: invalid role or secret ID";
+        let i = StatusInputs {
+            from_cache: 2,
+            login_failing: Some(failing.into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            line(&i),
+            format!("0 secrets fresh, 2 from cache, {failing}")
+        );
+        let i = StatusInputs {
+            fresh: 1,
+            token: TokenStatus::Ttl(Duration::from_secs(600)),
+            login_failing: Some(failing.into()),
+            ..Default::default()
+        };
+        assert_eq!(line(&i), format!("1 secret fresh, token ok, {failing}"));
+    }
+
+    #[test]
     fn the_line_says_what_the_issue_asks() {
         let i = StatusInputs {
             fresh: 12,
@@ -85,6 +110,7 @@ mod tests {
                 "grafana.service".into(),
                 Duration::from_secs(5 * 3600 + 100),
             )),
+            login_failing: None,
         };
         assert_eq!(
             line(&i),

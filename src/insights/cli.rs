@@ -100,7 +100,9 @@ pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
             .as_ref()
             .map(|(c, s)| (c, *s))
             .map_err(|e| e.to_string());
-        match super::status::collect(&client, authed_ref, &spec).await {
+        let collected = super::status::collect(&client, authed_ref, &spec).await;
+        super::release(&authed).await;
+        match collected {
             Ok(s) => {
                 print(a.json, &s, |s| output::status(s, crate::state::now_unix()));
                 Ok(if s.server.sealed {
@@ -129,8 +131,11 @@ pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
     })
 }
 
-/// A client with the insights token on an unsealed server.
-async fn ready(spec: &Spec) -> Result<(VaultClient, super::status::Server), InsightsError> {
+/// A client with the insights token on an unsealed server. An AppRole token is
+/// revoked when the caller is done ([`super::release`]).
+async fn ready(
+    spec: &Spec,
+) -> Result<(VaultClient, super::TokenSource, super::status::Server), InsightsError> {
     let client = VaultClient::new(&spec.vault)?;
     let server = super::status::server(&client).await?;
     if server.sealed {
@@ -138,16 +143,18 @@ async fn ready(spec: &Spec) -> Result<(VaultClient, super::status::Server), Insi
             addr: server.address,
         });
     }
-    let (authed, _) = authenticate(&client, spec, &env).await?;
-    Ok((authed, server))
+    let (authed, source) = authenticate(&client, spec, &env).await?;
+    Ok((authed, source, server))
 }
 
 pub fn posture(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
     runtime()?.block_on(async {
         let r = async {
-            let (c, server) = ready(&spec).await?;
-            Ok(super::posture::assess(&c, &server, spec.vault.timeout).await)
+            let (c, source, server) = ready(&spec).await?;
+            let r = super::posture::assess(&c, &server, spec.vault.timeout).await;
+            super::release(&Ok((c, source))).await;
+            Ok(r)
         };
         printed(a.json, r.await, output::posture)
     })
@@ -184,7 +191,7 @@ pub fn version_check(spec_path: &Path, a: VersionArgs) -> anyhow::Result<u8> {
 pub fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
     runtime()?.block_on(async {
-        let (c, _) = match ready(&spec).await {
+        let (c, source, _) = match ready(&spec).await {
             Ok(x) => x,
             Err(e) => return fail(e),
         };
@@ -198,6 +205,7 @@ pub fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
                 print(a.json, &r, output::usage);
             }
         }
+        super::release(&Ok((c, source))).await;
         Ok(exit::OK)
     })
 }

@@ -302,6 +302,7 @@ pub async fn build(
         posture_report = Some(super::posture::assess(c, &status.server, spec.vault.timeout).await);
         leases_headline = Some(super::leases::collect(c).await.headline);
     }
+    super::release(&authed).await;
     let version = match &status.server.version {
         Some(v) => {
             let feed = spec

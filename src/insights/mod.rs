@@ -147,6 +147,13 @@ pub async fn authenticate(
     }
 }
 
+/// Revokes the token [`authenticate`] logged in with (not the environment's).
+pub async fn release(authed: &Result<(VaultClient, TokenSource), InsightsError>) {
+    if let Ok((c, TokenSource::AppRole)) = authed {
+        crate::vault::approle::release(c).await;
+    }
+}
+
 /// GET without a token (sys/seal-status, sys/leader, sys/health).
 pub(crate) async fn read_unauthenticated(
     client: &VaultClient,

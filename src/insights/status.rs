@@ -171,8 +171,11 @@ pub async fn token_info(client: &VaultClient, source: TokenSource) -> Result<Tok
     })
 }
 
-/// Each secret of the spec with its recorded state.
+/// Each secret of the spec with its recorded state. While the AppRole login
+/// fails, that is every secret's error: what was recorded before (e.g. a denied
+/// read) describes a state that ended with the token.
 pub fn secret_states(spec: &Spec) -> Vec<SecretState> {
+    let login = state::load_login(&spec.state_dir).map(|l| l.describe());
     spec.secrets
         .keys()
         .map(|name| {
@@ -182,7 +185,7 @@ pub fn secret_states(spec: &Spec) -> Vec<SecretState> {
                 last_fetch: st.last_fetch,
                 version: st.version,
                 from_cache_since: st.from_cache_since,
-                last_error: st.last_error,
+                last_error: login.clone().or(st.last_error),
             }
         })
         .collect()

@@ -365,7 +365,7 @@ mod tests {
     }
 
     #[test]
-    fn symlinked_parent_only_when_root_owned_all_the_way() {
+    fn needs_root_symlinked_parent_only_when_root_owned_all_the_way() {
         let t = tempfile::tempdir().unwrap();
         // Like sops-nix: /run/secrets -> /run/secrets.d/1, all root-owned (tests run as root).
         let real = t.path().join("secrets.d/1");
@@ -409,7 +409,7 @@ mod tests {
     }
 
     #[test]
-    fn a_directory_before_the_symlink_owned_by_another_user_is_refused() {
+    fn needs_root_a_directory_before_the_symlink_owned_by_another_user_is_refused() {
         assert!(
             nix::unistd::Uid::effective().is_root(),
             "the suite runs as root"

@@ -87,14 +87,26 @@ pub fn create_dirs(path: &Path, mode: u32) -> Result<(), FsError> {
 /// component a real directory owned by us with exactly `mode`. A symlink in its
 /// place is refused.
 pub fn ensure_private_dir(path: &Path, mode: u32) -> Result<OwnedFd, FsError> {
-    if let Some(parent) = path.parent() {
-        create_dirs(parent, 0o755)?;
-    }
-    match nix::unistd::mkdir(path, Mode::from_bits_truncate(mode)) {
+    // The directories on the way are opened by the path walk (none writable by
+    // others without the sticky bit, symlinks only when root-owned all the way).
+    let (parent, name) = match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => (
+            crate::paths::walk::open_dir(parent, Some(0o755)).map_err(|e| e.into_fs())?,
+            name.to_string_lossy().into_owned(),
+        ),
+        _ => {
+            return Err(fs_err(
+                "cannot use as a directory",
+                path.display(),
+                nix::errno::Errno::EINVAL,
+            ))
+        }
+    };
+    match mkdirat(&parent, name.as_str(), Mode::from_bits_truncate(mode)) {
         Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
         Err(e) => return Err(fs_err("cannot create directory", path.display(), e)),
     }
-    let fd = open_dir_nofollow(path)?;
+    let fd = open_subdir(&parent, &name, path)?;
     let st = fstat(&fd).map_err(|e| fs_err("cannot stat", path.display(), e))?;
     if st.st_uid != Uid::effective().as_raw() {
         return Err(fs_err(
@@ -143,8 +155,26 @@ fn create_file_with(
 ) -> Result<(), FsError> {
     let flags =
         OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let dir = dir.as_fd();
     let fd = openat(dir, name, flags, Mode::from_bits_truncate(0o600))
         .map_err(|e| fs_err("cannot create", label.join(name).display(), e))?;
+    let result = fill_file(fd, name, bytes, mode, owner, label, durability);
+    if result.is_err() {
+        // Never leave part of a secret behind (a full disk fails the write half-way).
+        let _ = unlinkat(dir, name, UnlinkatFlags::NoRemoveDir);
+    }
+    result
+}
+
+fn fill_file(
+    fd: OwnedFd,
+    name: &str,
+    bytes: &[u8],
+    mode: u32,
+    owner: Option<(Uid, Gid)>,
+    label: &Path,
+    durability: Durability,
+) -> Result<(), FsError> {
     if let Some((uid, gid)) = owner {
         fchown(&fd, Some(uid), Some(gid))
             .map_err(|e| fs_err("cannot chown", label.join(name).display(), e))?;
@@ -195,7 +225,7 @@ pub fn replace_file_with(
     durability: Durability,
 ) -> Result<(), FsError> {
     let dir = dir.as_fd();
-    let tmp = format!(".{name}.tmp-{:016x}", rand::random::<u64>());
+    let tmp = format!(".{name}.tmp-{}", super::debris::temp_tail());
     if let Err(e) = create_file_with(dir, &tmp, bytes, mode, None, label, durability) {
         let _ = unlinkat(dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
         return Err(e);
@@ -293,10 +323,10 @@ pub fn remove_tree_at(dir: impl AsFd, name: &str, label: &Path) -> Result<(), Fs
 
 /// The names in a directory (without `.` and `..`).
 pub fn list_dir(dir: impl AsFd, label: &Path) -> Result<Vec<String>, FsError> {
-    let fd = dir
-        .as_fd()
-        .try_clone_to_owned()
-        .map_err(|e| fs_err("cannot dup", label.display(), e))?;
+    // A new open file description (not a dup, which would share the read
+    // position): the directory can be listed again later.
+    let fd = openat(dir, ".", DIR_FLAGS, Mode::empty())
+        .map_err(|e| fs_err("cannot open directory", label.display(), e))?;
     let d = nix::dir::Dir::from_fd(fd).map_err(|e| fs_err("cannot list", label.display(), e))?;
     Ok(d.into_iter()
         .flatten()

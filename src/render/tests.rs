@@ -178,7 +178,7 @@ fn planted_symlinks_are_replaced_never_followed() {
 }
 
 #[test]
-fn a_plain_directory_with_a_planted_symlink_is_swapped_out() {
+fn a_plain_directory_with_a_planted_symlink_is_swapped_out_and_kept() {
     let t = tempfile::tempdir().unwrap();
     let s = spec(t.path(), 0o400);
     let victim = t.path().join("victim");
@@ -195,10 +195,111 @@ fn a_plain_directory_with_a_planted_symlink_is_swapped_out() {
         std::fs::read_to_string(s.output_dir.join("pass")).unwrap(),
         "new"
     );
+    // The directory was set aside, not deleted: the planted symlink is still there.
+    let all = names(&t.path().join("secrets"));
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert!(all[1].starts_with(".app.vaultkeeper.aside-"), "{all:?}");
+    let aside = t.path().join("secrets").join(&all[1]);
+    assert!(std::fs::symlink_metadata(aside.join("pass"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
+fn a_directory_vaultkeeper_did_not_write_is_set_aside_with_every_byte() {
+    let t = tempfile::tempdir().unwrap();
+    let s = spec(t.path(), 0o400);
+    // Like the seed's vault-fetch output during a migration: a file and a subdirectory.
+    std::fs::create_dir_all(s.output_dir.join("sub/deeper")).unwrap();
+    let big: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(s.output_dir.join("password"), &big).unwrap();
+    std::fs::write(s.output_dir.join("sub/deeper/cert.pem"), "CERT").unwrap();
+    std::fs::set_permissions(&s.output_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    render(&s, &data(&[("password", json!("new"))])).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(s.output_dir.join("password")).unwrap(),
+        "new"
+    );
+    let aside: Vec<String> = names(&t.path().join("secrets"))
+        .into_iter()
+        .filter(|n| n.starts_with(".app.vaultkeeper.aside-"))
+        .collect();
+    assert_eq!(aside.len(), 1);
+    let aside = t.path().join("secrets").join(&aside[0]);
+    assert_eq!(std::fs::read(aside.join("password")).unwrap(), big);
+    assert_eq!(
+        std::fs::read_to_string(aside.join("sub/deeper/cert.pem")).unwrap(),
+        "CERT"
+    );
+    assert_eq!(std::fs::metadata(&aside).unwrap().mode() & 0o7777, 0o700);
+    // Later renders leave it alone.
+    render(&s, &data(&[("password", json!("newer"))])).unwrap();
+    assert_eq!(std::fs::read(aside.join("password")).unwrap(), big);
+}
+
+#[test]
+fn an_empty_directory_at_output_dir_is_replaced() {
+    let t = tempfile::tempdir().unwrap();
+    let s = spec(t.path(), 0o400);
+    std::fs::create_dir_all(&s.output_dir).unwrap();
+    render(&s, &data(&[("k", json!("v"))])).unwrap();
     assert_eq!(
         names(&t.path().join("secrets")),
         vec![".app.vaultkeeper", "app"]
     );
+}
+
+#[test]
+fn debris_of_a_render_that_died_is_removed_by_the_next() {
+    let t = tempfile::tempdir().unwrap();
+    let s = spec(t.path(), 0o400);
+    render(&s, &data(&[("k", json!("v1"))])).unwrap();
+    render(&s, &data(&[("k", json!("v2"))])).unwrap();
+    let secrets = t.path().join("secrets");
+    let gens = secrets.join(".app.vaultkeeper");
+    // A render killed after writing g3 and g4 and its link temporary, never published.
+    for g in ["g3", "g4"] {
+        std::fs::create_dir(gens.join(g)).unwrap();
+        std::fs::write(gens.join(g).join("k"), "unpublished").unwrap();
+    }
+    std::os::unix::fs::symlink(
+        ".app.vaultkeeper/g4",
+        secrets.join(".app.vaultkeeper.link-1-0123456789abcdef"),
+    )
+    .unwrap();
+    // Same data: nothing new is written, but the debris goes.
+    assert_eq!(
+        render(&s, &data(&[("k", json!("v2"))])).unwrap(),
+        Rendered::Unchanged
+    );
+    assert_eq!(names(&gens), vec!["g1", "g2"]);
+    assert_eq!(names(&secrets), vec![".app.vaultkeeper", "app"]);
+    // The next generation number is past every one seen: never reused.
+    std::fs::create_dir(gens.join("g9")).unwrap();
+    let r = render(&s, &data(&[("k", json!("v3"))])).unwrap();
+    assert_eq!(
+        r,
+        Rendered::Changed {
+            generation: "g10".into(),
+            files: 1
+        }
+    );
+    assert_eq!(names(&gens), vec!["g10", "g2"]);
+    // A directory under a link-temporary name (a render killed mid-swap) is set aside.
+    std::fs::create_dir(secrets.join(".app.vaultkeeper.link-1-fedcba9876543210")).unwrap();
+    std::fs::write(
+        secrets.join(".app.vaultkeeper.link-1-fedcba9876543210/keep"),
+        "x",
+    )
+    .unwrap();
+    render(&s, &data(&[("k", json!("v4"))])).unwrap();
+    let all = names(&secrets);
+    assert!(
+        all.iter().any(|n| n.starts_with(".app.vaultkeeper.aside-")),
+        "{all:?}"
+    );
+    assert!(!all.iter().any(|n| n.contains(".link-")), "{all:?}");
 }
 
 #[test]

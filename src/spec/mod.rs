@@ -67,6 +67,20 @@ pub struct AppRoleSpec {
     pub secret_id_file: PathBuf,
     pub wrapped_token_env: Option<String>,
     pub wrapped_token_file: Option<PathBuf>,
+    /// `approle.roleName`: the AppRole role bootstrap must get; `None` = the host name.
+    pub role_name: Option<String>,
+    /// `approle.loginBackoff`: retries after rejected logins stay under the lockout.
+    pub login_backoff: crate::daemon::lockout::LoginBackoff,
+}
+
+impl AppRoleSpec {
+    /// The role this host's credentials must belong to: `approle.roleName`, else
+    /// the host name (what `provision --host` is given).
+    pub fn expected_role(&self) -> String {
+        self.role_name
+            .clone()
+            .unwrap_or_else(crate::slack::hostname)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +246,41 @@ fn check_address(addr: &str) -> Result<(), String> {
         _ => Err(format!(
             "{addr:?} is not a Vault address; write e.g. \"https://vault.example.org:8200\""
         )),
+    }
+}
+
+fn login_backoff(
+    problems: &mut Vec<Problem>,
+    raw: raw::RawLoginBackoff,
+) -> crate::daemon::lockout::LoginBackoff {
+    let d = crate::daemon::lockout::LoginBackoff::default();
+    let at = |k: &str| format!("approle.loginBackoff.{k}");
+    let max_failures = raw.max_failures.unwrap_or(d.max_failures);
+    if !(1..=100).contains(&max_failures) {
+        problems.push(Problem::new(
+            at("maxFailures"),
+            format!("{max_failures} is not 1..100; keep it under the server's lockout threshold (5 by default), e.g. 3"),
+        ));
+    }
+    let window = duration(problems, &at("window"), raw.window.as_deref(), d.window);
+    let retry_interval = duration(
+        problems,
+        &at("retryInterval"),
+        raw.retry_interval.as_deref(),
+        d.retry_interval,
+    );
+    for (k, v) in [("window", window), ("retryInterval", retry_interval)] {
+        if v < std::time::Duration::from_secs(1) {
+            problems.push(Problem::new(
+                at(k),
+                "must be at least one second, e.g. \"15m\"",
+            ));
+        }
+    }
+    crate::daemon::lockout::LoginBackoff {
+        max_failures: max_failures.clamp(1, 100),
+        window,
+        retry_interval,
     }
 }
 
@@ -406,6 +455,12 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         wrapped_token_file: a
             .wrapped_token_file
             .map(|f| abs_path(problems, "approle.wrappedTokenFile", &f)),
+        role_name: a.role_name.inspect(|r| {
+            if let Err(m) = crate::provision::check_segment(r) {
+                problems.push(Problem::new("approle.roleName", m));
+            }
+        }),
+        login_backoff: login_backoff(problems, a.login_backoff.unwrap_or_default()),
     };
 
     let refresh_interval = duration(

@@ -56,6 +56,16 @@ pub struct RawAppRole {
     pub secret_id_file: Option<String>,
     pub wrapped_token_env: Option<String>,
     pub wrapped_token_file: Option<String>,
+    pub role_name: Option<String>,
+    pub login_backoff: Option<RawLoginBackoff>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawLoginBackoff {
+    pub max_failures: Option<u32>,
+    pub window: Option<String>,
+    pub retry_interval: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -80,3 +80,40 @@ pub async fn renew_self(client: &VaultClient) -> Result<AuthToken, VaultError> {
         .await?;
     auth_token(&resp, path)
 }
+
+/// POST auth/token/revoke-self: the client's token (and its lease) ends now.
+pub async fn revoke_self(client: &VaultClient) -> Result<(), VaultError> {
+    client
+        .call(
+            Method::POST,
+            "auth/token/revoke-self",
+            Some(&json!({})),
+            Auth::Client,
+            None,
+        )
+        .await
+        .map(|_| ())
+}
+
+/// Revokes the token a command logged in with, before it exits: a token left
+/// alive would stay a valid credential (and a lease in Vault's store) for its
+/// TTL. A failure is logged, never fatal (the token still expires).
+pub async fn release(client: &VaultClient) {
+    if client.token().is_none() {
+        return;
+    }
+    match revoke_self(client).await {
+        Ok(()) => tracing::debug!("revoked this run's Vault token"),
+        Err(e) => tracing::warn!(
+            "cannot revoke this run's Vault token ({e}); it expires at the end of its TTL"
+        ),
+    }
+}
+
+/// The AppRole role a token was issued for: `meta.role_name` of
+/// `auth/token/lookup-self` (`None` for a token not made by an AppRole login).
+pub async fn lookup_self_role(client: &VaultClient) -> Result<Option<String>, VaultError> {
+    let path = "auth/token/lookup-self";
+    let resp = client.read(path).await?;
+    field::<Option<String>>(&resp, "/data/meta/role_name", path)
+}

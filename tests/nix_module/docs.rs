@@ -49,7 +49,7 @@ fn every_option_has_type_default_description_and_example() {
         ])
     );
     let documented: Vec<String> = serde_json::from_value(got["documented"].clone()).unwrap();
-    assert_eq!(documented.len(), 66);
+    assert_eq!(documented.len(), 67);
     for name in [
         "vault.templates",
         "vault.templates.<name>.content",

@@ -38,6 +38,7 @@ fn hardening(writable: &[&str]) -> serde_json::Map<String, Value> {
         "SystemCallFilter": ["@system-service", "~@resources"],
         "SystemCallErrorNumber": "EPERM",
         "DevicePolicy": "closed",
+        "LimitCORE": 0,
         "UMask": "0077"
     });
     v.as_object().unwrap().clone()

@@ -18,6 +18,8 @@ in
   vault = {
     enable = true;
     address = "http://127.0.0.1:8200";
+    # provisioned as `--host e2e`; the container's host name is another
+    approle.roleName = "e2e";
     bootstrap.tokenFile = "/var/lib/vaultkeeper/wrapped-token";
     refreshInterval = "2s";
     restartRandomizedDelay = "1s";

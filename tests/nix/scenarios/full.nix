@@ -13,6 +13,7 @@
       roleIdFile = "/var/lib/vk/creds/role-id";
       secretIdFile = "/var/lib/vk/creds/secret-id";
       wrappedTokenEnv = "BAO_WRAPPED_TOKEN";
+      roleName = "db01";
       wrappedTokenFile = "/run/credentials/wrapped-token";
     };
     bootstrap = {

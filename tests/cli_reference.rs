@@ -518,7 +518,7 @@ fn provoke(code: u8) -> Provoked {
                 vk(&host, &["--spec", spec_arg(&spec), "fetch"], &[]),
             );
         }
-        10..=13 => {
+        10..=14 => {
             let bao = Bao::dev();
             let (host, spec) = host_with(&bao.addr, "hosts/x", json!({}));
             let s = spec_arg(&spec);
@@ -570,6 +570,22 @@ fn provoke(code: u8) -> Provoked {
                     let t = wrapped(&["token", "create", "-policy=default", "-wrap-ttl=60s"]);
                     add(
                         "bootstrap --strict of a token from auth/token/create",
+                        strict(&t),
+                    );
+                }
+                14 => {
+                    // Another role's credentials: bootstrap checks role_name
+                    // against approle.roleName (default: this host's name).
+                    let r = vk(
+                        &host,
+                        &["provision", "--host", "not-this-host"],
+                        &[("BAO_ADDR", &bao.addr), ("BAO_TOKEN", "root")],
+                    );
+                    assert_eq!(r.code, 0, "{}", r.stderr);
+                    let t = r.stdout.trim().to_string();
+                    register_secret(&t);
+                    add(
+                        "bootstrap --strict of another role's credentials",
                         strict(&t),
                     );
                 }

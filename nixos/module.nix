@@ -8,6 +8,7 @@
     ./templates.nix
     ./units.nix
     ./checks.nix
+    ./paths.nix
     ./metrics.nix
   ];
 }

@@ -17,10 +17,14 @@ mod chat;
 mod checks;
 #[path = "nix_module/docs.rs"]
 mod docs;
+#[path = "nix_module/ergonomics.rs"]
+mod ergonomics;
 #[path = "nix_module/metrics.rs"]
 mod metrics;
 #[path = "nix_module/parse.rs"]
 mod parse;
+#[path = "nix_module/paths.rs"]
+mod paths;
 #[path = "nix_module/spec.rs"]
 mod spec;
 #[path = "nix_module/templates.rs"]

@@ -31,4 +31,6 @@ in
   nodeExporterFlags = cfg.services.prometheus.exporters.node.extraFlags or null;
   firewallTCPPorts = cfg.networking.firewall.allowedTCPPorts;
   placeholder = cfg.vault.placeholder;
+  # The read-only per-secret values other options reference.
+  secretPaths = lib.mapAttrs (_: s: { inherit (s) path keyPaths group outputDir; }) cfg.vault.secrets;
 }

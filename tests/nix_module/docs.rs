@@ -49,8 +49,12 @@ fn every_option_has_type_default_description_and_example() {
         ])
     );
     let documented: Vec<String> = serde_json::from_value(got["documented"].clone()).unwrap();
-    assert_eq!(documented.len(), 67);
+    assert_eq!(documented.len(), 71);
     for name in [
+        "vault.secretsDir",
+        "vault.secrets.<name>.path",
+        "vault.secrets.<name>.keyPaths",
+        "vault.secrets.<name>.credentialFor",
         "vault.templates",
         "vault.templates.<name>.content",
         "vault.templates.<name>.envFrom",

@@ -399,7 +399,8 @@ fn tmpfiles_create_state_cache_and_output_parents() {
             "d /var/cache/vk/db 0700 root root -",
             "d /var/lib/vk/cache/slack 0700 root root -",
             "d /var/lib/vk/creds 0700 root root -",
-            "d /run/keys 0751 root root -",
+            // No line for /run/keys (outputDir /run/keys/db): nixpkgs owns it
+            // (0750 root:keys), a line of ours would fight over its mode.
             "d /run/secrets 0751 root root -",
             // The directory of the audit socket outside /run/vaultkeeper.
             "d /run/audit 0750 root root -"

@@ -1,5 +1,5 @@
 # Configuration mistakes caught at evaluation time, each with how to fix it.
-{ config, lib, ... }:
+{ config, lib, options, ... }:
 let
   cfg = config.vault;
   opt = name: key: "vault.secrets.${lib.strings.escapeNixIdentifier name}.${key}";
@@ -23,6 +23,23 @@ let
   perSecret = f: lib.concatLists (lib.mapAttrsToList f cfg.secrets);
 
   privateSockets = lib.filter (l: lib.hasPrefix "unix:/run/vaultkeeper/" l) cfg.audit.listen;
+
+  # A `services` entry names a unit that some module other than ours defines.
+  # Ours (units.nix) adds Requires=/After= to every entry, so a typo would
+  # otherwise silently become an empty unit of its own.
+  ourUnits = toString ./units.nix;
+  serviceDefs = lib.filter (d: d.file != ourUnits)
+    (options.systemd.services.definitionsWithLocations or [ ]);
+  declared = svc: lib.any (d: d.value ? ${svc}) serviceDefs;
+  unitSuffixes = [ ".socket" ".target" ".timer" ".path" ".mount" ".slice" ".scope" ".device" ".swap" ".automount" ];
+  # Only service units are checked; other unit types may come from anywhere.
+  undeclared = list: lib.filter (e:
+    !lib.any (x: lib.hasSuffix x e) unitSuffixes && !declared (lib.removeSuffix ".service" e)) list;
+  undeclaredWarning = what: key: list: lib.optional (undeclared list != [ ]) ''
+    ${what}.${key} lists ${lib.concatMapStringsSep ", " (e: "\"${e}\"") (undeclared list)}, which no module
+    declares in systemd.services: the module would create ${if lib.length (undeclared list) == 1 then "an empty unit" else "empty units"} holding only the
+    ordering on the secret. Check the spelling (e.g. "grafana", not "grafana-server"); if the unit
+    comes from systemd.packages, declare it with systemd.services.<name>.wantedBy = [ ... ];'';
 in
 {
   config = lib.mkIf cfg.enable {
@@ -31,7 +48,11 @@ in
         assertion = cfg.address != null;
         message = ''
           vault.address is not set. Set it to the URL of your Vault or OpenBao server,
-          e.g. vault.address = "https://vault01.example:8200";'';
+          e.g. vault.address = "https://vault01.example:8200";
+          Coming from the seed design's module, which read VAULT_ADDR from /etc/environment at
+          boot: copy the VAULT_ADDR your cloud-init writes here. vaultkeeper takes the address
+          only from this configuration, so that whoever can write that file cannot send this
+          host's credentials to another server.'';
       }
       {
         assertion = cfg.insights.digest == null
@@ -80,6 +101,13 @@ in
           a string of octal digits, e.g. "0400" (owner reads) or "0440" (owner and group read).'';
       }
       {
+        assertion = s.credentialFor == [ ] || (s.keys or [ ]) != [ ];
+        message = ''
+          ${opt name "credentialFor"} = [ ${lib.concatMapStringsSep " " (x: "\"${x}\"") s.credentialFor} ], but ${opt name "keys"} is empty:
+          each declared key becomes one credential <name>.<key>. List the keys the services read,
+          e.g. ${opt name "keys"} = [ "password" ];'';
+      }
+      {
         assertion = !(s.restartTrigger && criticalIn s != [ ]);
         message = ''
           ${opt name "restartTrigger"} is true, but ${opt name "services"} lists
@@ -93,6 +121,10 @@ in
       lib.optional (!lib.hasPrefix "/run/" s.outputDir) ''
         ${opt name "outputDir"} = "${s.outputDir}" is outside /run, so the secret
         is written to a disk and survives reboots. Unless that is what you want, use a
-        directory under /run, e.g. ${opt name "outputDir"} = "/run/secrets/${suggestName name}";'');
+        directory under /run, e.g. ${opt name "outputDir"} = "${cfg.secretsDir}/${suggestName name}";''
+      ++ undeclaredWarning "vault.secrets.${lib.strings.escapeNixIdentifier name}" "services" s.services
+      ++ undeclaredWarning "vault.secrets.${lib.strings.escapeNixIdentifier name}" "credentialFor" s.credentialFor)
+      ++ lib.concatLists (lib.mapAttrsToList (name: t:
+        undeclaredWarning "vault.templates.${lib.strings.escapeNixIdentifier name}" "services" t.services) cfg.templates);
   };
 }

@@ -8,6 +8,8 @@
     ./templates.nix
     ./units.nix
     ./checks.nix
+    ./paths.nix
+    ./migrate.nix
     ./metrics.nix
   ];
 }

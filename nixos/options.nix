@@ -5,12 +5,14 @@
 let
   inherit (lib) mkOption types literalExpression;
   vkTypes = import ./types.nix { inherit lib; };
+  inherit (import ./path-lib.nix { inherit lib; }) normalise normaliseNullable;
   cfg = config.vault;
+  users = config.users.users or { };
 
   option = type: default: example: description:
     mkOption { inherit type default example description; };
 
-  secretModule = { name, ... }: {
+  secretModule = { name, config, ... }: {
     options = {
       secretPath = option (types.nullOr types.str) null "hosts/monitoring01/grafana" ''
         Path of the secret inside the KV mount (without the mount and, for KV
@@ -20,17 +22,56 @@ let
       kvVersion = option (types.enum [ 1 2 ]) 2 1 "Version of the KV secrets engine at `kvMount`.";
       outputDir = mkOption {
         type = vkTypes.hostPath;
-        default = "/run/secrets/${name}";
-        defaultText = literalExpression ''"/run/secrets/''${name}"'';
+        default = "${cfg.secretsDir}/${name}";
+        defaultText = literalExpression ''"''${config.vault.secretsDir}/''${name}"'';
         example = "/run/secrets/grafana";
+        apply = normalise;
         description = ''
           Directory that receives one file per key of the secret. It is a symlink
           to the current generation, switched atomically. Keep it under `/run`
-          (a tmpfs) so secrets never reach a disk.
+          (a tmpfs) so secrets never reach a disk. A trailing slash, `.` and `//`
+          are normalised away; the module refuses the directories `vaultkeeper
+          check` refuses (system directories, stateDir, another secret's
+          directory: see docs/explanation/security-model.md).
         '';
       };
+      path = mkOption {
+        type = types.str;
+        readOnly = true;
+        default = config.outputDir;
+        defaultText = literalExpression "config.vault.secrets.<name>.outputDir";
+        example = literalExpression ''"$__file{''${config.vault.secrets.grafana.path}/password}"'';
+        description = ''
+          Where the secret's files are (read-only, the normalised `outputDir`):
+          reference it from other options instead of writing the path twice, e.g.
+          `services.grafana.settings.security.admin_password =
+          "$__file{''${config.vault.secrets.grafana.path}/password}";`.
+        '';
+      };
+      keyPaths = mkOption {
+        type = types.attrsOf types.str;
+        readOnly = true;
+        default = lib.genAttrs (config.keys or [ ]) (key: "${config.outputDir}/${key}");
+        defaultText = literalExpression ''{ <key> = "''${config.vault.secrets.<name>.path}/<key>"; }'';
+        example = literalExpression "config.vault.secrets.db.keyPaths.password";
+        description = ''
+          The file of each key declared in `keys` (read-only), e.g.
+          `config.vault.secrets.db.keyPaths.password` is `/run/secrets/db/password`.
+          Referencing a key that is not declared is an evaluation error, so a
+          typo fails `nixos-rebuild`, not the service.
+        '';
+      };
+      credentialFor = option (types.listOf types.str) [ ] [ "grafana" ] ''
+        Services (typically `DynamicUser=` ones, which cannot be given a file
+        owner) that receive every key declared in `keys` through systemd's
+        `LoadCredential=`: systemd copies `<outputDir>/<key>` into the
+        service's private `$CREDENTIALS_DIRECTORY/<name>.<key>` when it starts.
+        They are ordered after the secret like `services`, and restarted when
+        it changes (a credential is a copy taken at start). Needs `keys`.
+      '';
       cacheDir = mkOption {
         type = vkTypes.hostPath;
+        apply = normalise;
         default = "${cfg.stateDir}/cache/${name}";
         defaultText = literalExpression ''"''${config.vault.stateDir}/cache/''${name}"'';
         example = "/var/lib/vaultkeeper/cache/grafana";
@@ -40,10 +81,20 @@ let
         '';
       };
       owner = option types.str "root" "grafana" "User that owns the secret files.";
-      group = option types.str "root" "grafana" "Group of the secret files.";
+      group = mkOption {
+        type = types.str;
+        default =
+          let g = users.${config.owner}.group or ""; in
+          if g != "" then g else "root";
+        defaultText = literalExpression ''
+          config.users.users.''${owner}.group when the owner is declared there (and has one), else "root"'';
+        example = "grafana";
+        description = "Group of the secret files; by default the owner's primary group.";
+      };
       mode = option types.str "0400" "0440" ''
-        Octal file mode of the secret files, as a string. Directories get the
-        matching read/enter bits and no write bit.
+        Octal file mode of the secret files, as a string: permission bits only
+        (setuid, setgid and sticky are refused). Directories get the matching
+        read/enter bits and no write bit.
       '';
       services = option (types.listOf types.str) [ ] [ "grafana" ] ''
         Services that use this secret. Each one gets `Requires=` and `After=` on
@@ -73,20 +124,33 @@ let
 in
 {
   options.vault = {
-    enable = option types.bool false true ''
-      Whether to run vaultkeeper, the agent that puts Vault/OpenBao KV secrets
-      into files for the services of this host.
-    '';
-    package = mkOption {
-      type = types.package;
-      default = pkgs.vaultkeeper;
-      defaultText = literalExpression "pkgs.vaultkeeper";
-      example = literalExpression "inputs.vaultkeeper.packages.\${pkgs.system}.default";
-      description = "The vaultkeeper package (the flake's module sets it to the flake's own build).";
+    enable = lib.mkEnableOption ''
+      vaultkeeper, the agent that puts Vault/OpenBao KV secrets into files for
+      the services of this host'';
+    package = lib.mkPackageOption pkgs "vaultkeeper" {
+      example = "inputs.vaultkeeper.packages.\${pkgs.stdenv.hostPlatform.system}.default";
+      extraDescription = "The flake's module sets it to the flake's own build.";
     };
 
-    address = option (types.nullOr vkTypes.vaultAddress) null "https://vault01.example:8200" ''
-      URL of the Vault or OpenBao server. Required.
+    secretsDir = mkOption {
+      type = vkTypes.hostPath;
+      default = "/run/secrets";
+      example = "/run/vault-secrets";
+      apply = normalise;
+      description = ''
+        The base of every default `outputDir` (`<secretsDir>/<name>`) and
+        template `path` (`<secretsDir>/rendered/<name>`). Set it to another
+        directory when sops-nix (which owns `/run/secrets`) runs on the same
+        host. Under `/run`, the module creates it 0751 root:root.
+      '';
+    };
+
+    address = option (types.nullOr (types.either vkTypes.vaultAddress (types.nonEmptyListOf vkTypes.vaultAddress))) null "https://vault01.example:8200" ''
+      URL of the Vault or OpenBao server, or a list of the URLs of one cluster's
+      nodes (e.g. `[ "https://vault01:8200" "https://vault02:8200" "https://vault03:8200" ]`):
+      each host tries them in the listed order rotated by a hash of its host
+      name, passes to the next on no answer, 5xx, 429 or 503, and returns to its
+      first one 10 minutes after leaving it. Required.
     '';
     namespace = option (types.nullOr types.str) null "admin/hosts" "Vault Enterprise namespace, or `null`.";
     caCert = option (types.nullOr types.path) null "/etc/ssl/certs/vault-ca.pem" ''
@@ -106,6 +170,7 @@ in
       mount = option types.str "approle" "approle-hosts" "Mount path of the AppRole auth method.";
       roleIdFile = mkOption {
         type = vkTypes.hostPath;
+        apply = normalise;
         default = "${cfg.stateDir}/approle/role-id";
         defaultText = literalExpression ''"''${config.vault.stateDir}/approle/role-id"'';
         example = "/var/lib/vaultkeeper/approle/role-id";
@@ -113,6 +178,7 @@ in
       };
       secretIdFile = mkOption {
         type = vkTypes.hostPath;
+        apply = normalise;
         default = "${cfg.stateDir}/approle/secret-id";
         defaultText = literalExpression ''"''${config.vault.stateDir}/approle/secret-id"'';
         example = "/var/lib/vaultkeeper/approle/secret-id";
@@ -159,10 +225,12 @@ in
       environmentFile = option (types.nullOr vkTypes.hostPath) "/etc/environment" "/run/cloud-init/vault.env" ''
         Environment file that `vaultkeeper-bootstrap.service` reads (if it
         exists) to find `wrappedTokenEnv` (and `VAULT_ADDR`, see
-        `vault.address`), as the seed design's cloud-init wrote it. On NixOS
-        `/etc/environment` is a link into the read-only store that nothing
-        else can append to: use `tokenFile`, or a file of your own here, which
-        bootstrap also erases the token from after a successful unwrap.
+        `vault.address`), as the seed design's cloud-init wrote it. NixOS does
+        not generate `/etc/environment` (its variables go to
+        `/etc/pam/environment`), so there it is the file cloud-init's
+        `write_files` created, readable by every local user (0644): after a
+        successful unwrap bootstrap removes the token's line from it (the other
+        lines stay). Prefer `tokenFile`, a file only root can read.
       '';
       strict = option types.bool false true ''
         Make `vaultkeeper-bootstrap.service` fail when bootstrapping fails. Even
@@ -170,9 +238,13 @@ in
       '';
     };
 
-    stateDir = option vkTypes.hostPath "/var/lib/vaultkeeper" "/var/lib/vaultkeeper" ''
-      State directory (root, 0700): AppRole credentials and the secret caches.
-    '';
+    stateDir = mkOption {
+      type = vkTypes.hostPath;
+      default = "/var/lib/vaultkeeper";
+      example = "/var/lib/vaultkeeper";
+      apply = normalise;
+      description = "State directory (root, 0700): AppRole credentials and the secret caches.";
+    };
     refreshInterval = option vkTypes.duration "5m" "1m" "How often the agent fetches every secret.";
     restartRandomizedDelay = option vkTypes.duration "1h" "15m" ''
       Random delay added to scheduled (`restartTrigger`) restarts, so a fleet does

@@ -7,8 +7,10 @@ let
   cfg = config.vault;
 
   secretSpec = _name: s: {
-    inherit (s) secretPath kvMount kvVersion outputDir cacheDir owner group mode services
+    inherit (s) secretPath kvMount kvVersion outputDir cacheDir owner group mode
       restartTrigger restartInterval refreshInterval onChange restartRandomizedDelay;
+    # A credentialFor service holds a copy taken at its start: restart it on change too.
+    services = lib.unique (s.services ++ s.credentialFor);
   };
 
   spec = {

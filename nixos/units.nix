@@ -29,6 +29,16 @@ let
     ++ map dirOf [ cfg.approle.roleIdFile cfg.approle.secretIdFile ]);
   outputParents = lib.unique (map (s: dirOf s.outputDir) secrets
     ++ map (t: dirOf t.path) (lib.attrValues cfg.templates));
+  # A secret's consumers: its `services`, and its `credentialFor` services.
+  consumers = s: lib.unique (s.services ++ s.credentialFor);
+  # LoadCredential= of every credentialFor service: <secret>.<key>:<file>.
+  credentials = lib.foldl' (acc: c: acc // {
+    ${c.svc} = (acc.${c.svc} or [ ]) ++ c.creds;
+  }) { } (lib.concatLists (lib.mapAttrsToList (name: s:
+    map (svc: {
+      svc = serviceAttr svc;
+      creds = map (k: "${name}.${k}:${s.outputDir}/${k}") (s.keys or [ ]);
+    }) (lib.filter (svc: serviceAttr svc != null) s.credentialFor)) cfg.secrets));
   within = p: q: p != q && lib.hasPrefix "${q}/" p;
   minimal = ps: lib.filter (p: !lib.any (within p) ps) ps;
   writable = minimal (stateDirs ++ outputParents);
@@ -40,12 +50,13 @@ let
   # First boot: where the wrapped token may be, and what to do after it was used.
   tokenFile = cfg.bootstrap.tokenFile;
   credentialName = "vaultkeeper.wrapped-token";
-  # Files bootstrap erases the token from after a successful unwrap. NixOS's own
-  # /etc/environment is a link into the read-only store: never a writable path.
+  # Files bootstrap erases the token from after a successful unwrap. NixOS does
+  # not generate /etc/environment (its variables go to /etc/pam/environment and
+  # /etc/set-environment): there it is the regular file cloud-init wrote, 0644,
+  # so the spent token goes (rewritten in place, every other line kept).
   eraseFrom = lib.unique (lib.optional (tokenFile != null) tokenFile
     ++ lib.optional (cfg.approle.wrappedTokenFile != null) cfg.approle.wrappedTokenFile
-    ++ lib.optional (cfg.bootstrap.environmentFile != null && cfg.bootstrap.environmentFile != "/etc/environment")
-      cfg.bootstrap.environmentFile);
+    ++ lib.optional (cfg.bootstrap.environmentFile != null) cfg.bootstrap.environmentFile);
   lateStart = pkgs.writeShellScript "vaultkeeper-late-start" lateStartText;
   lateStartText = (''
     # Run after vaultkeeper-bootstrap. On a normal first boot the fetch units
@@ -60,7 +71,7 @@ let
       systemctl start --no-block "$unit" "$@"
     }
   '' + lib.concatStrings (lib.mapAttrsToList (name: s: ''
-    late ${lib.escapeShellArgs ([ (fetchUnit name) ] ++ map unitName s.services)}
+    late ${lib.escapeShellArgs ([ (fetchUnit name) ] ++ map unitName (consumers s))}
   '') cfg.secrets ++ lib.mapAttrsToList (name: t: ''
     late ${lib.escapeShellArgs ([ (templateUnit name) ] ++ map unitName t.services)}
   '') cfg.templates));
@@ -81,15 +92,23 @@ let
 
   # Output parents under /run are the agent's own (e.g. /run/secrets); elsewhere
   # the directory may belong to someone else, so it is only created if missing.
+  # A shared system directory (/run itself, /run/keys of nixpkgs' keys group,
+  # /var/lib, ...: nix/path-rules.json) belongs to another module: no line at
+  # all, it exists, and a line of ours would fight over its mode and group.
+  # vault.secretsDir and /run/secrets (the default one; the module asserts
+  # that sops-nix does not own it) are ours.
+  sharedDirs = (builtins.fromJSON (builtins.readFile ../nix/path-rules.json)).systemDirs;
   outputParentRule = p:
-    if lib.hasPrefix "/run/" p then "d ${p} 0751 root root -" else "d ${p} - - - -";
+    if p != cfg.secretsDir && p != "/run/secrets" && lib.elem p sharedDirs then [ ]
+    else if lib.hasPrefix "/run/" p then [ "d ${p} 0751 root root -" ]
+    else [ "d ${p} - - - -" ];
 
   fetchService = name: s: lib.nameValuePair "vault-secret-${name}" {
     description = "vaultkeeper: fetch secret ${name}";
     wantedBy = [ "multi-user.target" ];
     wants = [ "network-online.target" "vaultkeeper-bootstrap.service" ];
     after = [ "network-online.target" "vaultkeeper-bootstrap.service" ];
-    before = map unitName s.services;
+    before = map unitName (consumers s);
     # A switch never restarts a fetch unit: not for a new package (its
     # ExecStart changes), not for a change of this secret's settings. The
     # daemon's reload (reloadTriggers below) re-renders what changed and
@@ -146,7 +165,7 @@ let
         after = (acc.${svc}.after or [ ]) ++ [ entry.unit ];
       };
     }) { } (lib.concatLists (lib.mapAttrsToList (name: s:
-      map (service: { inherit service; unit = fetchUnit name; }) s.services) cfg.secrets
+      map (service: { inherit service; unit = fetchUnit name; }) (consumers s)) cfg.secrets
     ++ lib.mapAttrsToList (name: t:
       map (service: { inherit service; unit = templateUnit name; }) t.services) cfg.templates));
 in
@@ -162,7 +181,7 @@ in
     vault.bootstrap.lateStartScript = lateStartText;
 
     systemd.tmpfiles.rules = map (p: "d ${p} 0700 root root -") stateDirs
-      ++ map outputParentRule (lib.subtractLists stateDirs outputParents)
+      ++ lib.concatMap outputParentRule (lib.subtractLists stateDirs outputParents)
       ++ lib.concatMap auditSocketDirRule auditSocketDirs;
 
     # A token that arrives after boot (cloud-init late, written by hand) starts
@@ -180,6 +199,7 @@ in
       (lib.mapAttrs' fetchService cfg.secrets)
       (lib.mapAttrs' templateService cfg.templates)
       consumerDeps
+      (lib.mapAttrs (_svc: creds: { serviceConfig.LoadCredential = creds; }) credentials)
       {
         vaultkeeper-bootstrap = {
           description = "vaultkeeper: first-boot AppRole bootstrap from a wrapped token";

@@ -406,6 +406,101 @@ fn a_slack_outage_and_an_agent_restart_lose_and_duplicate_nothing() {
     assert_eq!(agent.stop(), 0);
 }
 
+/// Issue §6: at most one post per alert. A Slack that takes the message but
+/// answers after the send timeout is waited for (responseTimeout), not posted
+/// to again; one that answers after the response timeout, or an agent killed
+/// while waiting, leaves the message set aside as unconfirmed, logged, and
+/// never posted again; the next alerts flow normally.
+#[test]
+fn a_slack_answering_late_gets_each_alert_exactly_once() {
+    let slack = Slack::up_now();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut spec = audit_spec(port, &slack, dir.path(), json!({}));
+    spec["slack"]["timeout"] = json!("1s");
+    spec["slack"]["responseTimeout"] = json!("3s");
+    let mut agent = Agent::start(dir.path(), &spec);
+    let lines = distinct_alert_lines("late");
+    let alert = |i: usize| send(port, format!("{}\n", lines[i].1).as_bytes());
+    let ids = |n: usize| -> Vec<String> { (1..=n).map(|i| format!("late-{i}")).collect() };
+
+    // 1. Answered 2 s after the request was read: past the 1 s send timeout,
+    // within the 3 s response timeout. Delivered, once.
+    slack.set_mode(Mode::Late(Duration::from_secs(2)));
+    alert(0);
+    slack.wait_for(1, 10);
+    let read_at = slack.request_times()[0];
+    wait_until(10, "message 1 delivered", || {
+        agent
+            .log_text()
+            .contains("message 1 (seal) delivered to Slack")
+    });
+    assert!(read_at.elapsed() >= Duration::from_millis(1900));
+    assert!(agent.outbox().is_empty(), "{:?}", agent.outbox());
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(slack.requests(), 1, "not posted again while Slack was slow");
+
+    // 2. Answered 6 s after: past the response timeout. Slack has it once;
+    // the agent says it does not know, keeps it aside, never sends it again.
+    slack.set_mode(Mode::Late(Duration::from_secs(6)));
+    alert(1);
+    slack.wait_for(2, 10);
+    let read_at = slack.request_times()[1];
+    wait_until(10, "message 2 set aside", || agent.unconfirmed().len() == 1);
+    let waited = read_at.elapsed();
+    assert!(
+        waited >= Duration::from_millis(2900) && waited < Duration::from_secs(6),
+        "set aside after the 3 s response timeout, not after Slack's answer: {waited:?}"
+    );
+    let log = agent.log_text();
+    assert!(
+        log.contains("message 2 (policy-changed) may or may not be in Slack: the request was sent but Slack did not answer within 3s. It is not sent again"),
+        "{log}"
+    );
+    let aside = std::fs::read_to_string(
+        agent
+            .state_dir
+            .join("audit/unconfirmed/00000000000000000002.json"),
+    )
+    .unwrap();
+    assert!(aside.contains("late-2"), "{aside}");
+    assert!(agent.outbox().is_empty(), "{:?}", agent.outbox());
+    slack.set_mode(Mode::Accept);
+    alert(2);
+    slack.wait_for(3, 10);
+    std::thread::sleep(Duration::from_secs(2)); // a retry would come within 1.25 s
+    assert_eq!(slack.requests(), 3);
+
+    // 3. Killed (SIGKILL) while waiting for Slack's answer: after the restart the
+    // message is set aside, not posted again.
+    slack.set_mode(Mode::Late(Duration::from_secs(60)));
+    alert(3);
+    slack.wait_for(4, 10);
+    let marker = agent.state_dir.join("audit/in-flight");
+    wait_until(5, "the in-flight marker", || marker.exists());
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "4");
+    agent.kill9();
+    slack.set_mode(Mode::Accept);
+    agent.restart();
+    wait_until(10, "message 4 set aside", || agent.unconfirmed().len() == 2);
+    assert!(agent.log_text().contains(
+        "message 4 (audit-device-changed) may or may not be in Slack: the agent stopped while waiting for Slack's answer to it"
+    ));
+    assert!(!marker.exists());
+    alert(4);
+    slack.wait_for(5, 10);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(slack.requests(), 5, "each alert posted exactly once");
+    let got: Vec<String> = slack.payloads().iter().map(request_id_of).collect();
+    assert_eq!(got, ids(5));
+    assert_eq!(
+        agent.unconfirmed(),
+        ["00000000000000000002.json", "00000000000000000004.json"]
+    );
+    slack.assert_valid();
+    assert_eq!(agent.stop(), 0);
+}
+
 #[test]
 fn a_restart_mid_stream_keeps_every_coalesced_event() {
     let slack = Slack::up_now();

@@ -328,6 +328,7 @@ fn alert_rules_and_reference_name_only_exported_metrics() {
     });
     m.slack_outbox_depth.with_label_values(&["audit"]).set(1);
     m.slack_failures.with_label_values(&["audit"]).inc();
+    m.slack_unconfirmed.with_label_values(&["audit"]).inc();
     let fams = prom::parse(&m.encode(50));
     let samples: std::collections::BTreeSet<String> = fams
         .values()

@@ -9,16 +9,24 @@ mod loud;
 #[path = "support/nix_eval.rs"]
 mod nix_eval;
 
+#[path = "nix_module/addresses.rs"]
+mod addresses;
 #[path = "nix_module/chat.rs"]
 mod chat;
 #[path = "nix_module/checks.rs"]
 mod checks;
 #[path = "nix_module/docs.rs"]
 mod docs;
+#[path = "nix_module/ergonomics.rs"]
+mod ergonomics;
 #[path = "nix_module/metrics.rs"]
 mod metrics;
+#[path = "nix_module/migrate.rs"]
+mod migrate;
 #[path = "nix_module/parse.rs"]
 mod parse;
+#[path = "nix_module/paths.rs"]
+mod paths;
 #[path = "nix_module/spec.rs"]
 mod spec;
 #[path = "nix_module/templates.rs"]

@@ -48,6 +48,7 @@ pub struct Metrics {
     pub audit_alerts: IntCounterVec,
     pub slack_outbox_depth: IntGaugeVec,
     pub slack_failures: IntCounterVec,
+    pub slack_unconfirmed: IntCounterVec,
     state: Mutex<State>,
 }
 
@@ -293,6 +294,12 @@ impl Metrics {
                 &r,
                 "vaultkeeper_slack_failures_total",
                 "Slack delivery attempts that failed (retried later, or refused for good: HTTP 400), by outbox (audit, insights).",
+                &["outbox"],
+            ),
+            slack_unconfirmed: counter_vec(
+                &r,
+                "vaultkeeper_slack_unconfirmed_total",
+                "Messages sent to Slack without an answer (response timeout, broken connection, agent stopped): maybe posted, never sent again, kept in <stateDir>/<outbox>/unconfirmed, by outbox.",
                 &["outbox"],
             ),
             registry: r,

@@ -3,6 +3,13 @@
 //! The sender posts the lowest sequence first and deletes it only after Slack
 //! accepted it, so messages survive an agent restart or a Slack outage and
 //! arrive in order.
+//!
+//! At most once: when a POST's body has been handed to the connection, the
+//! sender records its sequence in `<stateDir>/<area>/in-flight` before waiting
+//! for Slack's answer. A message found there at the next attempt (the agent was
+//! stopped or killed while waiting) or whose answer never came is moved to
+//! `<stateDir>/<area>/unconfirmed/` instead of being sent again: it may be in
+//! Slack already. The newest [`MAX_UNCONFIRMED`] are kept for the operator.
 
 use crate::render::atomic::{
     ensure_private_dir, list_dir, open_dir_nofollow, read_file_at, replace_file, FsError,
@@ -17,6 +24,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Messages kept at most; older ones are dropped first (and counted) beyond this.
 pub const MAX_MESSAGES: usize = 10_000;
 
+/// Unconfirmed messages kept at most in `unconfirmed/`; older ones are removed.
+pub const MAX_UNCONFIRMED: usize = 1_000;
+
+const IN_FLIGHT: &str = "in-flight";
+
 /// One message for Slack: the webhook payload, and a short label for the logs
 /// (a rule id, "digest", "sealed").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +40,9 @@ pub struct Message {
 pub struct Outbox {
     dir: PathBuf,
     fd: OwnedFd,
+    /// `<stateDir>/<area>`, which holds the in-flight marker.
+    parent: PathBuf,
+    parent_fd: OwnedFd,
     next: AtomicU64,
     pub dropped: AtomicU64,
 }
@@ -36,12 +51,14 @@ impl Outbox {
     /// Opens (creating) `<state_dir>/<area>/outbox`.
     pub fn open(state_dir: &Path, area: &str) -> Result<Outbox, FsError> {
         let parent = state_dir.join(area);
-        ensure_private_dir(&parent, 0o700)?;
+        let parent_fd = ensure_private_dir(&parent, 0o700)?;
         let dir = parent.join("outbox");
         let fd = ensure_private_dir(&dir, 0o700)?;
         let outbox = Outbox {
             dir,
             fd,
+            parent,
+            parent_fd,
             next: AtomicU64::new(1),
             dropped: AtomicU64::new(0),
         };
@@ -121,6 +138,83 @@ impl Outbox {
     }
 }
 
+impl Outbox {
+    /// Records that message `seq`'s body was handed to Slack's connection
+    /// (fsynced: it must survive a crash while the answer is awaited).
+    pub fn mark_in_flight(&self, seq: u64) -> Result<(), FsError> {
+        replace_file(
+            &self.parent_fd,
+            IN_FLIGHT,
+            seq.to_string().as_bytes(),
+            0o600,
+            &self.parent,
+        )
+    }
+
+    /// The message whose answer was being awaited when the marker was written
+    /// and not cleared (at most one: the sender posts one message at a time).
+    pub fn in_flight(&self) -> Option<u64> {
+        let bytes = read_file_at(&self.parent_fd, IN_FLIGHT, &self.parent).ok()??;
+        std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
+    }
+
+    /// Clears the in-flight marker once the POST's outcome is known.
+    pub fn clear_in_flight(&self) -> Result<(), FsError> {
+        match unlinkat(&self.parent_fd, IN_FLIGHT, UnlinkatFlags::NoRemoveDir) {
+            Ok(()) | Err(nix::errno::Errno::ENOENT) => Ok(()),
+            Err(e) => Err(FsError {
+                action: "cannot remove",
+                path: self.parent.join(IN_FLIGHT).display().to_string(),
+                source: e.into(),
+            }),
+        }
+    }
+
+    /// `<stateDir>/<area>/unconfirmed`, where messages that may or may not be
+    /// in Slack are kept instead of being sent again.
+    pub fn unconfirmed_dir(&self) -> PathBuf {
+        self.parent.join("unconfirmed")
+    }
+
+    /// Moves message `seq` out of the queue into `unconfirmed/` (keeping the
+    /// newest [`MAX_UNCONFIRMED`]) and clears the in-flight marker. Returns
+    /// where it now is.
+    pub fn set_aside(&self, seq: u64) -> Result<PathBuf, FsError> {
+        self.set_aside_keeping(seq, MAX_UNCONFIRMED)
+    }
+
+    fn set_aside_keeping(&self, seq: u64, keep: usize) -> Result<PathBuf, FsError> {
+        let aside = self.unconfirmed_dir();
+        let aside_fd = ensure_private_dir(&aside, 0o700)?;
+        if let Err(e) =
+            nix::fcntl::renameat(&self.fd, name(seq).as_str(), &aside_fd, name(seq).as_str())
+        {
+            if e != nix::errno::Errno::ENOENT {
+                return Err(FsError {
+                    action: "cannot move aside",
+                    path: self.dir.join(name(seq)).display().to_string(),
+                    source: e.into(),
+                });
+            }
+        }
+        crate::render::atomic::fsync_dir(&aside_fd, &aside)?;
+        crate::render::atomic::fsync_dir(&self.fd, &self.dir)?;
+        self.clear_in_flight()?;
+        let fresh = open_dir_nofollow(&aside)?;
+        let mut kept: Vec<String> = list_dir(&fresh, &aside)?
+            .into_iter()
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        kept.sort_unstable();
+        if kept.len() > keep {
+            for old in &kept[..kept.len() - keep] {
+                let _ = unlinkat(&aside_fd, old.as_str(), UnlinkatFlags::NoRemoveDir);
+            }
+        }
+        Ok(aside.join(name(seq)))
+    }
+}
+
 fn name(seq: u64) -> String {
     format!("{seq:020}.json")
 }
@@ -171,5 +265,43 @@ mod tests {
         let other = Outbox::open(t.path(), "insights").unwrap();
         assert!(other.is_empty());
         assert_eq!(other.push(&msg("digest")).unwrap(), 1);
+    }
+
+    #[test]
+    fn an_in_flight_message_is_set_aside_not_queued_again() {
+        let t = tempfile::tempdir().unwrap();
+        let o = Outbox::open(t.path(), "audit").unwrap();
+        o.push(&msg("a")).unwrap();
+        o.push(&msg("b")).unwrap();
+        assert_eq!(o.in_flight(), None);
+        o.mark_in_flight(1).unwrap();
+        drop(o);
+        // A new start (the agent was killed while waiting for Slack's answer).
+        let o = Outbox::open(t.path(), "audit").unwrap();
+        assert_eq!(o.in_flight(), Some(1));
+        let at = o.set_aside(1).unwrap();
+        assert_eq!(
+            at,
+            t.path().join("audit/unconfirmed/00000000000000000001.json")
+        );
+        assert_eq!(
+            std::fs::read(&at).unwrap(),
+            serde_json::to_vec(&msg("a")).unwrap()
+        );
+        assert_eq!(o.in_flight(), None);
+        assert_eq!(o.list().unwrap(), vec![2], "b stays queued, a is not");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&o.unconfirmed_dir()), 0o700);
+        // A marker for a message already gone: nothing to move, marker cleared.
+        o.mark_in_flight(7).unwrap();
+        o.set_aside(7).unwrap();
+        assert_eq!(o.in_flight(), None);
+        // Bounded: the oldest unconfirmed messages go first.
+        for _ in 0..5 {
+            let seq = o.push(&msg("x")).unwrap();
+            o.set_aside_keeping(seq, 3).unwrap();
+        }
+        assert_eq!(std::fs::read_dir(o.unconfirmed_dir()).unwrap().count(), 3);
+        assert!(!o.unconfirmed_dir().join(name(1)).exists());
     }
 }

@@ -1,8 +1,16 @@
 //! Drains one [`Outbox`] into Slack, oldest first: `Retry-After` on 429,
 //! exponential backoff on other failures, a payload Slack refuses for good
 //! (HTTP 400) is dropped and counted.
+//!
+//! At most one post per message, as far as Slack allows: a failure is retried
+//! only when Slack cannot have the message (no connection, the body never
+//! left, 429, an error status answered). Once the body was handed to the
+//! connection, the message is recorded as in flight and the sender waits up to
+//! `responseTimeout` for the answer; without one (or if the agent stops or dies
+//! meanwhile) the message is moved to `unconfirmed/`, logged and counted, and
+//! never sent again. The residual risk is a lost post, not a duplicate.
 
-use super::webhook::{backoff, post, read_webhook_url, Outcome};
+use super::webhook::{backoff, client, post, read_webhook_url, Outcome, Timeouts};
 use super::{Outbox, SlackSpec};
 use crate::secret::Secret;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,10 +24,14 @@ pub struct SenderCounters {
     pub delivered: AtomicU64,
     pub rejected: AtomicU64,
     pub retries: AtomicU64,
+    /// Sent, but Slack's answer never came: maybe posted, not sent again.
+    pub unconfirmed: AtomicU64,
 }
 
 /// Drains the outbox into Slack until `shutdown` turns true. A POST in flight
-/// is finished (so Slack never gets it twice after a restart); waits are not.
+/// is finished if the caller's grace allows; if it is aborted after its body
+/// was sent, the in-flight marker sets the message aside at the next start
+/// (never posted twice). Waits between attempts are not finished.
 /// When `final_drain` turns true (the engine has flushed), the sender delivers
 /// what is left and returns at the first failure or when the outbox is empty.
 ///
@@ -34,7 +46,8 @@ pub async fn run_sender(
     final_drain: watch::Receiver<bool>,
     counters: Arc<SenderCounters>,
 ) {
-    let client = match reqwest::Client::builder().timeout(spec.timeout).build() {
+    let timeouts = Timeouts::from(&spec);
+    let client = match client(&spec) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("cannot build the HTTP client for Slack: {e}");
@@ -118,6 +131,10 @@ pub async fn run_sender(
                 }
             },
         };
+        let in_flight = outbox.in_flight();
+        if in_flight.is_some_and(|m| !waiting.contains(&m)) {
+            let _ = outbox.clear_in_flight(); // its outcome was known; only the marker stayed
+        }
         for seq in waiting {
             let message = match outbox.read(seq) {
                 Ok(Some(m)) => m,
@@ -127,12 +144,42 @@ pub async fn run_sender(
                     break;
                 }
             };
+            if in_flight == Some(seq) {
+                set_aside(
+                    &outbox,
+                    seq,
+                    &message.label,
+                    "the agent stopped while waiting for Slack's answer to it",
+                    &counters,
+                    &area,
+                );
+                continue;
+            }
             loop {
                 let draining = *final_drain.borrow();
                 if *shutdown.borrow() && !draining {
                     break;
                 }
-                let wait = match post(&client, &current, &message.payload).await {
+                let on_sent = || {
+                    if let Err(e) = outbox.mark_in_flight(seq) {
+                        tracing::error!(
+                            "Slack outbox {}: cannot record message {seq} as in flight: {e}; if the agent stops before Slack answers, it may be sent again",
+                            outbox.dir().display()
+                        );
+                    }
+                };
+                let outcome = post(&client, &current, &message.payload, timeouts, on_sent).await;
+                if !matches!(outcome, Outcome::Unconfirmed(_)) {
+                    // Slack answered (or never got the body): the outcome is known.
+                    if let Err(e) = outbox.clear_in_flight() {
+                        tracing::error!("Slack outbox {}: {e}", outbox.dir().display());
+                    }
+                }
+                let wait = match outcome {
+                    Outcome::Unconfirmed(why) => {
+                        set_aside(&outbox, seq, &message.label, &why, &counters, &area);
+                        break;
+                    }
                     Outcome::Delivered => {
                         failures = 0;
                         counters.delivered.fetch_add(1, Ordering::Relaxed);
@@ -191,6 +238,37 @@ pub async fn run_sender(
                     _ = shutdown.changed() => {}
                 }
             }
+        }
+    }
+}
+
+/// Moves a message that may or may not be in Slack out of the queue, says so
+/// and counts it: it is never sent again (a duplicate alert is what this
+/// prevents; the price is that a post may be lost).
+fn set_aside(
+    outbox: &Outbox,
+    seq: u64,
+    label: &str,
+    why: &str,
+    counters: &SenderCounters,
+    area: &str,
+) {
+    counters.unconfirmed.fetch_add(1, Ordering::Relaxed);
+    crate::metrics::global()
+        .slack_unconfirmed
+        .with_label_values(&[area])
+        .inc();
+    match outbox.set_aside(seq) {
+        Ok(at) => tracing::error!(
+            "message {seq} ({label}) may or may not be in Slack: {why}. It is not sent again (at most one post per message); check the channel, the message is kept in {}",
+            at.display()
+        ),
+        Err(e) => {
+            tracing::error!(
+                "message {seq} ({label}) may or may not be in Slack: {why}. It is not sent again, but setting it aside failed: {e}; removing it from the outbox"
+            );
+            let _ = outbox.remove(seq);
+            let _ = outbox.clear_in_flight();
         }
     }
 }

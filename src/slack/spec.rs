@@ -1,8 +1,13 @@
 //! The `slack` object of the spec, used by `audit.slack` and `insights.slack`:
 //!
 //! ```json
-//! "slack": { "webhookUrlFile": "/run/secrets/slack/webhook-url", "timeout": "10s" }
+//! "slack": { "webhookUrlFile": "/run/secrets/slack/webhook-url", "timeout": "10s", "responseTimeout": "60s" }
 //! ```
+//!
+//! `timeout` bounds connecting and sending a POST; once its body has been
+//! handed to the connection, `responseTimeout` (longer) bounds the wait for
+//! Slack's answer. A POST that gets no answer then is not sent again (see
+//! [`crate::slack::sender`]): at most one post per message.
 //!
 //! The webhook URL is itself a secret: only the path of a file holding it goes
 //! in the spec (and so in the Nix store).
@@ -18,15 +23,22 @@ use std::time::Duration;
 pub struct RawSlack {
     pub webhook_url_file: String,
     pub timeout: Option<String>,
+    pub response_timeout: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlackSpec {
     /// A file holding the incoming-webhook URL (a secret: never logged).
     pub webhook_url_file: PathBuf,
-    /// How long one POST may take.
+    /// How long connecting and sending one POST may take (retried after).
     pub timeout: Duration,
+    /// How long to wait for Slack's answer once the body was sent (never
+    /// retried after: the message may already be in Slack).
+    pub response_timeout: Duration,
 }
+
+/// `responseTimeout` when the spec does not say: 60 s, or `timeout` if longer.
+pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Validates a `slack` object found at JSON path `at` (e.g. `audit.slack`).
 pub fn resolve(raw: RawSlack, at: &str, problems: &mut Vec<Problem>) -> SlackSpec {
@@ -55,8 +67,29 @@ pub fn resolve(raw: RawSlack, at: &str, problems: &mut Vec<Problem>) -> SlackSpe
             Duration::from_secs(10)
         }
     };
+    let default_response = DEFAULT_RESPONSE_TIMEOUT.max(timeout);
+    let response_timeout = match raw.response_timeout.as_deref().map(parse_duration) {
+        None => default_response,
+        Some(Ok(d)) if d >= timeout && !d.is_zero() => d,
+        Some(Ok(d)) => {
+            problems.push(Problem::new(
+                format!("{at}.responseTimeout"),
+                format!(
+                    "{}s is shorter than {at}.timeout ({}s); the wait for Slack's answer after sending must be at least as long, e.g. \"60s\"",
+                    d.as_secs_f64(),
+                    timeout.as_secs_f64()
+                ),
+            ));
+            default_response
+        }
+        Some(Err(e)) => {
+            problems.push(Problem::new(format!("{at}.responseTimeout"), e));
+            default_response
+        }
+    };
     SlackSpec {
         webhook_url_file,
         timeout,
+        response_timeout,
     }
 }

@@ -128,6 +128,25 @@ impl Agent {
         }
     }
 
+    /// SIGKILL and wait (no drain, no clean-up).
+    pub fn kill9(&mut self) {
+        let mut c = self.child.take().expect("running");
+        c.kill().unwrap();
+        c.wait().unwrap();
+    }
+
+    /// Names in `<stateDir>/audit/unconfirmed` (messages maybe in Slack, not sent again).
+    pub fn unconfirmed(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.state_dir.join("audit/unconfirmed"))
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
     }

@@ -23,6 +23,7 @@ in
   services = cfg.systemd.services;
   paths = cfg.systemd.paths;
   lateStart = if cfg.vault.enable then cfg.vault.bootstrap.lateStartScript else null;
+  adoptScript = if cfg.vault.enable then cfg.vault.approle.adoptScript else null;
   tmpfiles = cfg.systemd.tmpfiles.rules;
   failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) cfg.assertions);
   inherit (cfg) warnings;
@@ -31,4 +32,6 @@ in
   nodeExporterFlags = cfg.services.prometheus.exporters.node.extraFlags or null;
   firewallTCPPorts = cfg.networking.firewall.allowedTCPPorts;
   placeholder = cfg.vault.placeholder;
+  # The read-only per-secret values other options reference.
+  secretPaths = lib.mapAttrs (_: s: { inherit (s) path keyPaths group outputDir; }) cfg.vault.secrets;
 }

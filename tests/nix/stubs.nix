@@ -4,6 +4,14 @@
 let
   inherit (lib) mkOption types;
   unitList = mkOption { type = types.listOf types.str; default = [ ]; };
+  # NixOS's unitOption (nixos/lib/systemd-unit-options.nix): lists concatenate.
+  unitOption = lib.mkOptionType {
+    name = "systemd option";
+    merge = loc: defs:
+      if lib.any (d: builtins.isList d.value) defs
+      then lib.concatMap (d: lib.toList d.value) defs
+      else lib.mergeEqualOption loc defs;
+  };
   service = types.submodule {
     freeformType = types.attrsOf types.anything;
     options = {
@@ -15,7 +23,7 @@ let
       restartTriggers = mkOption { type = types.listOf types.unspecified; default = [ ]; };
       reloadTriggers = mkOption { type = types.listOf types.unspecified; default = [ ]; };
       unitConfig = mkOption { type = types.attrsOf types.anything; default = { }; };
-      serviceConfig = mkOption { type = types.attrsOf types.anything; default = { }; };
+      serviceConfig = mkOption { type = types.attrsOf unitOption; default = { }; };
     };
   };
 in
@@ -30,5 +38,14 @@ in
     warnings = mkOption { type = types.listOf types.str; default = [ ]; };
     networking.hostName = mkOption { type = types.str; default = "monitoring01"; };
     networking.firewall.allowedTCPPorts = mkOption { type = types.listOf types.port; default = [ ]; };
+    # As NixOS declares it: a user's primary group is "" until set.
+    users.users = mkOption {
+      type = types.attrsOf (types.submodule {
+        freeformType = types.attrsOf types.anything;
+        options.group = mkOption { type = types.str; default = ""; };
+      });
+      default = { };
+    };
+    users.groups = mkOption { type = types.attrsOf (types.attrsOf types.anything); default = { }; };
   };
 }

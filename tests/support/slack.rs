@@ -16,6 +16,8 @@ pub enum Mode {
     RateLimit(u32, u64),
     /// Read the request, never answer.
     Hang,
+    /// Take the message (it counts as posted), answer 200 only after this long.
+    Late(Duration),
 }
 
 #[derive(Default)]
@@ -24,6 +26,8 @@ struct State {
     problems: Vec<String>,
     rate_limited: u32,
     requests: u32,
+    /// When each request had been read.
+    times: Vec<Instant>,
 }
 
 /// A local HTTP receiver standing in for Slack's incoming webhook.
@@ -107,6 +111,11 @@ impl Slack {
 
     pub fn requests(&self) -> u32 {
         self.state.lock().unwrap().requests
+    }
+
+    /// When each request had been read, in order.
+    pub fn request_times(&self) -> Vec<Instant> {
+        self.state.lock().unwrap().times.clone()
     }
 
     /// Waits until `n` payloads arrived; panics after `secs`.
@@ -205,6 +214,7 @@ fn serve_conn(
         let m = *mode.lock().unwrap();
         let mut st = state.lock().unwrap();
         st.requests += 1;
+        st.times.push(Instant::now());
         match m {
             Mode::Hang => {
                 drop(st);
@@ -241,6 +251,13 @@ fn serve_conn(
                 st.payloads.push(v);
             }
             Err(e) => st.problems.push(format!("body is not JSON: {e}")),
+        }
+        drop(st);
+        if let Mode::Late(d) = m {
+            let until = Instant::now() + d;
+            while Instant::now() < until && running.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
         let _ = write!(
             w,

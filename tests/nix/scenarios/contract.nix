@@ -12,4 +12,6 @@
     };
     criticalServices = [ "bind" "openbao" "step-ca" ];
   };
+  # On a real host services.grafana declares it.
+  systemd.services.grafana.description = "Grafana";
 }

@@ -4,4 +4,5 @@
   vault.address = "https://vault01.example:8200";
   vault.criticalServices = [ "bind" ];
   vault.secrets.dns = { secretPath = "hosts/ns01/tsig"; services = [ "bind" ]; };
+  systemd.services.bind.description = "BIND";
 }

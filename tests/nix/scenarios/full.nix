@@ -57,4 +57,5 @@
     insights.digest = "weekly";
   };
   systemd.services.pgbouncer.after = [ "network.target" ];
+  systemd.services.postgresql.description = "PostgreSQL";
 }

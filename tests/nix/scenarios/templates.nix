@@ -28,4 +28,5 @@
   };
   # What a user writes: the read-only path, referenced from the service.
   systemd.services.app.serviceConfig.EnvironmentFile = config.vault.templates."app.env".path;
+  systemd.services.grafana.description = "Grafana";
 }

@@ -1,0 +1,6 @@
+{
+  vault.enable = true;
+  vault.address = "https://vault01.example:8200";
+  vault.secrets.grafana = { secretPath = "hosts/monitoring01/grafana"; credentialFor = [ "dyn" ]; };
+  systemd.services.dyn.serviceConfig.DynamicUser = true;
+}

@@ -441,7 +441,7 @@ fn a_raw_token_in_a_real_openbao_request_path_is_redacted_in_alerts_and_replay()
     ]);
     let made = bao.token_create(&["-policy=default"]);
     assert!(made.starts_with("s.") || made.starts_with("hvs."), "{made}");
-    let root2 = bao.token_create(&["-policy=root", "-display-name=lookup"]);
+    let root2 = bao.token_create(&["-policy=root", "-display-name=emergency"]);
     for t in [&chosen, &made] {
         // The deprecated path form; OpenBao audits it whatever it answers.
         let _ = bao.cli_as(&root2, &["read", &format!("auth/token/lookup/{t}")]);
@@ -487,6 +487,11 @@ fn a_raw_token_in_a_real_openbao_request_path_is_redacted_in_alerts_and_replay()
         .iter()
         .filter(|p| rule_of(p) == "token-lookup")
         .collect();
+    // As docs/reference/audit-rules.md shows it (custom rules).
+    assert_eq!(
+        lookups[0]["text"],
+        "[HIGH] token-lookup: token looked up by path — read auth/token/lookup/&lt;redacted&gt; by token-emergency from 127.0.0.1"
+    );
     assert_eq!(count_of(lookups[1]), (1, true), "the summary of the second");
     for p in &lookups {
         let t = p.to_string();
@@ -1449,5 +1454,38 @@ fn a_partial_line_left_silent_is_closed_after_the_idle_timeout() {
         log.matches("silent for 2s after a partial line").count(),
         1,
         "one log line, rate-limited: {log}"
+    );
+}
+
+/// docs/reference/audit-rules.md has one section per built-in rule, headed
+/// with its id and default severity, and none for a rule that does not exist.
+#[test]
+fn every_builtin_rule_is_documented_with_its_severity() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/reference/audit-rules.md"
+    ))
+    .unwrap();
+    let headed: Vec<(String, String)> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("### `"))
+        .map(|l| {
+            let (id, rest) = l.split_once('`').unwrap();
+            let sev = rest.trim().trim_start_matches('(');
+            let sev = sev.split([';', ')']).next().unwrap();
+            (id.to_string(), sev.to_string())
+        })
+        .collect();
+    let want: Vec<(String, String)> = vaultkeeper::audit::spec::BUILTIN
+        .iter()
+        .map(|(id, sev, _)| (id.to_string(), sev.as_str().to_string()))
+        .collect();
+    let mut a = headed.clone();
+    let mut b = want.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(
+        a, b,
+        "docs/reference/audit-rules.md headings vs vaultkeeper::audit::spec::BUILTIN"
     );
 }

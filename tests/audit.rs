@@ -1371,7 +1371,6 @@ fn limits_hold_under_idle_and_partial_line_floods() {
         anon_peak = anon_peak.max(agent.memory().2);
     }
     sample(&agent);
-    eprintln!("DEBUG before: {:#}", agent.stats());
     let t_partial = policy_alert_within("during-partial-flood", 10);
     let (rss_partial, hwm, anon, file) = agent.memory();
     let partial = partial.wait();

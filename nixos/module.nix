@@ -9,6 +9,7 @@
     ./units.nix
     ./checks.nix
     ./paths.nix
+    ./migrate.nix
     ./metrics.nix
   ];
 }

@@ -221,10 +221,12 @@ in
       environmentFile = option (types.nullOr vkTypes.hostPath) "/etc/environment" "/run/cloud-init/vault.env" ''
         Environment file that `vaultkeeper-bootstrap.service` reads (if it
         exists) to find `wrappedTokenEnv` (and `VAULT_ADDR`, see
-        `vault.address`), as the seed design's cloud-init wrote it. On NixOS
-        `/etc/environment` is a link into the read-only store that nothing
-        else can append to: use `tokenFile`, or a file of your own here, which
-        bootstrap also erases the token from after a successful unwrap.
+        `vault.address`), as the seed design's cloud-init wrote it. NixOS does
+        not generate `/etc/environment` (its variables go to
+        `/etc/pam/environment`), so there it is the file cloud-init's
+        `write_files` created, readable by every local user (0644): after a
+        successful unwrap bootstrap removes the token's line from it (the other
+        lines stay). Prefer `tokenFile`, a file only root can read.
       '';
       strict = option types.bool false true ''
         Make `vaultkeeper-bootstrap.service` fail when bootstrapping fails. Even

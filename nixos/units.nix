@@ -50,12 +50,13 @@ let
   # First boot: where the wrapped token may be, and what to do after it was used.
   tokenFile = cfg.bootstrap.tokenFile;
   credentialName = "vaultkeeper.wrapped-token";
-  # Files bootstrap erases the token from after a successful unwrap. NixOS's own
-  # /etc/environment is a link into the read-only store: never a writable path.
+  # Files bootstrap erases the token from after a successful unwrap. NixOS does
+  # not generate /etc/environment (its variables go to /etc/pam/environment and
+  # /etc/set-environment): there it is the regular file cloud-init wrote, 0644,
+  # so the spent token goes (rewritten in place, every other line kept).
   eraseFrom = lib.unique (lib.optional (tokenFile != null) tokenFile
     ++ lib.optional (cfg.approle.wrappedTokenFile != null) cfg.approle.wrappedTokenFile
-    ++ lib.optional (cfg.bootstrap.environmentFile != null && cfg.bootstrap.environmentFile != "/etc/environment")
-      cfg.bootstrap.environmentFile);
+    ++ lib.optional (cfg.bootstrap.environmentFile != null) cfg.bootstrap.environmentFile);
   lateStart = pkgs.writeShellScript "vaultkeeper-late-start" lateStartText;
   lateStartText = (''
     # Run after vaultkeeper-bootstrap. On a normal first boot the fetch units

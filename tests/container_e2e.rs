@@ -15,6 +15,16 @@
 //!   critical consumer and the other secret's consumer not at all (restarts
 //!   counted by InvocationID).
 //!
+//! - A host migrated from the seed design's module: its AppRole credentials in
+//!   /var/lib/vault/approle and no token. The first boot adopts them (copied,
+//!   originals kept), skips the bootstrap, fetches, and the consumers start.
+//!
+//! Not here: `credentialFor` (`LoadCredential=`). In this container systemd
+//! 252 hands a unit an empty `$CREDENTIALS_DIRECTORY` even for
+//! `systemd-run -p LoadCredential=x:/etc/hostname` as root (and EACCES with
+//! `User=`), so it is checked at evaluation only (nix_module
+//! ergonomics::credential_for_loads_each_key_into_dynamic_user_services).
+//!
 //! Also measures `systemd-analyze security` of the daemon's unit.
 
 #[path = "support/container.rs"]
@@ -73,7 +83,16 @@ fn build(eval: &Value, bao_addr: &str) -> Build {
         .as_str()
         .unwrap();
     let kill = reload.split_whitespace().next().unwrap().to_string();
+    let adopt = services["vaultkeeper-adopt-credentials"]["serviceConfig"]["ExecStart"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let files = vec![
+        (
+            adopt,
+            format!("#!/bin/bash\n{}", eval["adoptScript"].as_str().unwrap()),
+            0o755,
+        ),
         ("/etc/vaultkeeper/spec.json".into(), spec.to_string(), 0o644),
         ("/etc/tmpfiles.d/vaultkeeper.conf".into(), rules, 0o644),
         (
@@ -494,4 +513,76 @@ fn a_switch_restarts_no_fetch_unit_and_a_changed_secrets_consumer_once() {
     for consumer in CONSUMERS {
         assert_active(&c, consumer);
     }
+}
+
+#[test]
+fn a_host_migrated_from_the_seed_module_adopts_its_credentials() {
+    let Some((nix, rootfs, _one)) =
+        setup("a_host_migrated_from_the_seed_module_adopts_its_credentials")
+    else {
+        return;
+    };
+    let (bao, password, _token) = vault();
+    // What the seed's module left on the host: the role's credentials.
+    let (role_id, secret_id) = bao.approle("e2e");
+    let b = build(&nix.eval("container-migrate"), &bao.addr);
+    let host = tempfile::tempdir().unwrap();
+    let disk = Disk::new();
+    {
+        let c = Container::boot_on(&rootfs, &disk, host.path());
+        install(&c, &b, None);
+        c.ok(&["install", "-d", "-m", "0700", "/var/lib/vault/approle"]);
+        c.write(
+            "/var/lib/vault/approle/role-id",
+            &format!("{role_id}\n"),
+            0o600,
+        );
+        c.write(
+            "/var/lib/vault/approle/secret-id",
+            &format!("{secret_id}\n"),
+            0o600,
+        );
+    }
+    let c = Container::boot_on(&rootfs, &disk, host.path());
+    let adopt = "vaultkeeper-adopt-credentials.service";
+    assert_eq!(c.show(adopt, "Result"), "success", "{}", journal(&c, adopt));
+    assert_eq!(c.show(adopt, "ExecMainStatus"), "0");
+    // Bootstrapped by the adoption: the bootstrap's condition is false.
+    assert_eq!(
+        c.show("vaultkeeper-bootstrap.service", "ConditionResult"),
+        "no"
+    );
+    assert!(
+        monotonic(
+            &c,
+            "vaultkeeper-adopt-credentials",
+            "ExecMainExitTimestampMonotonic"
+        ) <= monotonic(&c, "vault-secret-demo", "ExecMainStartTimestampMonotonic")
+    );
+    for unit in FETCH.iter().chain(&CONSUMERS).chain(&["vaultkeeper"]) {
+        assert_active(&c, unit);
+    }
+    assert_eq!(
+        c.ok(&[
+            "stat",
+            "-c",
+            "%U %a",
+            "/var/lib/vaultkeeper/approle/secret-id"
+        ]),
+        "root 600"
+    );
+    assert_eq!(
+        c.ok(&["cat", "/var/lib/vaultkeeper/approle/secret-id"]),
+        secret_id
+    );
+    // The originals stay.
+    assert_eq!(
+        c.ok(&["cat", "/var/lib/vault/approle/secret-id"]),
+        secret_id
+    );
+    assert_eq!(c.ok(&["cat", "/var/lib/demo/seen"]), password);
+    say(&format!(
+        "e2e migration: adopted in {} ms of boot",
+        c.boot_time.as_millis()
+    ));
 }

@@ -19,6 +19,8 @@ mod docs;
 mod ergonomics;
 #[path = "nix_module/metrics.rs"]
 mod metrics;
+#[path = "nix_module/migrate.rs"]
+mod migrate;
 #[path = "nix_module/parse.rs"]
 mod parse;
 #[path = "nix_module/paths.rs"]

@@ -23,6 +23,7 @@ in
   services = cfg.systemd.services;
   paths = cfg.systemd.paths;
   lateStart = if cfg.vault.enable then cfg.vault.bootstrap.lateStartScript else null;
+  adoptScript = if cfg.vault.enable then cfg.vault.approle.adoptScript else null;
   tmpfiles = cfg.systemd.tmpfiles.rules;
   failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) cfg.assertions);
   inherit (cfg) warnings;

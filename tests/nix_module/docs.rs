@@ -43,14 +43,16 @@ fn every_option_has_type_default_description_and_example() {
     assert_eq!(
         got["internal"],
         serde_json::json!([
+            "vault.approle.adoptScript",
             "vault.bootstrap.lateStartScript",
             "vault.spec",
             "vault.specFile"
         ])
     );
     let documented: Vec<String> = serde_json::from_value(got["documented"].clone()).unwrap();
-    assert_eq!(documented.len(), 71);
+    assert_eq!(documented.len(), 72);
     for name in [
+        "vault.approle.adoptFrom",
         "vault.secretsDir",
         "vault.secrets.<name>.path",
         "vault.secrets.<name>.keyPaths",

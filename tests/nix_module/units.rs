@@ -62,6 +62,7 @@ fn unit_names() {
             "grafana",
             "vault-secret-grafana",
             "vaultkeeper",
+            "vaultkeeper-adopt-credentials",
             "vaultkeeper-bootstrap"
         ]
     );
@@ -75,6 +76,7 @@ fn unit_names() {
             "vault-secret-db",
             "vault-secret-slack",
             "vaultkeeper",
+            "vaultkeeper-adopt-credentials",
             "vaultkeeper-bootstrap"
         ]
     );
@@ -113,11 +115,13 @@ fn bootstrap_runs_once_and_cannot_fail_the_boot() {
             hardening(DEFAULT_RW),
             json!({
                 "Type": "oneshot",
-                "ExecStart": exe("bootstrap"),
+                // NixOS does not generate /etc/environment: it is cloud-init's
+                // 0644 file, and the spent token's line goes.
+                "ExecStart": exe("bootstrap --erase-token-from /etc/environment"),
+                "ReadWritePaths": ["/var/lib/vaultkeeper", "/run/secrets", "-/etc/environment"],
                 "ExecStartPost": late,
                 "TimeoutStartSec": "2min",
                 "ImportCredential": "vaultkeeper.wrapped-token",
-                // NixOS's /etc/environment is a link into the store: never a writable path.
                 "EnvironmentFile": "-/etc/environment"
             })
         )

@@ -610,11 +610,10 @@ fn a_slack_answering_late_gets_each_alert_exactly_once() {
         waited >= Duration::from_millis(2900) && waited < Duration::from_secs(6),
         "set aside after the 3 s response timeout, not after Slack's answer: {waited:?}"
     );
-    let log = agent.log_text();
-    assert!(
-        log.contains("message 2 (policy-changed) may or may not be in Slack: the request was sent but Slack did not answer within 3s. It is not sent again"),
-        "{log}"
-    );
+    // The log line follows the move.
+    wait_until(5, "the log saying so", || {
+        agent.log_text().contains("message 2 (policy-changed) may or may not be in Slack: the request was sent but Slack did not answer within 3s. It is not sent again")
+    });
     let aside = std::fs::read_to_string(
         agent
             .state_dir
@@ -641,9 +640,11 @@ fn a_slack_answering_late_gets_each_alert_exactly_once() {
     slack.set_mode(Mode::Accept);
     agent.restart();
     wait_until(10, "message 4 set aside", || agent.unconfirmed().len() == 2);
-    assert!(agent.log_text().contains(
-        "message 4 (audit-device-changed) may or may not be in Slack: the agent stopped while waiting for Slack's answer to it"
-    ));
+    wait_until(5, "the log saying so", || {
+        agent.log_text().contains(
+            "message 4 (audit-device-changed) may or may not be in Slack: the agent stopped while waiting for Slack's answer to it"
+        )
+    });
     assert!(!marker.exists());
     alert(4);
     slack.wait_for(5, 10);

@@ -48,7 +48,11 @@ in
         assertion = cfg.address != null;
         message = ''
           vault.address is not set. Set it to the URL of your Vault or OpenBao server,
-          e.g. vault.address = "https://vault01.example:8200";'';
+          e.g. vault.address = "https://vault01.example:8200";
+          Coming from the seed design's module, which read VAULT_ADDR from /etc/environment at
+          boot: copy the VAULT_ADDR your cloud-init writes here. vaultkeeper takes the address
+          only from this configuration, so that whoever can write that file cannot send this
+          host's credentials to another server.'';
       }
       {
         assertion = cfg.insights.digest == null

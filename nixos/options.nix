@@ -145,8 +145,12 @@ in
       '';
     };
 
-    address = option (types.nullOr vkTypes.vaultAddress) null "https://vault01.example:8200" ''
-      URL of the Vault or OpenBao server. Required.
+    address = option (types.nullOr (types.either vkTypes.vaultAddress (types.nonEmptyListOf vkTypes.vaultAddress))) null "https://vault01.example:8200" ''
+      URL of the Vault or OpenBao server, or a list of the URLs of one cluster's
+      nodes (e.g. `[ "https://vault01:8200" "https://vault02:8200" "https://vault03:8200" ]`):
+      each host tries them in the listed order rotated by a hash of its host
+      name, passes to the next on no answer, 5xx, 429 or 503, and returns to its
+      first one 10 minutes after leaving it. Required.
     '';
     namespace = option (types.nullOr types.str) null "admin/hosts" "Vault Enterprise namespace, or `null`.";
     caCert = option (types.nullOr types.path) null "/etc/ssl/certs/vault-ca.pem" ''

@@ -111,6 +111,13 @@ let
       "${secretOpt name "mode"} = ${q s.mode} sets the ${lib.concatStringsSep " and " special} bit; only permission bits (0000-0777) are allowed for secret files, whose content anyone who can write the secret in Vault controls. Write ${secretOpt name "mode"} = \"0${builtins.substring 1 3 d}\"; [rule: permission-bits-only]")
     cfg.secrets);
 
+  # Templates are rendered to <secretsDir>/rendered/<name>: a secret's
+  # directory there (a secret named "rendered") would swap them away.
+  templateClashes = lib.concatLists (lib.mapAttrsToList (tname: t:
+    map (d: "vault.templates.${lib.strings.escapeNixIdentifier tname}.path = ${q t.path} ${
+        if under t.path d.dir then "is inside" else "contains"} ${d.at} = ${q d.dir}; a render of one would move the other aside. Every template is written below ${q (dirOf t.path)}: rename the secret, e.g. vault.secrets.${lib.strings.escapeNixIdentifier "${baseNameOf d.dir}-secret"}.")
+      (lib.filter (d: under t.path d.dir || under d.dir t.path) dirs)) cfg.templates);
+
   # sops-nix owns its symlink (default /run/secrets): each activation points it
   # at a fresh generation directory and deletes the old one, so files another
   # tool put "in" it vanish at the next switch. The agent's root-owned-symlink
@@ -125,7 +132,7 @@ in
   config = lib.mkIf cfg.enable {
     assertions = map (message: { assertion = false; inherit message; })
       (lib.concatMap ownProblems dirs ++ lib.concatMap pairProblem (pairs dirs)
-        ++ stateDirProblems ++ modeProblems)
+        ++ stateDirProblems ++ modeProblems ++ templateClashes)
       ++ [{
         assertion = !(sopsActive && inSops != [ ]);
         message = ''

@@ -314,6 +314,7 @@ pub async fn run_with(
         "all secrets done"
     );
     outcomes.sort_by(|a, b| a.0.cmp(&b.0));
+    crate::vault::failover::save(&spec.state_dir, &client.endpoints().snapshot());
     Ok(Report { outcomes })
 }
 

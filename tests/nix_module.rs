@@ -9,6 +9,8 @@ mod loud;
 #[path = "support/nix_eval.rs"]
 mod nix_eval;
 
+#[path = "nix_module/addresses.rs"]
+mod addresses;
 #[path = "nix_module/chat.rs"]
 mod chat;
 #[path = "nix_module/checks.rs"]

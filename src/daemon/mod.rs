@@ -123,6 +123,7 @@ pub async fn run(
         spec_bytes,
         notifier,
         base,
+        addresses: Default::default(),
         creds: None,
         token: TokenState::default(),
         tracked: BTreeMap::new(),
@@ -335,6 +336,8 @@ struct Daemon {
     spec_bytes: Vec<u8>,
     notifier: Notifier,
     base: VaultClient,
+    /// Records the addresses' state for `status` (`vault::failover`).
+    addresses: crate::vault::failover::Recorder,
     creds: Option<Credentials>,
     token: TokenState,
     tracked: BTreeMap<String, Tracked>,
@@ -457,6 +460,8 @@ impl Daemon {
             self.rotation_step();
             self.publish_status();
             self.publish_metrics();
+            self.addresses
+                .record(&self.spec.state_dir, self.base.endpoints());
         }
     }
 

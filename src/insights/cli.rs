@@ -120,6 +120,7 @@ pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
                         error: crate::report::message(&e),
                     },
                     secrets: super::status::secret_states(&spec),
+                    addresses: super::status::address_states(&client, &spec),
                 };
                 print(a.json, &outage, |o| {
                     output::outage(o, crate::state::now_unix())

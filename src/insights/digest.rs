@@ -391,6 +391,7 @@ mod tests {
             secrets_engines: Some(3),
             token: None,
             secrets: vec![],
+            addresses: vec![],
             not_assessed: Default::default(),
         };
         let f = posture::Finding::new("audit_devices", "At least one audit device", 15).scored(

@@ -186,8 +186,66 @@ pub fn status(s: &Status, now: u64) -> String {
     if let Some(w) = &s.audit_warning {
         let _ = writeln!(o, "  !!! WARNING: {w}");
     }
+    addresses_table(&mut o, &s.addresses, now);
     secrets_table(&mut o, &s.secrets, now);
     o
+}
+
+/// With several `vault.address`es: each one, in this host's order, with its
+/// last state (one address: nothing, the Server line says it all).
+pub fn addresses_table(
+    o: &mut String,
+    addresses: &[crate::vault::failover::AddressState],
+    now: u64,
+) {
+    if addresses.len() < 2 {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "\nVault addresses ({}, in this host's order)",
+        addresses.len()
+    );
+    let rows = addresses
+        .iter()
+        .map(|a| {
+            let mut role = Vec::new();
+            if a.preferred {
+                role.push("preferred");
+            }
+            if a.in_use {
+                role.push("in use");
+            }
+            vec![
+                a.address.clone(),
+                if role.is_empty() {
+                    "-".to_string()
+                } else {
+                    role.join(", ")
+                },
+                match (&a.last_outcome, a.last_at) {
+                    (Some(out), Some(t)) => format!("{out} {}", ago(now, t)),
+                    _ => "not asked yet".to_string(),
+                },
+                a.last_ok_at.map_or("never".to_string(), |t| ago(now, t)),
+            ]
+        })
+        .collect();
+    o.push_str(&table(
+        "  ",
+        Some(&["ADDRESS", "ROLE", "LAST REQUEST", "LAST ANSWER"]),
+        rows,
+    ));
+    for a in addresses {
+        if let Some(e) = &a.last_error {
+            let _ = writeln!(
+                o,
+                "  {}: last error: {}",
+                a.address,
+                crate::report::one_line(e)
+            );
+        }
+    }
 }
 
 /// What `vaultkeeper status` says when Vault cannot be reached at all: the
@@ -197,6 +255,7 @@ pub fn status(s: &Status, now: u64) -> String {
 pub struct Outage {
     pub server: OutageServer,
     pub secrets: Vec<super::status::SecretState>,
+    pub addresses: Vec<crate::vault::failover::AddressState>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, PartialEq)]
@@ -218,6 +277,7 @@ pub fn outage(x: &Outage, now: u64) -> String {
             row(&["  error", &x.server.error]),
         ],
     );
+    addresses_table(&mut o, &x.addresses, now);
     secrets_table(&mut o, &x.secrets, now);
     o
 }
@@ -435,4 +495,61 @@ pub fn usage(r: &UsageReport) -> String {
         let _ = writeln!(o, "not assessed: {k}: {r}");
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::vault::failover::AddressState;
+
+    #[test]
+    fn status_lists_each_address_with_its_role_and_last_state() {
+        let now = 1_800_000_000;
+        let a =
+            |addr: &str, preferred, in_use, out: Option<&str>, err: Option<&str>| AddressState {
+                address: addr.into(),
+                preferred,
+                in_use,
+                last_outcome: out.map(str::to_string),
+                last_at: out.map(|_| now - 30),
+                last_ok_at: (out == Some("success")).then_some(now - 30),
+                last_error: err.map(str::to_string),
+            };
+        let list = vec![
+            a(
+                "https://v1:8200",
+                true,
+                false,
+                Some("connection_error"),
+                Some("connection failed (Connection refused (os error 111))"),
+            ),
+            a("https://v2:8200", false, true, Some("success"), None),
+            a("https://v3:8200", false, false, None, None),
+        ];
+        let mut o = String::new();
+        super::addresses_table(&mut o, &list, now);
+        let lines: Vec<&str> = o.lines().collect();
+        assert_eq!(lines[1], "Vault addresses (3, in this host's order)");
+        assert!(lines[2].starts_with("  ADDRESS"), "{o}");
+        assert!(
+            lines[3].contains("https://v1:8200")
+                && lines[3].contains("preferred")
+                && lines[3].contains("connection_error")
+                && lines[3].contains("30s ago")
+                && lines[3].ends_with("never"),
+            "{o}"
+        );
+        assert!(
+            lines[4].contains("in use") && lines[4].contains("success"),
+            "{o}"
+        );
+        assert!(lines[5].contains("not asked yet"), "{o}");
+        assert_eq!(
+            lines[6],
+            "  https://v1:8200: last error: connection failed (Connection refused (os error 111))"
+        );
+        // One address: the Server line says it all.
+        let mut o = String::new();
+        super::addresses_table(&mut o, &list[..1], now);
+        assert_eq!(o, "");
+    }
 }

@@ -68,6 +68,10 @@ pub struct Status {
     pub secrets_engines: Option<usize>,
     pub token: Option<TokenInfo>,
     pub secrets: Vec<SecretState>,
+    /// Every `vault.address` in this host's order with its last state
+    /// ([`address_states`]); `server.address` is the one that answered.
+    #[serde(default)]
+    pub addresses: Vec<crate::vault::failover::AddressState>,
     /// What could not be read and why (key: the field above).
     pub not_assessed: BTreeMap<String, String>,
 }
@@ -191,6 +195,19 @@ pub fn secret_states(spec: &Spec) -> Vec<SecretState> {
         .collect()
 }
 
+/// Each address's last state: what this command saw (which address answered
+/// it) and, where newer, what the agent (`fetch`, the daemon) recorded.
+pub fn address_states(
+    client: &VaultClient,
+    spec: &Spec,
+) -> Vec<crate::vault::failover::AddressState> {
+    use crate::vault::failover;
+    failover::merged(
+        &client.endpoints().snapshot(),
+        &failover::load(&spec.state_dir),
+    )
+}
+
 /// Everything `status` shows. `authed` is `Err(reason)` when no token could be had:
 /// the server part is still shown.
 pub async fn collect(
@@ -208,6 +225,7 @@ pub async fn collect(
         secrets_engines: None,
         token: None,
         secrets: secret_states(spec),
+        addresses: address_states(client, spec),
         not_assessed: BTreeMap::new(),
     };
     let fields = ["auditDevices", "authMethods", "secretsEngines", "token"];

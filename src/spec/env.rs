@@ -30,7 +30,12 @@ fn get(env: &impl Fn(&str) -> Option<String>, name: &str) -> Option<(String, Str
 /// Applies the environment to a spec loaded from a file (see the module doc).
 pub fn apply(spec: &mut Spec, env: impl Fn(&str) -> Option<String>) -> Result<(), SpecError> {
     if let Some((var, addr)) = get(&env, "ADDR") {
-        if addr.trim_end_matches('/') != spec.vault.address {
+        if !spec
+            .vault
+            .addresses
+            .iter()
+            .any(|a| a == addr.trim_end_matches('/'))
+        {
             tracing::warn!(
                 "{var}={addr} is IGNORED: credentials go only to the spec's vault.address ({}); change the spec to move to another Vault",
                 spec.vault.address

@@ -51,7 +51,11 @@ pub struct Spec {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct VaultSpec {
+    /// The first address as written (`addresses[0]`).
     pub address: String,
+    /// Every address of `vault.address` in the order written (one for a string);
+    /// the client rotates the order per host, see [`crate::vault::failover`].
+    pub addresses: Vec<String>,
     pub namespace: Option<String>,
     pub ca_cert: Option<PathBuf>,
     pub skip_verify: bool,
@@ -284,6 +288,54 @@ fn login_backoff(
     }
 }
 
+/// Most addresses `vault.address` may list (a cluster has 3 or 5 nodes).
+pub const MAX_ADDRESSES: usize = 16;
+
+fn resolve_addresses(raw: raw::RawAddresses, problems: &mut Vec<Problem>) -> Vec<String> {
+    let (list, single) = match raw {
+        raw::RawAddresses::One(a) => (vec![a], true),
+        raw::RawAddresses::Many(l) => (l, false),
+    };
+    if list.is_empty() {
+        problems.push(Problem::new(
+            "vault.address",
+            "the list is empty; write one address, or the addresses of the cluster's nodes",
+        ));
+    }
+    if list.len() > MAX_ADDRESSES {
+        problems.push(Problem::new(
+            "vault.address",
+            format!(
+                "{} addresses; at most {MAX_ADDRESSES} (the nodes of one cluster)",
+                list.len()
+            ),
+        ));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, a) in list.iter().enumerate() {
+        let at = if single {
+            "vault.address".to_string()
+        } else {
+            format!("vault.address[{i}]")
+        };
+        if let Err(m) = check_address(a) {
+            problems.push(Problem::new(at, m));
+            continue;
+        }
+        let a = a.trim_end_matches('/').to_string();
+        let origin = crate::vault::http::Origin::parse(&a);
+        if out
+            .iter()
+            .any(|o| crate::vault::http::Origin::parse(o) == origin)
+        {
+            problems.push(Problem::new(at, format!("{a:?} is listed twice")));
+            continue;
+        }
+        out.push(a);
+    }
+    out
+}
+
 fn max_response_size(problems: &mut Vec<Problem>, raw: Option<raw::RawSize>) -> u64 {
     const MIN: u64 = 64 << 10;
     const MAX: u64 = 1 << 30;
@@ -383,9 +435,7 @@ pub(crate) fn check_account(problems: &mut Vec<Problem>, path: &str, value: &str
 }
 
 fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
-    if let Err(m) = check_address(&raw.vault.address) {
-        problems.push(Problem::new("vault.address", m));
-    }
+    let addresses = resolve_addresses(raw.vault.address, problems);
     let timeout = duration(
         problems,
         "vault.timeout",
@@ -399,7 +449,8 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         ));
     }
     let vault = VaultSpec {
-        address: raw.vault.address.trim_end_matches('/').to_string(),
+        address: addresses.first().cloned().unwrap_or_default(),
+        addresses,
         namespace: raw.vault.namespace.filter(|s| !s.is_empty()),
         ca_cert: raw
             .vault

@@ -31,7 +31,7 @@ pub struct RawSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RawVault {
-    pub address: String,
+    pub address: RawAddresses,
     pub namespace: Option<String>,
     pub ca_cert: Option<String>,
     #[serde(default)]
@@ -87,4 +87,46 @@ pub struct RawSecret {
     pub refresh_interval: Option<String>,
     pub on_change: Option<String>,
     pub restart_randomized_delay: Option<String>,
+}
+
+/// `vault.address`: one URL, or a list of the nodes of one cluster.
+#[derive(Debug)]
+pub enum RawAddresses {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// By hand rather than `#[serde(untagged)]`, whose error ("did not match any
+/// variant") would not say what is expected.
+impl<'de> Deserialize<'de> for RawAddresses {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawAddresses;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a URL string or a list of URL strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawAddresses, E> {
+                Ok(RawAddresses::One(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawAddresses, A::Error> {
+                let mut out = Vec::new();
+                while let Some(a) = seq.next_element::<String>()? {
+                    // Bounded while reading: a hostile spec cannot make a huge list.
+                    if out.len() > super::MAX_ADDRESSES {
+                        return Err(serde::de::Error::custom(format!(
+                            "more than {} addresses; list the nodes of one cluster",
+                            super::MAX_ADDRESSES
+                        )));
+                    }
+                    out.push(a);
+                }
+                Ok(RawAddresses::Many(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }

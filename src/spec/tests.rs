@@ -183,3 +183,50 @@ fn unit_names() {
     assert_eq!(unit_name("nginx.service"), "nginx.service");
     assert_eq!(unit_name("foo.socket"), "foo.socket");
 }
+
+#[test]
+fn vault_address_is_a_url_or_a_list_of_urls() {
+    let spec = |v: &str| Spec::from_json("t", &format!(r#"{{"vault":{{"address":{v}}}}}"#));
+    let one = spec(r#""https://a:8200/""#).unwrap();
+    assert_eq!(one.vault.address, "https://a:8200");
+    assert_eq!(one.vault.addresses, vec!["https://a:8200"]);
+    let many = spec(r#"["https://a:8200", "https://b:8200/", "http://127.0.0.1:8202"]"#).unwrap();
+    assert_eq!(many.vault.address, "https://a:8200");
+    assert_eq!(
+        many.vault.addresses,
+        vec!["https://a:8200", "https://b:8200", "http://127.0.0.1:8202"]
+    );
+    let e = |v: &str| spec(v).unwrap_err().to_string();
+    assert!(
+        e("[]").contains("vault.address: the list is empty"),
+        "{}",
+        e("[]")
+    );
+    let m = e(r#"["https://a:8200", "vault02"]"#);
+    assert!(
+        m.contains("vault.address[1]") && m.contains("\"vault02\""),
+        "{m}"
+    );
+    // the same origin twice, spelled differently (explicit default port)
+    let m = e(r#"["https://a", "https://A:443/"]"#);
+    assert!(
+        m.contains("vault.address[1]") && m.contains("listed twice"),
+        "{m}"
+    );
+    let m = e("42");
+    assert!(m.contains("a URL string or a list of URL strings"), "{m}");
+    let m = e(r#"["https://a", 7]"#);
+    assert!(m.contains("vault.address"), "{m}");
+    let list: Vec<String> = (0..40).map(|i| format!("\"https://n{i}:8200\"")).collect();
+    let m = e(&format!("[{}]", list.join(",")));
+    assert!(m.contains("more than 16 addresses"), "{m}");
+    let list: Vec<String> = (0..16).map(|i| format!("\"https://n{i}:8200\"")).collect();
+    assert_eq!(
+        spec(&format!("[{}]", list.join(",")))
+            .unwrap()
+            .vault
+            .addresses
+            .len(),
+        16
+    );
+}

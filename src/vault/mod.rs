@@ -6,12 +6,14 @@
 
 pub mod approle;
 mod error;
+pub mod failover;
 pub mod http;
 pub mod kv;
 pub mod wrapping;
 
 pub use error::VaultError;
 
+use crate::metrics::Outcome;
 use crate::secret::Secret;
 use crate::spec::VaultSpec;
 use reqwest::{Method, StatusCode};
@@ -22,7 +24,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct VaultClient {
     http: reqwest::Client,
-    addr: Arc<str>,
+    endpoints: Arc<failover::Endpoints>,
+    timeout: std::time::Duration,
     namespace: Option<Arc<str>>,
     token: Option<Arc<Secret>>,
     policy: Arc<http::Policy>,
@@ -31,7 +34,7 @@ pub struct VaultClient {
 impl std::fmt::Debug for VaultClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VaultClient")
-            .field("addr", &self.addr)
+            .field("addresses", &self.endpoints.order())
             .field("namespace", &self.namespace)
             .field("token", &self.token.as_ref().map(|_| "***"))
             .finish()
@@ -54,6 +57,12 @@ impl VaultClient {
     /// `vault.skipVerify`), no automatic redirects, bodies capped at
     /// `vault.maxResponseSize` (see [`http`]).
     pub fn new(spec: &VaultSpec) -> Result<VaultClient, VaultError> {
+        if spec.addresses.is_empty() {
+            return Err(VaultError::Config(
+                "vault.address lists no address; set it to the URL of the Vault server (or its nodes)"
+                    .into(),
+            ));
+        }
         let mut builder = reqwest::Client::builder()
             .timeout(spec.timeout)
             .connect_timeout(spec.timeout.min(std::time::Duration::from_secs(5)))
@@ -80,18 +89,29 @@ impl VaultClient {
             .map_err(|e| VaultError::Config(format!("TLS set-up failed: {e}")))?;
         Ok(VaultClient {
             http,
-            addr: Arc::from(spec.address.as_str()),
+            endpoints: Arc::new(failover::Endpoints::new(
+                &spec.addresses,
+                &crate::slack::hostname(),
+            )),
+            timeout: spec.timeout,
             namespace: spec.namespace.as_deref().map(Arc::from),
             token: None,
             policy: Arc::new(http::Policy::new(
-                [spec.address.as_str()],
+                spec.addresses.iter().map(String::as_str),
                 spec.max_response_size,
             )),
         })
     }
 
-    pub fn addr(&self) -> &str {
-        &self.addr
+    /// The address requests go to first now: the last one that answered (the
+    /// host's preferred one until another had to answer).
+    pub fn addr(&self) -> String {
+        self.endpoints.current().to_string()
+    }
+
+    /// The addresses in this host's order and each one's last state.
+    pub fn endpoints(&self) -> &failover::Endpoints {
+        &self.endpoints
     }
 
     /// A client that sends `token` with every request (shares the connection pool).
@@ -140,8 +160,9 @@ impl VaultClient {
             .await
     }
 
-    /// The one place an HTTP request goes out. `wrap_ttl` asks Vault to
-    /// response-wrap the answer.
+    /// The one place an HTTP request goes out: to the addresses in the order
+    /// [`failover`] says, the next one on no answer, 5xx, 429 or 503. `wrap_ttl`
+    /// asks Vault to response-wrap the answer.
     pub async fn call(
         &self,
         method: Method,
@@ -150,36 +171,92 @@ impl VaultClient {
         auth: Auth<'_>,
         wrap_ttl: Option<&str>,
     ) -> Result<Value, VaultError> {
-        let mut url = reqwest::Url::parse(&format!(
-            "{}/v1/{}",
-            self.addr,
-            path.trim_start_matches('/')
-        ))
-        .map_err(|e| VaultError::Config(format!("{} is not a URL base: {e}", self.addr)))?;
         let token = match auth {
             Auth::Client => self.token.as_deref(),
             Auth::None => None,
             Auth::Token(t) => Some(t),
         };
+        let req = Request {
+            method: &method,
+            path,
+            body,
+            token,
+            wrap_ttl,
+        };
+        let started = std::time::Instant::now();
+        let many = self.endpoints.len() > 1;
+        let mut pause = failover::ROUND_PAUSE;
+        loop {
+            let mut failures: Vec<(Arc<str>, String)> = Vec::new();
+            let mut answered = false;
+            for i in self.endpoints.plan() {
+                match self.attempt(i, &req).await {
+                    Attempt::Done(result) => return result,
+                    Attempt::Next {
+                        reason,
+                        answered: a,
+                    } => {
+                        if many {
+                            tracing::debug!(address = %self.endpoints.order()[i], %reason, "trying the next Vault address");
+                        }
+                        answered |= a;
+                        failures.push((self.endpoints.order()[i].clone(), reason));
+                    }
+                }
+            }
+            // Every address failed. A node that answered (a standby while the
+            // cluster elects a leader) may serve in a moment: go round again
+            // within vault.timeout. No answer at all: the cluster is down.
+            if many && answered && started.elapsed() + pause < self.timeout {
+                tracing::debug!(
+                    pause_ms = pause.as_millis() as u64,
+                    "no Vault address served the request; trying them again"
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(2));
+                continue;
+            }
+            return Err(unreachable(failures));
+        }
+    }
+
+    /// One request to address `i` (following a standby's redirects to listed
+    /// addresses). `Next` when the next address should be tried.
+    async fn attempt(&self, i: usize, r: &Request<'_>) -> Attempt {
+        let base = self.endpoints.order()[i].clone();
+        let mut at = i;
+        let mut url =
+            match reqwest::Url::parse(&format!("{}/v1/{}", base, r.path.trim_start_matches('/'))) {
+                Ok(u) => u,
+                Err(e) => {
+                    return Attempt::Done(Err(VaultError::Config(format!(
+                        "{base} is not a URL base: {e}"
+                    ))))
+                }
+            };
         let mut hops = 0;
         let resp = loop {
-            let mut req = self.http.request(method.clone(), url.clone());
-            if let Some(t) = token {
+            let mut req = self.http.request(r.method.clone(), url.clone());
+            if let Some(t) = r.token {
                 req = req.header("X-Vault-Token", t.expose());
             }
             if let Some(ns) = &self.namespace {
                 req = req.header("X-Vault-Namespace", ns.as_ref());
             }
-            if let Some(ttl) = wrap_ttl {
+            if let Some(ttl) = r.wrap_ttl {
                 req = req.header("X-Vault-Wrap-TTL", ttl);
             }
-            if let Some(b) = body {
+            if let Some(b) = r.body {
                 req = req.json(b);
             }
-            let resp = req.send().await.map_err(|e| self.transport(&e))?;
+            let resp = match req.send().await {
+                Ok(resp) => resp,
+                Err(e) => return self.no_answer(at, i, &e),
+            };
             if !resp.status().is_redirection() {
                 break resp;
             }
+            self.endpoints.record(at, Outcome::Redirect, None);
             let status = resp.status();
             let location = resp
                 .headers()
@@ -196,84 +273,116 @@ impl VaultClient {
             // would turn a POST into a GET and drop the body: never Vault's.
             if status != StatusCode::TEMPORARY_REDIRECT && status != StatusCode::PERMANENT_REDIRECT
             {
-                return Err(refuse(format!(
+                return Attempt::Done(Err(refuse(format!(
                     "HTTP {} is not a redirect Vault sends (only 307/308 are followed)",
                     status.as_u16()
-                )));
+                ))));
             }
             if hops >= http::MAX_HOPS {
-                return Err(refuse(format!("more than {} redirects", http::MAX_HOPS)));
+                return Attempt::Done(Err(refuse(format!(
+                    "more than {} redirects",
+                    http::MAX_HOPS
+                ))));
             }
-            url = self.policy.follow(&url, &location)?;
+            url = match self.policy.follow(&url, &location) {
+                Ok(u) => u,
+                Err(e) => return Attempt::Done(Err(e)),
+            };
             hops += 1;
+            // Counted against the listed address it leads to (an http → https
+            // upgrade of a listed address counts against that address).
+            at = http::Origin::of(&url)
+                .and_then(|o| {
+                    self.endpoints.order().iter().position(|a| {
+                        http::Origin::parse(a).is_some_and(|b| b.host == o.host && b.port == o.port)
+                    })
+                })
+                .unwrap_or(at);
             tracing::debug!(hop = hops, to = %http::Origin::of(&url).map(|o| o.to_string()).unwrap_or_default(), "following a redirect to a configured Vault address");
         };
         let status = resp.status();
-        let bytes = match http::read_capped(resp, self.policy.max_body, path).await {
+        let outcome = Outcome::of_status(status.as_u16());
+        let bytes = match http::read_capped(resp, self.policy.max_body, r.path).await {
             Ok(b) => b,
             Err(http::BodyError::TooLarge { path, limit }) => {
-                return Err(VaultError::TooLarge { path, limit })
+                self.endpoints.record(at, outcome, None);
+                return Attempt::Done(Err(VaultError::TooLarge { path, limit }));
             }
-            Err(http::BodyError::Transport(e)) => return Err(self.transport(&e)),
+            Err(http::BodyError::Transport(e)) => return self.no_answer(at, i, &e),
         };
+        let path = r.path;
         if status.is_success() {
+            self.endpoints.record(at, outcome, None);
             if bytes.is_empty() {
-                return Ok(Value::Null);
+                return Attempt::Done(Ok(Value::Null));
             }
-            return serde_json::from_slice(&bytes).map_err(|e| VaultError::Malformed {
-                path: path.to_string(),
-                detail: format!(
-                    "not JSON ({:?} error at line {} column {})",
-                    e.classify(),
-                    e.line(),
-                    e.column()
-                ),
-            });
+            return Attempt::Done(serde_json::from_slice(&bytes).map_err(|e| {
+                VaultError::Malformed {
+                    path: path.to_string(),
+                    detail: format!(
+                        "not JSON ({:?} error at line {} column {})",
+                        e.classify(),
+                        e.line(),
+                        e.column()
+                    ),
+                }
+            }));
         }
         let message = vault_errors(&bytes);
-        Err(match status {
-            StatusCode::FORBIDDEN => VaultError::PermissionDenied {
-                path: path.to_string(),
-                message,
-            },
-            StatusCode::NOT_FOUND => VaultError::NotFound {
-                path: path.to_string(),
-            },
-            StatusCode::TOO_MANY_REQUESTS => VaultError::Unreachable {
-                addr: self.addr.to_string(),
-                reason: format!("rate-limited (HTTP 429) on {path}"),
-            },
-            StatusCode::SERVICE_UNAVAILABLE => VaultError::Unreachable {
-                addr: self.addr.to_string(),
-                reason: format!("sealed or in standby (HTTP 503): {message}"),
-            },
-            s if s.is_server_error() => VaultError::Unreachable {
-                addr: self.addr.to_string(),
-                reason: format!("server error (HTTP {}) on {path}: {message}", s.as_u16()),
-            },
-            s => VaultError::BadRequest {
-                path: path.to_string(),
-                message: format!("HTTP {}: {message}", s.as_u16()),
-            },
-        })
+        let reason = match status {
+            StatusCode::TOO_MANY_REQUESTS => format!("rate-limited (HTTP 429) on {path}"),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                format!("sealed or in standby (HTTP 503): {message}")
+            }
+            s if s.is_server_error() => {
+                format!("server error (HTTP {}) on {path}: {message}", s.as_u16())
+            }
+            _ => {
+                self.endpoints.record(at, outcome, None);
+                return Attempt::Done(Err(match status {
+                    StatusCode::FORBIDDEN => VaultError::PermissionDenied {
+                        path: path.to_string(),
+                        message,
+                    },
+                    StatusCode::NOT_FOUND => VaultError::NotFound {
+                        path: path.to_string(),
+                    },
+                    s => VaultError::BadRequest {
+                        path: path.to_string(),
+                        message: format!("HTTP {}: {message}", s.as_u16()),
+                    },
+                }));
+            }
+        };
+        self.endpoints.record(at, outcome, Some(&reason));
+        Attempt::Next {
+            reason,
+            answered: true,
+        }
     }
 
-    /// A request that got no HTTP answer: a certificate that does not verify
-    /// (its own error), else "unreachable".
-    fn transport(&self, e: &reqwest::Error) -> VaultError {
+    /// A request to address `at` (reached from address `i`) that got no HTTP
+    /// answer: a certificate that does not verify (its own error, final), else
+    /// the next address.
+    fn no_answer(&self, at: usize, i: usize, e: &reqwest::Error) -> Attempt {
+        let addr = self.endpoints.order()[at].to_string();
         if let Some((kind, detail)) = http::tls_failure(e) {
-            let addr = self.addr.to_string();
-            return match kind {
+            self.endpoints.record(
+                at,
+                Outcome::ConnectionError,
+                Some("TLS certificate refused"),
+            );
+            return Attempt::Done(Err(match kind {
                 http::TlsFailure::Hostname => VaultError::TlsHostname { addr, detail },
                 http::TlsFailure::Untrusted => VaultError::TlsUntrusted { addr, detail },
-            };
+            }));
         }
-        let kind = if e.is_timeout() {
-            "timed out"
+        let (kind, outcome) = if e.is_timeout() {
+            ("timed out", Outcome::Timeout)
         } else if e.is_connect() {
-            "connection failed"
+            ("connection failed", Outcome::ConnectionError)
         } else {
-            "request failed"
+            ("request failed", Outcome::ConnectionError)
         };
         // The innermost cause says what happened ("Connection refused (os error
         // 111)", "deadline has elapsed"); reqwest's outer layers only repeat the URL.
@@ -281,11 +390,56 @@ impl VaultClient {
         while let Some(s) = cause.source() {
             cause = s;
         }
-        let reason = format!("{kind} ({cause})");
-        VaultError::Unreachable {
-            addr: self.addr.to_string(),
-            reason,
+        let mut reason = format!("{kind} ({cause})");
+        self.endpoints.record(at, outcome, Some(&reason));
+        if at != i {
+            reason = format!("{reason} at {addr}, where it redirected");
         }
+        Attempt::Next {
+            reason,
+            answered: false,
+        }
+    }
+}
+
+/// What one request carries, whichever address it goes to.
+struct Request<'a> {
+    method: &'a Method,
+    path: &'a str,
+    body: Option<&'a Value>,
+    token: Option<&'a Secret>,
+    wrap_ttl: Option<&'a str>,
+}
+
+enum Attempt {
+    Done(Result<Value, VaultError>),
+    /// Try the next address. `answered`: the node gave an HTTP answer (a 5xx,
+    /// 429 or 503), so it is up and may serve once the cluster has a leader.
+    Next {
+        reason: String,
+        answered: bool,
+    },
+}
+
+/// Every address failed: one address says why as before; several say each.
+fn unreachable(failures: Vec<(Arc<str>, String)>) -> VaultError {
+    match failures.as_slice() {
+        [(addr, reason)] => VaultError::Unreachable {
+            addr: addr.to_string(),
+            reason: reason.clone(),
+        },
+        _ => VaultError::Unreachable {
+            addr: failures
+                .iter()
+                .map(|(a, _)| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            reason: failures
+                .iter()
+                .map(|(a, r)| format!("{a}: {r}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        },
     }
 }
 

@@ -10,6 +10,16 @@ in
     name = "vaultkeeper-0.1.0";
     outPath = fakeStorePath "vaultkeeper-0.1.0" "vaultkeeper";
   };
+  bash = {
+    type = "derivation";
+    name = "bash";
+    outPath = fakeStorePath "bash" "bash";
+  };
+  openbao = {
+    type = "derivation";
+    name = "openbao";
+    outPath = fakeStorePath "openbao" "openbao";
+  };
   coreutils = {
     type = "derivation";
     name = "coreutils";

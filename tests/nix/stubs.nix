@@ -46,5 +46,6 @@ in
       });
       default = { };
     };
+    users.groups = mkOption { type = types.attrsOf (types.attrsOf types.anything); default = { }; };
   };
 }

@@ -31,7 +31,11 @@ fn missing_address() {
         assertions(&nix, "no-address"),
         [
             "vault.address is not set. Set it to the URL of your Vault or OpenBao server,\n\
-          e.g. vault.address = \"https://vault01.example:8200\";"
+          e.g. vault.address = \"https://vault01.example:8200\";\n\
+          Coming from the seed design's module, which read VAULT_ADDR from /etc/environment at\n\
+          boot: copy the VAULT_ADDR your cloud-init writes here. vaultkeeper takes the address\n\
+          only from this configuration, so that whoever can write that file cannot send this\n\
+          host's credentials to another server."
         ]
     );
 }

@@ -1,6 +1,9 @@
 //! Migration from the seed design's module: the AppRole credentials it left in
 //! /var/lib/vault/approle are adopted at boot (copied, never moved), only when
-//! nothing but root could have written them.
+//! nothing but root could have written them. The behaviour test chowns files:
+//! it is named needs_root_ so that the Nix sandbox's build user (the flake's
+//! checks.module-eval, nix/package.nix checkFlags) leaves it to scripts/test.sh,
+//! which runs it as root.
 
 use super::nix_or_skip;
 use serde_json::json;
@@ -104,8 +107,10 @@ fn adopted(root: &Path) -> bool {
 }
 
 #[test]
-fn seed_credentials_are_adopted_only_when_only_root_could_write_them() {
-    let nix = nix_or_skip!("seed_credentials_are_adopted_only_when_only_root_could_write_them");
+fn needs_root_seed_credentials_are_adopted_only_when_only_root_could_write_them() {
+    let nix = nix_or_skip!(
+        "needs_root_seed_credentials_are_adopted_only_when_only_root_could_write_them"
+    );
     assert_eq!(
         nix::unistd::geteuid().as_raw(),
         0,

@@ -177,3 +177,16 @@ fn sops_nix_owning_run_secrets_is_detected_and_the_fix_named() {
     // Without sops-nix, /run/secrets is ours.
     assert_eq!(nix.eval("defaults")["failedAssertions"], json!([]));
 }
+
+#[test]
+fn a_secret_in_the_templates_directory_is_refused() {
+    let nix = nix_or_skip!("a_secret_in_the_templates_directory_is_refused");
+    let got = nix.eval("template-clash");
+    assert_eq!(
+        assertions(&got),
+        ["vault.templates.\"app.env\".path = \"/run/secrets/rendered/app.env\" is inside vault.secrets.rendered.outputDir = \"/run/secrets/rendered\"; a render of one would move the other aside. Every template is written below \"/run/secrets/rendered\": rename the secret, e.g. vault.secrets.rendered-secret."]
+    );
+    // vaultkeeper check refuses the same spec.
+    let (code, _) = check_rules(&got);
+    assert_eq!(code, Some(2));
+}

@@ -422,3 +422,48 @@ fn sha256_hex(text: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
+
+#[test]
+fn the_vm_test_boots_with_the_token_in_place_and_evaluates_cleanly() {
+    let nix = nix_or_skip!("the_vm_test_boots_with_the_token_in_place_and_evaluates_cleanly");
+    let lib = nix.lib().display().to_string();
+    let got = nix.eval_expr(&format!(
+        "import ./tests/nix/vm-test-nodes.nix {{ nixpkgsLib = {lib}; }}"
+    ));
+    let m = &got["machine"];
+    assert_eq!(m["failedAssertions"], json!([]));
+    assert_eq!(m["warnings"], json!([]));
+    assert_eq!(got["vault"]["failedAssertions"], json!([]));
+    assert!(
+        got["vault"]["systemPackages"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("vaultkeeper-0.1.0")),
+        "the vault node runs `vaultkeeper provision`: {}",
+        got["vault"]["systemPackages"]
+    );
+    // The consumer reads the secret through keyPaths; group from users.users.
+    assert!(m["services"]["demo"]["serviceConfig"]["ExecStart"]
+        .as_str()
+        .unwrap()
+        .contains("cat /run/secrets/demo/password >"));
+    assert_eq!(m["spec"]["secrets"]["demo"]["group"], "demo");
+    assert_eq!(
+        m["services"]["vaultkeeper-bootstrap"]["serviceConfig"]["LoadCredential"],
+        "vaultkeeper.wrapped-token:/var/lib/vaultkeeper/wrapped-token"
+    );
+    // The token is written before the boot that bootstraps, and nothing is
+    // restarted by hand: no `restart vaultkeeper-bootstrap` in the script.
+    let script = got["testScript"].as_str().unwrap();
+    let written = script
+        .find("/var/lib/vaultkeeper/wrapped-token <<<")
+        .unwrap();
+    let off = script.find("machine.shutdown()").unwrap();
+    let boot = script.rfind("machine.start()").unwrap();
+    assert!(written < off && off < boot, "{script}");
+    assert!(
+        !script.contains("restart vaultkeeper-bootstrap"),
+        "{script}"
+    );
+    assert!(!script.contains("systemctl restart demo"), "{script}");
+}

@@ -1,0 +1,486 @@
+//! Several Vault addresses (`vault.address` as a list: the nodes of one raft
+//! cluster) and which one a request goes to.
+//!
+//! - **Order:** every host tries the addresses in the listed order rotated by a
+//!   stable hash of its host name ([`host_order`]), so a fleet spreads its
+//!   requests over the nodes instead of all hammering the first one. The first
+//!   address of that order is the host's *preferred* one.
+//! - **Failover:** a request that gets no HTTP answer (connection refused or
+//!   reset, timeout), a 5xx, or a standby's or rate limiter's 429/503 is sent to
+//!   the next address ([`fails_over`]). Any other answer (2xx, 403, 404, 400, a
+//!   TLS certificate that does not verify, a refused redirect, an oversized body)
+//!   is final: another node of the same cluster would say the same, and a TLS
+//!   failure may be an attack that must be seen, not routed around.
+//! - **Memory:** the address that answered is used first by the next requests
+//!   (one process-wide [`Endpoints`] shared by every clone of the client), so a
+//!   dead node costs one failed connection, not one per request.
+//! - **Failback:** [`FAILBACK_AFTER`] after moving off the preferred address,
+//!   the next request tries the preferred one first again (the fleet spreads
+//!   again once a node is back).
+//! - **Election window:** when every address failed but at least one *answered*
+//!   (a standby saying 5xx/503/429 while the cluster elects a new leader), the
+//!   request goes round the list again after a short pause, until
+//!   `vault.timeout` has passed since it started. When no address answers at
+//!   all, the request fails at once (the caller serves from the cache, as with
+//!   one address).
+//!
+//! Per address, the last outcome, when, and the last error (a Vault error
+//! message or a transport error, never a body or a secret) are kept for
+//! `vaultkeeper status` ([`Endpoints::snapshot`], recorded in
+//! `<stateDir>/vault-addresses.json` by `fetch` and the daemon).
+
+use crate::metrics::Outcome;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// After this long on another address, the preferred one is tried first again.
+pub const FAILBACK_AFTER: Duration = Duration::from_secs(10 * 60);
+
+/// The pause before going round the addresses again while a cluster elects.
+pub const ROUND_PAUSE: Duration = Duration::from_millis(250);
+
+/// The addresses in the order `host` tries them: the listed order rotated by a
+/// stable hash (SHA-256, not the standard library's hasher, whose output may
+/// change between Rust versions) of the host name.
+pub fn host_order(addresses: &[String], host: &str) -> Vec<String> {
+    if addresses.is_empty() {
+        return Vec::new();
+    }
+    let digest = Sha256::digest(host.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    let shift = (u64::from_be_bytes(first) % addresses.len() as u64) as usize;
+    let mut out = addresses.to_vec();
+    out.rotate_left(shift);
+    out
+}
+
+/// True when this outcome sends the request to the next address.
+pub fn fails_over(outcome: Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::ConnectionError
+            | Outcome::Timeout
+            | Outcome::ServerError
+            | Outcome::Unavailable
+            | Outcome::RateLimited
+    )
+}
+
+/// One address's last state, as `status` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressState {
+    pub address: String,
+    /// First in this host's order.
+    pub preferred: bool,
+    /// The address requests go to first now (the last one that answered).
+    pub in_use: bool,
+    /// `vaultkeeper_vault_requests_total`'s outcome label of the last request.
+    pub last_outcome: Option<String>,
+    /// Unix seconds of the last request.
+    pub last_at: Option<u64>,
+    /// Unix seconds of the last request that got an answer that is not a failover.
+    pub last_ok_at: Option<u64>,
+    /// Why the last failed request failed (never a body or a value).
+    pub last_error: Option<String>,
+}
+
+struct Inner {
+    /// Index (into `order`) tried first.
+    current: usize,
+    /// When `current` moved off the preferred address.
+    moved_at: Option<Instant>,
+    states: Vec<AddressState>,
+}
+
+/// The addresses of one Vault cluster in this host's order, and which to try.
+pub struct Endpoints {
+    order: Vec<Arc<str>>,
+    failback_after: Duration,
+    inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for Endpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoints")
+            .field("order", &self.order)
+            .finish()
+    }
+}
+
+impl Endpoints {
+    /// `addresses` as listed in the spec; `host` decides the rotation.
+    pub fn new(addresses: &[String], host: &str) -> Endpoints {
+        Endpoints::with_failback(addresses, host, FAILBACK_AFTER)
+    }
+
+    pub fn with_failback(addresses: &[String], host: &str, failback_after: Duration) -> Endpoints {
+        let order = host_order(addresses, host);
+        let states = order
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AddressState {
+                address: a.clone(),
+                preferred: i == 0,
+                in_use: i == 0,
+                ..AddressState::default()
+            })
+            .collect();
+        Endpoints {
+            order: order.iter().map(|a| Arc::from(a.as_str())).collect(),
+            failback_after,
+            inner: Mutex::new(Inner {
+                current: 0,
+                moved_at: None,
+                states,
+            }),
+        }
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The addresses in this host's order.
+    pub fn order(&self) -> &[Arc<str>] {
+        &self.order
+    }
+
+    /// The address requests go to first now.
+    pub fn current(&self) -> Arc<str> {
+        let i = self.inner().current;
+        self.order[i].clone()
+    }
+
+    /// The order one request tries the addresses in: the current one, then the
+    /// others in host order after it. Past the failback time, the preferred one
+    /// leads again.
+    pub fn plan(&self) -> Vec<usize> {
+        self.plan_at(Instant::now())
+    }
+
+    fn plan_at(&self, now: Instant) -> Vec<usize> {
+        let n = self.order.len();
+        let mut st = self.inner();
+        if st.current != 0
+            && st
+                .moved_at
+                .is_some_and(|t| now.duration_since(t) >= self.failback_after)
+        {
+            tracing::info!(
+                address = %self.order[0],
+                "trying the preferred Vault address again"
+            );
+            st.current = 0;
+            st.moved_at = None;
+            for (i, s) in st.states.iter_mut().enumerate() {
+                s.in_use = i == 0;
+            }
+        }
+        (0..n).map(|k| (st.current + k) % n).collect()
+    }
+
+    /// Records one attempt at address `i` (and counts it in
+    /// `vaultkeeper_vault_requests_total`). `error` says why it failed.
+    pub fn record(&self, i: usize, outcome: Outcome, error: Option<&str>) {
+        self.record_at(i, outcome, error, Instant::now());
+    }
+
+    fn record_at(&self, i: usize, outcome: Outcome, error: Option<&str>, now: Instant) {
+        crate::metrics::global().vault_request(&self.order[i], outcome);
+        let unix = crate::state::now_unix();
+        let mut st = self.inner();
+        let s = &mut st.states[i];
+        s.last_outcome = Some(outcome.label().to_string());
+        s.last_at = Some(unix);
+        if fails_over(outcome) {
+            s.last_error = error.map(str::to_string);
+            return;
+        }
+        if outcome == Outcome::Redirect {
+            return;
+        }
+        s.last_ok_at = Some(unix);
+        s.last_error = None;
+        if st.current != i {
+            tracing::info!(
+                address = %self.order[i],
+                previous = %self.order[st.current],
+                "Vault answered at another address; using it from now on"
+            );
+            st.current = i;
+            st.moved_at = if i == 0 { None } else { Some(now) };
+            for (k, s) in st.states.iter_mut().enumerate() {
+                s.in_use = k == i;
+            }
+        }
+    }
+
+    /// Every address's last state, in this host's order.
+    pub fn snapshot(&self) -> Vec<AddressState> {
+        self.inner().states.clone()
+    }
+}
+
+/// `<stateDir>/vault-addresses.json`: the agent's (`fetch`, the daemon) last
+/// view of every address, for `vaultkeeper status`.
+pub const RECORD_FILE: &str = "vault-addresses.json";
+
+/// A record larger than this is not read (16 addresses take about 6 KiB).
+const MAX_RECORD: u64 = 64 * 1024;
+
+/// Records `states` (best effort, like the other status records: logged, never fatal).
+pub fn save(state_dir: &Path, states: &[AddressState]) {
+    use crate::render::atomic;
+    let result = atomic::ensure_private_dir(state_dir, 0o700).and_then(|fd| {
+        let bytes = serde_json::to_vec_pretty(states).expect("address states serialize");
+        atomic::replace_file_with(
+            &fd,
+            RECORD_FILE,
+            &bytes,
+            0o600,
+            state_dir,
+            atomic::Durability::Volatile,
+        )
+    });
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cannot record the Vault addresses' state");
+    }
+}
+
+/// The recorded states; empty when there is no record, or it is not a regular
+/// file of at most 64 KiB holding that JSON (a symlink is not followed).
+pub fn load(state_dir: &Path) -> Vec<AddressState> {
+    use crate::render::atomic;
+    let too_big = std::fs::symlink_metadata(state_dir.join(RECORD_FILE))
+        .map(|m| m.len() > MAX_RECORD)
+        .unwrap_or(false);
+    if too_big {
+        return Vec::new();
+    }
+    let Ok(fd) = atomic::open_dir_nofollow(state_dir) else {
+        return Vec::new();
+    };
+    match atomic::read_file_at(&fd, RECORD_FILE, state_dir) {
+        Ok(Some(bytes)) if bytes.len() as u64 <= MAX_RECORD => {
+            serde_json::from_slice(&bytes).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// What `status` shows per address: this command's own observations (`mine`,
+/// which say which address answered it) and, where newer, the agent's
+/// `recorded` ones. Addresses no longer in the spec are dropped.
+pub fn merged(mine: &[AddressState], recorded: &[AddressState]) -> Vec<AddressState> {
+    mine.iter()
+        .map(|m| {
+            let r = recorded.iter().find(|r| r.address == m.address);
+            let mut out = match r {
+                Some(r) if r.last_at > m.last_at => AddressState {
+                    preferred: m.preferred,
+                    in_use: m.in_use,
+                    ..r.clone()
+                },
+                _ => m.clone(),
+            };
+            out.last_ok_at = out.last_ok_at.max(r.and_then(|r| r.last_ok_at));
+            out
+        })
+        .collect()
+}
+
+/// Saves `states` to `<stateDir>` when they changed in what `status` shows
+/// (not only in their times), or at most once a minute otherwise.
+#[derive(Default)]
+pub struct Recorder {
+    last: Option<(Vec<AddressState>, Instant)>,
+}
+
+impl Recorder {
+    pub fn record(&mut self, state_dir: &Path, endpoints: &Endpoints) {
+        let now = endpoints.snapshot();
+        let key = |v: &[AddressState]| {
+            v.iter()
+                .map(|s| (s.in_use, s.last_outcome.clone(), s.last_error.clone()))
+                .collect::<Vec<_>>()
+        };
+        let due = match &self.last {
+            None => true,
+            Some((prev, at)) => key(prev) != key(&now) || at.elapsed() >= Duration::from_secs(60),
+        };
+        if due {
+            save(state_dir, &now);
+            self.last = Some((now, Instant::now()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addrs(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("http://n{i}:8200")).collect()
+    }
+
+    #[test]
+    fn the_order_is_a_stable_rotation_that_spreads_a_fleet() {
+        let a = addrs(3);
+        // A rotation of the list, the same every time for a host.
+        for h in ["web01", "db-7", ""] {
+            let o = host_order(&a, h);
+            assert_eq!(o, host_order(&a, h));
+            let k = a.iter().position(|x| *x == o[0]).unwrap();
+            let mut r = a.clone();
+            r.rotate_left(k);
+            assert_eq!(o, r, "{h}: not a rotation");
+        }
+        // Pinned (computed independently with Python's hashlib): a change of
+        // hash would move every host of a fleet to another node at once.
+        let first: Vec<usize> = ["web01", "web02", "web03", "db01"]
+            .iter()
+            .map(|h| a.iter().position(|x| *x == host_order(&a, h)[0]).unwrap())
+            .collect();
+        assert_eq!(first, vec![2, 0, 1, 0]);
+        // 3,000 hosts over 3 nodes: each node is preferred by about a third.
+        let mut count = [0usize; 3];
+        for i in 0..3000 {
+            let o = host_order(&a, &format!("host-{i:04}"));
+            count[a.iter().position(|x| *x == o[0]).unwrap()] += 1;
+        }
+        for c in count {
+            assert!((850..=1150).contains(&c), "{count:?}");
+        }
+        // One address: itself; none: none.
+        assert_eq!(host_order(&addrs(1), "x"), addrs(1));
+        assert!(host_order(&[], "x").is_empty());
+    }
+
+    #[test]
+    fn only_no_answer_5xx_429_and_503_fail_over() {
+        for o in [
+            Outcome::ConnectionError,
+            Outcome::Timeout,
+            Outcome::ServerError,
+            Outcome::Unavailable,
+            Outcome::RateLimited,
+        ] {
+            assert!(fails_over(o), "{o:?}");
+        }
+        for o in [Outcome::Success, Outcome::ClientError, Outcome::Redirect] {
+            assert!(!fails_over(o), "{o:?}");
+        }
+    }
+
+    #[test]
+    fn remembers_the_address_that_answered_and_fails_back_later() {
+        // Addresses of their own: the metrics registry is process-wide.
+        let list: Vec<String> = (0..3).map(|i| format!("http://fb{i}:8200")).collect();
+        let e = Endpoints::with_failback(&list, "h", Duration::from_secs(60));
+        let t0 = Instant::now();
+        assert_eq!(e.plan_at(t0), vec![0, 1, 2]);
+        e.record_at(0, Outcome::ConnectionError, Some("refused"), t0);
+        e.record_at(1, Outcome::Unavailable, Some("sealed"), t0);
+        e.record_at(2, Outcome::Success, None, t0);
+        // The one that answered leads; the others follow in host order.
+        assert_eq!(e.plan_at(t0), vec![2, 0, 1]);
+        assert_eq!(&*e.current(), &*e.order()[2]);
+        let snap = e.snapshot();
+        assert!(snap[0].preferred && !snap[0].in_use);
+        assert_eq!(snap[0].last_outcome.as_deref(), Some("connection_error"));
+        assert_eq!(snap[0].last_error.as_deref(), Some("refused"));
+        assert_eq!(snap[1].last_outcome.as_deref(), Some("unavailable"));
+        assert!(snap[2].in_use && snap[2].last_error.is_none() && snap[2].last_ok_at.is_some());
+        // A 404 is an answer: it does not move anything.
+        e.record_at(2, Outcome::ClientError, None, t0);
+        assert_eq!(e.plan_at(t0 + Duration::from_secs(59)), vec![2, 0, 1]);
+        // After the failback time the preferred address leads again ...
+        assert_eq!(e.plan_at(t0 + Duration::from_secs(60)), vec![0, 1, 2]);
+        assert!(e.snapshot()[0].in_use);
+        // ... and when it is still down, the request moves on and the clock restarts.
+        let t1 = t0 + Duration::from_secs(61);
+        e.record_at(0, Outcome::Timeout, Some("timed out"), t1);
+        e.record_at(1, Outcome::Success, None, t1);
+        assert_eq!(e.plan_at(t1 + Duration::from_secs(30)), vec![1, 2, 0]);
+        assert_eq!(e.plan_at(t1 + Duration::from_secs(60)), vec![0, 1, 2]);
+        // Back on the preferred address there is nothing to fail back from.
+        e.record_at(0, Outcome::Success, None, t1 + Duration::from_secs(60));
+        assert_eq!(e.plan_at(t1 + Duration::from_secs(9999)), vec![0, 1, 2]);
+        assert!(e.snapshot()[0].last_error.is_none());
+        // Every attempt is counted by address and outcome.
+        let text = crate::metrics::global().encode(0);
+        let count = |addr: &str, outcome: &str| {
+            let line = format!(
+                "vaultkeeper_vault_requests_total{{address=\"{addr}\",outcome=\"{outcome}\"}} "
+            );
+            text.lines()
+                .find_map(|l| l.strip_prefix(line.as_str()))
+                .map_or(0, |n| n.parse::<u64>().unwrap())
+        };
+        let o = e.order();
+        assert_eq!(count(&o[0], "connection_error"), 1, "{text}");
+        assert_eq!(count(&o[0], "timeout"), 1);
+        assert_eq!(count(&o[0], "success"), 1);
+        assert_eq!(count(&o[1], "unavailable"), 1);
+        assert_eq!(count(&o[1], "success"), 1);
+        assert_eq!(count(&o[2], "success"), 1);
+        assert_eq!(count(&o[2], "client_error"), 1);
+    }
+
+    #[test]
+    fn the_record_is_merged_newest_first_and_a_hostile_record_is_ignored() {
+        let d = tempfile::tempdir().unwrap();
+        let st = |a: &str, at: Option<u64>, out: &str| AddressState {
+            address: a.into(),
+            last_at: at,
+            last_ok_at: at.filter(|_| out == "success"),
+            last_outcome: at.map(|_| out.to_string()),
+            ..AddressState::default()
+        };
+        let agent = vec![
+            st("http://a:1", Some(100), "connection_error"),
+            st("http://b:1", Some(100), "success"),
+            st("http://gone:1", Some(100), "success"),
+        ];
+        save(d.path(), &agent);
+        assert_eq!(load(d.path()), agent);
+        let mut mine = vec![
+            st("http://a:1", Some(200), "success"),
+            st("http://b:1", None, ""),
+        ];
+        mine[0].in_use = true;
+        mine[0].preferred = true;
+        let m = merged(&mine, &load(d.path()));
+        assert_eq!(m.len(), 2, "an address no longer listed is dropped");
+        assert_eq!(m[0].last_outcome.as_deref(), Some("success"));
+        assert!(m[0].in_use && m[0].preferred);
+        assert_eq!(m[1].last_outcome.as_deref(), Some("success"));
+        assert_eq!(m[1].last_ok_at, Some(100));
+        assert!(!m[1].in_use);
+        // A symlink in its place is not followed; garbage and huge files are ignored.
+        let f = d.path().join(RECORD_FILE);
+        std::fs::remove_file(&f).unwrap();
+        let target = d.path().join("elsewhere");
+        std::fs::write(&target, serde_json::to_vec(&agent).unwrap()).unwrap();
+        std::os::unix::fs::symlink(&target, &f).unwrap();
+        assert!(load(d.path()).is_empty());
+        std::fs::remove_file(&f).unwrap();
+        std::fs::write(&f, b"{not json").unwrap();
+        assert!(load(d.path()).is_empty());
+        std::fs::write(&f, vec![b' '; 70 * 1024]).unwrap();
+        assert!(load(d.path()).is_empty());
+    }
+}

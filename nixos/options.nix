@@ -168,6 +168,22 @@ in
 
     approle = {
       mount = option types.str "approle" "approle-hosts" "Mount path of the AppRole auth method.";
+      # null: the agent's own default (documented in docs/reference/spec.md), not a copy of it here.
+      loginBackoff = {
+        maxFailures = option (types.nullOr (types.ints.between 1 100)) null 3 ''
+          Most rejected AppRole logins the daemon makes within `window`; keep it
+          under the server's lockout threshold (5 in 15 minutes by default).
+          `null`: the agent's default (3).
+        '';
+        window = option (types.nullOr vkTypes.duration) null "15m" ''
+          The window `maxFailures` counts in (the server's lockout window).
+          `null`: the agent's default (15m).
+        '';
+        retryInterval = option (types.nullOr vkTypes.duration) null "1h" ''
+          After `maxFailures` rejections in a row, how often the daemon tries again.
+          `null`: the agent's default (1h).
+        '';
+      };
       roleIdFile = mkOption {
         type = vkTypes.hostPath;
         apply = normalise;

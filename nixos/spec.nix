@@ -17,7 +17,8 @@ let
     vault = { inherit (cfg) address namespace caCert skipVerify timeout maxResponseSize; };
     approle = {
       inherit (cfg.approle) mount roleIdFile secretIdFile wrappedTokenEnv wrappedTokenFile roleName;
-    };
+    } // (let b = lib.filterAttrs (_: v: v != null) cfg.approle.loginBackoff; in
+      lib.optionalAttrs (b != { }) { loginBackoff = b; });
     inherit (cfg) stateDir refreshInterval restartRandomizedDelay criticalServices;
     secrets = lib.mapAttrs secretSpec cfg.secrets;
   } // lib.optionalAttrs (cfg.templates != { }) {

@@ -8,7 +8,7 @@
 #  2. copies exactly those files (as a flake does: the ones git tracks) into an
 #     empty directory;
 #  3. builds and tests there offline (--frozen: only the crates Cargo.lock names,
-#     from the local registry), as the unprivileged user nixbld1, in fresh network
+#     vendored as importCargoLock does), as the unprivileged user nixbld1, in fresh network
 #     and mount namespaces (loopback only, as in the sandbox) where /etc/passwd
 #     and /etc/group hold only root, nixbld and nobody, as in the Nix sandbox;
 #  4. fails if the build, a test, or cargo's wish to change Cargo.lock fails.
@@ -45,21 +45,43 @@ gid=$(id -g nixbld1)
 
 toolchain=$(dirname "$(dirname "$(rustup which cargo 2>/dev/null || command -v cargo)")")
 [ -x "$toolchain/bin/rustc" ] || die "no rustc beside cargo in $toolchain/bin"
-registry=${CARGO_HOME:-$HOME/.cargo}/registry
-[ -d "$registry" ] || die "no local crate registry at $registry (run cargo fetch once with network)"
-
 cache=${VAULTKEEPER_BUILD_SIM_DIR:-$repo/target/nix-build-sim}
 target="$cache/target"
 build="$cache/build"
 logs="$repo/target/test-logs"
 mkdir -p "$cache" "$logs"
 chmod 0755 "$cache"
+
+# The crates, as nixpkgs' importCargoLock (cargoLock.lockFile) gives them: one
+# directory per Cargo.lock entry in a vendor directory that is world-readable
+# (the Nix store is), never the builder's own ~/.cargo, whose files keep the
+# modes of the crate tarballs (fnv-1.0.7/lib.rs is 0640) and which nixbld1
+# cannot read. Made again when Cargo.lock changes.
+vendor="$cache/vendor"
+lockhash=$(sha256sum Cargo.lock | cut -d' ' -f1)
+if [ "$(cat "$vendor/.cargo-lock-sha256" 2>/dev/null)" != "$lockhash" ]; then
+  rm -rf "$vendor"
+  # importCargoLock takes every crate Cargo.lock names, for every platform; a
+  # build on Linux downloaded only Linux's: fetch the others once if needed.
+  if ! cargo vendor --locked --offline --versioned-dirs "$vendor" >/dev/null 2>"$logs/nix-build-sim-vendor.log"; then
+    rm -rf "$vendor"
+    cargo fetch --locked >>"$logs/nix-build-sim-vendor.log" 2>&1 \
+      && cargo vendor --locked --offline --versioned-dirs "$vendor" >/dev/null 2>>"$logs/nix-build-sim-vendor.log" \
+      || die "cannot vendor the crates Cargo.lock names (every platform's, as importCargoLock does): run 'cargo fetch --locked' once with network to crates.io; see $logs/nix-build-sim-vendor.log"
+  fi
+  chmod -R u+rwX,go+rX,go-w "$vendor"
+  echo "$lockhash" >"$vendor/.cargo-lock-sha256"
+fi
 mkdir -p "$target"
 chown -R "$uid:$gid" "$target"
 rm -rf "$build"
-mkdir -p "$build"/{toolchain,nixpkgs/lib,cargo-home/registry,etc}
+mkdir -p "$build"/{toolchain,nixpkgs/lib,cargo-home,etc}
 chmod 0755 "$build"
 chown "$uid:$gid" "$build/cargo-home"
+# cargoSetupHook's configuration: crates.io replaced by the vendored sources.
+mkdir -p "$build/vendor"
+printf '[source.crates-io]\nreplace-with = "vendored-sources"\n\n[source.vendored-sources]\ndirectory = "%s"\n' "$build/vendor" >"$build/cargo-home/config.toml"
+chmod 0644 "$build/cargo-home/config.toml"
 printf 'root:x:0:0:Nix build user:/build:/noshell\nnixbld:x:%s:%s:Nix build user:/build:/noshell\nnobody:x:65534:65534:Nobody:/:/noshell\n' "$uid" "$gid" >"$build/etc/passwd"
 printf 'root:x:0:\nnixbld:!:%s:\nnogroup:x:65534:\n' "$gid" >"$build/etc/group"
 chmod 0644 "$build/etc/passwd" "$build/etc/group"
@@ -184,10 +206,10 @@ HOOKS
     mount --bind "$1/etc/passwd" /etc/passwd
     mount --bind "$1/etc/group" /etc/group
     mount --bind -o ro "$2" "$1/toolchain"
-    mount --bind -o ro "$3" "$1/cargo-home/registry"
+    mount --bind -o ro "$3" "$1/vendor"
     mount --bind -o ro "$4" "$1/nixpkgs/lib"
     exec setpriv --reuid="$5" --regid="$6" --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs \
-      env -i bash "$7"' sim "$build" "$toolchain" "$registry" "$lib" "$uid" "$gid" "$script" >"$log" 2>&1
+      env -i bash "$7"' sim "$build" "$toolchain" "$vendor" "$lib" "$uid" "$gid" "$script" >"$log" 2>&1
   rc=$?
   set -e
   if [ $rc = 0 ] && ! cmp -s "$build/Cargo.lock.$name" "$src/Cargo.lock"; then

@@ -207,6 +207,27 @@ impl Server {
     fn send(&self, request: &[u8]) -> Answer {
         exchange(self.port, request)
     }
+
+    /// SIGTERM, as systemd stops it; waits until it has exited.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().unwrap();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(c.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(st) = c.try_wait().unwrap() {
+                return st;
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                panic!("no exit within 20 s of SIGTERM:\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 impl Drop for Server {
@@ -504,6 +525,21 @@ fn verified_commands_get_block_kit_and_every_forgery_is_refused() {
     assert!(
         !log.contains(&slack.path),
         "the response_url is never logged"
+    );
+
+    // The token kept for reuse is revoked when the endpoint stops: none of
+    // the logins above stays alive in Vault.
+    assert!(
+        bao.approle_leases() >= 1,
+        "the control: a kept token is a lease"
+    );
+    let mut server = server;
+    assert!(server.terminate().success());
+    assert_eq!(
+        bao.approle_leases(),
+        0,
+        "chat serve left AppRole tokens alive:\n{}",
+        server.log_text()
     );
 }
 

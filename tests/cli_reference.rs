@@ -415,6 +415,14 @@ fn provoke(code: u8) -> Provoked {
             let weak = bao.token_create(&["-policy=default"]);
             register_secret(&weak);
             add(
+                "posture with a token Vault does not know",
+                vk(
+                    &host,
+                    &["--spec", spec_arg(&spec), "posture"],
+                    &[("BAO_TOKEN", "not-a-token")],
+                ),
+            );
+            add(
                 "provision with a token that may not write policies",
                 vk(
                     &host,

@@ -563,7 +563,13 @@ fn a_token_without_rights_gets_not_assessed_never_a_crash() {
     let host = Host::new();
     let spec = spec_for(&host, &bao.addr, json!({}));
     let r = run(&spec, &["posture", "--json"], Some(&token));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The report is printed, but a score made only of the checks that need no
+    // rights says nothing about the server: exit 4 and a message saying why.
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_contains(
+        &r.stderr,
+        "every check that needs the token was denied (7 not assessed), so the score says nothing about the server; check that the token is valid",
+    );
     let p = json_of(&r);
     let na: Vec<&str> = p["findings"]
         .as_array()

@@ -9,7 +9,9 @@
 //! answered (with the reason) but not kept. The AppRole token is reused across
 //! collections for half its lease (at most 15 minutes), so commands do not pile
 //! up tokens in Vault; before each reuse `auth/token/lookup-self` says whether
-//! it still works (a revoked token means a new login).
+//! it still works (a revoked token means a new login). A token past its reuse
+//! window is revoked when the next one is made, the last one when the endpoint
+//! stops.
 
 use super::command::Ask;
 use super::render;
@@ -208,7 +210,11 @@ impl Collector {
                 }
             }
         }
-        *t = None;
+        // A token past its reuse window (or from another spec) is revoked,
+        // not left alive in Vault until its TTL ends.
+        if let Some(old) = t.take() {
+            crate::vault::approle::release(&old.client).await;
+        }
         let creds = crate::fetch::read_credentials(&spec.approle).map_err(|e| e.to_string())?;
         let tok = crate::fetch::login(base, spec, &creds)
             .await
@@ -225,6 +231,13 @@ impl Collector {
             until: Instant::now() + reuse,
         });
         Ok(client)
+    }
+
+    /// Revokes the token kept for reuse (when the endpoint stops).
+    pub async fn release(&self) {
+        if let Some(old) = self.token.lock().await.take() {
+            crate::vault::approle::release(&old.client).await;
+        }
     }
 
     /// The server, refusing a sealed one (nothing else can be read then).

@@ -109,6 +109,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     })
     .await;
     conns.abort_all();
+    app.collector.release().await;
     tracing::info!("chat: stopped listening on {addr}");
 }
 

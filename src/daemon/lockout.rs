@@ -56,6 +56,12 @@ impl LoginFailures {
         }
     }
 
+    /// A reload changed `approle.loginBackoff`: the new policy applies from
+    /// the next rejected login on (the failures seen so far still count).
+    pub fn set_policy(&mut self, policy: LoginBackoff) {
+        self.policy = policy;
+    }
+
     fn trim(&mut self, now: Instant) {
         while self
             .recent

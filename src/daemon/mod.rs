@@ -1268,6 +1268,9 @@ impl Daemon {
         }
         let old = std::mem::replace(&mut self.spec, new);
         self.spec_bytes = bytes;
+        self.probe.set_cap(shortest_refresh(&self.spec));
+        self.login_failures
+            .set_policy(self.spec.approle.login_backoff);
         self.templates.reload(&old, &self.spec);
         if old.state_dir != self.spec.state_dir {
             self.book = schedule::RotationBook::load(&self.spec.state_dir);

@@ -59,6 +59,16 @@ impl Probe {
         self.failures = 0;
     }
 
+    /// A reload changed the shortest refresh interval: the new cap, and a
+    /// probe already planned further out than it comes at the cap.
+    pub fn set_cap(&mut self, cap: Duration) {
+        self.cap = cap.max(Duration::from_secs(1));
+        let latest = Instant::now() + self.cap.mul_f64(1.25);
+        if let Some(next) = self.next.as_mut() {
+            *next = (*next).min(latest);
+        }
+    }
+
     pub fn due(&self) -> bool {
         self.next.is_some_and(|t| t <= Instant::now())
     }
@@ -83,6 +93,27 @@ pub async fn health(client: &VaultClient) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reload from a 1 h refresh to 10 s during an outage: the probe planned
+    /// an hour out comes within the new cap, and later ones stay under it.
+    #[tokio::test(start_paused = true)]
+    async fn a_reload_lowers_the_cap_of_a_running_outage() {
+        let mut p = Probe::new(Duration::from_secs(3600));
+        p.start(0.0);
+        for _ in 0..20 {
+            p.failed(1.0);
+        }
+        let far = p.next.unwrap() - Instant::now();
+        assert!(far > Duration::from_secs(3600), "{far:?}");
+        p.set_cap(Duration::from_secs(10));
+        let near = p.next.unwrap() - Instant::now();
+        assert!(near <= Duration::from_millis(12_500), "{near:?}");
+        assert!(p.failed(1.0) <= Duration::from_millis(12_500));
+        // Raising the cap leaves the planned probe where it is.
+        let before = p.next;
+        p.set_cap(Duration::from_secs(3600));
+        assert_eq!(p.next, before);
+    }
 
     /// A minute-long outage on tokio's paused clock: probes back off from 1 s to
     /// the cap and never come more often than once a second, whatever the jitter.

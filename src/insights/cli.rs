@@ -157,7 +157,23 @@ pub fn posture(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
             super::release(&Ok((c, source))).await;
             Ok(r)
         };
-        printed(a.json, r.await, output::posture)
+        match r.await {
+            // Every read denied: a wrong or expired token, or one without the
+            // insights policy. A score of 0 would say "insecure" when nothing
+            // was looked at: print what was tried, then fail (exit 4).
+            Ok(report) if report.token_read_nothing() => {
+                print(a.json, &report, output::posture);
+                Ok(crate::report::fail(&crate::report::Failure::new(
+                    exit::DENIED,
+                    format!(
+                        "posture of {}: every check that needs the token was denied ({} not assessed), so the score says nothing about the server",
+                        report.address, report.not_assessed
+                    ),
+                    "check that the token is valid (bao token lookup) and carries the insights policy (docs/policies/insights.hcl)",
+                )))
+            }
+            r => printed(a.json, r, output::posture),
+        }
     })
 }
 

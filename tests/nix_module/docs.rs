@@ -50,9 +50,12 @@ fn every_option_has_type_default_description_and_example() {
         ])
     );
     let documented: Vec<String> = serde_json::from_value(got["documented"].clone()).unwrap();
-    assert_eq!(documented.len(), 72);
+    assert_eq!(documented.len(), 75);
     for name in [
         "vault.approle.adoptFrom",
+        "vault.approle.loginBackoff.maxFailures",
+        "vault.approle.loginBackoff.window",
+        "vault.approle.loginBackoff.retryInterval",
         "vault.secretsDir",
         "vault.secrets.<name>.path",
         "vault.secrets.<name>.keyPaths",

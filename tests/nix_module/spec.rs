@@ -145,6 +145,7 @@ fn generated_specs_pass_vaultkeeper_check() {
         "full",
         "critical-no-restart",
         "outside-run",
+        "login-backoff",
     ] {
         let text = nix.eval(scenario)["specFile"]["text"]
             .as_str()
@@ -176,4 +177,19 @@ fn disabled_module_adds_nothing() {
     assert_eq!(got["etcKeys"], json!([]));
     assert_eq!(got["systemPackages"], json!([]));
     assert_eq!(got["failedAssertions"], json!([]));
+}
+
+#[test]
+fn login_backoff_reaches_the_spec_only_where_set() {
+    let nix = nix_or_skip!("login_backoff_reaches_the_spec_only_where_set");
+    let got = nix.eval("login-backoff");
+    assert_eq!(
+        got["spec"]["approle"]["loginBackoff"],
+        json!({ "maxFailures": 2, "window": "30m" })
+    );
+    assert_eq!(got["failedAssertions"], json!([]));
+    // Unset: no key at all, so the agent's own default applies.
+    assert!(nix.eval("defaults")["spec"]["approle"]
+        .get("loginBackoff")
+        .is_none());
 }

@@ -288,6 +288,30 @@ impl Bao {
         self.cli_output_env(args, &[])
     }
 
+    /// AppRole login leases alive on the server (each is a live host token).
+    pub fn approle_leases(&self) -> usize {
+        let out = self.cli_output_env(
+            &[
+                "list",
+                "-format=json",
+                "sys/leases/lookup/auth/approle/login",
+            ],
+            &[],
+        );
+        if !out.status.success() {
+            // `bao list -format=json` exits 2 printing `{}` when there is none.
+            let (o, e) = (
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+            );
+            assert!(o.trim() == "{}" || e.contains("No value found"), "{o}{e}");
+            return 0;
+        }
+        serde_json::from_slice::<Vec<String>>(&out.stdout)
+            .unwrap()
+            .len()
+    }
+
     pub fn cli_output_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         self.cli_output_as(&self.token, args, env)
     }

@@ -104,6 +104,24 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
+/// The checks that need no rights (the listener's TLS, sys/ha-status and the
+/// server's build date are answered to any caller).
+const TOKENLESS: [&str; 4] = ["tls", "tls_certificate_expiry", "ha", "version_age"];
+
+impl Report {
+    /// True when every check that needs the token could not be assessed: the
+    /// token is wrong, expired, or has none of the insights policy's rights,
+    /// and the score describes only the listener.
+    pub fn token_read_nothing(&self) -> bool {
+        let mut with_token = self
+            .findings
+            .iter()
+            .filter(|f| !TOKENLESS.contains(&f.id))
+            .peekable();
+        with_token.peek().is_some() && with_token.all(|f| f.outcome == Outcome::NotAssessed)
+    }
+}
+
 pub fn score(findings: Vec<Finding>, address: String) -> Report {
     let assessed: u32 = findings
         .iter()
@@ -151,6 +169,18 @@ pub async fn assess(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_that_read_nothing_is_told_apart_from_a_low_score() {
+        let tls = Finding::new("tls", "TLS", 15).scored(0, vec![], "use TLS");
+        let denied = Finding::new("audit_devices", "A", 15).not_assessed("denied");
+        let r = score(vec![tls.clone(), denied.clone()], "http://x".into());
+        assert!(r.assessed_weight > 0, "the TLS check still counts");
+        assert!(r.token_read_nothing());
+        let read = Finding::new("root_tokens", "R", 10).scored(10, vec![], "x");
+        assert!(!score(vec![tls.clone(), denied, read], "http://x".into()).token_read_nothing());
+        assert!(!score(vec![tls], "http://x".into()).token_read_nothing());
+    }
 
     #[test]
     fn score_counts_only_assessed_checks() {

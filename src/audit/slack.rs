@@ -36,11 +36,12 @@ pub fn payload(alert: &Alert, host: &str) -> Value {
     } else {
         alert.title.clone()
     };
-    let text = truncate(
-        &format!(
-            "[{sev}] {}: {} — {} {} by {} from {}",
-            alert.rule,
-            esc(&title),
+    // An alert about the agent itself (audit-overload) has no request to name.
+    let request = if alert.operation.is_empty() && alert.path.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " — {} {} by {} from {}",
             esc(&alert.operation),
             esc(&alert.path),
             esc(if alert.display_name.is_empty() {
@@ -53,7 +54,10 @@ pub fn payload(alert: &Alert, host: &str) -> Value {
             } else {
                 &alert.remote_address
             }),
-        ),
+        )
+    };
+    let text = truncate(
+        &format!("[{sev}] {}: {}{request}", alert.rule, esc(&title)),
         MAX_SECTION_TEXT,
     );
     let mut body = format!("*{}* {}", esc(&alert.rule), esc(&title));
@@ -174,6 +178,23 @@ mod tests {
             .unwrap()
             .contains("&lt;!channel&gt;"));
         assert!(!p.to_string().contains("<!channel>"));
+    }
+
+    #[test]
+    fn an_alert_without_a_request_says_only_what_happened() {
+        let mut a = crate::audit::alert::tests_support::alert("audit-overload");
+        a.title =
+            "12 audit lines from the Vault server were not evaluated (agent overloaded)".into();
+        a.operation.clear();
+        a.path.clear();
+        let p = payload(&a, "h");
+        assert_eq!(
+            p["text"],
+            "[HIGH] audit-overload: 12 audit lines from the Vault server were not evaluated (agent overloaded)"
+        );
+        let a = crate::audit::alert::tests_support::alert("seal");
+        let t = payload(&a, "h")["text"].as_str().unwrap().to_string();
+        assert!(t.contains(" — "), "{t}");
     }
 
     #[test]

@@ -285,6 +285,57 @@ fn tokens_no_expiry_long_ttl_orphan_and_root() {
     assert_eq!(out[4].title, "periodic token created (renewable forever)");
 }
 
+/// Issue §7: tokens a login hands out (userpass, approle...) are judged like
+/// those of `auth/token/create`.
+#[test]
+fn tokens_from_logins_without_expiry_or_with_a_long_ttl_alert() {
+    let login = |id: &str, path: &str, ttl: Option<i64>| {
+        let mut auth = json!({"accessor": "hmac-sha256:l", "display_name": "userpass-bob", "policies": ["default", "deploy"]});
+        if let Some(t) = ttl {
+            auth["token_ttl"] = json!(t);
+        }
+        line(
+            "response",
+            id,
+            path,
+            "update",
+            json!({"response": {"auth": auth}}),
+        )
+    };
+    let lines = vec![
+        login("1", "auth/userpass/login/bob", None),
+        login("2", "auth/approle/login", Some(0)),
+        login("3", "auth/ldap/login/carol", Some(2000 * 3600)),
+        login("4", "auth/approle/login", Some(3600)),
+    ];
+    let spec = from_json("x", r#"{"rules":{"token-no-expiry":{"window":"1s"}}}"#).unwrap();
+    let out = run(&spec, &lines, &[0, 5000, 10_000, 15_000]);
+    let got: Vec<(&str, &str, &str)> = out
+        .iter()
+        .map(|a| (a.rule.as_str(), a.title.as_str(), a.path.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "token-no-expiry",
+                "token created without expiry",
+                "auth/userpass/login/bob"
+            ),
+            (
+                "token-no-expiry",
+                "token created without expiry",
+                "auth/approle/login"
+            ),
+            (
+                "token-long-ttl",
+                "token created with a TTL of 2000h",
+                "auth/ldap/login/carol"
+            ),
+        ]
+    );
+}
+
 #[test]
 fn not_json_is_counted_and_replay_uses_entry_times() {
     let mut e = Engine::new(&AuditSpec::defaults());

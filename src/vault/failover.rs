@@ -18,7 +18,8 @@
 //!   the next request tries the preferred one first again (the fleet spreads
 //!   again once a node is back).
 //! - **Election window:** when every address failed but at least one *answered*
-//!   (a standby saying 5xx/503/429 while the cluster elects a new leader), the
+//!   (a standby saying 5xx/503/429, or redirecting to the leader that just died,
+//!   while the cluster elects a new leader), the
 //!   request goes round the list again after a short pause, until
 //!   `vault.timeout` has passed since it started. When no address answers at
 //!   all, the request fails at once (the caller serves from the cache, as with

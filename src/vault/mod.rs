@@ -392,13 +392,13 @@ impl VaultClient {
         }
         let mut reason = format!("{kind} ({cause})");
         self.endpoints.record(at, outcome, Some(&reason));
-        if at != i {
+        // Reached through a redirect: the node that redirected is up (a standby
+        // pointing at a leader that just died, until the cluster elects another).
+        let answered = at != i;
+        if answered {
             reason = format!("{reason} at {addr}, where it redirected");
         }
-        Attempt::Next {
-            reason,
-            answered: false,
-        }
+        Attempt::Next { reason, answered }
     }
 }
 
@@ -414,7 +414,8 @@ struct Request<'a> {
 enum Attempt {
     Done(Result<Value, VaultError>),
     /// Try the next address. `answered`: the node gave an HTTP answer (a 5xx,
-    /// 429 or 503), so it is up and may serve once the cluster has a leader.
+    /// 429, 503, or a redirect to a node that then did not answer), so it is up
+    /// and may serve once the cluster has a leader.
     Next {
         reason: String,
         answered: bool,

@@ -40,12 +40,21 @@ pub struct Cluster {
     pub root_token: String,
     pub unseal_key: String,
     _dir: tempfile::TempDir,
+    /// One cluster at a time per test binary: three nodes electing and
+    /// replicating next to other clusters on two shared cores miss their
+    /// timeouts (held until the nodes are killed).
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 impl Cluster {
     /// `n` nodes (3 for a real HA cluster), initialised, unsealed, with KV v2 at `secret/`.
     pub fn start(n: usize) -> Cluster {
         assert!(n >= 1);
+        let turn = ONE_CLUSTER_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let mut ports: Vec<u16> = Vec::new();
         while ports.len() < n {
@@ -90,6 +99,7 @@ impl Cluster {
             root_token: String::new(),
             unseal_key: String::new(),
             _dir: dir,
+            _turn: turn,
         };
         for i in 0..n {
             c.spawn(i);
@@ -329,6 +339,55 @@ impl Cluster {
         self.wait_health(i, &[200, 429]);
     }
 
+    /// SIGSTOP: the node hangs with its connections open (requests to it, or
+    /// forwarded by standbys to it, wait); [`Cluster::kill`] ends it.
+    pub fn freeze(&self, i: usize) {
+        if let Some(c) = self.nodes[i].lock().unwrap().child.as_ref() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(c.id() as i32),
+                nix::sys::signal::Signal::SIGSTOP,
+            );
+        }
+    }
+
+    /// Starts every stopped node, unseals them all (a raft node alone has no
+    /// quorum: they must come up together), and waits for a leader and for each
+    /// node to serve (active or standby).
+    pub fn start_stopped(&self) {
+        let stopped: Vec<usize> = (0..self.len()).filter(|&i| !self.is_running(i)).collect();
+        for &i in &stopped {
+            self.spawn(i);
+        }
+        for &i in &stopped {
+            self.unseal(i);
+        }
+        self.leader();
+        for i in 0..self.len() {
+            self.wait_health(i, &[200, 429]);
+        }
+    }
+
+    /// Writes KV v2 `secret/<path>` through the HTTP API of the active node
+    /// (one request; the CLI costs a process per write).
+    pub fn kv_put_http(&self, path: &str, data: &Value) {
+        let body = serde_json::json!({ "data": data }).to_string();
+        let deadline = Instant::now() + SLOW;
+        loop {
+            let port = self.port(self.leader());
+            if let Some((200 | 204, _)) = http_request(
+                port,
+                "POST",
+                &format!("/v1/secret/data/{path}"),
+                &self.root_token,
+                &body,
+            ) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "cannot write secret/{path}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// A `bao` CLI handle with the root token on the active node (for setup:
     /// `kv_put`, `approle`, `policy_write`, ...). Call it again after a failover.
     pub fn admin(&self) -> Bao {
@@ -384,6 +443,32 @@ pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
             .ok()?;
     s.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
     write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf);
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    Some((status, body.to_string()))
+}
+
+/// `method` `path` with a token and a JSON body on 127.0.0.1:`port` (HTTP/1.0).
+pub fn http_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> Option<(u16, String)> {
+    let mut s =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(300))
+            .ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nX-Vault-Token: {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).ok()?;
     let text = String::from_utf8_lossy(&buf);

@@ -312,6 +312,44 @@ in
         File holding the Slack incoming-webhook URL for alerts, or `null`. It can
         itself be a vaultkeeper secret.
       '';
+      slack.timeout = option (types.nullOr vkTypes.duration) null "10s" ''
+        Limit on connecting and sending one POST to Slack (a failure within it
+        is retried); `null`: the agent's default (10s).
+      '';
+      slack.responseTimeout = option (types.nullOr vkTypes.duration) null "60s" ''
+        Limit on waiting for Slack's answer once a POST's body was sent; no
+        answer within it is never retried (at most one post per alert), the
+        message is set aside as unconfirmed. `null`: the agent's default (60s).
+      '';
+      # null: the agent's own default (docs/reference/spec.md), not a copy of it here.
+      allowFrom = option (types.listOf types.str) [ ] [ "10.0.0.5" "10.0.1.0/24" ] ''
+        Remote Vault servers (IP addresses or CIDR blocks) accepted on a
+        non-loopback `tcp:` listen address; required for such an address.
+      '';
+      maxConnections = option (types.nullOr (types.ints.between 1 4096)) null 128 ''
+        Connections open at once (silent ones are evicted first, the server's
+        busy ones never). `null`: the agent's default (64).
+      '';
+      idleTimeout = option (types.nullOr vkTypes.duration) null "5m" ''
+        A connection silent this long after a partial line is closed.
+        `null`: the agent's default (5m).
+      '';
+      queueBytes = option (types.nullOr (types.ints.between 1048576 4294967296)) null 33554432 ''
+        Bytes of audit lines that may wait for the rule engine (beyond it lines
+        count as overload). `null`: the agent's default (16 MiB).
+      '';
+      memoryBudget = option (types.nullOr (types.ints.between 4194304 17179869184)) null 134217728 ''
+        Bytes all connections may make the agent hold. `null`: the agent's
+        default (64 MiB, or `queueBytes` if larger).
+      '';
+      spillBytes = option (types.nullOr (types.ints.between 1048576 1099511627776)) null 2147483648 ''
+        Bytes of security-relevant lines spilled to disk when the memory budget
+        is used up. `null`: the agent's default (1 GiB).
+      '';
+      statsInterval = option (types.nullOr vkTypes.duration) null "1m" ''
+        How often the listener's counters are written for `report usage`.
+        `null`: the agent's default (30s).
+      '';
       socketGroup = option (types.nullOr types.str) null "openbao" ''
         Group of the `unix:` listen sockets (mode 0660), so that the Vault or
         OpenBao server, running as that group, can connect; `null` keeps the
@@ -348,6 +386,12 @@ in
       slack.webhookUrlFile = option (types.nullOr vkTypes.hostPath) null "/run/secrets/slack-ops/webhook-url" ''
         File holding the Slack incoming-webhook URL for digests and seal alerts,
         or `null` to use `vault.audit.slack.webhookUrlFile`.
+      '';
+      slack.timeout = option (types.nullOr vkTypes.duration) null "10s" ''
+        As `vault.audit.slack.timeout`, for digests and seal alerts.
+      '';
+      slack.responseTimeout = option (types.nullOr vkTypes.duration) null "60s" ''
+        As `vault.audit.slack.responseTimeout`, for digests and seal alerts.
       '';
     };
 

@@ -13,6 +13,12 @@ let
     services = lib.unique (s.services ++ s.credentialFor);
   };
 
+  # Options whose null means "the agent's default": only the ones set.
+  setOnly = lib.filterAttrs (_: v: v != null);
+  slackSpec = sl:
+    if sl.webhookUrlFile == null then null
+    else { inherit (sl) webhookUrlFile; } // setOnly { inherit (sl) timeout responseTimeout; };
+
   spec = {
     vault = { inherit (cfg) address namespace caCert skipVerify timeout maxResponseSize; };
     approle = {
@@ -29,10 +35,10 @@ let
     audit =
       if cfg.audit.enable then {
         inherit (cfg.audit) listen socketGroup peerUsers rules;
-        slack =
-          if cfg.audit.slack.webhookUrlFile == null then null
-          else { inherit (cfg.audit.slack) webhookUrlFile; };
-      } else null;
+        slack = slackSpec cfg.audit.slack;
+      } // setOnly { inherit (cfg.audit) maxConnections idleTimeout queueBytes memoryBudget spillBytes statsInterval; }
+        // lib.optionalAttrs (cfg.audit.allowFrom != [ ]) { inherit (cfg.audit) allowFrom; }
+      else null;
     # null while every insights option keeps its default (no digest, sealed
     # alerts on a shared audit webhook), as the binary reads a missing section.
     insights =
@@ -42,9 +48,7 @@ let
       then null
       else {
         inherit (i) digest sealedAlert sealCheckInterval versionFeed;
-        slack =
-          if i.slack.webhookUrlFile == null then null
-          else { inherit (i.slack) webhookUrlFile; };
+        slack = slackSpec i.slack;
       };
   }
   # Only when enabled, so specs without it stay exactly as they were.

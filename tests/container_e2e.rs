@@ -17,13 +17,9 @@
 //!
 //! - A host migrated from the seed design's module: its AppRole credentials in
 //!   /var/lib/vault/approle and no token. The first boot adopts them (copied,
-//!   originals kept), skips the bootstrap, fetches, and the consumers start.
-//!
-//! Not here: `credentialFor` (`LoadCredential=`). In this container systemd
-//! 252 hands a unit an empty `$CREDENTIALS_DIRECTORY` even for
-//! `systemd-run -p LoadCredential=x:/etc/hostname` as root (and EACCES with
-//! `User=`), so it is checked at evaluation only (nix_module
-//! ergonomics::credential_for_loads_each_key_into_dynamic_user_services).
+//!   originals kept), skips the bootstrap, fetches, and the consumers start,
+//!   a `DynamicUser=` one with its secret from `$CREDENTIALS_DIRECTORY`
+//!   (`credentialFor` → `LoadCredential=`).
 //!
 //! Also measures `systemd-analyze security` of the daemon's unit.
 
@@ -516,10 +512,10 @@ fn a_switch_restarts_no_fetch_unit_and_a_changed_secrets_consumer_once() {
 }
 
 #[test]
-fn a_host_migrated_from_the_seed_module_adopts_its_credentials() {
-    let Some((nix, rootfs, _one)) =
-        setup("a_host_migrated_from_the_seed_module_adopts_its_credentials")
-    else {
+fn a_host_migrated_from_the_seed_module_adopts_its_credentials_and_feeds_a_dynamic_user() {
+    let Some((nix, rootfs, _one)) = setup(
+        "a_host_migrated_from_the_seed_module_adopts_its_credentials_and_feeds_a_dynamic_user",
+    ) else {
         return;
     };
     let (bao, password, _token) = vault();
@@ -559,7 +555,11 @@ fn a_host_migrated_from_the_seed_module_adopts_its_credentials() {
             "ExecMainExitTimestampMonotonic"
         ) <= monotonic(&c, "vault-secret-demo", "ExecMainStartTimestampMonotonic")
     );
-    for unit in FETCH.iter().chain(&CONSUMERS).chain(&["vaultkeeper"]) {
+    for unit in FETCH
+        .iter()
+        .chain(&CONSUMERS)
+        .chain(&["dyn", "vaultkeeper"])
+    {
         assert_active(&c, unit);
     }
     assert_eq!(
@@ -581,6 +581,16 @@ fn a_host_migrated_from_the_seed_module_adopts_its_credentials() {
         secret_id
     );
     assert_eq!(c.ok(&["cat", "/var/lib/demo/seen"]), password);
+    // The DynamicUser= service (a uid of systemd's dynamic range, no file
+    // owner to give the secret to) read its private copy through
+    // LoadCredential=, loaded by PID 1 from <outputDir>/password after the fetch.
+    assert_eq!(c.ok(&["cat", "/var/lib/dyn/seen"]), password);
+    let uid: u32 = c.ok(&["cat", "/var/lib/dyn/uid"]).parse().unwrap();
+    assert!((61184..=65519).contains(&uid), "dynamic uid {uid}");
+    assert!(
+        monotonic(&c, "vault-secret-demo", "ExecMainExitTimestampMonotonic")
+            <= monotonic(&c, "dyn", "ExecMainStartTimestampMonotonic")
+    );
     say(&format!(
         "e2e migration: adopted in {} ms of boot",
         c.boot_time.as_millis()

@@ -50,12 +50,23 @@ fn every_option_has_type_default_description_and_example() {
         ])
     );
     let documented: Vec<String> = serde_json::from_value(got["documented"].clone()).unwrap();
-    assert_eq!(documented.len(), 75);
+    assert_eq!(documented.len(), 86);
     for name in [
         "vault.approle.adoptFrom",
         "vault.approle.loginBackoff.maxFailures",
         "vault.approle.loginBackoff.window",
         "vault.approle.loginBackoff.retryInterval",
+        "vault.audit.allowFrom",
+        "vault.audit.maxConnections",
+        "vault.audit.idleTimeout",
+        "vault.audit.queueBytes",
+        "vault.audit.memoryBudget",
+        "vault.audit.spillBytes",
+        "vault.audit.statsInterval",
+        "vault.audit.slack.timeout",
+        "vault.audit.slack.responseTimeout",
+        "vault.insights.slack.timeout",
+        "vault.insights.slack.responseTimeout",
         "vault.secretsDir",
         "vault.secrets.<name>.path",
         "vault.secrets.<name>.keyPaths",

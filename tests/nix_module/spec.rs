@@ -146,6 +146,7 @@ fn generated_specs_pass_vaultkeeper_check() {
         "critical-no-restart",
         "outside-run",
         "login-backoff",
+        "audit-tuning",
     ] {
         let text = nix.eval(scenario)["specFile"]["text"]
             .as_str()
@@ -192,4 +193,31 @@ fn login_backoff_reaches_the_spec_only_where_set() {
     assert!(nix.eval("defaults")["spec"]["approle"]
         .get("loginBackoff")
         .is_none());
+}
+
+#[test]
+fn audit_limits_and_slack_time_limits_reach_the_spec_only_where_set() {
+    let nix = nix_or_skip!("audit_limits_and_slack_time_limits_reach_the_spec_only_where_set");
+    let got = nix.eval("audit-tuning");
+    assert_eq!(got["failedAssertions"], json!([]));
+    let audit = &got["spec"]["audit"];
+    for (k, v) in [
+        ("allowFrom", json!(["10.0.0.5", "10.0.1.0/24"])),
+        ("maxConnections", json!(128)),
+        ("idleTimeout", json!("2m")),
+        ("memoryBudget", json!(134217728)),
+        (
+            "slack",
+            json!({ "webhookUrlFile": "/run/secrets/slack/webhook-url", "responseTimeout": "90s" }),
+        ),
+    ] {
+        assert_eq!(audit[k], v, "audit.{k}");
+    }
+    for unset in ["queueBytes", "spillBytes", "statsInterval"] {
+        assert!(audit.get(unset).is_none(), "audit.{unset} was not set");
+    }
+    assert_eq!(
+        got["spec"]["insights"]["slack"],
+        json!({ "webhookUrlFile": "/run/secrets/slack-ops/webhook-url", "timeout": "5s" })
+    );
 }

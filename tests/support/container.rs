@@ -100,6 +100,11 @@ impl Container {
             mount --rbind /dev {m}/dev
             mount -t tmpfs -o mode=0755 tmpfs {m}/run
             mount -t tmpfs -o mode=1777 tmpfs {m}/tmp
+            # Shared propagation inside this namespace only (the host's copies
+            # are private since the first line), as systemd makes / on a host:
+            # a unit's credentials (LoadCredential=) are mounted in a child
+            # namespace and reach the unit's view only through propagation.
+            mount --make-rshared {m}
             cd {m}
             exec chroot . /usr/bin/env container=other /lib/systemd/systemd --system --unit=multi-user.target"#,
             rootfs = rootfs.display(),

@@ -59,6 +59,12 @@ struct Scenario {
     /// The daemon's first pass reuses what the fetch units just rendered
     /// (a what-if, not the code as it is).
     reuse_boot_fetch: bool,
+    /// What-if: the boot fetch units share one login (S reads + 1 login).
+    one_boot_login: bool,
+    /// What-if: nothing is read at boot (outputs rendered from a recent
+    /// cache); the daemon logs in and checks each secret (metadata read) at a
+    /// uniformly random time within its first refresh interval.
+    boot_from_cache: bool,
 }
 
 fn run(sc: Scenario, hosts: usize, secrets: usize, refresh: Duration, horizon: usize) -> Counts {
@@ -69,8 +75,16 @@ fn run(sc: Scenario, hosts: usize, secrets: usize, refresh: Duration, horizon: u
     for _ in 0..hosts {
         let boot = sc.boot_from + rng.unit() * sc.boot_span;
         // Fetch units: login + full read per secret, within ~2 s of boot.
-        for _ in 0..secrets {
-            c.add(boot + rng.unit() * 2.0, 2);
+        if !sc.boot_from_cache {
+            for _ in 0..secrets {
+                c.add(
+                    boot + rng.unit() * 2.0,
+                    if sc.one_boot_login { 1 } else { 2 },
+                );
+            }
+            if sc.one_boot_login {
+                c.add(boot, 1);
+            }
         }
         let start = boot + 2.0;
         c.add(start, 1); // the daemon's login
@@ -87,7 +101,10 @@ fn run(sc: Scenario, hosts: usize, secrets: usize, refresh: Duration, horizon: u
         }
         for _ in 0..secrets {
             let mut t = start;
-            if !sc.reuse_boot_fetch {
+            if sc.boot_from_cache {
+                // First check at a random time within the first interval.
+                t = start + rng.unit() * refresh.as_secs_f64() - refresh.as_secs_f64() * 0.9;
+            } else if !sc.reuse_boot_fetch {
                 c.add(t, 1); // first pass: a full read (no known version)
             }
             // Daily rotation: the secret changes once a day at a random time.
@@ -133,6 +150,8 @@ fn main() {
         boot_span: 86_400.0,
         jitter: true,
         reuse_boot_fetch: false,
+        one_boot_login: false,
+        boot_from_cache: false,
     };
     let (s_mean, s_p99, s_max, _) = run(steady, hosts, secrets, refresh, horizon).stats(0, horizon);
     println!(
@@ -146,6 +165,8 @@ fn main() {
             boot_span: 60.0,
             jitter: true,
             reuse_boot_fetch: false,
+            one_boot_login: false,
+            boot_from_cache: false,
         },
         Scenario {
             name: "fleet-wide reboot within 60 s, no jitter (fixed interval)",
@@ -153,6 +174,8 @@ fn main() {
             boot_span: 60.0,
             jitter: false,
             reuse_boot_fetch: false,
+            one_boot_login: false,
+            boot_from_cache: false,
         },
         Scenario {
             name: "what-if: reboot, jitter, daemon reuses the boot fetch",
@@ -160,6 +183,26 @@ fn main() {
             boot_span: 60.0,
             jitter: true,
             reuse_boot_fetch: true,
+            one_boot_login: false,
+            boot_from_cache: false,
+        },
+        Scenario {
+            name: "what-if: reboot, jitter, reuse, one login for the boot fetches (the floor with reads at boot)",
+            boot_from: 0.0,
+            boot_span: 60.0,
+            jitter: true,
+            reuse_boot_fetch: true,
+            one_boot_login: true,
+            boot_from_cache: false,
+        },
+        Scenario {
+            name: "what-if: reboot, jitter, boot from a recent cache, first checks spread over the first interval",
+            boot_from: 0.0,
+            boot_span: 60.0,
+            jitter: true,
+            reuse_boot_fetch: true,
+            one_boot_login: false,
+            boot_from_cache: true,
         },
     ] {
         let c = run(sc, hosts, secrets, refresh, horizon);

@@ -301,3 +301,44 @@ fn needs_root_an_unsafe_pinned_file_is_refused_and_left_alone() {
     }
     assert_eq!(other.connections(), 0);
 }
+
+/// A host migrated from the seed's module: vaultkeeper-adopt-credentials put
+/// its AppRole credentials in place, so there is no token to unwrap; the
+/// bootstrap unit (whose condition runs it while the address is not pinned,
+/// tests/nix_module checks::seed_example_without_address_evaluates_with_a_warning)
+/// pins the VAULT_ADDR of the same environment file, and fetch then works.
+#[test]
+fn an_adopted_host_gets_its_address_pinned_by_bootstrap_without_a_token() {
+    let bao = Bao::dev();
+    let host = Host::new();
+    let pw = support::run::secret("adopted-db-password");
+    bao.kv_put("hosts/adopted01/db", &json!({ "password": pw }));
+    let (role_id, secret_id) = bao.approle("adopted01");
+    host.write_credentials(&role_id, &secret_id);
+    let spec = first_boot_spec(&host, "adopted01", "hosts/adopted01/db");
+
+    let r = run(&spec, &["fetch"], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = run(
+        &spec,
+        &["bootstrap", "--strict"],
+        &[("VAULT_ADDR", &bao.addr)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("PINNED {}", bao.addr))
+            && r.stderr.contains("already bootstrapped"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(pin_file(&host)).unwrap(),
+        format!("{}\n", bao.addr)
+    );
+    let r = run(&spec, &["fetch"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(host.out("db").join("password")).unwrap(),
+        pw
+    );
+}

@@ -146,8 +146,9 @@ pub async fn run(
     };
     d.templates = templates::Templates::new(&d.spec);
     d.book = schedule::RotationBook::load(&d.spec.state_dir);
-    for name in d.spec.secrets.keys() {
-        d.tracked.insert(name.clone(), Tracked::new());
+    for (name, secret) in &d.spec.secrets {
+        let t = adopt_boot_fetch(secret, &d.spec.state_dir).unwrap_or_else(Tracked::new);
+        d.tracked.insert(name.clone(), t);
     }
     d.watch_config();
     critical_note(&d.spec);
@@ -285,6 +286,9 @@ struct Tracked {
     health: Health,
     backoff: Backoff,
     verify_at: Option<Instant>,
+    /// Taken over from the boot unit's fetch ([`adopt_boot_fetch`]) and not
+    /// checked since: the first login does not check it at once.
+    adopted: bool,
 }
 
 impl Tracked {
@@ -296,8 +300,46 @@ impl Tracked {
             health: Health::Pending,
             backoff: Backoff::vault(),
             verify_at: None,
+            adopted: false,
         }
     }
+}
+
+/// At the daemon's start, a KV v2 secret that `vaultkeeper fetch` (its boot
+/// unit) rendered from Vault less than one refresh interval ago, without error,
+/// is not read again: the daemon takes the recorded version, checks the files
+/// on disk against the cache at once (local, no Vault), and asks Vault for the
+/// version (a metadata read) at its first jittered refresh. A fleet-wide reboot
+/// so costs each host one full read per secret, not two (docs/benchmarks.md).
+fn adopt_boot_fetch(secret: &SecretSpec, state_dir: &std::path::Path) -> Option<Tracked> {
+    if secret.kv_version != KvVersion::V2 {
+        return None;
+    }
+    let st = state::load(state_dir, &secret.name);
+    let age = state::now_unix().checked_sub(st.last_fetch?)?;
+    if age >= secret.refresh_interval.as_secs()
+        || st.from_cache_since.is_some()
+        || st.last_error.is_some()
+    {
+        return None;
+    }
+    let version = st.version?;
+    let now = Instant::now();
+    crate::metrics::global().secret_fresh(&secret.name, st.last_fetch?);
+    tracing::debug!(
+        secret = %secret.name,
+        version,
+        age_s = age,
+        "fetched by its boot unit moments ago: first check at the next refresh"
+    );
+    Some(Tracked {
+        next_check: now + schedule::refresh_delay(secret.refresh_interval, rand::random()),
+        version: Some(version),
+        health: Health::Fresh,
+        verify_at: Some(now),
+        adopted: true,
+        ..Tracked::new()
+    })
 }
 
 #[derive(Default)]
@@ -717,7 +759,7 @@ impl Daemon {
                 // Whatever could not be checked without a token is checked now.
                 let now = Instant::now();
                 for tr in self.tracked.values_mut() {
-                    if first || tr.health != Health::Fresh {
+                    if (first && !tr.adopted) || tr.health != Health::Fresh {
                         tr.next_check = tr.next_check.min(now);
                     }
                 }
@@ -1059,6 +1101,7 @@ impl Daemon {
             t.backoff.succeed();
         }
         t.next_check = Instant::now() + next;
+        t.adopted = false;
         jobs
     }
 

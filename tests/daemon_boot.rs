@@ -47,6 +47,15 @@ fn the_daemon_adopts_what_the_boot_fetch_just_read_and_reads_the_rest() {
     std::fs::write(&rec, st.to_string()).unwrap();
     // Someone deleted b's file between the boot unit and the daemon.
     std::fs::remove_file(host.out("b").join("pw")).unwrap();
+    // The daemon runs a newer spec than the boot unit did: a's mode changed.
+    let mode = |p: &std::path::Path| {
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions())
+            & 0o7777
+    };
+    assert_eq!(mode(&host.out("a").join("pw")), 0o400);
+
+    spec["secrets"]["a"]["mode"] = json!("0440");
+    let spec_path = host.write_spec(&spec);
 
     let before = vault.requests().len();
     let d = Daemon::start(&spec_path, &[]);
@@ -74,10 +83,11 @@ fn the_daemon_adopts_what_the_boot_fetch_just_read_and_reads_the_rest() {
     for s in ["a", "b", "old"] {
         assert_eq!(files(&host.out(s))["pw"], pw);
     }
-    let log = d.log_text();
-    assert!(
-        log.contains("were deleted or modified by someone else"),
-        "{log}"
+    assert_eq!(
+        mode(&host.out("a").join("pw")),
+        0o440,
+        "the daemon's spec applies"
     );
+    let log = d.log_text();
     assert!(!log.contains(" ERROR "), "{log}");
 }

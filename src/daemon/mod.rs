@@ -154,6 +154,7 @@ pub async fn run(
     critical_note(&d.spec);
 
     d.login().await;
+    d.first_pass_from_boot_fetch().await;
     d.refresh_due().await;
     // Output parents created by the first render can be watched now.
     d.watch_config();
@@ -307,10 +308,13 @@ impl Tracked {
 
 /// At the daemon's start, a KV v2 secret that `vaultkeeper fetch` (its boot
 /// unit) rendered from Vault less than one refresh interval ago, without error,
-/// is not read again: the daemon takes the recorded version, checks the files
-/// on disk against the cache at once (local, no Vault), and asks Vault for the
-/// version (a metadata read) at its first jittered refresh. A fleet-wide reboot
-/// so costs each host one full read per secret, not two (docs/benchmarks.md).
+/// is not read again: the daemon's first pass renders it from the cache the
+/// unit just wrote, under the daemon's own spec (a changed mode, owner or key
+/// list is applied, with its restarts, exactly as after a read), and asks
+/// Vault for the version (a metadata read) at its first jittered refresh. A
+/// fleet-wide reboot so costs each host one full read per secret, not two
+/// (docs/benchmarks.md). Anything that cannot be rendered from the cache is
+/// read from Vault at once.
 fn adopt_boot_fetch(secret: &SecretSpec, state_dir: &std::path::Path) -> Option<Tracked> {
     if secret.kv_version != KvVersion::V2 {
         return None;
@@ -324,19 +328,15 @@ fn adopt_boot_fetch(secret: &SecretSpec, state_dir: &std::path::Path) -> Option<
         return None;
     }
     let version = st.version?;
-    let now = Instant::now();
-    crate::metrics::global().secret_fresh(&secret.name, st.last_fetch?);
     tracing::debug!(
         secret = %secret.name,
         version,
         age_s = age,
-        "fetched by its boot unit moments ago: first check at the next refresh"
+        "fetched by its boot unit moments ago: rendered from its cache, checked at the next refresh"
     );
     Some(Tracked {
-        next_check: now + schedule::refresh_delay(secret.refresh_interval, rand::random()),
+        next_check: Instant::now() + secret.refresh_interval,
         version: Some(version),
-        health: Health::Fresh,
-        verify_at: Some(now),
         adopted: true,
         ..Tracked::new()
     })
@@ -859,6 +859,40 @@ impl Daemon {
     }
 
     // ---- secrets ----
+
+    /// The first pass of the secrets [`adopt_boot_fetch`] took over: rendered
+    /// from their cache (no Vault request) and applied like a read that
+    /// returned the recorded version; without a usable cache, read now.
+    async fn first_pass_from_boot_fetch(&mut self) {
+        let adopted: Vec<SecretSpec> = self
+            .tracked
+            .iter()
+            .filter(|(_, t)| t.adopted)
+            .filter_map(|(n, _)| self.spec.secrets.get(n).cloned())
+            .collect();
+        let mut restarts = Vec::new();
+        for s in adopted {
+            let version = self.tracked[&s.name].version;
+            match drive(
+                &self.notifier,
+                verify_one(s.clone(), self.spec.state_dir.clone()),
+            )
+            .await
+            {
+                Ok(Some(rendered)) => {
+                    let check = Check::Full(Outcome::Fresh { rendered, version }, false);
+                    restarts.extend(self.apply(&s.name, check).unwrap_or_default());
+                }
+                Ok(None) | Err(_) => {
+                    let t = self.tracked.get_mut(&s.name).expect("tracked");
+                    t.adopted = false;
+                    t.version = None;
+                    t.next_check = Instant::now();
+                }
+            }
+        }
+        self.run_restarts(restarts);
+    }
 
     async fn refresh_due(&mut self) {
         let horizon = Instant::now() + Duration::from_secs(1);

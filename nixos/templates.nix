@@ -7,8 +7,8 @@
 let
   inherit (lib) mkOption types literalExpression;
   cfg = config.vault;
-  # The base of every default output path (vault.secretsDir when the module has it).
-  secretsDir = cfg.secretsDir or "/run/secrets";
+  # The base of every default output path (options.nix).
+  inherit (cfg) secretsDir;
 
   option = type: default: example: description:
     mkOption { inherit type default example description; };
@@ -39,7 +39,7 @@ let
         type = types.str;
         readOnly = true;
         default = "${secretsDir}/rendered/${name}";
-        defaultText = literalExpression ''"/run/secrets/rendered/''${name}"'';
+        defaultText = literalExpression ''"''${config.vault.secretsDir}/rendered/''${name}"'';
         example = literalExpression ''config.vault.templates."app.env".path'';
         description = ''
           Where the rendered file is (read-only): reference it from other
@@ -95,7 +95,7 @@ in
       '';
       description = ''
         Files rendered from the keys of several secrets, each written atomically
-        to `path` (by default `/run/secrets/rendered/<name>`) after its secrets
+        to `path` (`<vault.secretsDir>/rendered/<name>`) after its secrets
         and re-rendered when one of them changes.
       '';
     };

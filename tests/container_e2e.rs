@@ -21,6 +21,11 @@
 //!   a `DynamicUser=` one with its secret from `$CREDENTIALS_DIRECTORY`
 //!   (`credentialFor` → `LoadCredential=`).
 //!
+//! - The seed's cloud-init: the token appended to /etc/environment (0644)
+//!   before the first boot. Bootstrap reads it through `EnvironmentFile=` and,
+//!   inside its `ProtectSystem=strict` sandbox, removes that line and keeps
+//!   the others.
+//!
 //! Also measures `systemd-analyze security` of the daemon's unit.
 
 #[path = "support/container.rs"]
@@ -595,4 +600,48 @@ fn a_host_migrated_from_the_seed_module_adopts_its_credentials_and_feeds_a_dynam
         "e2e migration: adopted in {} ms of boot",
         c.boot_time.as_millis()
     ));
+}
+
+#[test]
+fn a_token_in_etc_environment_is_used_then_erased_keeping_the_other_lines() {
+    let Some((nix, rootfs, _one)) =
+        setup("a_token_in_etc_environment_is_used_then_erased_keeping_the_other_lines")
+    else {
+        return;
+    };
+    let (bao, password, token) = vault();
+    let b = build(&nix.eval("container-envfile"), &bao.addr);
+    let host = tempfile::tempdir().unwrap();
+    let disk = Disk::new();
+    let others = format!("LANG=C.UTF-8\nVAULT_ADDR={}\n", bao.addr);
+    {
+        let c = Container::boot_on(&rootfs, &disk, host.path());
+        install(&c, &b, None);
+        c.write(
+            "/etc/environment",
+            &format!(
+                "LANG=C.UTF-8\nVAULT_WRAPPED_TOKEN={token}\nVAULT_ADDR={}\n",
+                bao.addr
+            ),
+            0o644,
+        );
+    }
+    let c = Container::boot_on(&rootfs, &disk, host.path());
+    let boot = "vaultkeeper-bootstrap.service";
+    assert_eq!(c.show(boot, "Result"), "success", "{}", journal(&c, boot));
+    for unit in FETCH.iter().chain(&CONSUMERS) {
+        assert_active(&c, unit);
+    }
+    assert_eq!(c.ok(&["cat", "/var/lib/demo/seen"]), password);
+    // The token's line is gone, every other line and the file's mode stay.
+    assert_eq!(
+        std::fs::read_to_string(c.path("/etc/environment")).unwrap(),
+        others
+    );
+    assert_eq!(c.ok(&["stat", "-c", "%a", "/etc/environment"]), "644");
+    let log = journal(&c, boot);
+    assert!(
+        log.contains("erased the spent wrapped token from /etc/environment"),
+        "{log}"
+    );
 }

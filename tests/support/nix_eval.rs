@@ -39,6 +39,28 @@ pub fn require_nix_instantiate(test: &str) {
     }
 }
 
+/// The first nix-instantiate on an empty `$NIX_STATE_DIR` (the Nix sandbox's
+/// `$TMPDIR/nix-state`, nix/tests/module-eval.nix) creates its profiles and
+/// gcroots links; tests starting at once race there ("creating symlink ...:
+/// File exists"). One evaluation, once per test binary, before any other.
+fn init_state_dir(test: &str) {
+    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
+    let r = DONE.get_or_init(|| {
+        let out = Command::new("nix-instantiate")
+            .args(["--eval", "--expr", "0"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    });
+    if let Err(e) = r {
+        panic!("{test}: nix-instantiate cannot evaluate `0` (its state directory, $NIX_STATE_DIR?):\n{e}");
+    }
+}
+
 /// nixpkgs' lib: `$NIXPKGS_LIB`, else what scripts/nixpkgs-lib.sh finds (once
 /// per test binary).
 fn nixpkgs_lib() -> Result<PathBuf, String> {
@@ -74,6 +96,7 @@ impl Nix {
             return None;
         }
         require_nix_instantiate(test);
+        init_state_dir(test);
         match nixpkgs_lib() {
             Ok(lib) => Some(Nix { lib }),
             Err(why) => panic!("{test}: no nixpkgs lib for the module evaluation:\n{why}"),

@@ -146,13 +146,15 @@ pub async fn run(
     };
     d.templates = templates::Templates::new(&d.spec);
     d.book = schedule::RotationBook::load(&d.spec.state_dir);
-    for name in d.spec.secrets.keys() {
-        d.tracked.insert(name.clone(), Tracked::new());
+    for (name, secret) in &d.spec.secrets {
+        let t = adopt_boot_fetch(secret, &d.spec.state_dir).unwrap_or_else(Tracked::new);
+        d.tracked.insert(name.clone(), t);
     }
     d.watch_config();
     critical_note(&d.spec);
 
     d.login().await;
+    d.first_pass_from_boot_fetch().await;
     d.refresh_due().await;
     // Output parents created by the first render can be watched now.
     d.watch_config();
@@ -285,6 +287,9 @@ struct Tracked {
     health: Health,
     backoff: Backoff,
     verify_at: Option<Instant>,
+    /// Taken over from the boot unit's fetch ([`adopt_boot_fetch`]) and not
+    /// checked since: the first login does not check it at once.
+    adopted: bool,
 }
 
 impl Tracked {
@@ -296,8 +301,45 @@ impl Tracked {
             health: Health::Pending,
             backoff: Backoff::vault(),
             verify_at: None,
+            adopted: false,
         }
     }
+}
+
+/// At the daemon's start, a KV v2 secret that `vaultkeeper fetch` (its boot
+/// unit) rendered from Vault less than one refresh interval ago, without error,
+/// is not read again: the daemon's first pass renders it from the cache the
+/// unit just wrote, under the daemon's own spec (a changed mode, owner or key
+/// list is applied, with its restarts, exactly as after a read), and asks
+/// Vault for the version (a metadata read) at its first jittered refresh. A
+/// fleet-wide reboot so costs each host one full read per secret, not two
+/// (docs/benchmarks.md). Anything that cannot be rendered from the cache is
+/// read from Vault at once.
+fn adopt_boot_fetch(secret: &SecretSpec, state_dir: &std::path::Path) -> Option<Tracked> {
+    if secret.kv_version != KvVersion::V2 {
+        return None;
+    }
+    let st = state::load(state_dir, &secret.name);
+    let age = state::now_unix().checked_sub(st.last_fetch?)?;
+    if age >= secret.refresh_interval.as_secs()
+        || st.from_cache_since.is_some()
+        || st.last_error.is_some()
+    {
+        return None;
+    }
+    let version = st.version?;
+    tracing::debug!(
+        secret = %secret.name,
+        version,
+        age_s = age,
+        "fetched by its boot unit moments ago: rendered from its cache, checked at the next refresh"
+    );
+    Some(Tracked {
+        next_check: Instant::now() + secret.refresh_interval,
+        version: Some(version),
+        adopted: true,
+        ..Tracked::new()
+    })
 }
 
 #[derive(Default)]
@@ -717,7 +759,7 @@ impl Daemon {
                 // Whatever could not be checked without a token is checked now.
                 let now = Instant::now();
                 for tr in self.tracked.values_mut() {
-                    if first || tr.health != Health::Fresh {
+                    if (first && !tr.adopted) || tr.health != Health::Fresh {
                         tr.next_check = tr.next_check.min(now);
                     }
                 }
@@ -817,6 +859,40 @@ impl Daemon {
     }
 
     // ---- secrets ----
+
+    /// The first pass of the secrets [`adopt_boot_fetch`] took over: rendered
+    /// from their cache (no Vault request) and applied like a read that
+    /// returned the recorded version; without a usable cache, read now.
+    async fn first_pass_from_boot_fetch(&mut self) {
+        let adopted: Vec<SecretSpec> = self
+            .tracked
+            .iter()
+            .filter(|(_, t)| t.adopted)
+            .filter_map(|(n, _)| self.spec.secrets.get(n).cloned())
+            .collect();
+        let mut restarts = Vec::new();
+        for s in adopted {
+            let version = self.tracked[&s.name].version;
+            match drive(
+                &self.notifier,
+                verify_one(s.clone(), self.spec.state_dir.clone()),
+            )
+            .await
+            {
+                Ok(Some(rendered)) => {
+                    let check = Check::Full(Outcome::Fresh { rendered, version }, false);
+                    restarts.extend(self.apply(&s.name, check).unwrap_or_default());
+                }
+                Ok(None) | Err(_) => {
+                    let t = self.tracked.get_mut(&s.name).expect("tracked");
+                    t.adopted = false;
+                    t.version = None;
+                    t.next_check = Instant::now();
+                }
+            }
+        }
+        self.run_restarts(restarts);
+    }
 
     async fn refresh_due(&mut self) {
         let horizon = Instant::now() + Duration::from_secs(1);
@@ -1059,6 +1135,7 @@ impl Daemon {
             t.backoff.succeed();
         }
         t.next_check = Instant::now() + next;
+        t.adopted = false;
         jobs
     }
 

@@ -237,7 +237,8 @@ fn needs_root_an_unsafe_pinned_file_is_refused_and_left_alone() {
         std::os::unix::fs::lchown(&pin, Some(uid), Some(uid)).unwrap();
     };
     let target = host.path("planted-address");
-    let cases: Vec<(&str, Box<dyn Fn()>, &str)> = vec![
+    type Case<'a> = (&'a str, Box<dyn Fn() + 'a>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "symlink",
             Box::new(|| {

@@ -25,6 +25,7 @@ const REFRESH_S: f64 = 2.0;
 
 /// A daemon in its own UTS namespace named `name`; killed when dropped.
 struct FleetDaemon {
+    name: String,
     child: Child,
     host: Host,
     textfile: std::path::PathBuf,
@@ -37,6 +38,7 @@ impl Drop for FleetDaemon {
         let _ = self.child.wait();
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
         support::run::assert_no_secret_in(&log, "a fleet daemon's log");
+        support::run::keep_log(&self.name, &log);
     }
 }
 
@@ -119,6 +121,7 @@ fn a_real_fleet_sends_what_the_model_counts_and_spreads_over_the_nodes() {
             .spawn()
             .expect("unshare --uts (needs root)");
         daemons.push(FleetDaemon {
+            name: name.clone(),
             child,
             host,
             textfile,

@@ -645,3 +645,130 @@ fn a_token_in_etc_environment_is_used_then_erased_keeping_the_other_lines() {
         "{log}"
     );
 }
+
+/// The seed's configuration as is (no vault.address) on a host migrated from
+/// the seed's module: the credentials are adopted, the bootstrap unit (whose
+/// condition runs it while the address is not pinned) pins the VAULT_ADDR of
+/// /etc/environment, the fetch units and consumers start on that first boot.
+/// Next boot, /etc/environment names another server: it hears nothing.
+#[test]
+fn a_seed_config_without_address_pins_vault_addr_on_the_adopted_host() {
+    let Some((nix, rootfs, _one)) =
+        setup("a_seed_config_without_address_pins_vault_addr_on_the_adopted_host")
+    else {
+        return;
+    };
+    let (bao, password, _token) = vault();
+    let (role_id, secret_id) = bao.approle("e2e");
+    let eval = nix.eval("container-migrate-seed");
+    assert_eq!(
+        eval["warnings"].as_array().unwrap().len(),
+        1,
+        "{}",
+        eval["warnings"]
+    );
+    let mut b = build(&eval, &bao.addr);
+    // Keep the spec as the module wrote it: no address.
+    let spec_text = eval["specFile"]["text"].as_str().unwrap().to_string();
+    assert!(
+        spec_text.contains("\"addressFrom\":\"firstBoot\""),
+        "{spec_text}"
+    );
+    for f in &mut b.files {
+        if f.0 == "/etc/vaultkeeper/spec.json" {
+            f.1 = spec_text.clone();
+        }
+    }
+    let host = tempfile::tempdir().unwrap();
+    let disk = Disk::new();
+    {
+        let c = Container::boot_on(&rootfs, &disk, host.path());
+        install(&c, &b, None);
+        c.ok(&["install", "-d", "-m", "0700", "/var/lib/vault/approle"]);
+        c.write(
+            "/var/lib/vault/approle/role-id",
+            &format!("{role_id}\n"),
+            0o600,
+        );
+        c.write(
+            "/var/lib/vault/approle/secret-id",
+            &format!("{secret_id}\n"),
+            0o600,
+        );
+        // What the seed's cloud-init wrote (its token long spent).
+        c.write(
+            "/etc/environment",
+            &format!("LANG=C.UTF-8\nVAULT_ADDR={}\n", bao.addr),
+            0o644,
+        );
+    }
+    {
+        let c = Container::boot_on(&rootfs, &disk, host.path());
+        let adopt = "vaultkeeper-adopt-credentials.service";
+        assert_eq!(c.show(adopt, "Result"), "success", "{}", journal(&c, adopt));
+        let boot = "vaultkeeper-bootstrap.service";
+        assert_eq!(c.show(boot, "ConditionResult"), "yes");
+        assert_eq!(c.show(boot, "Result"), "success", "{}", journal(&c, boot));
+        assert!(
+            monotonic(
+                &c,
+                "vaultkeeper-bootstrap",
+                "ExecMainExitTimestampMonotonic"
+            ) <= monotonic(&c, "vault-secret-demo", "ExecMainStartTimestampMonotonic")
+        );
+        assert_eq!(
+            c.ok(&["cat", "/var/lib/vaultkeeper/vault-address"]),
+            bao.addr
+        );
+        assert_eq!(
+            c.ok(&["stat", "-c", "%U %a", "/var/lib/vaultkeeper/vault-address"]),
+            "root 600"
+        );
+        let log = journal(&c, boot);
+        assert!(log.contains(&format!("PINNED {}", bao.addr)), "{log}");
+        for unit in FETCH
+            .iter()
+            .chain(&CONSUMERS)
+            .chain(&["dyn", "vaultkeeper"])
+        {
+            assert_active(&c, unit);
+        }
+        assert_eq!(c.ok(&["cat", "/var/lib/dyn/seen"]), password);
+    }
+    // Someone rewrites /etc/environment: the next boot ignores it.
+    let elsewhere = support::fake::Fake::http(|_| support::fake::Reply::Empty(200));
+    {
+        let c = Container::boot_on(&rootfs, &disk, host.path());
+        c.write(
+            "/etc/environment",
+            &format!("LANG=C.UTF-8\nVAULT_ADDR={}\n", elsewhere.addr),
+            0o644,
+        );
+        for unit in FETCH.iter().chain(&CONSUMERS) {
+            assert_active(&c, unit);
+        }
+        // An operator's shell with that environment: ignored, said so.
+        let out = c.stdout(&[
+            "sh",
+            "-c",
+            &format!(
+                "set -a; . /etc/environment; {}/bin/vaultkeeper fetch 2>&1; echo exit=$?",
+                b.package
+            ),
+        ]);
+        assert!(out.contains("exit=0"), "{out}");
+        assert!(
+            out.contains("is IGNORED: this host's Vault address was pinned at the first boot"),
+            "{out}"
+        );
+        assert_eq!(
+            c.show("vaultkeeper-bootstrap.service", "ConditionResult"),
+            "no"
+        );
+        assert_eq!(
+            c.ok(&["cat", "/var/lib/vaultkeeper/vault-address"]),
+            bao.addr
+        );
+    }
+    assert_eq!(elsewhere.connections(), 0);
+}

@@ -45,16 +45,6 @@ in
   config = lib.mkIf cfg.enable {
     assertions = [
       {
-        assertion = cfg.address != null;
-        message = ''
-          vault.address is not set. Set it to the URL of your Vault or OpenBao server,
-          e.g. vault.address = "https://vault01.example:8200";
-          Coming from the seed design's module, which read VAULT_ADDR from /etc/environment at
-          boot: copy the VAULT_ADDR your cloud-init writes here. vaultkeeper takes the address
-          only from this configuration, so that whoever can write that file cannot send this
-          host's credentials to another server.'';
-      }
-      {
         assertion = cfg.insights.digest == null
           || cfg.insights.slack.webhookUrlFile != null
           || (cfg.audit.enable && cfg.audit.slack.webhookUrlFile != null);
@@ -117,7 +107,16 @@ in
       }
     ]);
 
-    warnings = perSecret (name: s:
+    # The seed design's configurations set no address: its module read VAULT_ADDR
+    # at boot. They evaluate; the agent pins what bootstrap finds (src/pin.rs).
+    warnings = lib.optional (cfg.address == null) ''
+      vault.address is not set: at the first boot vaultkeeper-bootstrap takes VAULT_ADDR (or BAO_ADDR)
+      from its environment file (vault.bootstrap.environmentFile, where the seed's cloud-init wrote it
+      with the wrapped token) and pins it in ${cfg.stateDir}/vault-address; from then on the
+      environment never changes it. Until an address is pinned, the fetch units and the agent stop
+      with exit 2. Add the one line to make it explicit:
+        vault.address = "https://vault01.example:8200";''
+      ++ perSecret (name: s:
       lib.optional (!lib.hasPrefix "/run/" s.outputDir) ''
         ${opt name "outputDir"} = "${s.outputDir}" is outside /run, so the secret
         is written to a disk and survives reboots. Unless that is what you want, use a

@@ -150,7 +150,12 @@ in
       nodes (e.g. `[ "https://vault01:8200" "https://vault02:8200" "https://vault03:8200" ]`):
       each host tries them in the listed order rotated by a hash of its host
       name, passes to the next on no answer, 5xx, 429 or 503, and returns to its
-      first one 10 minutes after leaving it. Required.
+      first one 10 minutes after leaving it. Set it. Left `null` (as in the
+      seed design's configurations, whose module read `VAULT_ADDR` at boot),
+      the evaluation warns and `vaultkeeper-bootstrap` pins, once, the
+      `VAULT_ADDR` (or `BAO_ADDR`) of its environment file in
+      `<stateDir>/vault-address` (https unless loopback); from then on the
+      environment never changes it, and until then fetches stop with exit 2.
     '';
     namespace = option (types.nullOr types.str) null "admin/hosts" "Vault Enterprise namespace, or `null`.";
     caCert = option (types.nullOr types.path) null "/etc/ssl/certs/vault-ca.pem" ''

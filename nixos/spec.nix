@@ -20,7 +20,9 @@ let
     else { inherit (sl) webhookUrlFile; } // setOnly { inherit (sl) timeout responseTimeout; };
 
   spec = {
-    vault = { inherit (cfg) address namespace caCert skipVerify timeout maxResponseSize; };
+    vault = { inherit (cfg) address namespace caCert skipVerify timeout maxResponseSize; }
+      # No address (the seed's configurations): the one bootstrap pins (src/pin.rs).
+      // lib.optionalAttrs (cfg.address == null) { addressFrom = "firstBoot"; };
     approle = {
       inherit (cfg.approle) mount roleIdFile secretIdFile wrappedTokenEnv wrappedTokenFile roleName;
     } // (let b = lib.filterAttrs (_: v: v != null) cfg.approle.loginBackoff; in

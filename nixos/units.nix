@@ -215,7 +215,11 @@ in
           # .path unit starts this unit when it is written; a start on its
           # creation, before the token is in, is skipped and the write that
           # follows starts it again; an erased token file stays empty).
-          unitConfig = {
+          # Without vault.address it also runs until the address is pinned
+          # (an adopted host has credentials, and no address yet).
+          unitConfig = if cfg.address == null then {
+            ConditionPathExists = [ "|!${cfg.approle.secretIdFile}" "|!${cfg.stateDir}/vault-address" ];
+          } else {
             ConditionPathExists = [ "!${cfg.approle.secretIdFile}" ];
           } // lib.optionalAttrs (tokenFile != null) {
             ConditionFileNotEmpty = tokenFile;

@@ -197,9 +197,20 @@ fn check_ca_cert(path: &Path, spec: &Spec) -> Result<(), crate::spec::SpecError>
         })
 }
 
-/// Loads the spec and applies `VAULT_*`/`BAO_*` overrides.
+/// Loads the spec, its pinned Vault address when it has none of its own
+/// ([`crate::pin`]: exit 2 when nothing is pinned), and applies
+/// `VAULT_*`/`BAO_*` overrides.
 pub fn load_spec(path: &Path) -> Result<Spec, crate::spec::SpecError> {
+    load_spec_from(path, crate::pin::Source::PinnedOnly)
+}
+
+/// [`load_spec`]; `bootstrap` passes [`crate::pin::Source::MayPin`].
+pub fn load_spec_from(
+    path: &Path,
+    source: crate::pin::Source,
+) -> Result<Spec, crate::spec::SpecError> {
     let mut spec = Spec::load(path)?;
+    crate::pin::resolve(&mut spec, path, |k| std::env::var(k).ok(), source)?;
     spec.apply_env(|k| std::env::var(k).ok())?;
     Ok(spec)
 }
@@ -224,7 +235,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             strict,
             erase_token_from,
         } => {
-            let spec = load_spec(&cli.spec)?;
+            let spec = load_spec_from(&cli.spec, crate::pin::Source::MayPin)?;
             let result = runtime()?.block_on(bootstrap::run(
                 &spec,
                 |k| std::env::var(k).ok(),

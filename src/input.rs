@@ -30,6 +30,9 @@ pub enum Input {
     Credential,
     /// The response-wrapped token for bootstrap: as a credential, at most 16 KiB.
     WrappedToken,
+    /// `<stateDir>/vault-address`, the Vault address pinned at the first boot
+    /// ([`crate::pin`]): as a credential (ours, 0600, no symlink), at most 4 KiB.
+    PinnedAddress,
     /// The spec: owned by us or root, not writable by others, at most 16 MiB;
     /// a root-owned symlink (NixOS's /etc → Nix store) is followed.
     Spec,
@@ -39,7 +42,7 @@ impl Input {
     /// The most bytes read.
     pub fn cap(self) -> u64 {
         match self {
-            Input::Credential => 4 * 1024,
+            Input::Credential | Input::PinnedAddress => 4 * 1024,
             Input::WrappedToken => 16 * 1024,
             Input::Spec => 16 * 1024 * 1024,
         }

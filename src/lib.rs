@@ -60,6 +60,7 @@ pub mod lock;
 pub mod logging;
 pub mod metrics;
 pub mod paths;
+pub mod pin;
 pub mod provision;
 pub mod render;
 pub mod report;

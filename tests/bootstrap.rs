@@ -2,6 +2,9 @@
 
 mod support;
 
+#[path = "bootstrap/pin.rs"]
+mod pin;
+
 use serde_json::json;
 use std::os::unix::fs::MetadataExt;
 use support::bao::Bao;

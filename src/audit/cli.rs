@@ -17,7 +17,8 @@ pub fn run(spec_path: &Path, cmd: AuditCommand) -> anyhow::Result<u8> {
 }
 
 fn listen(spec_path: &Path) -> anyhow::Result<u8> {
-    let spec = crate::cli::load_spec(spec_path)?;
+    // The listener never talks to Vault: it runs before the address is pinned.
+    let spec = crate::cli::load_spec_from(spec_path, crate::pin::Source::NotNeeded)?;
     let Some(audit) = spec.audit.clone() else {
         return Err(Failure::usage(
             format!("{}: no \"audit\" section", spec_path.display()),

@@ -62,6 +62,10 @@ pub struct VaultSpec {
     pub timeout: Duration,
     /// `vault.maxResponseSize`: the largest Vault answer read, in bytes.
     pub max_response_size: u64,
+    /// `"address": null, "addressFrom": "firstBoot"`: the address is the one
+    /// bootstrap pinned in `<stateDir>/vault-address` (see [`crate::pin`]);
+    /// `addresses` is empty until [`crate::pin::resolve`] fills it.
+    pub address_from_first_boot: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -242,7 +246,7 @@ fn clean_serde_message(msg: &str) -> String {
     }
 }
 
-fn check_address(addr: &str) -> Result<(), String> {
+pub(crate) fn check_address(addr: &str) -> Result<(), String> {
     match reqwest::Url::parse(addr) {
         Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host_str().is_some() => {
             Ok(())
@@ -434,8 +438,47 @@ pub(crate) fn check_account(problems: &mut Vec<Problem>, path: &str, value: &str
     }
 }
 
+/// `addressFrom`'s one value: the address bootstrap pins at the first boot.
+pub const ADDRESS_FROM_FIRST_BOOT: &str = "firstBoot";
+
+fn resolve_vault_address(
+    raw: Option<raw::RawAddresses>,
+    from: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> (Vec<String>, bool) {
+    match (raw, from) {
+        (Some(a), None) => (resolve_addresses(a, problems), false),
+        (None, Some(ADDRESS_FROM_FIRST_BOOT)) => (Vec::new(), true),
+        (Some(_), Some(_)) => {
+            problems.push(Problem::new(
+                "vault.addressFrom",
+                "is only for a spec without an address: remove it, vault.address says where Vault is",
+            ));
+            (Vec::new(), false)
+        }
+        (None, Some(other)) => {
+            problems.push(Problem::new(
+                "vault.addressFrom",
+                format!("{other:?} is not \"{ADDRESS_FROM_FIRST_BOOT}\" (the one value: the address bootstrap pins at the first boot)"),
+            ));
+            (Vec::new(), false)
+        }
+        (None, None) => {
+            problems.push(Problem::new(
+                "vault.address",
+                format!("is not set; write the URL of Vault, e.g. \"https://vault.example.org:8200\" (or \"address\": null with \"addressFrom\": \"{ADDRESS_FROM_FIRST_BOOT}\" to pin the VAULT_ADDR bootstrap finds at the first boot)"),
+            ));
+            (Vec::new(), false)
+        }
+    }
+}
+
 fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
-    let addresses = resolve_addresses(raw.vault.address, problems);
+    let (addresses, address_from_first_boot) = resolve_vault_address(
+        raw.vault.address,
+        raw.vault.address_from.as_deref(),
+        problems,
+    );
     let timeout = duration(
         problems,
         "vault.timeout",
@@ -460,6 +503,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         skip_verify: raw.vault.skip_verify,
         timeout,
         max_response_size: max_response_size(problems, raw.vault.max_response_size),
+        address_from_first_boot,
     };
 
     let state_dir = dir_path(

@@ -31,7 +31,10 @@ pub struct RawSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RawVault {
-    pub address: RawAddresses,
+    /// `null` (or absent) only together with `addressFrom = "firstBoot"`.
+    #[serde(default)]
+    pub address: Option<RawAddresses>,
+    pub address_from: Option<String>,
     pub namespace: Option<String>,
     pub ca_cert: Option<String>,
     #[serde(default)]

@@ -1,4 +1,0 @@
-{
-  vault.enable = true;
-  vault.secrets.grafana.secretPath = "hosts/monitoring01/grafana";
-}

@@ -166,3 +166,65 @@ fn a_missing_tool_is_named_with_its_package() {
     let ok = lib_sh("need_cmd bash bash; echo found", &[]);
     assert!(text(&ok).contains("found"), "{}", text(&ok));
 }
+
+/// The README's first command, `scripts/demo.sh`, end to end (with the suite's
+/// debug build instead of a release build): provision, bootstrap, fetch with
+/// owners and modes, the spent token refused, the outage served from the cache.
+#[test]
+fn the_demo_runs_end_to_end() {
+    let o = Command::new(Path::new(REPO).join("scripts/demo.sh"))
+        .current_dir(REPO)
+        .env("VAULTKEEPER_DEMO_BIN", env!("CARGO_BIN_EXE_vaultkeeper"))
+        .output()
+        .expect("cannot run scripts/demo.sh");
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    // Exactly the two errors the demo shows on purpose (the spent token, the
+    // outage): no step failed on the way (a failed bootstrap exits 0 too).
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains(" ERROR ")).collect();
+    assert_eq!(errors.len(), 2, "{all}");
+    assert!(
+        errors[0].contains("the wrapped token was ALREADY USED"),
+        "{all}"
+    );
+    assert!(errors[1].contains("is unreachable"), "{all}");
+    // Each file with its mode, owner and group (grafana's: the demo's user).
+    let files: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("-r") && l.contains("/run/secrets/"))
+        .collect();
+    assert_eq!(files.len(), 2 * 5, "two listings of 2 + 3 files:\n{all}");
+    assert!(
+        files
+            .iter()
+            .filter(|l| l.contains("/grafana/"))
+            .all(|l| l.starts_with("-r--r----- vkdemo-")),
+        "{all}"
+    );
+    assert!(
+        files
+            .iter()
+            .filter(|l| l.contains("/postgres/"))
+            .all(|l| l.starts_with("-r-------- root")),
+        "{all}"
+    );
+    assert!(stdout.contains("bootstrap exit code: 0"), "{all}");
+    assert!(stdout.contains("status exit code: 6"), "{all}");
+    assert!(
+        stderr.contains("rendered from the last-known-good cache"),
+        "{all}"
+    );
+    // The user and group it made are gone.
+    let user = stdout
+        .split_once("creating user and group ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no user named in:\n{all}"));
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    let group = std::fs::read_to_string("/etc/group").unwrap();
+    assert!(
+        !passwd.contains(&format!("{user}:")) && !group.contains(&format!("{user}:")),
+        "the demo's user or group {user} is left behind"
+    );
+}

@@ -6,6 +6,10 @@
 //! (one login and a full read per secret at start, then one metadata read per
 //! secret per jittered refresh), and that a fleet spreads over the nodes.
 //! Needs root (unshare --uts), as the rest of the suite.
+//!
+//! The suite runs 30; a bigger fleet is a measurement, not a test of the suite:
+//! `VAULTKEEPER_FLEET_HOSTS=200 VAULTKEEPER_FLEET_REFRESH_S=10 cargo test --test
+//! fleet -- --nocapture` (figures in docs/benchmarks.md).
 
 mod support;
 
@@ -19,9 +23,17 @@ use support::run::secret;
 use support::spec::Host;
 use vaultkeeper::vault::failover::host_order;
 
-const HOSTS: usize = 30;
 const SECRETS: usize = 5;
-const REFRESH_S: f64 = 2.0;
+
+/// `name` from the environment (a measurement run), else `default`.
+fn knob<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v:?} is not a number")),
+        Err(_) => default,
+    }
+}
 
 /// A daemon in its own UTS namespace named `name`; killed when dropped.
 struct FleetDaemon {
@@ -63,6 +75,9 @@ fn requests(text: &str) -> BTreeMap<(String, String), f64> {
 
 #[test]
 fn a_real_fleet_sends_what_the_model_counts_and_spreads_over_the_nodes() {
+    let hosts: usize = knob("VAULTKEEPER_FLEET_HOSTS", 30);
+    let refresh_s: f64 = knob("VAULTKEEPER_FLEET_REFRESH_S", 2.0);
+    assert!((3..=500).contains(&hosts) && (1.0..=60.0).contains(&refresh_s));
     let c = Cluster::start(3);
     let admin = c.admin();
     let (role_id, secret_id) = admin.approle("fleet");
@@ -82,7 +97,7 @@ fn a_real_fleet_sends_what_the_model_counts_and_spreads_over_the_nodes() {
             })
             .then_some(())
     });
-    let names: Vec<String> = (0..HOSTS).map(|i| format!("fleet-host-{i:02}")).collect();
+    let names: Vec<String> = (0..hosts).map(|i| format!("fleet-host-{i:02}")).collect();
     let addrs = c.addrs();
     let mut daemons = Vec::new();
     for name in &names {
@@ -100,7 +115,7 @@ fn a_real_fleet_sends_what_the_model_counts_and_spreads_over_the_nodes() {
         let textfile = host.path("vaultkeeper.prom");
         spec["vault"]["address"] = json!(addrs);
         spec["vault"]["timeout"] = json!("10s");
-        spec["refreshInterval"] = json!(format!("{REFRESH_S}s"));
+        spec["refreshInterval"] = json!(format!("{refresh_s}s"));
         spec["metrics"] = json!({ "textfile": textfile });
         spec["approle"]["roleName"] = json!("fleet");
         let spec_path = host.write_spec(&spec);
@@ -130,7 +145,8 @@ fn a_real_fleet_sends_what_the_model_counts_and_spreads_over_the_nodes() {
     }
     // Every daemon's first pass done.
     let started = Instant::now();
-    wait_for("every daemon's first pass", Duration::from_secs(90), || {
+    let first_pass_limit = Duration::from_secs(90 * hosts.div_ceil(30) as u64);
+    wait_for("every daemon's first pass", first_pass_limit, || {
         daemons
             .iter()
             .all(|d| {
@@ -159,10 +175,10 @@ fn a_real_fleet_sends_what_the_model_counts_and_spreads_over_the_nodes() {
     };
     // A window of steady state: only metadata reads, one per secret per
     // jittered refresh (0.8-1.0 x 2 s, mean 1.8 s).
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(Duration::from_secs_f64(1.5 * refresh_s));
     let t0 = Instant::now();
     let before = snapshot(&daemons);
-    std::thread::sleep(Duration::from_secs(20));
+    std::thread::sleep(Duration::from_secs_f64(10.0 * refresh_s));
     let after = snapshot(&daemons);
     let window = t0.elapsed().as_secs_f64();
     let (before, after) = (totals(&before), totals(&after));
@@ -173,10 +189,10 @@ fn a_real_fleet_sends_what_the_model_counts_and_spreads_over_the_nodes() {
             .sum()
     };
     let steady = count(&after, "success") - count(&before, "success");
-    let expected = (HOSTS * SECRETS) as f64 * window / (0.9 * REFRESH_S);
+    let expected = (hosts * SECRETS) as f64 * window / (0.9 * refresh_s);
     let ratio = steady / expected;
     eprintln!(
-        "figures: {HOSTS} real daemons x {SECRETS} secrets, refresh {REFRESH_S}s: first pass of all done {first_pass:?} after start; steady {steady} successful requests in {window:.1}s = {:.1} req/s, the model's formula {:.1} req/s (ratio {ratio:.2})",
+        "figures: {hosts} real daemons x {SECRETS} secrets, refresh {refresh_s}s: first pass of all done {first_pass:?} after start; steady {steady} successful requests in {window:.1}s = {:.1} req/s, the model's formula {:.1} req/s (ratio {ratio:.2})",
         steady / window,
         expected / window
     );
@@ -206,7 +222,7 @@ fn a_real_fleet_sends_what_the_model_counts_and_spreads_over_the_nodes() {
             .map(|(_, v)| v)
             .sum();
         let share = got / total;
-        let want = *prefer.get(a).unwrap_or(&0) as f64 / HOSTS as f64;
+        let want = *prefer.get(a).unwrap_or(&0) as f64 / hosts as f64;
         eprintln!("figures: {a}: preferred by {:.0} % of the hosts, served {:.0} % of the successful requests", want * 100.0, share * 100.0);
         assert!(
             (share - want).abs() < 0.10,

@@ -688,12 +688,19 @@ impl Daemon {
         let now = Instant::now();
         if self.token.suspect {
             self.token.suspect = false;
-            let recently = self
-                .token
-                .last_check
-                .is_some_and(|t| now - t < TOKEN_CHECK_EVERY);
-            if self.token.client.is_some() && !recently {
-                self.token.next = Some((now, TokenAction::Renew));
+            // At most one check per TOKEN_CHECK_EVERY; a denial right after a
+            // check (a token revoked a moment after it was checked) waits for
+            // the next slot instead of being forgotten.
+            if self.token.client.is_some() {
+                let at = self
+                    .token
+                    .last_check
+                    .map_or(now, |t| (t + TOKEN_CHECK_EVERY).max(now));
+                match self.token.next {
+                    Some((_, TokenAction::Login)) => {}
+                    Some((t, TokenAction::Renew)) if t <= at => {}
+                    _ => self.token.next = Some((at, TokenAction::Renew)),
+                }
             }
         }
         let Some((at, action)) = self.token.next else {
@@ -1120,6 +1127,11 @@ impl Daemon {
                     self.token.suspect = true;
                     self.tracked.get_mut(name)?.next_check = Instant::now();
                     return None;
+                }
+                if denied {
+                    // The token was checked moments ago: check it again at
+                    // the next slot all the same.
+                    self.token.suspect = true;
                 }
                 tracing::error!("{e}");
                 crate::metrics::global().secret_failed(name);

@@ -36,8 +36,8 @@ pub mod slack;
 pub mod spec;
 pub mod stats;
 
+pub use crate::spec::audit::{AuditSpec, Severity};
 pub use alert::Alert;
-pub use spec::{AuditSpec, Severity};
 pub use stats::StatsSnapshot;
 
 use crate::render::atomic::{ensure_private_dir, replace_file, FsError};

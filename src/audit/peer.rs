@@ -13,7 +13,7 @@
 //! Allowed users are `audit.peerUsers` (the Vault server's), or root and the
 //! agent's own user when none are given.
 
-use super::spec::Cidr;
+use crate::spec::audit::address::Cidr;
 use std::net::{IpAddr, SocketAddr};
 
 #[derive(Debug, thiserror::Error)]

@@ -3,11 +3,11 @@
 //! request id. Delivery is [`crate::slack`]'s job.
 
 use super::alert::Alert;
-use super::spec::Severity;
 use crate::slack::blocks::{
     code, esc, truncate, MAX_BLOCKS, MAX_FIELDS, MAX_FIELD_TEXT, MAX_HEADER, MAX_SECTION_TEXT,
 };
 use crate::slack::Message;
+use crate::spec::audit::severity::Severity;
 use serde_json::{json, Value};
 
 /// An alert as an outbox message for Slack.

@@ -21,7 +21,7 @@
 //! must be `https://hooks.slack.com/...` ([`check_response_url`]): the endpoint
 //! never sends anything anywhere else.
 //!
-//! - [`spec`]: the `chat` section; [`verify`]: signatures and replays;
+//! - [`crate::spec::chat`]: the `chat` section; [`verify`]: signatures and replays;
 //!   [`secret_file`]: the signing secret; [`command`]: the form and the words;
 //!   [`collect`]: snapshots; [`render`]: Block Kit; [`server`]: HTTP (hyper);
 //!   [`ratelog`]: rate-limited logging.
@@ -32,10 +32,9 @@ pub mod ratelog;
 pub mod render;
 pub mod secret_file;
 pub mod server;
-pub mod spec;
 pub mod verify;
 
-pub use spec::ChatSpec;
+pub use crate::spec::chat::ChatSpec;
 
 use crate::spec::Spec;
 use bytes::Bytes;

@@ -6,6 +6,9 @@
 //! NixOS build time. [`Spec::apply_env`] then applies the Vault CLI's environment
 //! overrides (`VAULT_ADDR`, `BAO_ADDR`, ...), which `check` does not.
 
+pub mod audit;
+pub mod chat;
+mod duration;
 mod env;
 mod error;
 pub mod insights;
@@ -14,10 +17,12 @@ pub mod metrics;
 pub mod mode;
 mod raw;
 pub mod size;
+pub mod slack;
 
 pub(crate) use error::from_problems as error_from_problems;
 pub use error::{Problem, SpecError};
 
+use duration::duration;
 use raw::{RawSecret, RawSpec};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,13 +45,13 @@ pub struct Spec {
     /// Files rendered from several secrets' keys, see [`crate::template`].
     pub templates: BTreeMap<String, crate::template::TemplateSpec>,
     pub critical_services: Vec<String>,
-    pub audit: Option<crate::audit::AuditSpec>,
+    pub audit: Option<audit::AuditSpec>,
     /// The `insights` section (digest schedule, release feed), see [`insights`].
     pub insights: insights::InsightsSpec,
     /// The `metrics` section (textfile, loopback endpoint), see [`metrics`].
     pub metrics: metrics::MetricsSpec,
-    /// The `chat` section (Slack slash commands), see [`crate::chat::spec`].
-    pub chat: Option<crate::chat::ChatSpec>,
+    /// The `chat` section (Slack slash commands), see [`chat`].
+    pub chat: Option<chat::ChatSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -125,7 +130,7 @@ pub struct SecretSpec {
 
 impl Spec {
     /// Where digests and sealed alerts go: `insights.slack`, else `audit.slack`.
-    pub fn insights_slack(&self) -> Option<&crate::slack::SlackSpec> {
+    pub fn insights_slack(&self) -> Option<&slack::SlackSpec> {
         self.insights
             .slack
             .as_ref()
@@ -394,21 +399,6 @@ fn dir_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> PathBuf {
     })
 }
 
-fn duration(
-    problems: &mut Vec<Problem>,
-    path: &str,
-    value: Option<&str>,
-    default: Duration,
-) -> Duration {
-    match value {
-        None => default,
-        Some(v) => interval::parse_duration(v).unwrap_or_else(|m| {
-            problems.push(Problem::new(path, m));
-            default
-        }),
-    }
-}
-
 /// A secret's name becomes `vault-secret-<name>.service` and a directory name.
 pub fn check_secret_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
@@ -601,9 +591,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         }
     }
 
-    let audit = raw
-        .audit
-        .map(|a| crate::audit::spec::resolve(a, true, problems));
+    let audit = raw.audit.map(|a| audit::resolve(a, true, problems));
     let insights = insights::resolve(raw.insights, problems);
     let metrics = metrics::resolve(raw.metrics, problems);
     if insights.digest.is_some()
@@ -628,7 +616,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         audit,
         insights,
         metrics,
-        chat: raw.chat.map(|c| crate::chat::spec::resolve(c, problems)),
+        chat: raw.chat.map(|c| chat::resolve(c, problems)),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::{Engine, Hit};
 use crate::audit::entry::{is_hmac, Entry};
-use crate::audit::spec::Severity;
+use crate::spec::audit::severity::Severity;
 use serde_json::Value;
 
 pub(super) fn evaluate(

@@ -12,7 +12,7 @@
 //! Summaries also go out when the engine is flushed (shutdown, end of replay).
 
 use crate::audit::alert::{Alert, EventRef};
-use crate::audit::spec::Severity;
+use crate::spec::audit::severity::Severity;
 use std::collections::BTreeMap;
 
 /// Keys kept per rule; beyond this, hits share one overflow key.

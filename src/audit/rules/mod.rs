@@ -9,8 +9,9 @@ pub mod glob;
 use super::alert::Alert;
 use super::dedup::Dedup;
 use super::entry::Entry;
-use super::spec::{AuditSpec, RuleConfig};
 use super::stats::EngineCounts;
+use crate::spec::audit::rules::RuleConfig;
+use crate::spec::audit::AuditSpec;
 use coalesce::Coalescer;
 use std::collections::{HashMap, VecDeque};
 
@@ -22,7 +23,7 @@ pub(crate) struct Hit {
     pub detail: Option<String>,
     pub count: u64,
     /// Overrides the configured severity (a policy granting sudo).
-    pub severity: Option<super::spec::Severity>,
+    pub severity: Option<crate::spec::audit::severity::Severity>,
 }
 
 pub struct Engine {
@@ -254,7 +255,7 @@ impl Engine {
     }
 }
 
-fn custom_matches(c: &super::spec::CustomMatch, e: &Entry<'_>) -> bool {
+fn custom_matches(c: &crate::spec::audit::rules::CustomMatch, e: &Entry<'_>) -> bool {
     // Responses carry the outcome; requests only count when they failed on their own.
     if !(e.is_response() || (e.is_request() && e.error().is_some())) {
         return false;

@@ -22,6 +22,7 @@
 pub mod alert;
 pub mod cli;
 pub mod dedup;
+pub mod engine_counts;
 pub mod entry;
 pub mod frame;
 pub mod ingest;
@@ -281,7 +282,7 @@ struct EngineCtx {
 }
 
 impl EngineCtx {
-    fn run(self) -> stats::EngineCounts {
+    fn run(self) -> engine_counts::EngineCounts {
         let mut engine = Engine::new(&self.spec);
         let mut alerts = Vec::new();
         let mut lost_seen = LostLines::default();

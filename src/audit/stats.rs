@@ -2,13 +2,10 @@
 //! connection), what the engine saw and raised. [`StatsSnapshot`] is what
 //! insights reports read, from memory or from `<stateDir>/audit/stats.json`.
 
-use super::entry::Entry;
+use super::engine_counts::EngineCounts;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Distinct keys kept per breakdown; the rest count under "(other)".
-const MAX_KEYS: usize = 1000;
 
 /// Counted by the listener, lock-free.
 #[derive(Debug, Default)]
@@ -37,57 +34,6 @@ pub struct ReaderCounters {
     /// Connections closed after `idleTimeout` of silence after a partial line.
     pub idle_closed: AtomicU64,
     pub accept_errors: AtomicU64,
-}
-
-/// Counted by the engine (one thread).
-#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct EngineCounts {
-    pub entries: u64,
-    pub not_json: u64,
-    pub duplicates: u64,
-    pub alerts: BTreeMap<String, u64>,
-    pub by_type: BTreeMap<String, u64>,
-    pub by_operation: BTreeMap<String, u64>,
-    pub by_path_prefix: BTreeMap<String, u64>,
-    pub by_auth_method: BTreeMap<String, u64>,
-}
-
-impl EngineCounts {
-    pub(crate) fn count(&mut self, e: &Entry<'_>) {
-        self.entries += 1;
-        bump(&mut self.by_type, &e.kind);
-        if !e.is_request() {
-            return;
-        }
-        bump(&mut self.by_operation, e.operation());
-        bump(&mut self.by_path_prefix, &path_prefix(e.path()));
-        if let Some(name) = e.auth.as_ref().and_then(|a| a.display_name.as_deref()) {
-            bump(
-                &mut self.by_auth_method,
-                name.split('-').next().unwrap_or(name),
-            );
-        }
-    }
-}
-
-fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
-    if let Some(n) = map.get_mut(key) {
-        *n += 1;
-    } else if map.len() < MAX_KEYS {
-        map.insert(key.to_string(), 1);
-    } else {
-        *map.entry("(other)".into()).or_default() += 1;
-    }
-}
-
-/// The first two segments: `secret/data`, `auth/approle`, `sys/mounts`.
-pub fn path_prefix(path: &str) -> String {
-    let mut it = path.splitn(3, '/');
-    match (it.next(), it.next()) {
-        (Some(a), Some(b)) if !b.is_empty() => format!("{a}/{b}"),
-        (Some(a), _) => a.to_string(),
-        _ => String::new(),
-    }
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -201,25 +147,5 @@ impl StatsSnapshot {
             outbox,
             delivered,
         }
-    }
-
-    /// Reads `<stateDir>/audit/stats.json`.
-    pub fn load(state_dir: &std::path::Path) -> std::io::Result<StatsSnapshot> {
-        let bytes = std::fs::read(state_dir.join("audit/stats.json"))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefixes() {
-        assert_eq!(path_prefix("secret/data/hosts/a"), "secret/data");
-        assert_eq!(path_prefix("sys/seal"), "sys/seal");
-        assert_eq!(path_prefix("sys"), "sys");
-        assert_eq!(path_prefix("sys/"), "sys");
     }
 }

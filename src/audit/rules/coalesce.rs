@@ -129,10 +129,6 @@ impl Coalescer {
     pub fn flush(&mut self, out: &mut Vec<Alert>) {
         self.tick(i64::MAX, out);
     }
-
-    pub fn pending(&self) -> usize {
-        self.windows.values().filter(|w| w.held > 0).count()
-    }
 }
 
 fn summary(w: &mut Window) -> Option<Alert> {

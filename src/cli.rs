@@ -1,6 +1,7 @@
 //! The command line: parsing, logging set-up, and the one place where errors
 //! become messages (with `anyhow` context) and exit codes (see [`crate::exit`]).
 
+use crate::audit::cli::AuditCommand;
 use crate::report::{self, Failure, UsageContext};
 use crate::spec::{Spec, DEFAULT_SPEC_PATH};
 use crate::{bootstrap, exit, fetch, provision};
@@ -85,22 +86,6 @@ pub enum ChatCommand {
     /// Answer Slack slash commands on chat.listen until SIGTERM/SIGINT
     /// (`vaultkeeper run` does this too when the spec has a chat section).
     Serve,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum AuditCommand {
-    /// Listen for the socket audit device and alert Slack, until SIGTERM/SIGINT.
-    Listen,
-    /// Run the alert rules over a file of audit lines; print one JSON object per
-    /// matching event (`--coalesce`: the alerts as Slack would get them).
-    /// Without a spec (the default path absent) the default rules apply.
-    Replay {
-        /// A file audit device's log or a capture of the socket ("-" = stdin).
-        file: PathBuf,
-        /// Coalesce as the listener does for Slack (summaries listing each event).
-        #[arg(long)]
-        coalesce: bool,
-    },
 }
 
 #[derive(clap::Args, Debug)]

@@ -1,13 +1,29 @@
 //! `vaultkeeper audit listen` and `vaultkeeper audit replay`.
 
 use super::AuditSpec;
-use crate::cli::AuditCommand;
 use crate::exit;
 use crate::report::{Failure, UsageContext};
 use crate::spec::DEFAULT_SPEC_PATH;
 use anyhow::Context;
+use clap::Subcommand;
 use std::os::unix::fs::FileTypeExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Listen for the socket audit device and alert Slack, until SIGTERM/SIGINT.
+    Listen,
+    /// Run the alert rules over a file of audit lines; print one JSON object per
+    /// matching event (`--coalesce`: the alerts as Slack would get them).
+    /// Without a spec (the default path absent) the default rules apply.
+    Replay {
+        /// A file audit device's log or a capture of the socket ("-" = stdin).
+        file: PathBuf,
+        /// Coalesce as the listener does for Slack (summaries listing each event).
+        #[arg(long)]
+        coalesce: bool,
+    },
+}
 
 pub fn run(spec_path: &Path, cmd: AuditCommand) -> anyhow::Result<u8> {
     match cmd {

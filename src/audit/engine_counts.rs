@@ -16,6 +16,13 @@ pub struct EngineCounts {
     pub not_json: u64,
     pub duplicates: u64,
     pub alerts: BTreeMap<String, u64>,
+    pub requests: RequestBreakdown,
+}
+
+/// Requests by type, operation, path prefix and auth method (bounded, see
+/// [`MAX_KEYS`]).
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RequestBreakdown {
     pub by_type: BTreeMap<String, u64>,
     pub by_operation: BTreeMap<String, u64>,
     pub by_path_prefix: BTreeMap<String, u64>,
@@ -25,6 +32,12 @@ pub struct EngineCounts {
 impl EngineCounts {
     pub(crate) fn count(&mut self, e: &Entry<'_>) {
         self.entries += 1;
+        self.requests.count(e);
+    }
+}
+
+impl RequestBreakdown {
+    fn count(&mut self, e: &Entry<'_>) {
         bump(&mut self.by_type, &e.kind);
         if !e.is_request() {
             return;

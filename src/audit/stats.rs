@@ -3,9 +3,21 @@
 //! insights reports read, from memory or from `<stateDir>/audit/stats.json`.
 
 use super::engine_counts::EngineCounts;
+use super::lost_lines::LostLines;
+use crate::render::atomic::{ensure_private_dir, replace_file, FsError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// `Type { field: counters.field (loaded), ..., other: value }`: a snapshot
+/// struct whose fields are named as the [`ReaderCounters`] they copy.
+macro_rules! loaded {
+    ($c:expr, $t:ident { $($f:ident),* } $(; $($k:ident: $v:expr),*)?) => {
+        $t { $($f: $c.$f.load(Ordering::Relaxed),)* $($($k: $v,)*)? }
+    };
+}
 
 /// Counted by the listener, lock-free.
 #[derive(Debug, Default)]
@@ -34,6 +46,17 @@ pub struct ReaderCounters {
     /// Connections closed after `idleTimeout` of silence after a partial line.
     pub idle_closed: AtomicU64,
     pub accept_errors: AtomicU64,
+}
+
+impl ReaderCounters {
+    /// Lines read and never evaluated, so far.
+    pub(crate) fn lost(&self) -> LostLines {
+        LostLines {
+            overload: self.overload.load(Ordering::Relaxed),
+            over_budget: self.over_budget.load(Ordering::Relaxed),
+            priority: self.priority_lost.load(Ordering::Relaxed),
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -113,39 +136,56 @@ impl StatsSnapshot {
         delivered: u64,
     ) -> StatsSnapshot {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let requests = &e.requests;
         StatsSnapshot {
             time: super::rules::format_time_ms(super::rules::now_ms()),
             connections: g(&r.connections),
             open_connections: g(&r.open_connections),
             bytes_read: g(&r.bytes),
             lines_read: g(&r.lines),
-            dropped: Dropped {
-                too_long: g(&r.too_long),
-                invalid_utf8: g(&r.invalid_utf8),
-                partial: g(&r.partial),
-                empty: g(&r.empty),
-                not_json: e.not_json,
-                duplicate: e.duplicates,
-                overload: g(&r.overload),
-                over_budget: g(&r.over_budget),
-                priority_lost: g(&r.priority_lost),
-            },
-            refused: ConnectionCounts {
-                rejected_peer: g(&r.rejected_peer),
-                rejected_limit: g(&r.rejected_limit),
-                evicted: g(&r.evicted),
-                idle_closed: g(&r.idle_closed),
-                accept_errors: g(&r.accept_errors),
-            },
+            dropped: loaded!(r, Dropped { too_long, invalid_utf8, partial, empty, overload, over_budget, priority_lost }; not_json: e.not_json, duplicate: e.duplicates),
+            refused: loaded!(
+                r,
+                ConnectionCounts {
+                    rejected_peer,
+                    rejected_limit,
+                    evicted,
+                    idle_closed,
+                    accept_errors
+                }
+            ),
             spilled: g(&r.spilled),
             entries: e.entries,
             alerts: e.alerts.clone(),
-            requests_by_type: e.by_type.clone(),
-            requests_by_operation: e.by_operation.clone(),
-            requests_by_path_prefix: e.by_path_prefix.clone(),
-            requests_by_auth_method: e.by_auth_method.clone(),
+            requests_by_type: requests.by_type.clone(),
+            requests_by_operation: requests.by_operation.clone(),
+            requests_by_path_prefix: requests.by_path_prefix.clone(),
+            requests_by_auth_method: requests.by_auth_method.clone(),
             outbox,
             delivered,
         }
     }
+}
+
+/// The live counters of a running [`super::serve`], for the daemon and insights.
+#[derive(Clone, Default)]
+pub struct StatsHandle(Arc<Mutex<StatsSnapshot>>);
+
+impl StatsHandle {
+    pub fn snapshot(&self) -> StatsSnapshot {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// Replaces what [`Self::snapshot`] returns.
+    pub(crate) fn set(&self, snap: StatsSnapshot) {
+        *self.0.lock().unwrap() = snap;
+    }
+}
+
+/// Saves `<stateDir>/audit/stats.json` (atomically, mode 0600).
+pub(crate) fn write_stats(audit_dir: &Path, snap: &StatsSnapshot) -> Result<(), FsError> {
+    let fd = ensure_private_dir(audit_dir, 0o700)?;
+    let mut bytes = serde_json::to_vec_pretty(snap).expect("stats serialize");
+    bytes.push(b'\n');
+    replace_file(&fd, "stats.json", &bytes, 0o600, audit_dir)
 }

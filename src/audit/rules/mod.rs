@@ -5,9 +5,13 @@
 mod builtin;
 mod classify;
 pub mod coalesce;
+mod context;
+mod failure_rules;
 pub mod glob;
 mod hit;
 mod memory;
+mod system_rules;
+mod token_rules;
 
 use super::alert::Alert;
 use super::dedup::Dedup;
@@ -143,7 +147,12 @@ impl Engine {
     /// Lines from the Vault server's connections were not evaluated: a
     /// critical alert at once (critical alerts are never held back, beyond
     /// the per-rule rate limit).
-    pub fn overloaded(&mut self, lost: crate::audit::LostLines, now_ms: i64, out: &mut Vec<Alert>) {
+    pub fn overloaded(
+        &mut self,
+        lost: crate::audit::lost_lines::LostLines,
+        now_ms: i64,
+        out: &mut Vec<Alert>,
+    ) {
         let rule = self.spec.rule("audit-overload").clone();
         let n = lost.total();
         if !rule.enabled || n == 0 {

@@ -54,6 +54,7 @@ pub mod daemon;
 pub mod dumpable;
 pub mod exit;
 pub mod fetch;
+pub mod fs;
 pub mod input;
 pub mod insights;
 pub mod lock;

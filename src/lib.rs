@@ -47,6 +47,7 @@
 pub mod audit;
 pub mod bootstrap;
 pub mod build_info;
+pub mod clock;
 pub mod cache;
 pub mod chat;
 pub mod cli;

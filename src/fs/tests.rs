@@ -42,3 +42,4 @@ fn reading_refuses_symlinks() {
     assert_eq!(read_file_at(&fd, "f", t.path()).unwrap().unwrap(), b"x");
     assert!(read_file_at(&fd, "l", t.path()).is_err());
     assert!(read_file_at(&fd, "missing", t.path()).unwrap().is_none());
+}

@@ -2,6 +2,7 @@
 //! become messages (with `anyhow` context) and exit codes (see [`crate::exit`]).
 
 use crate::report::{self, Failure, UsageContext};
+pub use crate::spec::{load_spec, load_spec_from};
 use crate::spec::{Spec, DEFAULT_SPEC_PATH};
 use crate::{bootstrap, exit, fetch, provision};
 use anyhow::Context;
@@ -195,24 +196,6 @@ fn check_ca_cert(path: &Path, spec: &Spec) -> Result<(), crate::spec::SpecError>
                 ca.display()
             ),
         })
-}
-
-/// Loads the spec, its pinned Vault address when it has none of its own
-/// ([`crate::pin`]: exit 2 when nothing is pinned), and applies
-/// `VAULT_*`/`BAO_*` overrides.
-pub fn load_spec(path: &Path) -> Result<Spec, crate::spec::SpecError> {
-    load_spec_from(path, crate::pin::Source::PinnedOnly)
-}
-
-/// [`load_spec`]; `bootstrap` passes [`crate::pin::Source::MayPin`].
-pub fn load_spec_from(
-    path: &Path,
-    source: crate::pin::Source,
-) -> Result<Spec, crate::spec::SpecError> {
-    let mut spec = Spec::load(path)?;
-    crate::pin::resolve(&mut spec, path, |k| std::env::var(k).ok(), source)?;
-    spec.apply_env(|k| std::env::var(k).ok())?;
-    Ok(spec)
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<u8> {
@@ -451,7 +434,7 @@ fn run_provision(spec_path: &Path, a: ProvisionArgs) -> anyhow::Result<u8> {
         print!("{}", opts.dry_run());
         return Ok(exit::OK);
     }
-    let vault = admin_vault_spec(spec_path)?;
+    let vault = crate::spec::load_spec_or_env(spec_path)?.vault;
     let env = |k: &str| std::env::var(k).ok();
     let Some((token, var)) = crate::insights::env_token_named(&env) else {
         return Err(Failure::usage(
@@ -485,28 +468,4 @@ fn run_provision(spec_path: &Path, a: ProvisionArgs) -> anyhow::Result<u8> {
     );
     println!("{}", wrapped.expose());
     Ok(exit::OK)
-}
-
-/// An operator's machine may have no spec: then VAULT_ADDR/BAO_ADDR says where Vault is.
-fn admin_vault_spec(spec_path: &Path) -> anyhow::Result<crate::spec::VaultSpec> {
-    if spec_path.exists() {
-        return Ok(load_spec(spec_path)?.vault);
-    }
-    if std::env::var("VAULT_ADDR").is_err() && std::env::var("BAO_ADDR").is_err() {
-        return Err(no_address(spec_path).into());
-    }
-    Ok(Spec::from_env(|k| std::env::var(k).ok())
-        .with_context(|| format!("no spec at {}", spec_path.display()))?
-        .vault)
-}
-
-/// Neither a spec nor VAULT_ADDR/BAO_ADDR says where Vault is (exit 2).
-pub fn no_address(spec_path: &Path) -> Failure {
-    Failure::usage(
-        format!(
-            "no spec at {} and neither BAO_ADDR nor VAULT_ADDR is set: nothing says where Vault is",
-            spec_path.display()
-        ),
-        "export BAO_ADDR=https://vault.example:8200 (or VAULT_ADDR), or pass --spec FILE",
-    )
 }

@@ -47,10 +47,10 @@
 pub mod audit;
 pub mod bootstrap;
 pub mod build_info;
-pub mod clock;
 pub mod cache;
 pub mod chat;
 pub mod cli;
+pub mod clock;
 pub mod daemon;
 pub mod dumpable;
 pub mod exit;

@@ -42,7 +42,12 @@ pub fn parse_rfc3339_secs(s: &str) -> Option<u64> {
 
 /// [`parse_rfc3339`] as Unix milliseconds (before the epoch: `None`).
 pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
-    Some(parse_rfc3339(s)?.duration_since(UNIX_EPOCH).ok()?.as_millis() as i64)
+    Some(
+        parse_rfc3339(s)?
+            .duration_since(UNIX_EPOCH)
+            .ok()?
+            .as_millis() as i64,
+    )
 }
 
 /// `2026-11-30T10:00:00Z` for Unix seconds.

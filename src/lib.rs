@@ -66,6 +66,7 @@ pub mod pin;
 pub mod provision;
 pub mod render;
 pub mod report;
+pub mod runtime;
 pub mod secret;
 pub mod slack;
 pub mod spec;

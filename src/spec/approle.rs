@@ -76,7 +76,7 @@ pub(crate) fn resolve_approle(
         }
         None => Some("VAULT_WRAPPED_TOKEN".into()),
     };
-    let approle = AppRoleSpec {
+    AppRoleSpec {
         mount,
         role_id_file,
         secret_id_file,
@@ -90,6 +90,5 @@ pub(crate) fn resolve_approle(
             }
         }),
         login_backoff: login_backoff(problems, a.login_backoff.unwrap_or_default()),
-    };
-    approle
+    }
 }

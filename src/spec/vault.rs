@@ -138,7 +138,7 @@ pub(crate) fn resolve_vault(v: raw::RawVault, problems: &mut Vec<Problem>) -> Va
             "must be longer than zero, e.g. \"10s\"",
         ));
     }
-    let vault = VaultSpec {
+    VaultSpec {
         address: addresses.first().cloned().unwrap_or_default(),
         addresses,
         namespace: v.namespace.filter(|s| !s.is_empty()),
@@ -150,6 +150,5 @@ pub(crate) fn resolve_vault(v: raw::RawVault, problems: &mut Vec<Problem>) -> Va
         timeout,
         max_response_size: max_response_size(problems, v.max_response_size),
         address_from_first_boot,
-    };
-    vault
+    }
 }

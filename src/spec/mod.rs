@@ -14,6 +14,8 @@
 //! - [`error`]: [`SpecError`], every problem with its JSON path.
 
 mod approle;
+#[cfg(test)]
+mod defaults_file;
 mod env;
 mod error;
 mod fields;

@@ -116,4 +116,26 @@ print(f"non-test files over {maxl} lines: {len(big)}; largest: {sizes[0][0]} {r(
 for n, p in big: print(f"  {n} {r(p)}")
 pub = sum(len(re.findall(r'^\s*pub (?:fn|struct|enum|trait|const|static|type|mod|use|async fn)\b', open(p).read(), re.M)) for p in mods)
 print("pub items (pub, not pub(crate)):", pub)
+if '--modules' in sys.argv:
+    top = lambda f: (mods[f][0] if mods[f] else 'lib')
+    medges = {}
+    for a in edges:
+        for b in edges[a]:
+            if top(a) != top(b): medges.setdefault(top(a), set()).add(top(b))
+    names = sorted({top(f) for f in mods if not f.endswith('main.rs')})
+    floor = {}
+    def fl(n, seen=()):
+        if n in floor: return floor[n]
+        if n in seen: return 0
+        floor[n] = 0
+        v = 1 + max([fl(d, seen + (n,)) for d in medges.get(n, ())] or [-1])
+        floor[n] = v
+        return v
+    for n in names: fl(n)
+    back = [(a, b) for a in medges for b in medges[a] if a in medges.get(b, ())]
+    print(f"module-level two-way dependencies: {len(back)//2}")
+    for a, b in sorted(back):
+        if a < b: print(f"  {a} <-> {b}")
+    for f in sorted(set(floor.values())):
+        print(f"floor {f}: " + ', '.join(f"{n} (-> {', '.join(sorted(medges.get(n, ()))) or '-'})" for n in names if floor[n] == f))
 if '--check' in sys.argv and (out or big): sys.exit(1)

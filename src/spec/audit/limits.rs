@@ -2,8 +2,8 @@
 //! `maxConnections`, `idleTimeout`, `memoryBudget`, `spillBytes` and how often
 //! counters are saved (`statsInterval`).
 
-use crate::spec::duration::{at_least_one_second, duration};
 use crate::spec::error::Problem;
+use crate::spec::fields::duration;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
@@ -13,6 +13,22 @@ pub const DEFAULT_MEMORY_BUDGET: usize = 64 << 20;
 pub const DEFAULT_SPILL_BYTES: u64 = 1 << 30;
 const DEFAULT_QUEUE_BYTES: u64 = 16 << 20;
 const DEFAULT_STATS_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Reports `d` at `path` when it is shorter than one second; `example` is what
+/// the message suggests writing (e.g. `"5m"`).
+pub(crate) fn at_least_one_second(
+    problems: &mut Vec<Problem>,
+    path: &str,
+    d: Duration,
+    example: &str,
+) {
+    if d < Duration::from_secs(1) {
+        problems.push(Problem::new(
+            path,
+            format!("must be at least one second, e.g. \"{example}\""),
+        ));
+    }
+}
 
 /// A count at `path` inside `range`, else `default` and a problem saying
 /// `message(value)`.
@@ -115,3 +131,6 @@ pub(crate) fn spill_bytes(problems: &mut Vec<Problem>, raw: Option<u64>) -> u64 
         },
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,10 +1,11 @@
 //! `audit.rules`: the built-in rules (with their defaults) and custom rules
 //! (a path glob plus optional operations, policy and error).
 
+use super::limits::at_least_one_second;
 use super::raw::RawRule;
 use super::severity::Severity;
-use crate::spec::duration::{at_least_one_second, duration};
 use crate::spec::error::Problem;
+use crate::spec::fields::duration;
 use crate::spec::interval::parse_duration;
 use std::collections::BTreeMap;
 use std::time::Duration;

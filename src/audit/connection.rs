@@ -80,27 +80,7 @@ pub async fn read_connection(
                 conn.last_read_ms
                     .store(sink.hub.now_ms(), Ordering::Relaxed);
                 framer.feed(&buf[..n], &mut |f| sink.frame(&conn, f));
-                // Charge the partial line's buffer. Beyond FREE_PARTIAL it may
-                // only use what leaves every connection room for FREE_PARTIAL.
-                let want = framer.capacity();
-                if want > charged {
-                    let cap = if want <= FREE_PARTIAL {
-                        usize::MAX
-                    } else {
-                        sink.partial_cap()
-                    };
-                    if sink.hub.budget.try_take_within(want - charged, cap) {
-                        charged = want;
-                    } else {
-                        framer.abandon();
-                        c.over_budget.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                let want = framer.capacity();
-                if want < charged {
-                    sink.hub.budget.give(charged - want);
-                    charged = want;
-                }
+                charged = charge_partial(&sink, &mut framer, charged);
             }
             Some(Err(e)) => {
                 tracing::debug!("audit connection closed: {e}");
@@ -113,6 +93,34 @@ pub async fn read_connection(
     sink.hub.budget.give(charged);
     conn.closed.store(true, Ordering::Release);
     c.open_connections.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Charges the budget for the partial line's buffer (`charged` bytes are
+/// charged so far; returns what is charged now). Beyond [`FREE_PARTIAL`] it
+/// may only use what leaves every connection room for `FREE_PARTIAL`; a line
+/// that does not fit is abandoned and counted. What the buffer no longer
+/// holds is given back.
+fn charge_partial(sink: &Sink, framer: &mut Framer, mut charged: usize) -> usize {
+    let want = framer.capacity();
+    if want > charged {
+        let cap = if want <= FREE_PARTIAL {
+            usize::MAX
+        } else {
+            sink.partial_cap()
+        };
+        if sink.hub.budget.try_take_within(want - charged, cap) {
+            charged = want;
+        } else {
+            framer.abandon();
+            sink.counters.over_budget.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let want = framer.capacity();
+    if want < charged {
+        sink.hub.budget.give(charged - want);
+        charged = want;
+    }
+    charged
 }
 
 #[cfg(test)]

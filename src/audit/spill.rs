@@ -106,3 +106,6 @@ pub(crate) fn clear_spill_dir(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,6 +14,7 @@
 pub mod blocks;
 pub mod outbox;
 pub mod sender;
+mod unconfirmed;
 pub mod webhook;
 
 pub use crate::spec::slack::SlackSpec;

@@ -11,6 +11,7 @@
 //! never sent again. The residual risk is a lost post, not a duplicate.
 
 use super::outbox::Message;
+use super::unconfirmed::set_aside;
 use super::webhook::{backoff, client, post, read_webhook_url, Outcome, Timeouts};
 use super::{Outbox, SlackSpec};
 use crate::secret::Secret;
@@ -234,14 +235,7 @@ impl Sender {
             };
             if in_flight == Some(seq) {
                 let why = "the agent stopped while waiting for Slack's answer to it";
-                set_aside(
-                    &self.outbox,
-                    seq,
-                    &message.label,
-                    why,
-                    &self.counters,
-                    &self.area,
-                );
+                self.set_aside(seq, &message.label, why);
                 continue;
             }
             if self.send_one(seq, &message, current).await == Next::Return {
@@ -296,6 +290,12 @@ impl Sender {
         }
     }
 
+    /// Sets a message that may be in Slack aside (never sent again).
+    fn set_aside(&self, seq: u64, label: &str, why: &str) {
+        let unconfirmed = &self.counters.unconfirmed;
+        set_aside(&self.outbox, seq, label, why, unconfirmed, &self.area);
+    }
+
     /// Records what Slack made of one attempt and says what comes next.
     fn outcome(
         &mut self,
@@ -307,14 +307,7 @@ impl Sender {
         let failures = &crate::metrics::global().slack_failures;
         match outcome {
             Outcome::Unconfirmed(why) => {
-                set_aside(
-                    &self.outbox,
-                    seq,
-                    &message.label,
-                    &why,
-                    &self.counters,
-                    &self.area,
-                );
+                self.set_aside(seq, &message.label, &why);
                 Attempt::Done
             }
             Outcome::Delivered => {
@@ -366,37 +359,6 @@ impl Sender {
                 }
                 Attempt::Retry(d)
             }
-        }
-    }
-}
-
-/// Moves a message that may or may not be in Slack out of the queue, says so
-/// and counts it: it is never sent again (a duplicate alert is what this
-/// prevents; the price is that a post may be lost).
-fn set_aside(
-    outbox: &Outbox,
-    seq: u64,
-    label: &str,
-    why: &str,
-    counters: &SenderCounters,
-    area: &str,
-) {
-    counters.unconfirmed.fetch_add(1, Ordering::Relaxed);
-    crate::metrics::global()
-        .slack_unconfirmed
-        .with_label_values(&[area])
-        .inc();
-    match outbox.set_aside(seq) {
-        Ok(at) => tracing::error!(
-            "message {seq} ({label}) may or may not be in Slack: {why}. It is not sent again (at most one post per message); check the channel, the message is kept in {}",
-            at.display()
-        ),
-        Err(e) => {
-            tracing::error!(
-                "message {seq} ({label}) may or may not be in Slack: {why}. It is not sent again, but setting it aside failed: {e}; removing it from the outbox"
-            );
-            let _ = outbox.remove(seq);
-            let _ = outbox.clear_in_flight();
         }
     }
 }

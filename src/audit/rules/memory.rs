@@ -55,3 +55,6 @@ impl RuleMemory {
             .retain(|_, q| q.back().is_some_and(|t| *t > cutoff));
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -256,9 +256,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 }
             };
             let rt = runtime()?;
-            match rt.block_on(fetch::run_with(&spec, &selected, lock_timeout)) {
+            match rt.block_on(fetch::run_for(&spec, &selected, &templates, lock_timeout)) {
                 Ok(report) => {
-                    let code = report_fetch(&report);
+                    let code = report_fetch(&report, &spec);
                     let done =
                         rt.block_on(crate::template::after_fetch(&spec, &templates, &report));
                     let tcode = crate::template::report(&done, &spec);
@@ -394,7 +394,7 @@ fn report_bootstrap(
     }
 }
 
-fn report_fetch(report: &fetch::Report) -> u8 {
+fn report_fetch(report: &fetch::Report, spec: &crate::spec::Spec) -> u8 {
     use crate::render::Rendered;
     for (name, outcome) in &report.outcomes {
         match outcome {
@@ -420,6 +420,9 @@ fn report_fetch(report: &fetch::Report) -> u8 {
                 humantime::format_duration(std::time::Duration::from_secs(age.as_secs())),
                 report::vault_message(reason)
             ),
+            fetch::Outcome::BootCache { confirmed_age, .. } => {
+                crate::boot_cache::log_rendered(name, confirmed_age, spec)
+            }
             fetch::Outcome::Failed(e) => tracing::error!("{}", report::message(e)),
         }
     }

@@ -45,6 +45,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod boot_cache;
 pub mod bootstrap;
 pub mod build_info;
 pub mod cache;

@@ -35,6 +35,8 @@ pub struct Spec {
     pub approle: AppRoleSpec,
     pub state_dir: PathBuf,
     pub refresh_interval: Duration,
+    /// `bootCacheMaxAge`: see [`SecretSpec::boot_cache_max_age`].
+    pub boot_cache_max_age: Duration,
     pub restart_randomized_delay: Duration,
     pub secrets: BTreeMap<String, SecretSpec>,
     /// Files rendered from several secrets' keys, see [`crate::template`].
@@ -62,6 +64,9 @@ pub struct VaultSpec {
     pub timeout: Duration,
     /// `vault.maxResponseSize`: the largest Vault answer read, in bytes.
     pub max_response_size: u64,
+    /// `vault.failback`: how long after leaving its first address a host tries
+    /// it first again (see [`crate::vault::failover`]).
+    pub failback: Duration,
     /// `"address": null, "addressFrom": "firstBoot"`: the address is the one
     /// bootstrap pinned in `<stateDir>/vault-address` (see [`crate::pin`]);
     /// `addresses` is empty until [`crate::pin::resolve`] fills it.
@@ -119,6 +124,10 @@ pub struct SecretSpec {
     pub restart_trigger: bool,
     pub restart_interval: Duration,
     pub refresh_interval: Duration,
+    /// `bootCacheMaxAge`: `vaultkeeper fetch` renders the secret from its cache
+    /// without contacting Vault when Vault confirmed that cache less than this
+    /// long ago (zero: always read Vault); see [`crate::boot_cache`].
+    pub boot_cache_max_age: Duration,
     pub on_change: OnChange,
     pub restart_randomized_delay: Duration,
 }
@@ -409,6 +418,43 @@ fn duration(
     }
 }
 
+/// `bootCacheMaxAge` when the spec does not set it.
+pub const DEFAULT_BOOT_CACHE_MAX_AGE: Duration = Duration::from_secs(15 * 60);
+/// The longest `bootCacheMaxAge`: a cache older than a week is not "recent".
+const MAX_BOOT_CACHE_MAX_AGE: Duration = Duration::from_secs(7 * 86_400);
+
+/// `bootCacheMaxAge` (top level or per secret): a duration, `"0s"` allowed
+/// (always read Vault at boot), at most a week.
+fn boot_cache_max_age(
+    problems: &mut Vec<Problem>,
+    path: &str,
+    value: Option<&str>,
+    default: Duration,
+) -> Duration {
+    let d = duration(problems, path, value, default);
+    if d > MAX_BOOT_CACHE_MAX_AGE {
+        problems.push(Problem::new(
+            path,
+            "must be at most 7d: it bounds how stale a secret may be after a reboot; \"15m\" is the default, \"0s\" always reads Vault at boot",
+        ));
+        return default;
+    }
+    d
+}
+
+/// `vault.failback`: a duration from one second to one day.
+fn failback(problems: &mut Vec<Problem>, value: Option<&str>) -> Duration {
+    let d = duration(problems, "vault.failback", value, crate::vault::failover::FAILBACK_AFTER);
+    if d < Duration::from_secs(1) || d > Duration::from_secs(86_400) {
+        problems.push(Problem::new(
+            "vault.failback",
+            "must be between 1s and 1d, e.g. \"10m\" (the time after which a host that left its first address tries it first again)",
+        ));
+        return crate::vault::failover::FAILBACK_AFTER;
+    }
+    d
+}
+
 /// A secret's name becomes `vault-secret-<name>.service` and a directory name.
 pub fn check_secret_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
@@ -503,6 +549,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         skip_verify: raw.vault.skip_verify,
         timeout,
         max_response_size: max_response_size(problems, raw.vault.max_response_size),
+        failback: failback(problems, raw.vault.failback.as_deref()),
         address_from_first_boot,
     };
 
@@ -576,6 +623,12 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         raw.restart_randomized_delay.as_deref(),
         Duration::from_secs(3600),
     );
+    let boot_cache_max_age = boot_cache_max_age(
+        problems,
+        "bootCacheMaxAge",
+        raw.boot_cache_max_age.as_deref(),
+        DEFAULT_BOOT_CACHE_MAX_AGE,
+    );
 
     let mut secrets = BTreeMap::new();
     for (name, s) in raw.secrets {
@@ -583,7 +636,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
             &name,
             s,
             &state_dir,
-            refresh_interval,
+            (refresh_interval, boot_cache_max_age),
             restart_randomized_delay,
             problems,
         );
@@ -621,6 +674,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         approle,
         state_dir,
         refresh_interval,
+        boot_cache_max_age,
         restart_randomized_delay,
         secrets,
         templates,
@@ -636,7 +690,7 @@ fn resolve_secret(
     name: &str,
     s: RawSecret,
     state_dir: &Path,
-    refresh_default: Duration,
+    (refresh_default, boot_cache_default): (Duration, Duration),
     delay_default: Duration,
     problems: &mut Vec<Problem>,
 ) -> SecretSpec {
@@ -723,6 +777,12 @@ fn resolve_secret(
         s.refresh_interval.as_deref(),
         refresh_default,
     );
+    let boot_cache_max_age = boot_cache_max_age(
+        problems,
+        &at("bootCacheMaxAge"),
+        s.boot_cache_max_age.as_deref(),
+        boot_cache_default,
+    );
     if refresh_interval < Duration::from_secs(1) {
         problems.push(Problem::new(
             at("refreshInterval"),
@@ -750,6 +810,7 @@ fn resolve_secret(
         restart_trigger: s.restart_trigger,
         restart_interval,
         refresh_interval,
+        boot_cache_max_age,
         on_change,
         restart_randomized_delay,
     }

@@ -46,6 +46,12 @@ pub enum Command {
         /// (the daemon, another fetch) is writing, e.g. "30s".
         #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::spec::interval::parse_duration)]
         lock_timeout: std::time::Duration,
+        /// As the boot units run it: a KV v2 secret whose cache Vault
+        /// confirmed less than `bootCacheMaxAge` ago is rendered from that
+        /// cache without contacting Vault (the daemon checks it within one
+        /// refresh interval); everything else is read from Vault.
+        #[arg(long)]
+        boot: bool,
     },
     /// Render a template from its secrets' current (cached) data, without Vault.
     Render(crate::template::cli::RenderArgs),
@@ -246,6 +252,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Fetch {
             names,
             lock_timeout,
+            boot,
         } => {
             let spec = load_spec(&cli.spec)?;
             let (selected, templates) = match crate::template::select(&spec, &names) {
@@ -256,7 +263,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 }
             };
             let rt = runtime()?;
-            match rt.block_on(fetch::run_for(&spec, &selected, &templates, lock_timeout)) {
+            let run = async {
+                if boot {
+                    fetch::run_boot(&spec, &selected, &templates, lock_timeout).await
+                } else {
+                    fetch::run_with(&spec, &selected, lock_timeout).await
+                }
+            };
+            match rt.block_on(run) {
                 Ok(report) => {
                     let code = report_fetch(&report, &spec);
                     let done =

@@ -255,15 +255,17 @@ pub async fn run_with(
     secrets: &[&SecretSpec],
     lock_timeout: Duration,
 ) -> Result<Report, FetchError> {
-    run_for(spec, secrets, &[], lock_timeout).await
+    let client = VaultClient::new(&spec.vault).map_err(FetchError::Client)?;
+    read_all(spec, &client, secrets, lock_timeout).await
 }
 
-/// [`run_with`] for `secrets` and the `templates` rendered from them after it
-/// (`vaultkeeper fetch`): a secret whose cache Vault confirmed less than
-/// `bootCacheMaxAge` ago is rendered from it without contacting Vault
-/// ([`crate::boot_cache`]), unless it feeds one of `templates` whose inputs
-/// are not all so confirmed. Only when every secret can, no login is done.
-pub async fn run_for(
+/// `vaultkeeper fetch --boot` (the boot units): [`run_with`] for `secrets` and
+/// the `templates` rendered from them after it, except that a secret whose
+/// cache Vault confirmed less than `bootCacheMaxAge` ago is rendered from it
+/// without contacting Vault ([`crate::boot_cache`]), unless it feeds one of
+/// `templates` whose inputs are not all so confirmed. When every secret can,
+/// no login is done.
+pub async fn run_boot(
     spec: &Spec,
     secrets: &[&SecretSpec],
     templates: &[&crate::template::TemplateSpec],

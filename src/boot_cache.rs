@@ -70,8 +70,7 @@ pub fn decide(
     if age >= secret.boot_cache_max_age.as_secs() {
         return ReadVault("the confirmation is older than bootCacheMaxAge");
     }
-    if c.kv_mount != secret.kv_mount || c.secret_path != secret.secret_path || c.kv_version != 2
-    {
+    if c.kv_mount != secret.kv_mount || c.secret_path != secret.secret_path || c.kv_version != 2 {
         return ReadVault("the confirmation is for another KV path");
     }
     let entry = match cache {
@@ -133,22 +132,18 @@ pub fn confirm_current(secret: &SecretSpec, state_dir: &Path, version: Option<u6
     let mut st = state::load(state_dir, &secret.name);
     let now = state::now_unix();
     let same = |c: &Confirmation| {
-        c.version == version
-            && c.kv_mount == secret.kv_mount
-            && c.secret_path == secret.secret_path
+        c.version == version && c.kv_mount == secret.kv_mount && c.secret_path == secret.secret_path
     };
     match st.confirmed.as_mut() {
         Some(c) if same(c) => c.at = now,
         _ => {
-            st.confirmed = match cache::load(secret) {
-                Ok(Some(e)) if e.version.is_some() && e.version == version => Some(confirmation(
-                    secret,
-                    version,
-                    cache::unix(e.fetched_at),
-                    now,
-                )),
-                _ => None,
-            };
+            st.confirmed =
+                match cache::load(secret) {
+                    Ok(Some(e)) if e.version.is_some() && e.version == version => Some(
+                        confirmation(secret, version, cache::unix(e.fetched_at), now),
+                    ),
+                    _ => None,
+                };
         }
     }
     st.version = version;
@@ -265,12 +260,22 @@ mod tests {
     fn zero_max_age_and_kv_v1_always_read() {
         let s = secret(json!({ "bootCacheMaxAge": "0s" }));
         assert_eq!(
-            reason(decide(&s, &record(&s, 1), Ok(Some(entry(3, NOW - 3600))), NOW)),
+            reason(decide(
+                &s,
+                &record(&s, 1),
+                Ok(Some(entry(3, NOW - 3600))),
+                NOW
+            )),
             "bootCacheMaxAge is 0s"
         );
         let v1 = secret(json!({ "kvVersion": 1 }));
         assert_eq!(
-            reason(decide(&v1, &record(&v1, 1), Ok(Some(entry(3, NOW - 3600))), NOW)),
+            reason(decide(
+                &v1,
+                &record(&v1, 1),
+                Ok(Some(entry(3, NOW - 3600))),
+                NOW
+            )),
             "a KV v1 secret has no version to confirm"
         );
     }
@@ -366,11 +371,7 @@ mod tests {
         .unwrap();
         let s = &spec.secrets["app"];
         let kv = crate::vault::kv::KvSecret {
-            data: SecretData(
-                [("k".to_string(), json!("v"))]
-                    .into_iter()
-                    .collect(),
-            ),
+            data: SecretData([("k".to_string(), json!("v"))].into_iter().collect()),
             version: Some(7),
         };
         let fetched = UNIX_EPOCH + Duration::from_secs(NOW - 7200);

@@ -275,13 +275,15 @@ pub async fn run_boot(
     let mut from_cache: Vec<&SecretSpec> = secrets
         .iter()
         .copied()
-        .filter(|s| match crate::boot_cache::decide_now(s, &spec.state_dir) {
-            crate::boot_cache::Decision::Render { .. } => true,
-            crate::boot_cache::Decision::ReadVault(why) => {
-                tracing::debug!(secret = %s.name, "reading Vault at boot: {why}");
-                false
-            }
-        })
+        .filter(
+            |s| match crate::boot_cache::decide_now(s, &spec.state_dir) {
+                crate::boot_cache::Decision::Render { .. } => true,
+                crate::boot_cache::Decision::ReadVault(why) => {
+                    tracing::debug!(secret = %s.name, "reading Vault at boot: {why}");
+                    false
+                }
+            },
+        )
         .collect();
     for t in templates {
         let inputs = t.secrets();

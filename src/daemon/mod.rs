@@ -1142,11 +1142,14 @@ impl Daemon {
                     tracing::info!(
                         "secret {name}: {}{}: rendered {files} file(s) as generation {generation}",
                         match (first, boot_cache) {
-                            (true, Some(_)) => "taken from the cache Vault confirmed before the boot",
+                            (true, Some(_)) =>
+                                "taken from the cache Vault confirmed before the boot",
                             (true, None) => "fetched from Vault",
                             (false, _) => "changed from Vault",
                         },
-                        version.map(|v| format!(" (version {v})")).unwrap_or_default()
+                        version
+                            .map(|v| format!(" (version {v})"))
+                            .unwrap_or_default()
                     );
                     self.rewatch(&secret);
                     self.templates.secret_changed(&self.spec, name);

@@ -51,7 +51,10 @@ fn count(n: usize, what: &str) -> String {
 pub fn line(i: &StatusInputs) -> String {
     let mut parts = vec![format!("{} fresh", count(i.fresh, "secret"))];
     if i.boot_cache > 0 {
-        parts.push(format!("{} from the boot cache (unconfirmed)", i.boot_cache));
+        parts.push(format!(
+            "{} from the boot cache (unconfirmed)",
+            i.boot_cache
+        ));
     }
     if i.from_cache > 0 {
         let why = match i.vault_down_for {

@@ -444,7 +444,12 @@ fn boot_cache_max_age(
 
 /// `vault.failback`: a duration from one second to one day.
 fn failback(problems: &mut Vec<Problem>, value: Option<&str>) -> Duration {
-    let d = duration(problems, "vault.failback", value, crate::vault::failover::FAILBACK_AFTER);
+    let d = duration(
+        problems,
+        "vault.failback",
+        value,
+        crate::vault::failover::FAILBACK_AFTER,
+    );
     if d < Duration::from_secs(1) || d > Duration::from_secs(86_400) {
         problems.push(Problem::new(
             "vault.failback",

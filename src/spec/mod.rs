@@ -14,6 +14,7 @@
 //! - [`error`]: [`SpecError`], every problem with its JSON path.
 
 mod approle;
+mod boot_cache;
 #[cfg(test)]
 mod defaults_file;
 mod env;

@@ -58,6 +58,7 @@ pub mod dumpable;
 pub mod exit;
 pub mod fetch;
 pub mod fs;
+pub mod host;
 pub mod input;
 pub mod insights;
 pub mod lock;

@@ -22,7 +22,7 @@ fn fetch(spec: &Path) -> Run {
 /// The list to write in the spec so that this machine tries `wanted` in that
 /// order (the order is the list rotated by a hash of the host name).
 fn listed_for_order(wanted: &[String]) -> Vec<String> {
-    let host = vaultkeeper::slack::hostname();
+    let host = vaultkeeper::host::hostname();
     (0..wanted.len())
         .map(|k| {
             let mut l = wanted.to_vec();

@@ -151,7 +151,7 @@ fn ha_host(c: &Cluster, n: usize, extra: Value) -> (Host, PathBuf) {
 /// (the order is the list rotated by a hash of the host name).
 fn list_preferring(c: &Cluster, first: usize) -> Vec<String> {
     let addrs = c.addrs();
-    let host = vaultkeeper::slack::hostname();
+    let host = vaultkeeper::host::hostname();
     (0..addrs.len())
         .map(|k| {
             let mut l = addrs.clone();
@@ -165,7 +165,7 @@ fn list_preferring(c: &Cluster, first: usize) -> Vec<String> {
 /// Node indices in the order this machine tries them.
 fn host_order_of(c: &Cluster) -> Vec<usize> {
     let addrs = c.addrs();
-    host_order(&addrs, &vaultkeeper::slack::hostname())
+    host_order(&addrs, &vaultkeeper::host::hostname())
         .iter()
         .map(|a| addrs.iter().position(|x| x == a).unwrap())
         .collect()

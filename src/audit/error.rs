@@ -1,6 +1,6 @@
 //! What can stop the audit listener from starting.
 
-use crate::render::atomic::FsError;
+use crate::fs::FsError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {

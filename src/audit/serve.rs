@@ -14,7 +14,7 @@ use super::prefilter::Prefilter;
 use super::sink::Sink;
 use super::spill::{clear_spill_dir, SpillArea};
 use super::stats::{write_stats, ReaderCounters, StatsHandle, StatsSnapshot};
-use crate::render::atomic::ensure_private_dir;
+use crate::fs::ensure_private_dir;
 use crate::slack::sender::{run_sender, SenderCounters};
 use crate::slack::Outbox;
 use crate::spec::audit::AuditSpec;
@@ -166,7 +166,7 @@ fn start(
             notify: notify.clone(),
             stats: stats.clone(),
             audit_dir: dirs.audit_dir.clone(),
-            host: crate::slack::hostname(),
+            host: crate::host::hostname(),
         };
         std::thread::Builder::new()
             .name("audit-rules".into())

@@ -4,7 +4,7 @@
 
 use super::engine_counts::EngineCounts;
 use super::lost_lines::LostLines;
-use crate::render::atomic::{ensure_private_dir, replace_file, FsError};
+use crate::fs::{ensure_private_dir, replace_file, FsError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -100,7 +100,7 @@ pub struct App {
 
 impl App {
     pub fn new(chat: ChatSpec, spec: watch::Receiver<Arc<Spec>>) -> Result<Arc<App>, ChatError> {
-        let host = crate::slack::hostname();
+        let host = crate::host::hostname();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))

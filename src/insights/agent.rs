@@ -154,7 +154,7 @@ struct Agent {
 
 async fn run(mut spec_rx: watch::Receiver<Arc<Spec>>, mut shutdown: watch::Receiver<bool>) {
     let mut a = Agent {
-        host: crate::slack::hostname(),
+        host: crate::host::hostname(),
         client: None,
         delivery: None,
         seal: SealWatch::default(),

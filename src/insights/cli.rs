@@ -224,7 +224,7 @@ pub fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
 /// `vaultkeeper digest`: prints the Block Kit payload the daemon sends.
 pub fn digest(spec_path: &Path) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
-    let host = crate::slack::hostname();
+    let host = crate::host::hostname();
     runtime()?.block_on(async {
         match super::digest::build(&spec, &env, &host).await {
             Ok(d) => {

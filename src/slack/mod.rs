@@ -20,10 +20,3 @@ pub mod webhook;
 pub use crate::spec::slack::SlackSpec;
 pub use outbox::{Message, Outbox};
 pub use webhook::{read_webhook_url, SlackError};
-
-/// This host's name, as messages say where they come from.
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown-host".into())
-}

@@ -11,7 +11,7 @@
 //! `<stateDir>/<area>/unconfirmed/` instead of being sent again: it may be in
 //! Slack already. The newest [`MAX_UNCONFIRMED`] are kept for the operator.
 
-use crate::render::atomic::{
+use crate::fs::{
     ensure_private_dir, list_dir, open_dir_nofollow, read_file_at, replace_file, FsError,
 };
 use nix::unistd::{unlinkat, UnlinkatFlags};
@@ -197,8 +197,8 @@ impl Outbox {
                 });
             }
         }
-        crate::render::atomic::fsync_dir(&aside_fd, &aside)?;
-        crate::render::atomic::fsync_dir(&self.fd, &self.dir)?;
+        crate::fs::fsync_dir(&aside_fd, &aside)?;
+        crate::fs::fsync_dir(&self.fd, &self.dir)?;
         self.clear_in_flight()?;
         let fresh = open_dir_nofollow(&aside)?;
         let mut kept: Vec<String> = list_dir(&fresh, &aside)?

@@ -75,7 +75,7 @@ impl AppRoleSpec {
     pub fn expected_role(&self) -> String {
         self.role_name
             .clone()
-            .unwrap_or_else(crate::slack::hostname)
+            .unwrap_or_else(crate::host::hostname)
     }
 }
 

@@ -91,7 +91,7 @@ impl VaultClient {
             http,
             endpoints: Arc::new(failover::Endpoints::with_failback(
                 &spec.addresses,
-                &crate::slack::hostname(),
+                &crate::host::hostname(),
                 spec.failback,
             )),
             timeout: spec.timeout,

@@ -63,7 +63,7 @@ impl InsightsError {
             InsightsError::NoToken(_)
             | InsightsError::Login(_)
             | InsightsError::TokenRejected { .. } => exit::CREDENTIALS,
-            InsightsError::Vault(e) => crate::report::vault_code(e),
+            InsightsError::Vault(e) => e.exit_code(),
             InsightsError::Feed { .. } => exit::UNREACHABLE,
         }
     }
@@ -122,7 +122,7 @@ pub async fn check_env_token(client: &VaultClient, var: &'static str) -> Result<
         Err(VaultError::PermissionDenied { message, .. }) => Err(InsightsError::TokenRejected {
             var,
             addr: client.addr().to_string(),
-            message: crate::report::vault_message(&message),
+            message: crate::report::text::vault_message(&message),
         }),
         Err(e) => Err(e.into()),
     }
@@ -228,32 +228,4 @@ pub fn rfc3339(secs: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_and_durations() {
-        assert_eq!(parse_time("1970-01-02T00:00:00Z"), Some(86400));
-        assert_eq!(
-            parse_time("2026-11-22T08:54:15.940040815Z"),
-            Some(1795337655)
-        );
-        assert_eq!(parse_time("not a time"), None);
-        assert_eq!(human_secs(0), "0s");
-        assert_eq!(human_secs(90061), "1d 1h");
-        assert_eq!(human_secs(3600), "1h");
-        assert_eq!(human_secs(59), "59s");
-        assert_eq!(rfc3339(86400), "1970-01-02T00:00:00Z");
-    }
-
-    #[test]
-    fn env_token_prefers_bao() {
-        let env = |k: &str| match k {
-            "BAO_TOKEN" => Some("b".to_string()),
-            "VAULT_TOKEN" => Some("v".to_string()),
-            _ => None,
-        };
-        assert_eq!(env_token(&env).unwrap().expose(), "b");
-        assert!(env_token(&|_: &str| Some(" ".to_string())).is_none());
-    }
-}
+mod tests;

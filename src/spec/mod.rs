@@ -12,8 +12,10 @@ pub mod insights;
 pub mod interval;
 pub mod metrics;
 pub mod mode;
+mod path_rules;
 mod raw;
 pub mod size;
+pub mod template;
 
 pub(crate) use error::from_problems as error_from_problems;
 pub use error::{Problem, SpecError};
@@ -38,7 +40,7 @@ pub struct Spec {
     pub restart_randomized_delay: Duration,
     pub secrets: BTreeMap<String, SecretSpec>,
     /// Files rendered from several secrets' keys, see [`crate::template`].
-    pub templates: BTreeMap<String, crate::template::TemplateSpec>,
+    pub templates: BTreeMap<String, template::TemplateSpec>,
     pub critical_services: Vec<String>,
     pub audit: Option<crate::audit::AuditSpec>,
     /// The `insights` section (digest schedule, release feed), see [`insights`].
@@ -388,7 +390,7 @@ pub(crate) fn abs_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> 
 /// A directory vaultkeeper writes (stateDir, outputDir, cacheDir): spelled as
 /// [`crate::paths::syntax`] requires.
 fn dir_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> PathBuf {
-    crate::paths::syntax(path, value).unwrap_or_else(|p| {
+    path_rules::syntax(path, value).unwrap_or_else(|p| {
         problems.push(p);
         PathBuf::from(value)
     })
@@ -511,7 +513,7 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         "stateDir",
         raw.state_dir.as_deref().unwrap_or(DEFAULT_STATE_DIR),
     );
-    crate::paths::check_state_dir(&state_dir, problems);
+    path_rules::check_state_dir(&state_dir, problems);
 
     let a = raw.approle;
     let mount = a.mount.unwrap_or_else(|| "approle".into());
@@ -589,8 +591,8 @@ fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         );
         secrets.insert(name, secret);
     }
-    crate::paths::check_spec_paths(&state_dir, &approle, &secrets, problems);
-    let templates = crate::template::spec::resolve(raw.templates, &secrets, &state_dir, problems);
+    path_rules::check_spec_paths(&state_dir, &approle, &secrets, problems);
+    let templates = template::resolve(raw.templates, &secrets, &state_dir, problems);
 
     for (i, c) in raw.critical_services.iter().enumerate() {
         if c.is_empty() || c.contains('/') || c.chars().any(char::is_whitespace) {

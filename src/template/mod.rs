@@ -1,8 +1,9 @@
 //! Templates: one file built from the keys of several secrets, e.g. a
 //! `grafana.ini` with a password inside, or a systemd `EnvironmentFile=`.
 //!
-//! - [`spec`]: the spec's `templates` section (raw JSON, defaults, validation).
-//! - [`parse`]: `content` with `{{ SECRET.KEY }}` placeholders.
+//! - [`crate::spec::template`]: the spec's `templates` section (raw JSON,
+//!   defaults, validation) and [`parse`], `content` with `{{ SECRET.KEY }}`
+//!   placeholders.
 //! - [`env`]: `envFrom` lines quoted for systemd's `EnvironmentFile=`.
 //! - [`render`]: building the bytes and writing the file atomically.
 //!
@@ -15,12 +16,10 @@
 
 pub mod cli;
 pub mod env;
-pub mod parse;
 pub mod render;
-pub mod spec;
 
+pub use crate::spec::template::{parse, Source, TemplateSpec};
 pub use render::Written;
-pub use spec::{Source, TemplateSpec};
 
 use crate::cache::{self, CacheError};
 use crate::fetch::{Outcome, Report};

@@ -148,7 +148,7 @@ impl VaultClient {
             if bytes.is_empty() {
                 return Attempt::Done(Ok(Value::Null));
             }
-            return Attempt::Done(serde_json::from_slice(&bytes).map_err(|e| {
+            return Attempt::Done(serde_json::from_slice(bytes).map_err(|e| {
                 VaultError::Malformed {
                     path: path.to_string(),
                     detail: format!(
@@ -160,7 +160,7 @@ impl VaultClient {
                 }
             }));
         }
-        let message = vault_errors(&bytes);
+        let message = vault_errors(bytes);
         let reason = match status {
             StatusCode::TOO_MANY_REQUESTS => format!("rate-limited (HTTP 429) on {path}"),
             StatusCode::SERVICE_UNAVAILABLE => {

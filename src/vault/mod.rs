@@ -6,6 +6,7 @@
 
 pub mod approle;
 mod attempt;
+mod call;
 mod client;
 mod error;
 pub mod failover;

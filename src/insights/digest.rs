@@ -9,10 +9,10 @@
 //! [`SealWatch::observe`] returns a message exactly when the server turns sealed
 //! or unsealed again. `vaultkeeper digest` prints the same payload.
 
+use super::error::InsightsError;
 use super::posture;
 use super::status::{Server, Status};
 use super::version::VersionReport;
-use super::InsightsError;
 use crate::render::atomic;
 use crate::slack::blocks::{esc, header, section};
 use crate::spec::Spec;
@@ -223,7 +223,7 @@ pub fn unsealed_payload(server: &Server, host: &str, sealed_for: Option<Duration
         server.address,
         sealed_for.map_or(String::new(), |d| format!(
             " after {}",
-            super::human_secs(d.as_secs())
+            super::time::human_secs(d.as_secs())
         ))
     );
     json!({ "text": text, "blocks": [ header("Vault is unsealed again"), section(&text) ] })
@@ -286,7 +286,7 @@ pub async fn build(
     host: &str,
 ) -> Result<Digest, InsightsError> {
     let client = crate::vault::VaultClient::new(&spec.vault)?;
-    let authed = super::authenticate(&client, spec, env).await;
+    let authed = super::token::authenticate(&client, spec, env).await;
     let status = super::status::collect(
         &client,
         authed
@@ -302,7 +302,7 @@ pub async fn build(
         posture_report = Some(super::posture::assess(c, &status.server, spec.vault.timeout).await);
         leases_headline = Some(super::leases::collect(c).await.headline);
     }
-    super::release(&authed).await;
+    super::token::release(&authed).await;
     let version = match &status.server.version {
         Some(v) => {
             let feed = spec

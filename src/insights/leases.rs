@@ -2,7 +2,8 @@
 //! leases and tokens, and tokens that never expire. Reads sys/leases/lookup
 //! (LIST + sudo) and auth/token/accessors (LIST + sudo) with lookup-accessor.
 
-use super::{data, human_secs, not_assessed, parse_time};
+use super::reads::{data, not_assessed};
+use super::time::{human_secs, parse_time};
 use crate::vault::VaultClient;
 use futures::StreamExt;
 use serde::Serialize;

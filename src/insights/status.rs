@@ -2,7 +2,8 @@
 //! devices, how many auth methods and secrets engines it has, this host's token
 //! and each secret's fetch state from `<stateDir>/status/`.
 
-use super::{data, not_assessed, read_unauthenticated, TokenSource};
+use super::reads::{data, not_assessed, read_unauthenticated};
+use super::token::TokenSource;
 use crate::spec::Spec;
 use crate::state;
 use crate::vault::VaultClient;

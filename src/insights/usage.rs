@@ -4,7 +4,7 @@
 //! method suggestions, each with the evidence behind it.
 
 use super::leases::{self, TokenEntry};
-use super::{data, not_assessed};
+use super::reads::{data, list_full, not_assessed};
 use crate::vault::VaultClient;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -92,7 +92,7 @@ pub fn auth_mount_of_path(path: &str) -> Option<String> {
 
 pub async fn collect(c: &VaultClient, state_dir: &Path) -> UsageReport {
     let mut na = BTreeMap::new();
-    let entities = match super::list_full(c, "identity/entity/id").await {
+    let entities = match list_full(c, "identity/entity/id").await {
         Ok(v) => Some(v.map_or(0, |v| data(&v)["keys"].as_array().map_or(0, |a| a.len()))),
         Err(e) => {
             na.insert("entities".to_string(), not_assessed(&e));
@@ -160,7 +160,7 @@ pub async fn collect(c: &VaultClient, state_dir: &Path) -> UsageReport {
                 .iter()
                 .any(|a| matches!(a.kind.as_str(), "userpass" | "ldap"))
             {
-                mfa_enforced = match super::list_full(c, "identity/mfa/login-enforcement").await {
+                mfa_enforced = match list_full(c, "identity/mfa/login-enforcement").await {
                     Ok(v) => Some(v.is_some_and(|v| {
                         data(&v)["keys"].as_array().is_some_and(|a| !a.is_empty())
                     })),

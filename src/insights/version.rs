@@ -3,7 +3,8 @@
 //! `body`, `prerelease`, `draft`). The default feed is openbao/openbao's for
 //! OpenBao (2.x) and hashicorp/vault's for Vault (1.x).
 
-use super::{parse_time, InsightsError};
+use super::error::InsightsError;
+use super::time::parse_time;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 

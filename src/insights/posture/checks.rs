@@ -3,8 +3,9 @@
 
 use super::{policy, tls, Finding};
 use crate::insights::leases::{self, TokenEntry};
+use crate::insights::reads::{data, not_assessed};
 use crate::insights::status::{self, Server};
-use crate::insights::{data, human_secs, not_assessed, parse_time};
+use crate::insights::time::{human_secs, parse_time, rfc3339};
 use crate::vault::VaultClient;
 use serde_json::Value;
 use std::time::Duration;
@@ -143,7 +144,7 @@ pub async fn tls_checks(ctx: &Ctx<'_>) -> [Finding; 2] {
             let seen = vec![format!(
                 "certificate {} expires {} ({} days from now)",
                 leaf.subject,
-                crate::insights::rfc3339(leaf.not_after.max(0) as u64),
+                rfc3339(leaf.not_after.max(0) as u64),
                 days
             )];
             let points = if days < 7 {
@@ -181,7 +182,7 @@ pub async fn root_tokens(c: &VaultClient) -> Finding {
             "root token {:?} (accessor {}), created {}, {}",
             t.display_name,
             t.accessor,
-            crate::insights::rfc3339(t.creation_time),
+            rfc3339(t.creation_time),
             if t.ttl_seconds == 0 {
                 "never expires".to_string()
             } else {

@@ -1,5 +1,5 @@
 //! End to end on a real systemd: the units the NixOS module evaluates to
-//! (tests/nix/scenarios/container.nix and its next build container-v2.nix),
+//! (nix/tests/scenarios/container.nix and its next build container-v2.nix),
 //! rendered to unit files, with the real binary and a real OpenBao.
 //!
 //! - First boot with the wrapped token already in the token file (as cloud-init

@@ -28,7 +28,7 @@ Restart=on-failure
 RestartSec=500ms
 TimeoutStopSec=3s
 Environment=VAULTKEEPER_LOG=info
-# The sandbox of nixos/hardening.nix: the daemon must still render, watch and
+# The sandbox of nix/module/hardening.nix: the daemon must still render, watch and
 # restart services through PID 1 inside it.
 CapabilityBoundingSet=CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE
 AmbientCapabilities=

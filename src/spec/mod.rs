@@ -6,6 +6,8 @@
 //! NixOS build time. [`Spec::apply_env`] then applies the Vault CLI's environment
 //! overrides (`VAULT_ADDR`, `BAO_ADDR`, ...), which `check` does not.
 
+#[cfg(test)]
+mod defaults_file;
 mod env;
 mod error;
 pub mod insights;

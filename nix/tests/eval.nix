@@ -1,13 +1,13 @@
 # Evaluates the vaultkeeper module with nixpkgs' lib, stand-in NixOS options and
 # packages, and one scenario module; returns what the tests compare.
-#   nix-instantiate --eval --strict --json tests/nix/eval.nix \
-#     --argstr nixpkgsLib /var/cache/nixpkgs-lib/lib --argstr scenario tests/nix/scenarios/full.nix -A spec
+#   nix-instantiate --eval --strict --json nix/tests/eval.nix \
+#     --argstr nixpkgsLib /var/cache/nixpkgs-lib/lib --argstr scenario nix/tests/scenarios/full.nix -A spec
 { nixpkgsLib, scenario }:
 let
   lib = import nixpkgsLib;
   eval = lib.evalModules {
     modules = [
-      ../../nixos/module.nix
+      ../module
       ./stubs.nix
       (/. + scenario)
       { _module.args.pkgs = import ./pkgs.nix; }

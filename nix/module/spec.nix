@@ -5,6 +5,8 @@
 { config, lib, pkgs, ... }:
 let
   cfg = config.vault;
+  # The agent's defaults, written by the Rust spec parser (src/spec/defaults_file.rs).
+  d = builtins.fromJSON (builtins.readFile ../defaults.json);
 
   secretSpec = _name: s: {
     inherit (s) secretPath kvMount kvVersion outputDir cacheDir owner group mode
@@ -45,7 +47,8 @@ let
     # alerts on a shared audit webhook), as the binary reads a missing section.
     insights =
       let i = cfg.insights; in
-      if i.digest == null && i.sealedAlert && i.sealCheckInterval == "30s"
+      if i.digest == null && i.sealedAlert == d.insights.sealedAlert
+        && i.sealCheckInterval == d.insights.sealCheckInterval
         && i.versionFeed == null && i.slack.webhookUrlFile == null
       then null
       else {

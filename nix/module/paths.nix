@@ -6,7 +6,7 @@
 { config, lib, options, ... }:
 let
   cfg = config.vault;
-  rules = builtins.fromJSON (builtins.readFile ../nix/path-rules.json);
+  rules = builtins.fromJSON (builtins.readFile ../path-rules.json);
   pathsLib = import ./path-lib.nix { inherit lib; };
   inherit (pathsLib) under;
 

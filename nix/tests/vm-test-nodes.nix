@@ -5,9 +5,9 @@
 let
   lib = import nixpkgsLib;
   pkgs = import ./pkgs.nix;
-  test = import ../../nix/tests/openbao-bootstrap-fetch-restart.nix {
+  test = import ./openbao-bootstrap-fetch-restart.nix {
     pkgs = pkgs // { testers.runNixOSTest = t: t; };
-    vaultkeeperModule = ../../nixos/module.nix;
+    vaultkeeperModule = ../module;
   };
   node = m: (lib.evalModules {
     modules = [ m ./stubs.nix { _module.args.pkgs = pkgs; } ];

@@ -1,4 +1,4 @@
-# The next build of tests/nix/scenarios/container.nix, as `nixos-rebuild
+# The next build of nix/tests/scenarios/container.nix, as `nixos-rebuild
 # switch` would activate it: a new vaultkeeper package (another store path)
 # and one secret changed (demo's mode); the other secret is as before.
 { lib, pkgs, ... }:

@@ -8,6 +8,14 @@ let
   inherit (import ./path-lib.nix { inherit lib; }) normalise normaliseNullable;
   cfg = config.vault;
   users = config.users.users or { };
+  # The agent's defaults, written by the Rust spec parser (src/spec/defaults_file.rs).
+  d = builtins.fromJSON (builtins.readFile ../defaults.json);
+
+  # A byte count as the descriptions write it: "16 MiB", "1 GiB".
+  bytes = n:
+    if lib.mod n 1073741824 == 0 then "${toString (n / 1073741824)} GiB"
+    else if lib.mod n 1048576 == 0 then "${toString (n / 1048576)} MiB"
+    else "${toString n} bytes";
 
   option = type: default: example: description:
     mkOption { inherit type default example description; };
@@ -18,8 +26,8 @@ let
         Path of the secret inside the KV mount (without the mount and, for KV
         version 2, without `data/`). Required.
       '';
-      kvMount = option types.str "secret" "kv" "KV secrets engine mount the secret lives in.";
-      kvVersion = option (types.enum [ 1 2 ]) 2 1 "Version of the KV secrets engine at `kvMount`.";
+      kvMount = option types.str d.secret.kvMount "kv" "KV secrets engine mount the secret lives in.";
+      kvVersion = option (types.enum [ 1 2 ]) d.secret.kvVersion 1 "Version of the KV secrets engine at `kvMount`.";
       outputDir = mkOption {
         type = vkTypes.hostPath;
         default = "${cfg.secretsDir}/${name}";
@@ -80,18 +88,18 @@ let
           when Vault cannot be reached, e.g. on a boot while Vault is down.
         '';
       };
-      owner = option types.str "root" "grafana" "User that owns the secret files.";
+      owner = option types.str d.secret.owner "grafana" "User that owns the secret files.";
       group = mkOption {
         type = types.str;
         default =
           let g = users.${config.owner}.group or ""; in
-          if g != "" then g else "root";
+          if g != "" then g else d.secret.group;
         defaultText = literalExpression ''
-          config.users.users.''${owner}.group when the owner is declared there (and has one), else "root"'';
+          config.users.users.''${owner}.group when the owner is declared there (and has one), else "${d.secret.group}"'';
         example = "grafana";
         description = "Group of the secret files; by default the owner's primary group.";
       };
-      mode = option types.str "0400" "0440" ''
+      mode = option types.str d.secret.mode "0440" ''
         Octal file mode of the secret files, as a string: permission bits only
         (setuid, setgid and sticky are refused). Directories get the matching
         read/enter bits and no write bit.
@@ -106,13 +114,13 @@ let
         `restartRandomizedDelay`), e.g. to make them pick up rotated credentials.
         Never allowed for a service in `vault.criticalServices`.
       '';
-      restartInterval = option vkTypes.restartInterval "daily" "36h" ''
+      restartInterval = option vkTypes.restartInterval d.secret.restartInterval "36h" ''
         How often `restartTrigger` restarts `services`.
       '';
       refreshInterval = option (types.nullOr vkTypes.duration) null "1m" ''
         How often the agent fetches this secret; `null` uses `vault.refreshInterval`.
       '';
-      onChange = option (types.enum [ "restart" "reload" "none" ]) "restart" "reload" ''
+      onChange = option (types.enum [ "restart" "reload" "none" ]) d.secret.onChange "reload" ''
         What the agent does to `services` when the secret's content changes.
       '';
       restartRandomizedDelay = option (types.nullOr vkTypes.duration) null "30m" ''
@@ -134,7 +142,7 @@ in
 
     secretsDir = mkOption {
       type = vkTypes.hostPath;
-      default = "/run/secrets";
+      default = d.secretsDir;
       example = "/run/vault-secrets";
       apply = normalise;
       description = ''
@@ -165,28 +173,28 @@ in
     skipVerify = option types.bool false true ''
       Skip TLS certificate verification. Only for tests against a throwaway server.
     '';
-    timeout = option vkTypes.duration "10s" "30s" "Timeout of each request to Vault.";
-    maxResponseSize = option (types.strMatching "[0-9]+ ?(B|K|KiB|M|MiB|G|GiB)?") "32MiB" "64MiB" ''
+    timeout = option vkTypes.duration d.vault.timeout "30s" "Timeout of each request to Vault.";
+    maxResponseSize = option (types.strMatching "[0-9]+ ?(B|K|KiB|M|MiB|G|GiB)?") d.vault.maxResponseSize "64MiB" ''
       The largest answer read from Vault (64KiB to 1GiB); a larger one is refused
       while it streams in, before it fills memory.
     '';
 
     approle = {
-      mount = option types.str "approle" "approle-hosts" "Mount path of the AppRole auth method.";
+      mount = option types.str d.approle.mount "approle-hosts" "Mount path of the AppRole auth method.";
       # null: the agent's own default (documented in docs/reference/spec.md), not a copy of it here.
       loginBackoff = {
         maxFailures = option (types.nullOr (types.ints.between 1 100)) null 3 ''
           Most rejected AppRole logins the daemon makes within `window`; keep it
           under the server's lockout threshold (5 in 15 minutes by default).
-          `null`: the agent's default (3).
+          `null`: the agent's default (${toString d.approle.loginBackoff.maxFailures}).
         '';
         window = option (types.nullOr vkTypes.duration) null "15m" ''
           The window `maxFailures` counts in (the server's lockout window).
-          `null`: the agent's default (15m).
+          `null`: the agent's default (${d.approle.loginBackoff.window}).
         '';
         retryInterval = option (types.nullOr vkTypes.duration) null "1h" ''
           After `maxFailures` rejections in a row, how often the daemon tries again.
-          `null`: the agent's default (1h).
+          `null`: the agent's default (${d.approle.loginBackoff.retryInterval}).
         '';
       };
       roleIdFile = mkOption {
@@ -208,7 +216,7 @@ in
           While it exists, `vaultkeeper-bootstrap.service` does not run.
         '';
       };
-      wrappedTokenEnv = option (types.nullOr types.str) "VAULT_WRAPPED_TOKEN" "BAO_WRAPPED_TOKEN" ''
+      wrappedTokenEnv = option (types.nullOr types.str) d.approle.wrappedTokenEnv "BAO_WRAPPED_TOKEN" ''
         Environment variable that carries the single-use wrapped token for the
         first boot (see `vault.bootstrap.environmentFile`); `null` to not look.
       '';
@@ -261,13 +269,13 @@ in
 
     stateDir = mkOption {
       type = vkTypes.hostPath;
-      default = "/var/lib/vaultkeeper";
+      default = d.stateDir;
       example = "/var/lib/vaultkeeper";
       apply = normalise;
       description = "State directory (root, 0700): AppRole credentials and the secret caches.";
     };
-    refreshInterval = option vkTypes.duration "5m" "1m" "How often the agent fetches every secret.";
-    restartRandomizedDelay = option vkTypes.duration "1h" "15m" ''
+    refreshInterval = option vkTypes.duration d.refreshInterval "1m" "How often the agent fetches every secret.";
+    restartRandomizedDelay = option vkTypes.duration d.restartRandomizedDelay "15m" ''
       Random delay added to scheduled (`restartTrigger`) restarts, so a fleet does
       not restart the same service at the same moment.
     '';
@@ -319,12 +327,12 @@ in
       '';
       slack.timeout = option (types.nullOr vkTypes.duration) null "10s" ''
         Limit on connecting and sending one POST to Slack (a failure within it
-        is retried); `null`: the agent's default (10s).
+        is retried); `null`: the agent's default (${d.audit.slack.timeout}).
       '';
       slack.responseTimeout = option (types.nullOr vkTypes.duration) null "60s" ''
         Limit on waiting for Slack's answer once a POST's body was sent; no
         answer within it is never retried (at most one post per alert), the
-        message is set aside as unconfirmed. `null`: the agent's default (60s).
+        message is set aside as unconfirmed. `null`: the agent's default (${d.audit.slack.responseTimeout}).
       '';
       # null: the agent's own default (docs/reference/spec.md), not a copy of it here.
       allowFrom = option (types.listOf types.str) [ ] [ "10.0.0.5" "10.0.1.0/24" ] ''
@@ -333,27 +341,27 @@ in
       '';
       maxConnections = option (types.nullOr (types.ints.between 1 4096)) null 128 ''
         Connections open at once (silent ones are evicted first, the server's
-        busy ones never). `null`: the agent's default (64).
+        busy ones never). `null`: the agent's default (${toString d.audit.maxConnections}).
       '';
       idleTimeout = option (types.nullOr vkTypes.duration) null "5m" ''
         A connection silent this long after a partial line is closed.
-        `null`: the agent's default (5m).
+        `null`: the agent's default (${d.audit.idleTimeout}).
       '';
       queueBytes = option (types.nullOr (types.ints.between 1048576 4294967296)) null 33554432 ''
         Bytes of audit lines that may wait for the rule engine (beyond it lines
-        count as overload). `null`: the agent's default (16 MiB).
+        count as overload). `null`: the agent's default (${bytes d.audit.queueBytes}).
       '';
       memoryBudget = option (types.nullOr (types.ints.between 4194304 17179869184)) null 134217728 ''
         Bytes all connections may make the agent hold. `null`: the agent's
-        default (64 MiB, or `queueBytes` if larger).
+        default (${bytes d.audit.memoryBudget}, or `queueBytes` if larger).
       '';
       spillBytes = option (types.nullOr (types.ints.between 1048576 1099511627776)) null 2147483648 ''
         Bytes of security-relevant lines spilled to disk when the memory budget
-        is used up. `null`: the agent's default (1 GiB).
+        is used up. `null`: the agent's default (${bytes d.audit.spillBytes}).
       '';
       statsInterval = option (types.nullOr vkTypes.duration) null "1m" ''
         How often the listener's counters are written for `report usage`.
-        `null`: the agent's default (30s).
+        `null`: the agent's default (${d.audit.statsInterval}).
       '';
       socketGroup = option (types.nullOr types.str) null "openbao" ''
         Group of the `unix:` listen sockets (mode 0660), so that the Vault or
@@ -375,11 +383,11 @@ in
         Enable it on one host of a fleet, whose AppRole policy includes the
         insights policy (docs/policies/insights.hcl).
       '';
-      sealedAlert = option types.bool true false ''
+      sealedAlert = option types.bool d.insights.sealedAlert false ''
         Whether the agent posts to Slack at once when the server turns sealed,
         and again when it is unsealed (needs a webhook, as the digest).
       '';
-      sealCheckInterval = option vkTypes.duration "30s" "10s" ''
+      sealCheckInterval = option vkTypes.duration d.insights.sealCheckInterval "10s" ''
         How often the agent asks the server (`sys/seal-status`, no token)
         whether it is sealed.
       '';
@@ -423,11 +431,11 @@ in
       allowedUsers = option (types.listOf (types.strMatching "[UW][A-Z0-9]{2,31}")) [ ] [ "U0123456789" ] ''
         User IDs (not names) whose commands are answered; empty = anyone in the workspace.
       '';
-      collectionInterval = option vkTypes.duration "1m" "5m" ''
+      collectionInterval = option vkTypes.duration d.chat.collectionInterval "5m" ''
         An answer collected less than this long ago is given again at once;
         an older one is collected from Vault again (one collection per command at a time).
       '';
-      responseType = option (types.enum [ "ephemeral" "in_channel" ]) "ephemeral" "in_channel" ''
+      responseType = option (types.enum [ "ephemeral" "in_channel" ]) d.chat.responseType "in_channel" ''
         Who sees the answers: only the person who asked (`ephemeral`) or the whole channel.
       '';
     };

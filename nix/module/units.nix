@@ -97,7 +97,7 @@ let
   # all, it exists, and a line of ours would fight over its mode and group.
   # vault.secretsDir and /run/secrets (the default one; the module asserts
   # that sops-nix does not own it) are ours.
-  sharedDirs = (builtins.fromJSON (builtins.readFile ../nix/path-rules.json)).systemDirs;
+  sharedDirs = (builtins.fromJSON (builtins.readFile ../path-rules.json)).systemDirs;
   outputParentRule = p:
     if p != cfg.secretsDir && p != "/run/secrets" && lib.elem p sharedDirs then [ ]
     else if lib.hasPrefix "/run/" p then [ "d ${p} 0751 root root -" ]

@@ -1,4 +1,8 @@
+use super::seen_tokens::{classify, expiry};
 use super::*;
+use crate::spec::AppRoleSpec;
+use crate::vault::wrapping::{WrapError, WrapInfo};
+use std::time::SystemTime;
 
 #[test]
 fn expiry_from_lookup() {

@@ -3,7 +3,7 @@
 //! [`Refusal`] into a [`Problem`] at its JSON path.
 
 use super::error::Problem;
-use super::{AppRoleSpec, SecretSpec};
+use super::model::{AppRoleSpec, SecretSpec};
 use crate::paths::{Dir, Refusal};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

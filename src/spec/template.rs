@@ -5,9 +5,11 @@
 
 pub mod parse;
 
+use super::error::Problem;
+use super::fields::{check_account, check_secret_name, parse_on_change};
+use super::mode;
+use super::model::{OnChange, SecretSpec, DEFAULT_SECRETS_DIR};
 use super::path_rules;
-use super::{check_account, check_secret_name, mode, parse_on_change, OnChange, Problem};
-use super::{SecretSpec, DEFAULT_SECRETS_DIR};
 use parse::{Placeholder, Segment};
 use serde::Deserialize;
 use std::collections::BTreeMap;

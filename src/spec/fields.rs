@@ -3,7 +3,7 @@
 
 use super::error::Problem;
 use super::interval;
-use super::model::OnChange;
+use super::on_change::OnChange;
 use std::path::PathBuf;
 use std::time::Duration;
 

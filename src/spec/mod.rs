@@ -25,6 +25,7 @@ mod load;
 pub mod metrics;
 pub mod mode;
 mod model;
+mod on_change;
 mod path_rules;
 mod raw;
 mod resolve;
@@ -38,9 +39,10 @@ pub use error::{Problem, SpecError};
 pub use fields::check_secret_name;
 pub use load::{load_spec, load_spec_from, load_spec_or_env};
 pub use model::{
-    unit_name, AppRoleSpec, KvVersion, OnChange, SecretSpec, Spec, VaultSpec,
-    ADDRESS_FROM_FIRST_BOOT, DEFAULT_SECRETS_DIR, DEFAULT_SPEC_PATH, MAX_ADDRESSES,
+    unit_name, AppRoleSpec, KvVersion, SecretSpec, Spec, VaultSpec, ADDRESS_FROM_FIRST_BOOT,
+    DEFAULT_SECRETS_DIR, DEFAULT_SPEC_PATH, MAX_ADDRESSES,
 };
+pub use on_change::OnChange;
 pub(crate) use vault::check_address;
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The resolved spec: what the agent runs on, every value checked and every
 //! default filled in (see [`super::load`] for how a file becomes one).
 
+use super::on_change::OnChange;
 use super::{insights, metrics, mode};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -78,13 +79,6 @@ impl AppRoleSpec {
 pub enum KvVersion {
     V1,
     V2,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnChange {
-    Restart,
-    Reload,
-    None,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,87 +1,19 @@
-//! The spec's `templates` section: raw JSON, defaults and validation
-//! (rendering is [`crate::template`]'s). Every
+//! [`resolve`]: the `templates` section's defaults and validation. Every
 //! problem names its JSON path (`templates.<name>.<key>`); every unknown
 //! placeholder of every template is reported, not only the first.
 
-pub mod parse;
-
-use super::error::Problem;
-use super::fields::{check_account, check_secret_name, parse_on_change};
-use super::mode;
-use super::model::{OnChange, SecretSpec, DEFAULT_SECRETS_DIR};
-use super::path_rules;
-use parse::{Placeholder, Segment};
-use serde::Deserialize;
+use super::parse::{self, Segment};
+use super::types::{RawTemplate, Source, TemplateSpec};
+use crate::spec::error::Problem;
+use crate::spec::fields::{check_account, check_secret_name, parse_on_change};
+use crate::spec::mode;
+use crate::spec::model::{SecretSpec, DEFAULT_SECRETS_DIR};
+use crate::spec::path_rules;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The subdirectory of the secrets directory that templates go to by default.
 pub const RENDERED_DIR: &str = "rendered";
-
-/// A template exactly as JSON writes it.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawTemplate {
-    pub content: Option<String>,
-    pub env_from: Option<Vec<String>>,
-    pub path: Option<String>,
-    pub owner: Option<String>,
-    pub group: Option<String>,
-    pub mode: Option<String>,
-    #[serde(default)]
-    pub services: Vec<String>,
-    pub on_change: Option<String>,
-}
-
-/// What a template is made of.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// Text with `{{ SECRET.KEY }}` placeholders.
-    Content(Vec<Segment>),
-    /// Every key of these secrets, in this order, as `KEY="value"` lines.
-    EnvFrom(Vec<String>),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateSpec {
-    pub name: String,
-    pub source: Source,
-    /// The rendered file.
-    pub path: PathBuf,
-    pub owner: String,
-    pub group: String,
-    pub mode: u32,
-    pub services: Vec<String>,
-    pub on_change: OnChange,
-}
-
-impl TemplateSpec {
-    /// The secrets this template reads, sorted, each once.
-    pub fn secrets(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = match &self.source {
-            Source::Content(segs) => parse::placeholders(segs)
-                .into_iter()
-                .map(|p| p.secret.as_str())
-                .collect(),
-            Source::EnvFrom(names) => names.iter().map(String::as_str).collect(),
-        };
-        v.sort_unstable();
-        v.dedup();
-        v
-    }
-
-    pub fn uses(&self, secret: &str) -> bool {
-        self.secrets().contains(&secret)
-    }
-
-    /// The placeholders of a content template (empty for envFrom).
-    pub fn placeholders(&self) -> Vec<&Placeholder> {
-        match &self.source {
-            Source::Content(segs) => parse::placeholders(segs),
-            Source::EnvFrom(_) => Vec::new(),
-        }
-    }
-}
 
 /// Fills in defaults and validates every template against the secrets.
 pub fn resolve(
@@ -304,6 +236,3 @@ fn check_paths(
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,5 +1,6 @@
 //! The command line's grammar (clap): every command, its arguments and help.
 
+pub use crate::audit::cli::AuditCommand;
 use crate::spec::DEFAULT_SPEC_PATH;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -80,20 +81,4 @@ pub enum ChatCommand {
     /// Answer Slack slash commands on chat.listen until SIGTERM/SIGINT
     /// (`vaultkeeper run` does this too when the spec has a chat section).
     Serve,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum AuditCommand {
-    /// Listen for the socket audit device and alert Slack, until SIGTERM/SIGINT.
-    Listen,
-    /// Run the alert rules over a file of audit lines; print one JSON object per
-    /// matching event (`--coalesce`: the alerts as Slack would get them).
-    /// Without a spec (the default path absent) the default rules apply.
-    Replay {
-        /// A file audit device's log or a capture of the socket ("-" = stdin).
-        file: PathBuf,
-        /// Coalesce as the listener does for Slack (summaries listing each event).
-        #[arg(long)]
-        coalesce: bool,
-    },
 }

@@ -9,11 +9,14 @@
 //! - [`model`]: the resolved [`Spec`] and its parts;
 //! - [`load`]: file → text → [`Spec`], then the pinned address and the environment;
 //! - [`resolve`]: the raw JSON ([`raw`]) → [`Spec`], each section in its own file
-//!   ([`vault`], [`approle`], [`secret`], [`insights`], [`metrics`]);
+//!   ([`vault`], [`approle`], [`secret`], [`insights`], [`metrics`], [`audit`],
+//!   [`slack`], [`chat`]);
 //! - [`fields`]: checks of single values several sections share;
 //! - [`error`]: [`SpecError`], every problem with its JSON path.
 
 mod approle;
+pub mod audit;
+pub mod chat;
 #[cfg(test)]
 mod defaults_file;
 mod env;
@@ -31,6 +34,7 @@ mod raw;
 mod resolve;
 mod secret;
 pub mod size;
+pub mod slack;
 pub mod template;
 mod vault;
 

@@ -24,13 +24,13 @@ pub struct Spec {
     /// Files rendered from several secrets' keys, see [`crate::template`].
     pub templates: BTreeMap<String, super::template::TemplateSpec>,
     pub critical_services: Vec<String>,
-    pub audit: Option<crate::audit::AuditSpec>,
+    pub audit: Option<super::audit::AuditSpec>,
     /// The `insights` section (digest schedule, release feed), see [`insights`].
     pub insights: insights::InsightsSpec,
     /// The `metrics` section (textfile, loopback endpoint), see [`metrics`].
     pub metrics: metrics::MetricsSpec,
-    /// The `chat` section (Slack slash commands), see [`crate::chat::spec`].
-    pub chat: Option<crate::chat::ChatSpec>,
+    /// The `chat` section (Slack slash commands), see [`super::chat`].
+    pub chat: Option<super::chat::ChatSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,7 +108,7 @@ pub const ADDRESS_FROM_FIRST_BOOT: &str = "firstBoot";
 
 impl Spec {
     /// Where digests and sealed alerts go: `insights.slack`, else `audit.slack`.
-    pub fn insights_slack(&self) -> Option<&crate::slack::SlackSpec> {
+    pub fn insights_slack(&self) -> Option<&super::slack::SlackSpec> {
         self.insights
             .slack
             .as_ref()

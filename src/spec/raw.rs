@@ -20,12 +20,12 @@ pub struct RawSpec {
     #[serde(default)]
     pub critical_services: Vec<String>,
     #[serde(default)]
-    pub audit: Option<crate::audit::spec::RawAudit>,
+    pub audit: Option<super::audit::RawAudit>,
     #[serde(default)]
     pub insights: Option<super::insights::RawInsights>,
     #[serde(default)]
     pub metrics: Option<super::metrics::RawMetrics>,
-    pub chat: Option<crate::chat::spec::RawChat>,
+    pub chat: Option<super::chat::RawChat>,
 }
 
 #[derive(Debug, Deserialize)]

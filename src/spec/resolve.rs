@@ -67,9 +67,7 @@ pub(crate) fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         }
     }
 
-    let audit = raw
-        .audit
-        .map(|a| crate::audit::spec::resolve(a, true, problems));
+    let audit = raw.audit.map(|a| super::audit::resolve(a, true, problems));
     let insights = insights::resolve(raw.insights, problems);
     let metrics = metrics::resolve(raw.metrics, problems);
     if insights.digest.is_some()
@@ -94,6 +92,6 @@ pub(crate) fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         audit,
         insights,
         metrics,
-        chat: raw.chat.map(|c| crate::chat::spec::resolve(c, problems)),
+        chat: raw.chat.map(|c| super::chat::resolve(c, problems)),
     }
 }

@@ -13,7 +13,6 @@
 //! [`SecretLock::acquire_all`], which takes them in name order.
 
 use crate::render::atomic::{self, FsError};
-use crate::spec::Spec;
 use nix::fcntl::{openat, Flock, FlockArg, OFlag};
 use nix::sys::stat::{fstat, Mode};
 use std::fs::File;
@@ -50,11 +49,6 @@ pub struct SecretLock {
 }
 
 impl SecretLock {
-    /// Takes `name`'s lock for `spec`, waiting up to `timeout`.
-    pub fn acquire(spec: &Spec, name: &str, timeout: Duration) -> Result<SecretLock, LockError> {
-        Self::acquire_in(&spec.state_dir, name, timeout)
-    }
-
     /// Takes `name`'s lock in `state_dir`, waiting up to `timeout`.
     pub fn acquire_in(
         state_dir: &Path,

@@ -42,6 +42,12 @@ pub enum Command {
         /// (the daemon, another fetch) is writing, e.g. "30s".
         #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::spec::interval::parse_duration)]
         lock_timeout: std::time::Duration,
+        /// As the boot units run it: a KV v2 secret whose cache Vault
+        /// confirmed less than `bootCacheMaxAge` ago is rendered from that
+        /// cache without contacting Vault (the daemon checks it within one
+        /// refresh interval); everything else is read from Vault.
+        #[arg(long)]
+        boot: bool,
     },
     /// Render a template from its secrets' current (cached) data, without Vault.
     Render(crate::template::cli::RenderArgs),

@@ -47,7 +47,7 @@ pub(crate) fn report_bootstrap(
     }
 }
 
-pub(crate) fn report_fetch(report: &fetch::Report) -> u8 {
+pub(crate) fn report_fetch(report: &fetch::Report, spec: &crate::spec::Spec) -> u8 {
     use crate::render::Rendered;
     for (name, outcome) in &report.outcomes {
         match outcome {
@@ -73,6 +73,9 @@ pub(crate) fn report_fetch(report: &fetch::Report) -> u8 {
                 humantime::format_duration(std::time::Duration::from_secs(age.as_secs())),
                 report::vault_message(reason)
             ),
+            fetch::Outcome::BootCache { confirmed_age, .. } => {
+                crate::boot_cache::log_rendered(name, confirmed_age, spec)
+            }
             fetch::Outcome::Failed(e) => tracing::error!("{}", report::message(e)),
         }
     }

@@ -16,6 +16,7 @@
 
 mod approle;
 pub mod audit;
+mod boot_cache;
 pub mod chat;
 #[cfg(test)]
 mod defaults_file;

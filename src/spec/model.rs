@@ -19,6 +19,8 @@ pub struct Spec {
     pub approle: AppRoleSpec,
     pub state_dir: PathBuf,
     pub refresh_interval: Duration,
+    /// `bootCacheMaxAge`: see [`SecretSpec::boot_cache_max_age`].
+    pub boot_cache_max_age: Duration,
     pub restart_randomized_delay: Duration,
     pub secrets: BTreeMap<String, SecretSpec>,
     /// Files rendered from several secrets' keys, see [`crate::template`].
@@ -46,6 +48,9 @@ pub struct VaultSpec {
     pub timeout: Duration,
     /// `vault.maxResponseSize`: the largest Vault answer read, in bytes.
     pub max_response_size: u64,
+    /// `vault.failback`: how long after leaving its first address a host tries
+    /// it first again (see [`crate::vault::failover`]).
+    pub failback: Duration,
     /// `"address": null, "addressFrom": "firstBoot"`: the address is the one
     /// bootstrap pinned in `<stateDir>/vault-address` (see [`crate::pin`]);
     /// `addresses` is empty until [`crate::pin::resolve`] fills it.
@@ -96,6 +101,10 @@ pub struct SecretSpec {
     pub restart_trigger: bool,
     pub restart_interval: Duration,
     pub refresh_interval: Duration,
+    /// `bootCacheMaxAge`: `vaultkeeper fetch --boot` renders the secret from its
+    /// cache without contacting Vault when Vault confirmed that cache less than
+    /// this long ago (zero: always read Vault); see [`crate::boot_cache`].
+    pub boot_cache_max_age: Duration,
     pub on_change: OnChange,
     pub restart_randomized_delay: Duration,
 }

@@ -12,6 +12,7 @@ pub struct RawSpec {
     pub approle: RawAppRole,
     pub state_dir: Option<String>,
     pub refresh_interval: Option<String>,
+    pub boot_cache_max_age: Option<String>,
     pub restart_randomized_delay: Option<String>,
     #[serde(default)]
     pub secrets: BTreeMap<String, RawSecret>,
@@ -41,6 +42,7 @@ pub struct RawVault {
     pub skip_verify: bool,
     pub timeout: Option<String>,
     pub max_response_size: Option<RawSize>,
+    pub failback: Option<String>,
 }
 
 /// A size: bytes as a number, or a string with a unit ("32MiB").
@@ -88,6 +90,7 @@ pub struct RawSecret {
     pub restart_trigger: bool,
     pub restart_interval: Option<String>,
     pub refresh_interval: Option<String>,
+    pub boot_cache_max_age: Option<String>,
     pub on_change: Option<String>,
     pub restart_randomized_delay: Option<String>,
 }

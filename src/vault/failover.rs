@@ -14,7 +14,8 @@
 //! - **Memory:** the address that answered is used first by the next requests
 //!   (one process-wide [`Endpoints`] shared by every clone of the client), so a
 //!   dead node costs one failed connection, not one per request.
-//! - **Failback:** [`FAILBACK_AFTER`] after moving off the preferred address,
+//! - **Failback:** `vault.failback` (default [`FAILBACK_AFTER`], 10 min) after
+//!   moving off the preferred address,
 //!   the next request tries the preferred one first again (the fleet spreads
 //!   again once a node is back).
 //! - **Election window:** when every address failed but at least one *answered*
@@ -37,7 +38,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// After this long on another address, the preferred one is tried first again.
+/// After this long on another address, the preferred one is tried first again
+/// (the default of `vault.failback`).
 pub const FAILBACK_AFTER: Duration = Duration::from_secs(10 * 60);
 
 /// The pause before going round the addresses again while a cluster elects.

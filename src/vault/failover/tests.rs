@@ -1,3 +1,4 @@
+
 use super::*;
 
 fn addrs(n: usize) -> Vec<String> {
@@ -51,6 +52,36 @@ fn only_no_answer_5xx_429_and_503_fail_over() {
     for o in [Outcome::Success, Outcome::ClientError, Outcome::Redirect] {
         assert!(!fails_over(o), "{o:?}");
     }
+}
+
+#[test]
+fn the_failback_time_is_the_specs_vault_failback() {
+    let spec = crate::spec::Spec::from_json(
+        "spec.json",
+        r#"{"vault":{"address":["http://fbs0:8200","http://fbs1:8200"],"failback":"90s"}}"#,
+    )
+    .unwrap();
+    let client = crate::vault::VaultClient::new(&spec.vault).unwrap();
+    let e = client.endpoints();
+    let t0 = Instant::now();
+    let (p, q) = (e.plan_at(t0)[0], e.plan_at(t0)[1]);
+    e.record_at(p, Outcome::ConnectionError, Some("refused"), t0);
+    e.record_at(q, Outcome::Success, None, t0);
+    assert_eq!(e.plan_at(t0 + Duration::from_secs(89))[0], q);
+    assert_eq!(e.plan_at(t0 + Duration::from_secs(90))[0], p);
+    // The default: ten minutes.
+    let spec = crate::spec::Spec::from_json(
+        "spec.json",
+        r#"{"vault":{"address":["http://fbd0:8200","http://fbd1:8200"]}}"#,
+    )
+    .unwrap();
+    let client = crate::vault::VaultClient::new(&spec.vault).unwrap();
+    let e = client.endpoints();
+    let (p, q) = (e.plan_at(t0)[0], e.plan_at(t0)[1]);
+    e.record_at(p, Outcome::ConnectionError, Some("refused"), t0);
+    e.record_at(q, Outcome::Success, None, t0);
+    assert_eq!(e.plan_at(t0 + Duration::from_secs(599))[0], q);
+    assert_eq!(e.plan_at(t0 + Duration::from_secs(600))[0], p);
 }
 
 #[test]

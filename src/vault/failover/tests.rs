@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn addrs(n: usize) -> Vec<String> {

@@ -66,12 +66,7 @@ impl CacheEntry {
     }
 }
 
-/// Unix seconds (as the cache file records times).
-pub fn unix(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub use crate::clock::unix_secs as unix;
 
 /// Writes one secret's cache durably (fsync of the file and the directory).
 pub fn store(secret: &SecretSpec, kv: &KvSecret, fetched_at: SystemTime) -> Result<(), CacheError> {

@@ -5,7 +5,7 @@
 use crate::fs::{self, Durability};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,12 +48,7 @@ pub struct Confirmation {
     pub cache_fetched_at: u64,
 }
 
-pub fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub use crate::clock::now_unix;
 
 pub fn load(state_dir: &Path, name: &str) -> SecretStatus {
     fs::load_record(&state_dir.join("status"), &format!("{name}.json")).unwrap_or_default()
@@ -87,7 +82,7 @@ impl LoginStatus {
         let at = UNIX_EPOCH + std::time::Duration::from_secs(self.failing_since);
         format!(
             "login failing since {}: {}",
-            humantime::format_rfc3339_seconds(at),
+            crate::clock::rfc3339(at),
             self.reason
         )
     }

@@ -1,11 +1,10 @@
 //! The wrapping tokens this host has seen (by SHA-256, never the token) and
 //! what `sys/wrapping/lookup` said about them, in
-//! `<stateDir>/bootstrap/tokens.json` ([`SeenTokens`], a small state record
-//! the lead folds into the crate's one helper), so that "not valid" can be
+//! `<stateDir>/bootstrap/tokens.json` ([`SeenTokens`], a state record read and
+//! written by [`crate::fs::load_record`]/[`crate::fs::save_record`]), so that "not valid" can be
 //! told apart as expired or already used ([`classify`]).
 
 use super::error::BootstrapError;
-use crate::render::atomic;
 use crate::vault::wrapping::{WrapError, WrapInfo};
 use crate::vault::VaultError;
 use serde::{Deserialize, Serialize};
@@ -19,7 +18,7 @@ pub(super) fn classify(e: WrapError, known: Option<WrapInfo>) -> BootstrapError 
             None => BootstrapError::UsedOrExpired,
             Some(info) => match expiry(&info) {
                 Some(at) if SystemTime::now() >= at => BootstrapError::Expired {
-                    expired_at: humantime::format_rfc3339_seconds(at).to_string(),
+                    expired_at: crate::clock::rfc3339(at),
                     ttl: info.creation_ttl,
                 },
                 _ => BootstrapError::AlreadyUsed,
@@ -33,11 +32,11 @@ pub(super) fn classify(e: WrapError, known: Option<WrapInfo>) -> BootstrapError 
 }
 
 pub(super) fn expiry(info: &WrapInfo) -> Option<SystemTime> {
-    let created =
-        humantime::parse_rfc3339_weak(info.creation_time.split('.').next()?.trim_end_matches('Z'))
-            .ok()?;
+    let created = crate::clock::parse_rfc3339(&info.creation_time)?;
     Some(created + Duration::from_secs(info.creation_ttl))
 }
+
+const FILE: &str = "tokens.json";
 
 /// What lookups said about wrapping tokens this host has seen.
 pub(super) struct SeenTokens {
@@ -60,13 +59,7 @@ impl SeenTokens {
     }
 
     fn all(&self) -> BTreeMap<String, Seen> {
-        let Ok(fd) = atomic::open_dir_nofollow(&self.dir) else {
-            return BTreeMap::new();
-        };
-        match atomic::read_file_at(&fd, "tokens.json", &self.dir) {
-            Ok(Some(b)) => serde_json::from_slice(&b).unwrap_or_default(),
-            _ => BTreeMap::new(),
-        }
+        crate::fs::load_record(&self.dir, FILE).unwrap_or_default()
     }
 
     pub(super) fn get(&self, digest: &str) -> Option<WrapInfo> {
@@ -97,10 +90,8 @@ impl SeenTokens {
                 creation_ttl: info.creation_ttl,
             },
         );
-        let result = atomic::ensure_private_dir(&self.dir, 0o700).and_then(|fd| {
-            let bytes = serde_json::to_vec(&all).expect("serializes");
-            atomic::replace_file(&fd, "tokens.json", &bytes, 0o600, &self.dir)
-        });
+        let durable = crate::fs::Durability::Durable;
+        let result = crate::fs::save_record(&self.dir, &self.dir, FILE, &all, durable);
         if let Err(e) = result {
             tracing::warn!(error = %e, "cannot record the wrapping token's lookup");
         }

@@ -136,7 +136,7 @@ impl Collector {
                 Ok(Err(reason)) => Err(reason),
                 Err(_) => Err(format!(
                     "no answer within {}",
-                    crate::insights::human_secs(COLLECT_MAX.as_secs())
+                    crate::clock::coarse_words(COLLECT_MAX.as_secs())
                 )),
             };
             let snap = match answer {

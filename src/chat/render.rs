@@ -4,6 +4,7 @@
 //! feed is mrkdwn-escaped; every text is cut to Slack's limits.
 
 use super::command::Ask;
+use crate::clock::{coarse_words, rfc3339_secs};
 use crate::insights::digest::{
     leases_block, posture_block, secrets_block, server_block, updates_block,
 };
@@ -12,7 +13,6 @@ use crate::insights::posture::{Outcome, Report};
 use crate::insights::status::Status;
 use crate::insights::usage::UsageReport;
 use crate::insights::version::VersionReport;
-use crate::insights::{human_secs, rfc3339};
 use crate::slack::blocks::{code, context, esc, header, section, MAX_BLOCKS};
 use serde_json::{json, Value};
 
@@ -98,7 +98,7 @@ pub fn status(host: &str, s: &Status) -> Value {
             if t.ttl_seconds == 0 {
                 "never expires".to_string()
             } else {
-                format!("TTL {}", human_secs(t.ttl_seconds))
+                format!("TTL {}", coarse_words(t.ttl_seconds))
             },
             esc(&t.policies.join(", "))
         ));
@@ -371,8 +371,8 @@ pub fn respond(answer: &Value, response_type: &str, collected_at: Option<u64>, n
     if let (Some(t), Some(blocks)) = (collected_at, out["blocks"].as_array_mut()) {
         blocks.push(context(&format!(
             "Collected {} ({} ago)",
-            rfc3339(t),
-            human_secs(now.saturating_sub(t))
+            rfc3339_secs(t),
+            coarse_words(now.saturating_sub(t))
         )));
     }
     out

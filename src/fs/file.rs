@@ -137,6 +137,17 @@ pub fn replace_file_with(
 
 /// Reads a whole regular file in `dir`, refusing symlinks. `Ok(None)` if absent.
 pub fn read_file_at(dir: impl AsFd, name: &str, label: &Path) -> Result<Option<Vec<u8>>, FsError> {
+    read_file_at_most(dir, name, label, u64::MAX)
+}
+
+/// [`read_file_at`], refusing a file larger than `max` bytes (checked before
+/// reading, and again while reading in case it grows).
+pub fn read_file_at_most(
+    dir: impl AsFd,
+    name: &str,
+    label: &Path,
+    max: u64,
+) -> Result<Option<Vec<u8>>, FsError> {
     let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK;
     let fd = match openat(dir, name, flags, Mode::empty()) {
         Ok(fd) => fd,
@@ -157,9 +168,25 @@ pub fn read_file_at(dir: impl AsFd, name: &str, label: &Path) -> Result<Option<V
             std::io::Error::from(std::io::ErrorKind::InvalidData),
         ));
     }
+    let too_big = || {
+        fs_err(
+            "refusing to read an oversized file",
+            label.join(name).display(),
+            std::io::Error::from(std::io::ErrorKind::FileTooLarge),
+        )
+    };
+    if st.st_size.max(0) as u64 > max {
+        return Err(too_big());
+    }
     let mut buf = Vec::with_capacity(st.st_size.max(0) as usize);
-    std::io::Read::read_to_end(&mut File::from(fd), &mut buf)
-        .map_err(|e| fs_err("cannot read", label.join(name).display(), e))?;
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(File::from(fd), max.saturating_add(1)),
+        &mut buf,
+    )
+    .map_err(|e| fs_err("cannot read", label.join(name).display(), e))?;
+    if buf.len() as u64 > max {
+        return Err(too_big());
+    }
     Ok(Some(buf))
 }
 

@@ -25,9 +25,10 @@ pub(crate) use error::fs_err;
 pub use error::FsError;
 pub(crate) use file::libc_s_ifmt;
 pub use file::{
-    create_file, read_file_at, replace_file, replace_file_with, write_new_file_volatile, Durability,
+    create_file, read_file_at, read_file_at_most, replace_file, replace_file_with,
+    write_new_file_volatile, Durability,
 };
-pub(crate) use record::{load_record, save_record};
+pub(crate) use record::{load_record, load_record_capped, save_record};
 
 #[cfg(test)]
 mod tests;

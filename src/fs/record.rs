@@ -5,15 +5,24 @@
 
 use super::dir::{ensure_private_dir, open_dir_nofollow};
 use super::error::FsError;
-use super::file::{read_file_at, replace_file_with, Durability};
+use super::file::{read_file_at_most, replace_file_with, Durability};
 use serde::{de::DeserializeOwned, Serialize};
 use std::path::Path;
 
+/// The largest record [`load_record`] reads: records are a few KiB.
+pub const MAX_RECORD: u64 = 1 << 20;
+
 /// `<dir>/<file>` as a `T`; `None` when it is absent, not a regular file,
-/// unreadable or not a `T` (a record is rewritten by the next run anyway).
+/// larger than [`MAX_RECORD`], unreadable or not a `T` (a record is rewritten
+/// by the next run anyway).
 pub fn load_record<T: DeserializeOwned>(dir: &Path, file: &str) -> Option<T> {
+    load_record_capped(dir, file, MAX_RECORD)
+}
+
+/// [`load_record`] with a smaller size cap.
+pub fn load_record_capped<T: DeserializeOwned>(dir: &Path, file: &str, max: u64) -> Option<T> {
     let fd = open_dir_nofollow(dir).ok()?;
-    let bytes = read_file_at(&fd, file, dir).ok()??;
+    let bytes = read_file_at_most(&fd, file, dir, max).ok()??;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -31,6 +40,7 @@ pub fn save_record<T: Serialize>(
     if dir != base {
         fd = ensure_private_dir(dir, 0o700)?;
     }
-    let bytes = serde_json::to_vec(value).expect("state records serialize");
+    let mut bytes = serde_json::to_vec_pretty(value).expect("state records serialize");
+    bytes.push(b'\n');
     replace_file_with(&fd, file, &bytes, 0o600, dir, durability)
 }

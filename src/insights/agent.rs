@@ -231,13 +231,13 @@ impl Agent {
                     "insights: {}{} go to Slack",
                     match spec.insights.digest {
                         Some(d) =>
-                            format!("a digest every {}", super::time::human_secs(d.as_secs())),
+                            format!("a digest every {}", crate::clock::coarse_words(d.as_secs())),
                         None => "no digest".into(),
                     },
                     if spec.insights.sealed_alert {
                         format!(
                             ", seal checks every {}",
-                            super::time::human_secs(spec.insights.seal_check_interval.as_secs())
+                            crate::clock::coarse_words(spec.insights.seal_check_interval.as_secs())
                         )
                     } else {
                         String::new()
@@ -303,7 +303,7 @@ impl Agent {
                     AfterFailure::RetryAt(at) => {
                         tracing::warn!(
                             "insights: cannot collect the digest ({e}); trying again in {}",
-                            super::time::human_secs(at - now)
+                            crate::clock::coarse_words(at - now)
                         );
                         self.digest_retry_at = Some(at);
                         return;

@@ -8,7 +8,6 @@ use super::token::{authenticate, release, TokenSource};
 use crate::exit;
 use crate::spec::Spec;
 use crate::vault::VaultClient;
-use anyhow::Context;
 use serde::Serialize;
 use std::path::Path;
 
@@ -76,16 +75,9 @@ fn fail(e: InsightsError) -> anyhow::Result<u8> {
     Ok(crate::report::fail(&e))
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
 pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
-    runtime()?.block_on(async {
+    crate::runtime::multi_thread()?.block_on(async {
         let client = VaultClient::new(&spec.vault).map_err(InsightsError::from);
         let client = match client {
             Ok(c) => c,
@@ -146,7 +138,7 @@ async fn ready(
 
 pub fn posture(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
-    runtime()?.block_on(async {
+    crate::runtime::multi_thread()?.block_on(async {
         let r = async {
             let (c, source, server) = ready(&spec).await?;
             let r = super::posture::assess(&c, &server, spec.vault.timeout).await;
@@ -175,7 +167,7 @@ pub fn posture(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
 
 pub fn version_check(spec_path: &Path, a: VersionArgs) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
-    runtime()?.block_on(async {
+    crate::runtime::multi_thread()?.block_on(async {
         let run = async {
             let client = VaultClient::new(&spec.vault)?;
             let server = super::status::server(&client).await?;
@@ -203,7 +195,7 @@ pub fn version_check(spec_path: &Path, a: VersionArgs) -> anyhow::Result<u8> {
 
 pub fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
-    runtime()?.block_on(async {
+    crate::runtime::multi_thread()?.block_on(async {
         let (c, source, _) = match ready(&spec).await {
             Ok(x) => x,
             Err(e) => return fail(e),
@@ -227,7 +219,7 @@ pub fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
 pub fn digest(spec_path: &Path) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
     let host = crate::host::hostname();
-    runtime()?.block_on(async {
+    crate::runtime::multi_thread()?.block_on(async {
         match super::digest::build(&spec, &env, &host).await {
             Ok(d) => {
                 println!(

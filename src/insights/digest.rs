@@ -13,7 +13,6 @@ use super::error::InsightsError;
 use super::posture;
 use super::status::{Server, Status};
 use super::version::VersionReport;
-use crate::render::atomic;
 use crate::slack::blocks::{esc, header, section};
 use crate::spec::Spec;
 use serde::{Deserialize, Serialize};
@@ -33,29 +32,12 @@ const DIR: &str = "insights";
 const FILE: &str = "last-digest.json";
 
 pub fn load_last(state_dir: &Path) -> LastDigest {
-    let dir = state_dir.join(DIR);
-    let Ok(fd) = atomic::open_dir_nofollow(&dir) else {
-        return LastDigest::default();
-    };
-    match atomic::read_file_at(&fd, FILE, &dir) {
-        Ok(Some(b)) => serde_json::from_slice(&b).unwrap_or_default(),
-        _ => LastDigest::default(),
-    }
+    crate::fs::load_record(&state_dir.join(DIR), FILE).unwrap_or_default()
 }
 
 pub fn save_last(state_dir: &Path, last: &LastDigest) -> Result<(), String> {
     let dir = state_dir.join(DIR);
-    atomic::ensure_private_dir(state_dir, 0o700)
-        .and_then(|_| atomic::ensure_private_dir(&dir, 0o700))
-        .and_then(|fd| {
-            atomic::replace_file(
-                &fd,
-                FILE,
-                &serde_json::to_vec(last).expect("serializes"),
-                0o600,
-                &dir,
-            )
-        })
+    crate::fs::save_record(state_dir, &dir, FILE, last, crate::fs::Durability::Durable)
         .map_err(|e| format!("cannot record the digest in {}: {e}", dir.display()))
 }
 
@@ -223,7 +205,7 @@ pub fn unsealed_payload(server: &Server, host: &str, sealed_for: Option<Duration
         server.address,
         sealed_for.map_or(String::new(), |d| format!(
             " after {}",
-            super::time::human_secs(d.as_secs())
+            crate::clock::coarse_words(d.as_secs())
         ))
     );
     json!({ "text": text, "blocks": [ header("Vault is unsealed again"), section(&text) ] })

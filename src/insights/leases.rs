@@ -3,7 +3,7 @@
 //! (LIST + sudo) and auth/token/accessors (LIST + sudo) with lookup-accessor.
 
 use super::reads::{data, not_assessed};
-use super::time::{human_secs, parse_time};
+use crate::clock::{coarse_words, parse_rfc3339_secs};
 use crate::vault::VaultClient;
 use futures::StreamExt;
 use serde::Serialize;
@@ -325,9 +325,9 @@ pub fn headline(r: &LeaseReport) -> String {
 
 /// "in 3d 4h" or "never".
 pub fn expiry_words(ttl: u64, expire_time: Option<&str>) -> String {
-    match expire_time.and_then(parse_time) {
+    match expire_time.and_then(parse_rfc3339_secs) {
         None if ttl == 0 => "never expires".into(),
-        _ => format!("expires in {}", human_secs(ttl)),
+        _ => format!("expires in {}", coarse_words(ttl)),
     }
 }
 

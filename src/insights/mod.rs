@@ -23,14 +23,12 @@ pub mod output;
 pub mod posture;
 mod reads;
 pub mod status;
-pub mod time;
 mod token;
 pub mod usage;
 pub mod version;
 
 pub use error::InsightsError;
 pub(crate) use reads::read_unauthenticated;
-pub use time::{human_secs, parse_time, rfc3339};
 pub use token::{authenticate, check_env_token, env_token, env_token_named, release, TokenSource};
 
 #[cfg(test)]

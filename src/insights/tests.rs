@@ -1,18 +1,19 @@
 use super::*;
+use crate::clock::{coarse_words, parse_rfc3339_secs, rfc3339_secs};
 
 #[test]
 fn times_and_durations() {
-    assert_eq!(parse_time("1970-01-02T00:00:00Z"), Some(86400));
+    assert_eq!(parse_rfc3339_secs("1970-01-02T00:00:00Z"), Some(86400));
     assert_eq!(
-        parse_time("2026-11-22T08:54:15.940040815Z"),
+        parse_rfc3339_secs("2026-11-22T08:54:15.940040815Z"),
         Some(1795337655)
     );
-    assert_eq!(parse_time("not a time"), None);
-    assert_eq!(human_secs(0), "0s");
-    assert_eq!(human_secs(90061), "1d 1h");
-    assert_eq!(human_secs(3600), "1h");
-    assert_eq!(human_secs(59), "59s");
-    assert_eq!(rfc3339(86400), "1970-01-02T00:00:00Z");
+    assert_eq!(parse_rfc3339_secs("not a time"), None);
+    assert_eq!(coarse_words(0), "0s");
+    assert_eq!(coarse_words(90061), "1d 1h");
+    assert_eq!(coarse_words(3600), "1h");
+    assert_eq!(coarse_words(59), "59s");
+    assert_eq!(rfc3339_secs(86400), "1970-01-02T00:00:00Z");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! OpenBao (2.x) and hashicorp/vault's for Vault (1.x).
 
 use super::error::InsightsError;
-use super::time::parse_time;
+use crate::clock::parse_rfc3339_secs;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -151,7 +151,7 @@ pub fn compare(server_version: &str, feed: &str, releases: &[Release]) -> Versio
         .filter(|(v, _)| current.is_some_and(|c| *v > c))
         .collect();
     let latest = stable.first();
-    let published = |r: &Release| r.published_at.as_deref().and_then(parse_time);
+    let published = |r: &Release| r.published_at.as_deref().and_then(parse_rfc3339_secs);
     let days_behind = match (newer.first(), newer.last()) {
         (Some((_, newest)), Some((_, oldest_newer))) => {
             let from = stable

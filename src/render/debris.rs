@@ -74,9 +74,7 @@ pub fn set_aside(
         tracing::info!(path = %output_dir.display(), "replaced an empty directory at outputDir by a managed generation");
         return;
     }
-    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-        .to_string()
-        .replace([':', '-'], "");
+    let stamp = crate::clock::rfc3339(std::time::SystemTime::now()).replace([':', '-'], "");
     let aside = format!(
         ".{leaf}.vaultkeeper.aside-{stamp}-{:08x}",
         rand::random::<u32>()

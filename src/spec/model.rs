@@ -74,9 +74,7 @@ impl AppRoleSpec {
     /// The role this host's credentials must belong to: `approle.roleName`, else
     /// the host name (what `provision --host` is given).
     pub fn expected_role(&self) -> String {
-        self.role_name
-            .clone()
-            .unwrap_or_else(crate::host::hostname)
+        self.role_name.clone().unwrap_or_else(crate::host::hostname)
     }
 }
 

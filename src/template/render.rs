@@ -110,25 +110,23 @@ const CLAIMS_DIR: &str = "templates";
 const STALE_TEMP: Duration = Duration::from_secs(600);
 
 fn claimed(state_dir: &Path, name: &str, path: &Path) -> bool {
-    let dir = state_dir.join(CLAIMS_DIR);
-    let Ok(fd) = atomic::open_dir_nofollow(&dir) else {
-        return false;
-    };
-    match atomic::read_file_at(&fd, &format!("{name}.json"), &dir) {
-        Ok(Some(bytes)) => serde_json::from_slice::<Claim>(&bytes).is_ok_and(|c| c.path == path),
-        _ => false,
-    }
+    let file = format!("{name}.json");
+    crate::fs::load_record::<Claim>(&state_dir.join(CLAIMS_DIR), &file)
+        .is_some_and(|c| c.path == path)
 }
 
 fn claim(state_dir: &Path, name: &str, path: &Path) -> Result<(), FsError> {
-    atomic::ensure_private_dir(state_dir, 0o700)?;
-    let dir = state_dir.join(CLAIMS_DIR);
-    let fd = atomic::ensure_private_dir(&dir, 0o700)?;
-    let bytes = serde_json::to_vec(&Claim {
+    let claim = Claim {
         path: path.to_path_buf(),
-    })
-    .expect("claim serializes");
-    atomic::replace_file(&fd, &format!("{name}.json"), &bytes, 0o600, &dir)
+    };
+    let (dir, file) = (state_dir.join(CLAIMS_DIR), format!("{name}.json"));
+    crate::fs::save_record(
+        state_dir,
+        &dir,
+        &file,
+        &claim,
+        crate::fs::Durability::Durable,
+    )
 }
 
 const S_IFMT: u32 = 0o170000;

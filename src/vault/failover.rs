@@ -246,19 +246,8 @@ const MAX_RECORD: u64 = 64 * 1024;
 
 /// Records `states` (best effort, like the other status records: logged, never fatal).
 pub fn save(state_dir: &Path, states: &[AddressState]) {
-    use crate::render::atomic;
-    let result = atomic::ensure_private_dir(state_dir, 0o700).and_then(|fd| {
-        let bytes = serde_json::to_vec_pretty(states).expect("address states serialize");
-        atomic::replace_file_with(
-            &fd,
-            RECORD_FILE,
-            &bytes,
-            0o600,
-            state_dir,
-            atomic::Durability::Volatile,
-        )
-    });
-    if let Err(e) = result {
+    let volatile = crate::fs::Durability::Volatile;
+    if let Err(e) = crate::fs::save_record(state_dir, state_dir, RECORD_FILE, &states, volatile) {
         tracing::warn!(error = %e, "cannot record the Vault addresses' state");
     }
 }
@@ -266,22 +255,7 @@ pub fn save(state_dir: &Path, states: &[AddressState]) {
 /// The recorded states; empty when there is no record, or it is not a regular
 /// file of at most 64 KiB holding that JSON (a symlink is not followed).
 pub fn load(state_dir: &Path) -> Vec<AddressState> {
-    use crate::render::atomic;
-    let too_big = std::fs::symlink_metadata(state_dir.join(RECORD_FILE))
-        .map(|m| m.len() > MAX_RECORD)
-        .unwrap_or(false);
-    if too_big {
-        return Vec::new();
-    }
-    let Ok(fd) = atomic::open_dir_nofollow(state_dir) else {
-        return Vec::new();
-    };
-    match atomic::read_file_at(&fd, RECORD_FILE, state_dir) {
-        Ok(Some(bytes)) if bytes.len() as u64 <= MAX_RECORD => {
-            serde_json::from_slice(&bytes).unwrap_or_default()
-        }
-        _ => Vec::new(),
-    }
+    crate::fs::load_record_capped(state_dir, RECORD_FILE, MAX_RECORD).unwrap_or_default()
 }
 
 /// What `status` shows per address: this command's own observations (`mine`,

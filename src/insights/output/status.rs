@@ -3,8 +3,8 @@
 //! reached ([`Outage`]).
 
 use super::table::{age_words, ago, row, table};
+use crate::clock::{coarse_words, rfc3339_secs};
 use crate::insights::status::{SecretState, Status};
-use crate::insights::time::{human_secs, rfc3339};
 use crate::vault::failover::AddressState;
 use std::fmt::Write;
 
@@ -40,7 +40,7 @@ fn secrets_table(o: &mut String, secrets: &[SecretState], now: u64) {
                 x.name.clone(),
                 secret_state_words(x, now),
                 x.last_fetch.map_or("never".to_string(), |t| ago(now, t)),
-                x.from_cache_since.map_or("-".to_string(), rfc3339),
+                x.from_cache_since.map_or("-".to_string(), rfc3339_secs),
             ]
         })
         .collect();
@@ -132,7 +132,7 @@ pub fn status(s: &Status, now: u64) -> String {
             if t.ttl_seconds == 0 {
                 "never expires".to_string()
             } else {
-                format!("TTL {}", human_secs(t.ttl_seconds))
+                format!("TTL {}", coarse_words(t.ttl_seconds))
             },
             t.policies.join(", ")
         ),

@@ -1,12 +1,16 @@
 //! The building blocks of the human output: aligned tables and times and
 //! ages in words.
 
-use crate::insights::time::{human_secs, rfc3339};
+use crate::clock::{coarse_words, rfc3339_secs};
 use std::fmt::Write;
 
 /// `"<RFC 3339> (<age> ago)"`.
 pub(crate) fn ago(now: u64, t: u64) -> String {
-    format!("{} ({} ago)", rfc3339(t), human_secs(now.saturating_sub(t)))
+    format!(
+        "{} ({} ago)",
+        rfc3339_secs(t),
+        coarse_words(now.saturating_sub(t))
+    )
 }
 
 /// Writes `not assessed: <reason>` when `map` says why `key` was not assessed.
@@ -58,6 +62,6 @@ pub fn age_words(secs: u64) -> String {
     match secs {
         0..=59 => format!("{secs} s"),
         60..=7199 => format!("{} min", secs / 60),
-        _ => human_secs(secs),
+        _ => coarse_words(secs),
     }
 }

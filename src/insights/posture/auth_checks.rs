@@ -5,9 +5,9 @@ use super::finding::Finding;
 use super::mount_checks::{mounts_where, ttl_of};
 use super::policy;
 use super::thresholds::{LONG_DEFAULT_TTL, LONG_MAX_TTL};
+use crate::clock::{coarse_words, rfc3339_secs};
 use crate::insights::leases::{self, TokenEntry};
 use crate::insights::reads::{data, not_assessed};
-use crate::insights::time::{human_secs, rfc3339};
 use crate::vault::VaultClient;
 use serde_json::Value;
 
@@ -33,11 +33,11 @@ pub async fn root_tokens(c: &VaultClient) -> Finding {
             "root token {:?} (accessor {}), created {}, {}",
             t.display_name,
             t.accessor,
-            rfc3339(t.creation_time),
+            rfc3339_secs(t.creation_time),
             if t.ttl_seconds == 0 {
                 "never expires".to_string()
             } else {
-                format!("expires in {}", human_secs(t.ttl_seconds))
+                format!("expires in {}", coarse_words(t.ttl_seconds))
             }
         ));
     }
@@ -91,7 +91,7 @@ pub async fn approle_roles(c: &VaultClient, auths: &Result<Value, String>) -> Fi
                     if t == 0 {
                         "system default".into()
                     } else {
-                        human_secs(t)
+                        coarse_words(t)
                     }
                 };
                 problems.push(format!(

@@ -9,9 +9,9 @@ use super::mount_checks::{kv_versions, lease_ttls};
 use super::thresholds::{CERT_WARN_DAYS, DAY, VERSION_FAIL_DAYS, VERSION_WARN_DAYS};
 use super::tls;
 
+use crate::clock::{parse_rfc3339_secs, rfc3339_secs};
 use crate::insights::reads::{data, not_assessed};
 use crate::insights::status::{self, Server};
-use crate::insights::time::{parse_time, rfc3339};
 use crate::vault::VaultClient;
 
 use std::time::Duration;
@@ -138,7 +138,7 @@ pub async fn tls_checks(ctx: &Ctx<'_>) -> [Finding; 2] {
             let seen = vec![format!(
                 "certificate {} expires {} ({} days from now)",
                 leaf.subject,
-                rfc3339(leaf.not_after.max(0) as u64),
+                rfc3339_secs(leaf.not_after.max(0) as u64),
                 days
             )];
             let points = if days < 7 {
@@ -186,7 +186,7 @@ pub fn version_age(server: &Server, now: u64) -> Finding {
     let Some(date) = server.build_date.as_deref() else {
         return f.not_assessed("the server reports no build date");
     };
-    let Some(built) = parse_time(date) else {
+    let Some(built) = parse_rfc3339_secs(date) else {
         return f.not_assessed(format!("the build date {date:?} does not parse"));
     };
     let days = now.saturating_sub(built) / DAY;

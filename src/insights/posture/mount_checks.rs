@@ -3,8 +3,8 @@
 
 use super::finding::Finding;
 use super::thresholds::{LONG_DEFAULT_TTL, LONG_MAX_TTL, MAX_KV_VERSIONS};
+use crate::clock::coarse_words;
 use crate::insights::reads::{data, not_assessed};
-use crate::insights::time::human_secs;
 use crate::vault::VaultClient;
 use serde_json::Value;
 
@@ -26,8 +26,8 @@ pub async fn lease_ttls(c: &VaultClient, mounts: &Result<Value, String>) -> Find
     );
     let mut evidence = vec![format!(
         "token store: default_lease_ttl {}, max_lease_ttl {}",
-        human_secs(def),
-        human_secs(max)
+        coarse_words(def),
+        coarse_words(max)
     )];
     let mut points: u32 = 0;
     if def <= LONG_DEFAULT_TTL {
@@ -42,7 +42,7 @@ pub async fn lease_ttls(c: &VaultClient, mounts: &Result<Value, String>) -> Find
             if mt > LONG_MAX_TTL {
                 evidence.push(format!(
                     "secrets engine {path} is tuned to max_lease_ttl {}",
-                    human_secs(mt)
+                    coarse_words(mt)
                 ));
                 points = points.saturating_sub(1);
             }

@@ -17,7 +17,7 @@ fn server(date: Option<&str>) -> Server {
 
 #[test]
 fn version_age_thresholds() {
-    let built = parse_time("2026-01-01T00:00:00Z").unwrap();
+    let built = parse_rfc3339_secs("2026-01-01T00:00:00Z").unwrap();
     let f = version_age(&server(Some("2026-01-01T00:00:00Z")), built + 10 * DAY);
     assert_eq!((f.points, f.outcome), (5, super::super::Outcome::Pass));
     let f = version_age(&server(Some("2026-01-01T00:00:00Z")), built + 200 * DAY);

@@ -8,10 +8,11 @@ mod support;
 
 use serde_json::json;
 use std::time::Duration;
-use support::daemon::{wait_for, Daemon};
+use support::daemon::Daemon;
 use support::fake::{vault_like, Fake};
 use support::run::{secret, vaultkeeper};
 use support::spec::{files, Host};
+use support::wait::wait_for;
 
 fn data_reads(v: &Fake, from: usize) -> Vec<String> {
     v.requests()[from..]

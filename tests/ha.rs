@@ -46,7 +46,7 @@ fn raft_cluster_elects_a_new_leader_and_rejoins_a_restarted_node() {
     c.wait_health(leader, &[429]);
     assert_eq!(c.leader(), new, "the restarted node must not take over");
     let want = c.addr(new);
-    support::daemon::wait_for(
+    support::wait::wait_for(
         "the restarted node to follow the new leader",
         std::time::Duration::from_secs(30),
         || (c.leader_address_seen_by(leader)? == want).then_some(()),
@@ -60,9 +60,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::daemon::{wait_for, Daemon};
+use support::daemon::Daemon;
 use support::run::vaultkeeper;
 use support::spec::{files, Host};
+use support::wait::wait_for;
 use vaultkeeper::vault::failover::host_order;
 
 /// The role every HA test logs in as (its policy reads `secret/hosts/ha/*`).

@@ -42,6 +42,34 @@ impl Daemon {
         }
     }
 
+    /// [`Daemon::start`] with `$NOTIFY_SOCKET` at `notify` (see [`super::notify`]).
+    pub fn start_with_notify(spec: &Path, notify: &Path, env: &[(&str, &str)]) -> Daemon {
+        let notify = notify.to_str().expect("a UTF-8 socket path");
+        let mut env = env.to_vec();
+        env.insert(0, ("NOTIFY_SOCKET", notify));
+        Daemon::start(spec, &env)
+    }
+
+    /// Sends signal `sig` (a name such as `HUP`, `TERM`) with kill(1).
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.pid().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{sig} {} failed", self.pid());
+    }
+
+    /// Waits for the process to exit; its exit code (-1 for a signal).
+    pub fn wait_exit(&mut self, timeout: Duration) -> i32 {
+        let child = self.child.as_mut().expect("the daemon was already reaped");
+        let code = super::wait::wait_for("the daemon's exit", timeout, || {
+            child.try_wait().unwrap().map(|s| s.code().unwrap_or(-1))
+        });
+        self.child = None;
+        code
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().unwrap().id()
     }
@@ -101,20 +129,5 @@ impl Drop for Daemon {
         if !std::thread::panicking() {
             assert_no_secret_in(&text, "the daemon's log");
         }
-    }
-}
-
-/// Polls `f` every 100 ms until it returns `Some`, or panics with `what`.
-pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?}: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
     }
 }

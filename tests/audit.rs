@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use support::bao::{bao_bin, free_port, Bao};
+use support::logged::assert_logged;
 use support::run::vaultkeeper;
 use support::wait::wait_until;
 
@@ -535,7 +536,7 @@ fn a_raw_token_in_a_real_openbao_request_path_is_redacted_in_alerts_and_replay()
         Vec::<&str>::new(),
         "a raw token reached the log"
     );
-    assert!(log.contains("auth/token/lookup/<redacted>"), "{log}");
+    assert_logged(&log, "auth/token/lookup/<redacted>");
 
     // Replay of the file device's log: every event on its own, then the Slack view.
     for coalesce in [false, true] {
@@ -847,7 +848,7 @@ fn replay_without_a_spec_uses_the_default_rules() {
             Some("auth/userpass/login/bob")
         )
     );
-    assert!(r.stderr.contains("replayed 9 lines (8 entries): 4 alerts; dropped 0 not JSON, 1 duplicates, 0 too long, 0 invalid UTF-8, 1 partial"), "{}", r.stderr);
+    assert_logged(&r.stderr, "replayed 9 lines (8 entries): 4 alerts; dropped 0 not JSON, 1 duplicates, 0 too long, 0 invalid UTF-8, 1 partial");
     // --coalesce: the Slack view (seal is critical: never held back).
     let r = vaultkeeper(
         &[

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use support::bao::{free_port, Bao};
+use support::logged::{assert_logged, assert_not_logged};
 use support::run::{assert_no_secret_in, bin, keep_log, secret};
 use support::slack::{check_block_kit, Slack};
 use support::spec::Host;
@@ -520,12 +521,10 @@ fn verified_commands_get_block_kit_and_every_forgery_is_refused() {
         "the signature does not match the signing secret",
         "this signature was already used (a replay)",
     ] {
-        assert!(log.contains(needle), "{needle:?} not in:\n{log}");
+        assert_logged(&log, needle);
     }
-    assert!(
-        !log.contains(&slack.path),
-        "the response_url is never logged"
-    );
+    // The response_url is never logged.
+    assert_not_logged(&log, &slack.path);
 
     // The token kept for reuse is revoked when the endpoint stops: none of
     // the logins above stays alive in Vault.
@@ -846,30 +845,23 @@ fn chat_serve_needs_its_section_and_a_free_address() {
     let spec = host.write_spec(&host.spec("http://127.0.0.1:9", json!({})));
     let r = support::run::vaultkeeper(&["--spec", spec.to_str().unwrap(), "chat", "serve"], &[]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains("the spec has no chat section"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "the spec has no chat section");
 
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let spec = chat_spec(&host, "http://127.0.0.1:9", port, json!({}));
     let r = support::run::vaultkeeper(&["--spec", spec.to_str().unwrap(), "chat", "serve"], &[]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains(&format!(
-            "cannot listen on 127.0.0.1:{port} for Slack commands"
-        )),
-        "{}",
-        r.stderr
+    assert_logged(
+        &r.stderr,
+        &format!("cannot listen on 127.0.0.1:{port} for Slack commands"),
     );
     let mut bad = host.spec("http://127.0.0.1:9", json!({}));
     bad["chat"] = json!({ "listen": "127.0.0.1:1", "signingSecretFile": "/s", "testResponseOrigin": "http://10.1.1.1:80" });
     let spec = host.write_spec(&bad);
     let r = support::run::vaultkeeper(&["--spec", spec.to_str().unwrap(), "check"], &[]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("chat.testResponseOrigin"), "{}", r.stderr);
+    assert_logged(&r.stderr, "chat.testResponseOrigin");
 }
 
 #[test]

@@ -47,6 +47,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 use support::bao::Bao;
+use support::logged::assert_logged;
 use support::run::{register_secret, secret, vaultkeeper};
 
 const TOKEN_FILE: &str = "/var/lib/vaultkeeper/wrapped-token";
@@ -246,9 +247,9 @@ fn module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache() {
         // The spent token is erased from the file cloud-init wrote.
         assert_eq!(c.ok(&["stat", "-c", "%s %a", TOKEN_FILE]), "0 600");
         let log = journal(&c, boot);
-        assert!(
-            log.contains(&format!("erased the spent wrapped token from {TOKEN_FILE}")),
-            "{log}"
+        assert_logged(
+            &log,
+            &format!("erased the spent wrapped token from {TOKEN_FILE}"),
         );
         assert_eq!(
             c.ok(&["stat", "-L", "-c", "%U:%G %a", "/run/secrets/demo/password"]),
@@ -386,10 +387,7 @@ fn a_token_arriving_after_boot_starts_the_failed_fetch_units_and_their_consumers
         std::thread::sleep(Duration::from_millis(200));
     }
     let log = journal(&c, "vaultkeeper-bootstrap.service");
-    assert!(
-        log.contains("vault-secret-demo.service failed before this host had credentials: starting it again with demo.service crit.service"),
-        "{log}"
-    );
+    assert_logged(&log, "vault-secret-demo.service failed before this host had credentials: starting it again with demo.service crit.service");
     assert_eq!(c.ok(&["cat", "/var/lib/demo/seen"]), password);
     assert_eq!(c.ok(&["stat", "-c", "%s", TOKEN_FILE]), "0");
     assert_eq!(
@@ -507,10 +505,7 @@ fn a_switch_restarts_no_fetch_unit_and_a_changed_secrets_consumer_once() {
         "demo:demo 400"
     );
     let log = journal(&c, "vaultkeeper.service");
-    assert!(
-        log.contains("restart needed: crit.service uses secret demo"),
-        "{log}"
-    );
+    assert_logged(&log, "restart needed: crit.service uses secret demo");
     for consumer in CONSUMERS {
         assert_active(&c, consumer);
     }
@@ -640,10 +635,7 @@ fn a_token_in_etc_environment_is_used_then_erased_keeping_the_other_lines() {
     );
     assert_eq!(c.ok(&["stat", "-c", "%a", "/etc/environment"]), "644");
     let log = journal(&c, boot);
-    assert!(
-        log.contains("erased the spent wrapped token from /etc/environment"),
-        "{log}"
-    );
+    assert_logged(&log, "erased the spent wrapped token from /etc/environment");
 }
 
 /// The seed's configuration as is (no vault.address) on a host migrated from
@@ -725,7 +717,7 @@ fn a_seed_config_without_address_pins_vault_addr_on_the_adopted_host() {
             "root 600"
         );
         let log = journal(&c, boot);
-        assert!(log.contains(&format!("PINNED {}", bao.addr)), "{log}");
+        assert_logged(&log, &format!("PINNED {}", bao.addr));
         for unit in FETCH
             .iter()
             .chain(&CONSUMERS)

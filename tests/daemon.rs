@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use support::bao::Bao;
 use support::daemon::Daemon;
+use support::logged::{assert_logged, assert_not_logged};
 use support::notify::NotifySocket;
 use support::run::{assert_no_secret_in, secret};
 use support::spec::Host;
@@ -209,7 +210,7 @@ fn ready_status_watchdog_change_selfheal_reload_and_stop() {
         "the new spec is invalid, the one in use is kept",
         Duration::from_secs(2),
     );
-    assert!(d.log_text().contains("vault.address"), "{}", d.log_text());
+    assert_logged(&d.log_text(), "vault.address");
 
     // A valid spec with one more secret: it is rendered, the others are not touched.
     let (k3,) = (secret("k3"),);
@@ -412,11 +413,7 @@ fn an_outage_is_served_from_the_cache_and_recovery_is_seen() {
         "{}",
         d.log_text()
     );
-    assert!(
-        !d.log_text().contains("grant the host's policy"),
-        "{}",
-        d.log_text()
-    );
+    assert_not_logged(&d.log_text(), "grant the host's policy");
 }
 
 #[test]
@@ -430,7 +427,7 @@ fn an_invalid_spec_at_start_is_a_usage_error() {
     .unwrap();
     let run = support::run::vaultkeeper(&["--spec", spec.to_str().unwrap(), "run"], &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("refreshInterval"), "{}", run.stderr);
+    assert_logged(&run.stderr, "refreshInterval");
 }
 
 #[test]
@@ -492,8 +489,8 @@ fn short_lived_tokens_are_renewed_then_replaced_before_their_max_ttl() {
     );
     let log = d.log_text();
     assert!(log.contains("the token's max TTL is near"), "{log}");
-    assert!(!log.contains("ERROR"), "{log}");
-    assert!(!log.contains("permission denied"), "{log}");
+    assert_not_logged(&log, "ERROR");
+    assert_not_logged(&log, "permission denied");
 
     // The token the second login replaced was revoked then; a clean stop
     // revokes the last one: no AppRole lease is left.
@@ -560,7 +557,7 @@ fn new_credential_files_are_used_for_the_next_login() {
     wait_until("a second login", Duration::from_secs(5), || {
         d.log_text().matches("logged in with AppRole").count() == 2
     });
-    assert!(!d.log_text().contains("was rejected"), "{}", d.log_text());
+    assert_not_logged(&d.log_text(), "was rejected");
 }
 
 #[test]
@@ -587,13 +584,13 @@ fn ready_comes_when_a_secret_has_definitively_failed() {
     assert_eq!(read(&host.out("ok").join("v")), v);
     assert!(!host.out("missing").exists());
     let log = d.log_text();
-    assert!(
-        log.contains("secret missing: secret/data/hosts/web07/missing does not exist in Vault"),
-        "{log}"
+    assert_logged(
+        &log,
+        "secret missing: secret/data/hosts/web07/missing does not exist in Vault",
     );
-    assert!(
-        log.contains("secret denied: Vault denied reading secret/data/hosts/other/x"),
-        "{log}"
+    assert_logged(
+        &log,
+        "secret denied: Vault denied reading secret/data/hosts/other/x",
     );
     // Failures are retried with backoff, never in a tight loop: at most a few
     // attempts in 3 s at a 1 s refresh interval.

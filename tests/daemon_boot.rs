@@ -10,6 +10,7 @@ use serde_json::json;
 use std::time::Duration;
 use support::daemon::Daemon;
 use support::fake::{vault_like, Fake};
+use support::logged::assert_not_logged;
 use support::run::{secret, vaultkeeper};
 use support::spec::{files, Host};
 use support::wait::wait_for;
@@ -90,5 +91,5 @@ fn the_daemon_adopts_what_the_boot_fetch_just_read_and_reads_the_rest() {
         "the daemon's spec applies"
     );
     let log = d.log_text();
-    assert!(!log.contains(" ERROR "), "{log}");
+    assert_not_logged(&log, " ERROR ");
 }

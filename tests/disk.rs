@@ -10,6 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use support::bao::Bao;
+use support::logged::assert_logged;
 use support::run::{secret, vaultkeeper, Run};
 use support::spec::{files, write_private, Host};
 
@@ -132,13 +133,12 @@ fn fetch_refuses_credential_files_that_are_symlinks_fifos_shared_or_foreign() {
     std::os::unix::fs::symlink(&elsewhere, &sid).unwrap();
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!(
+    assert_logged(
+        &r.stderr,
+        &format!(
             "AppRole secret-id at {} is refused: it is a symlink",
             sid.display()
-        )),
-        "{}",
-        r.stderr
+        ),
     );
 
     // Group- or world-readable/writable.
@@ -161,7 +161,7 @@ fn fetch_refuses_credential_files_that_are_symlinks_fifos_shared_or_foreign() {
     nix::unistd::chown(&sid, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(r.stderr.contains("is owned by uid 65534"), "{}", r.stderr);
+    assert_logged(&r.stderr, "is owned by uid 65534");
     nix::unistd::chown(&sid, Some(nix::unistd::Uid::from_raw(0)), None).unwrap();
 
     // A FIFO: refused at once, not waited on.
@@ -183,11 +183,7 @@ fn fetch_refuses_credential_files_that_are_symlinks_fifos_shared_or_foreign() {
     write_private(&sid, &"x".repeat(5000));
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("more than the 4096 bytes"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "more than the 4096 bytes");
 
     // Back to a good file: works again.
     write_private(&sid, &good);
@@ -768,7 +764,7 @@ fn a_full_cache_file_system_leaves_no_staged_file() {
     kv_put_fast(&bao, "hosts/d9/app", &json!({ "pw": big }));
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 7, "{}", r.stderr);
-    assert!(r.stderr.contains("cache of secret app"), "{}", r.stderr);
+    assert_logged(&r.stderr, "cache of secret app");
     let names: Vec<String> = std::fs::read_dir(small.join("app"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -7,6 +7,7 @@ use serde_json::json;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use support::bao::Bao;
+use support::logged::{assert_logged, assert_not_logged};
 use support::run::{secret, vaultkeeper, Run};
 use support::spec::{files, Host};
 
@@ -82,7 +83,7 @@ fn kv_v2_and_v1_render_one_file_per_key() {
         .mtime_nsec();
     let r = fetch(&spec, &["app"]);
     assert_eq!(r.code, 0);
-    assert!(r.stderr.contains("app: unchanged"), "{}", r.stderr);
+    assert_logged(&r.stderr, "app: unchanged");
     assert_eq!(
         std::fs::metadata(host.out("app").join("password"))
             .unwrap()
@@ -208,8 +209,8 @@ fn vault_down_renders_from_the_cache_with_a_warning() {
         .and_then(|(n, _)| n.parse().ok())
         .unwrap_or_else(|| panic!("no {prefix:?}<N>s old, because Vault at in:\n{}", r.stderr));
     assert!(age <= 30, "the cache was written seconds ago: {age}s old");
-    assert!(!r.stderr.contains("WARNING"), "{}", r.stderr);
-    assert!(r.stderr.contains("is unreachable"), "{}", r.stderr);
+    assert_not_logged(&r.stderr, "WARNING");
+    assert_logged(&r.stderr, "is unreachable");
     assert_eq!(files(&host.out("app"))["pw"], pw);
     let status: serde_json::Value =
         serde_json::from_slice(&std::fs::read(host.state_dir().join("status/app.json")).unwrap())
@@ -226,8 +227,8 @@ fn unreachable_without_a_cache_is_an_error() {
         host.write_spec(&host.spec(&addr, json!({ "app": { "secretPath": "hosts/x/app" } })));
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 6, "{}", r.stderr);
-    assert!(r.stderr.contains("is unreachable"), "{}", r.stderr);
-    assert!(r.stderr.contains("there is no cache at"), "{}", r.stderr);
+    assert_logged(&r.stderr, "is unreachable");
+    assert_logged(&r.stderr, "there is no cache at");
     assert!(!host.out("app").exists());
 }
 
@@ -248,20 +249,12 @@ fn a_sealed_server_counts_as_unreachable() {
     std::fs::remove_dir_all(host.path("run")).unwrap();
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("sealed or in standby (HTTP 503)"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("rendered from the last-known-good cache"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "sealed or in standby (HTTP 503)");
+    assert_logged(&r.stderr, "rendered from the last-known-good cache");
     assert_eq!(files(&host.out("app"))["pw"], pw);
     bao.unseal();
     let r = fetch(&spec, &[]);
-    assert!(r.stderr.contains("app: unchanged"), "{}", r.stderr);
+    assert_logged(&r.stderr, "app: unchanged");
 }
 
 #[test]
@@ -286,13 +279,12 @@ fn invalid_credentials_name_the_role_id_file_and_never_use_the_cache() {
         "{}",
         r.stderr
     );
-    assert!(
-        r.stderr.contains(&format!(
+    assert_logged(
+        &r.stderr,
+        &format!(
             "check the role-id in {}",
             host.path("state/approle/role-id").display()
-        )),
-        "{}",
-        r.stderr
+        ),
     );
     assert!(
         !host.out("app").exists(),
@@ -385,11 +377,7 @@ fn path_traversal_key_names_fail_that_secret_and_write_nothing() {
         "{}",
         r.stderr
     );
-    assert!(
-        r.stderr.contains("nothing of it was written"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "nothing of it was written");
     for i in 0..3 {
         assert!(!host.out(&format!("bad{i}")).exists());
     }
@@ -435,7 +423,7 @@ fn a_symlink_planted_in_the_output_and_cache_dirs_is_not_followed() {
     bao.kv_put("hosts/h9/app", &json!({ "pw": secret("v2") }));
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 7, "{}", r.stderr);
-    assert!(r.stderr.contains("symlinks are refused"), "{}", r.stderr);
+    assert_logged(&r.stderr, "symlinks are refused");
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 }
 
@@ -463,9 +451,5 @@ fn check_validates_offline() {
     );
     let r = vaultkeeper(&["check", "--spec", "/nonexistent/spec.json"], &[]);
     assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("cannot read spec /nonexistent/spec.json"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "cannot read spec /nonexistent/spec.json");
 }

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use support::bao::Bao;
+use support::logged::assert_logged;
 use support::run::{assert_no_secret_in, secret, vaultkeeper, Run};
 use support::spec::Host;
 
@@ -85,11 +86,7 @@ fn an_ini_file_from_two_secrets() {
     assert_eq!(read(&out), want);
     let m = std::fs::metadata(&out).unwrap();
     assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (0, 0, 0o440));
-    assert!(
-        r.stderr.contains("template grafana.ini: rendered"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "template grafana.ini: rendered");
     assert!(host.out("grafana").join("password").exists());
     // Not cached as text: the cache holds the secrets, nothing else.
     let cached: Vec<String> = std::fs::read_dir(host.state_dir().join("cache"))
@@ -103,11 +100,7 @@ fn an_ini_file_from_two_secrets() {
     let (ino, mtime) = (m.ino(), m.mtime_nsec());
     let r = run(&spec, &["fetch"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("template grafana.ini: unchanged"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "template grafana.ini: unchanged");
     let m = std::fs::metadata(&out).unwrap();
     assert_eq!((m.ino(), m.mtime_nsec()), (ino, mtime));
 
@@ -124,14 +117,10 @@ fn an_ini_file_from_two_secrets() {
     bao.kv_put("hosts/t1/grafana", &json!({ "password": pw2 }));
     let r = run(&spec, &["fetch"]);
     assert_eq!(r.code, 7, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!(
+    assert_logged(&r.stderr, &format!(
             "template grafana.ini: {{{{ grafana.user }}}}: secret grafana has no key \"user\" (its keys: \"password\"); nothing was written, the previous version at {} is kept",
             out.display()
-        )),
-        "{}",
-        r.stderr
-    );
+        ));
     assert_eq!(read(&out), want);
     // ...and the secret itself was still rendered.
     assert_eq!(read(&host.out("grafana").join("password")), pw2);
@@ -224,10 +213,9 @@ fn an_env_file_from_two_secrets_and_its_refusals() {
     );
     let r = run(&spec, &["fetch", "app.env"]);
     assert_eq!(r.code, 7, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("template app.env: secret api: key \"api-url\" is not a valid environment variable name"),
-        "{}",
-        r.stderr
+    assert_logged(
+        &r.stderr,
+        "template app.env: secret api: key \"api-url\" is not a valid environment variable name",
     );
     assert!(read(&rendered(&host, "app.env")).contains("API_TOKEN="));
 }
@@ -254,7 +242,7 @@ fn check_lists_every_unknown_placeholder_and_fetch_names_are_checked() {
         "templates.b.env.envFrom[1]: \"cache\" is not in secrets",
         "templates.c.conf: has both content and envFrom",
     ] {
-        assert!(r.stderr.contains(want), "{want}\n{}", r.stderr);
+        assert_logged(&r.stderr, want);
     }
 
     let spec = spec_with(
@@ -272,20 +260,13 @@ fn check_lists_every_unknown_placeholder_and_fetch_names_are_checked() {
     );
     let r = run(&spec, &["fetch", "nope"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(
-            "no secret or template named \"nope\" in the spec (secrets: db; templates: a.conf)"
-        ),
-        "{}",
-        r.stderr
+    assert_logged(
+        &r.stderr,
+        "no secret or template named \"nope\" in the spec (secrets: db; templates: a.conf)",
     );
     let r = run(&spec, &["render", "--template", "db", "--dry-run"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("no template named \"db\""),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "no template named \"db\"");
 }
 
 #[test]
@@ -303,14 +284,10 @@ fn a_file_vaultkeeper_did_not_write_is_never_overwritten() {
     std::fs::write(&out, "the operator's own file\n").unwrap();
     let r = run(&spec, &["fetch"]);
     assert_eq!(r.code, 7, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!(
+    assert_logged(&r.stderr, &format!(
             "template db.conf: {} is a file that vaultkeeper did not write; move it away or set another path",
             out.display()
-        )),
-        "{}",
-        r.stderr
-    );
+        ));
     assert_eq!(read(&out), "the operator's own file\n");
     // Moved away: vaultkeeper renders, and from then on the path is its own.
     std::fs::remove_file(&out).unwrap();

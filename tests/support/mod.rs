@@ -6,6 +6,7 @@ pub mod bao;
 pub mod daemon;
 pub mod fake;
 pub mod load;
+pub mod logged;
 pub mod notify;
 pub mod prom;
 pub mod raft;

@@ -11,11 +11,11 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use support::bao::{free_port, Bao};
+use support::daemon::Daemon;
 use support::logged::{assert_logged, assert_not_logged};
-use support::run::{assert_no_secret_in, bin, keep_log, secret};
+use support::run::secret;
 use support::slack::{check_block_kit, Slack};
 use support::spec::Host;
 
@@ -126,83 +126,39 @@ fn signed_request(secret: &str, ts: u64, body: &[u8]) -> Vec<u8> {
     )
 }
 
-/// `vaultkeeper chat serve` (or `run`); killed, its log kept and swept for
-/// secrets when dropped.
+/// `vaultkeeper chat serve` (or `run`) and its port; killed, its log kept and
+/// swept for secrets when dropped (see [`Daemon`]).
 struct Server {
-    child: Option<Child>,
-    log: PathBuf,
+    proc: Daemon,
     port: u16,
 }
 
 impl Server {
     fn start(spec: &Path, port: u16, sub: &[&str]) -> Server {
-        let log = spec.with_file_name(format!("chat-{}.log", support::bao::rand_suffix()));
-        let f = std::fs::File::create(&log).unwrap();
-        let mut cmd = Command::new(bin());
-        cmd.args(["--spec", spec.to_str().unwrap()])
-            .args(sub)
-            .stdin(Stdio::null())
-            .stdout(f.try_clone().unwrap())
-            .stderr(f)
-            .env("VAULTKEEPER_LOG", "debug");
-        for k in [
-            "VAULT_ADDR",
-            "BAO_ADDR",
-            "VAULT_TOKEN",
-            "BAO_TOKEN",
-            "NOTIFY_SOCKET",
-        ] {
-            cmd.env_remove(k);
-        }
         let s = Server {
-            child: Some(cmd.spawn().unwrap()),
-            log,
+            proc: Daemon::spawn(spec, sub, "chat", &[]),
             port,
         };
-        s.wait_log("chat: answering Slack commands on", Duration::from_secs(30));
+        s.proc
+            .wait_log("chat: answering Slack commands on", Duration::from_secs(30));
         s
     }
 
     fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.proc.log_text()
     }
 
     fn wait_log(&self, needle: &str, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if self.log_text().contains(needle) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "no {needle:?} in the log within {timeout:?}:\n{}",
-            self.log_text()
-        );
+        self.proc.wait_log(needle, timeout)
     }
 
     /// Waits until `needle` was logged `n` times.
     fn wait_log_count(&self, needle: &str, n: usize, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if self.log_text().matches(needle).count() >= n {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "{needle:?} not logged {n} times within {timeout:?}:\n{}",
-            self.log_text()
-        );
+        self.proc.wait_log_count(needle, n, timeout)
     }
 
     fn hangup(&self) {
-        let pid = self.child.as_ref().unwrap().id() as i32;
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGHUP,
-        )
-        .unwrap();
+        self.proc.signal("HUP")
     }
 
     fn send(&self, request: &[u8]) -> Answer {
@@ -211,37 +167,7 @@ impl Server {
 
     /// SIGTERM, as systemd stops it; waits until it has exited.
     fn terminate(&mut self) -> std::process::ExitStatus {
-        let mut c = self.child.take().unwrap();
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(c.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        )
-        .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(st) = c.try_wait().unwrap() {
-                return st;
-            }
-            if Instant::now() > deadline {
-                let _ = c.kill();
-                panic!("no exit within 20 s of SIGTERM:\n{}", self.log_text());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        let text = self.log_text();
-        keep_log("chat", &text);
-        if !std::thread::panicking() {
-            assert_no_secret_in(&text, "the chat endpoint's log");
-        }
+        self.proc.stop()
     }
 }
 

@@ -199,7 +199,7 @@ fn ready_status_watchdog_change_selfheal_reload_and_stop() {
         r#"{"vault": {"address": "nope"}}"#,
     )
     .unwrap();
-    std::fs::rename(host.etc_spec().with_extension("tmp"), &host.etc_spec()).unwrap();
+    std::fs::rename(host.etc_spec().with_extension("tmp"), host.etc_spec()).unwrap();
     notify.wait_for("RELOADING=1 (inotify)", Duration::from_secs(5), |m| {
         m.starts_with("RELOADING=1")
     });

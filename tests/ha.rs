@@ -194,7 +194,7 @@ fn assert_no_cache_no_failure(log: &str) {
         " ERROR ",
         "render failed",
     ] {
-        assert_not_logged(&log, bad);
+        assert_not_logged(log, bad);
     }
 }
 

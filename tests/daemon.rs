@@ -6,7 +6,7 @@ mod support;
 use serde_json::{json, Value};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use support::bao::Bao;
 use support::daemon::Daemon;
@@ -15,6 +15,24 @@ use support::notify::NotifySocket;
 use support::run::{assert_no_secret_in, secret};
 use support::spec::Host;
 use support::wait::wait_until;
+
+/// A dev OpenBao with a file audit device: (its directory, the audit log, the server).
+fn bao_with_file_audit() -> (tempfile::TempDir, PathBuf, Bao) {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.log");
+    let bao = Bao::dev_with_config(&format!(
+        "audit \"file\" \"local\" {{ options = {{ file_path = \"{}\" }} }}\n",
+        audit.display()
+    ));
+    (dir, audit, bao)
+}
+
+/// The daemon on `host`'s spec, with a notify socket in the host's directory.
+fn start_daemon(host: &Host) -> (NotifySocket, Daemon) {
+    let notify = NotifySocket::bind(host.root.path());
+    let d = Daemon::start_with_notify(&host.etc_spec(), &notify.path, &[]);
+    (notify, d)
+}
 
 /// A host with AppRole credentials for `role` and the daemon tests' spec.
 fn daemon_host(bao: &Bao, role: &str, extra: Value) -> Host {
@@ -74,9 +92,7 @@ fn ready_status_watchdog_change_selfheal_reload_and_stop() {
     );
 
     // READY=1 only once the files exist, with an honest STATUS.
-    let ready = notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let ready = notify.wait_ready(Duration::from_secs(20));
     assert_eq!(read(&host.out("app").join("password")), pw1);
     assert_eq!(read(&host.out("tls").join("key")), key);
     assert_eq!(ready, "READY=1\nSTATUS=2 secrets fresh, token ttl 59m");
@@ -203,9 +219,7 @@ fn ready_status_watchdog_change_selfheal_reload_and_stop() {
     notify.wait_for("RELOADING=1 (inotify)", Duration::from_secs(5), |m| {
         m.starts_with("RELOADING=1")
     });
-    notify.wait_for("READY=1", Duration::from_secs(5), |m| {
-        m.starts_with("READY=1")
-    });
+    notify.wait_ready(Duration::from_secs(5));
     d.wait_log(
         "the new spec is invalid, the one in use is kept",
         Duration::from_secs(2),
@@ -287,12 +301,7 @@ fn audit_requests(log: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn cheap_metadata_checks_and_full_reads_where_metadata_is_denied() {
-    let audit_dir = tempfile::tempdir().unwrap();
-    let audit = audit_dir.path().join("audit.log");
-    let bao = Bao::dev_with_config(&format!(
-        "audit \"file\" \"local\" {{ options = {{ file_path = \"{}\" }} }}\n",
-        audit.display()
-    ));
+    let (_audit_dir, audit, bao) = bao_with_file_audit();
     let (a, b) = (secret("a"), secret("b"));
     bao.kv_put("hosts/web02/open", &json!({"v": a}));
     bao.kv_put("shared/closed", &json!({"v": b}));
@@ -316,11 +325,8 @@ fn cheap_metadata_checks_and_full_reads_where_metadata_is_denied() {
             "closed": host.secret_entry("closed", "shared/closed"),
         }}),
     );
-    let mut notify = NotifySocket::bind(host.root.path());
-    let d = Daemon::start_with_notify(&host.etc_spec(), &notify.path, &[]);
-    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, d) = start_daemon(&host);
+    notify.wait_ready(Duration::from_secs(20));
     d.wait_log(
         "secret closed: the policy denies its KV metadata",
         Duration::from_secs(5),
@@ -359,11 +365,8 @@ fn an_outage_is_served_from_the_cache_and_recovery_is_seen() {
         &bao,
         json!({"secrets": {"db": host.secret_entry("db", "hosts/web03/db")}}),
     );
-    let mut notify = NotifySocket::bind(host.root.path());
-    let d = Daemon::start_with_notify(&host.etc_spec(), &notify.path, &[]);
-    let ready = notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, d) = start_daemon(&host);
+    let ready = notify.wait_ready(Duration::from_secs(20));
     assert_eq!(status_of(&ready), "1 secret fresh, token ttl 59m");
 
     bao.stop();
@@ -432,12 +435,7 @@ fn an_invalid_spec_at_start_is_a_usage_error() {
 
 #[test]
 fn short_lived_tokens_are_renewed_then_replaced_before_their_max_ttl() {
-    let audit_dir = tempfile::tempdir().unwrap();
-    let audit = audit_dir.path().join("audit.log");
-    let bao = Bao::dev_with_config(&format!(
-        "audit \"file\" \"local\" {{ options = {{ file_path = \"{}\" }} }}\n",
-        audit.display()
-    ));
+    let (_audit_dir, audit, bao) = bao_with_file_audit();
     let v = secret("v");
     bao.kv_put("hosts/web05/db", &json!({"password": v}));
     let (role_id, secret_id) = bao.approle("web05");
@@ -458,9 +456,7 @@ fn short_lived_tokens_are_renewed_then_replaced_before_their_max_ttl() {
     let mut notify = NotifySocket::bind(host.root.path());
     let start = Instant::now();
     let d = Daemon::start_with_notify(&host.etc_spec(), &notify.path, &[]);
-    let ready = notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let ready = notify.wait_ready(Duration::from_secs(20));
     assert_eq!(status_of(&ready), "1 secret fresh, token ttl 5s");
     // Login at 0 (6s), renewals at 4 and 8 (6s each), at 12 only 3s are left
     // (half the lease): a new login at 14, renewed at 18.
@@ -530,11 +526,8 @@ fn new_credential_files_are_used_for_the_next_login() {
         &bao,
         json!({"secrets": {"db": host.secret_entry("db", "hosts/web06/db")}}),
     );
-    let mut notify = NotifySocket::bind(host.root.path());
-    let d = Daemon::start_with_notify(&host.etc_spec(), &notify.path, &[]);
-    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, d) = start_daemon(&host);
+    notify.wait_ready(Duration::from_secs(20));
     // A new secret-id (as `vaultkeeper bootstrap` would store it), the old one destroyed.
     let new_id = bao.cli_json(&["write", "-f", "auth/approle/role/web06/secret-id"])["data"]
         ["secret_id"]
@@ -575,11 +568,8 @@ fn ready_comes_when_a_secret_has_definitively_failed() {
             "denied": host.secret_entry("denied", "hosts/other/x"),
         }}),
     );
-    let mut notify = NotifySocket::bind(host.root.path());
-    let d = Daemon::start_with_notify(&host.etc_spec(), &notify.path, &[]);
-    let ready = notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, d) = start_daemon(&host);
+    let ready = notify.wait_ready(Duration::from_secs(20));
     assert_eq!(status_of(&ready), "1 secret fresh, 2 failed, token ttl 59m");
     assert_eq!(read(&host.out("ok").join("v")), v);
     assert!(!host.out("missing").exists());
@@ -634,11 +624,8 @@ fn digests_on_schedule_and_seal_alerts_reach_slack_once() {
             },
         }),
     );
-    let mut notify = NotifySocket::bind(host.root.path());
-    let mut d = Daemon::start_with_notify(&host.etc_spec(), &notify.path, &[]);
-    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, mut d) = start_daemon(&host);
+    notify.wait_ready(Duration::from_secs(20));
 
     d.wait_log(
         "messages wait in the outbox until it can be read",
@@ -726,9 +713,7 @@ fn digests_on_schedule_and_seal_alerts_reach_slack_once() {
     d.signal("TERM");
     assert_eq!(d.wait_exit(Duration::from_secs(20)), 0);
     let _d = Daemon::start_with_notify(&host.etc_spec(), &notify.path, &[]);
-    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    notify.wait_ready(Duration::from_secs(20));
     std::thread::sleep(Duration::from_secs(4));
     assert_eq!(slack.payloads().len(), 4, "{:#?}", slack.payloads());
     slack.assert_valid();
@@ -769,11 +754,8 @@ fn an_outage_is_one_probe_at_a_time() {
             "secrets": secrets,
         }),
     );
-    let mut notify = NotifySocket::bind(host.root.path());
-    let d = Daemon::start_with_notify(&host.etc_spec(), &notify.path, &[]);
-    let ready = notify.wait_for("READY=1", Duration::from_secs(60), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, d) = start_daemon(&host);
+    let ready = notify.wait_ready(Duration::from_secs(60));
     assert!(
         status_of(&ready).starts_with("100 secrets fresh"),
         "{ready}"
@@ -813,12 +795,7 @@ fn an_outage_is_one_probe_at_a_time() {
 /// once (inotify) and works: the host was not locked out.
 #[test]
 fn rejected_logins_stay_under_the_lockout_and_a_new_secret_id_is_tried_at_once() {
-    let audit_dir = tempfile::tempdir().unwrap();
-    let audit = audit_dir.path().join("audit.log");
-    let bao = Bao::dev_with_config(&format!(
-        "audit \"file\" \"local\" {{ options = {{ file_path = \"{}\" }} }}\n",
-        audit.display()
-    ));
+    let (_audit_dir, audit, bao) = bao_with_file_audit();
     let v = secret("v");
     bao.kv_put("hosts/web08/db", &json!({"password": v}));
     let (role_id, secret_id) = bao.approle("web08");
@@ -828,11 +805,8 @@ fn rejected_logins_stay_under_the_lockout_and_a_new_secret_id_is_tried_at_once()
         &bao,
         json!({"secrets": {"db": host.secret_entry("db", "hosts/web08/db")}}),
     );
-    let mut notify = NotifySocket::bind(host.root.path());
-    let d = Daemon::start_with_notify(&host.etc_spec(), &notify.path, &[]);
-    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, d) = start_daemon(&host);
+    notify.wait_ready(Duration::from_secs(20));
 
     // The secret-id is destroyed and the host's token revoked.
     bao.cli(&[

@@ -51,6 +51,11 @@ impl NotifySocket {
         );
     }
 
+    /// Waits for `READY=1`; returns the message.
+    pub fn wait_ready(&mut self, timeout: Duration) -> String {
+        self.wait_for("READY=1", timeout, |m| m.starts_with("READY=1"))
+    }
+
     pub fn drain(&mut self) {
         let mut buf = vec![0u8; 4096];
         self.sock.set_nonblocking(true).unwrap();

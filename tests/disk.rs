@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use support::bao::Bao;
 use support::logged::assert_logged;
 use support::run::{secret, vaultkeeper, Run};
-use support::spec::{files, write_private, Host};
+use support::spec::{dev_host, files, write_private, Host};
 
 fn fetch(spec: &Path, names: &[&str]) -> Run {
     let mut args = vec!["--spec", spec.to_str().unwrap(), "fetch"];
@@ -22,15 +22,6 @@ fn fetch(spec: &Path, names: &[&str]) -> Run {
 
 fn check(spec: &Path) -> Run {
     vaultkeeper(&["check", "--spec", spec.to_str().unwrap()], &[])
-}
-
-/// A dev server with an AppRole `role` whose credentials `host` holds.
-fn setup(role: &str) -> (Bao, Host) {
-    let bao = Bao::dev();
-    let host = Host::new();
-    let (role_id, secret_id) = bao.approle(role);
-    host.write_credentials(&role_id, &secret_id);
-    (bao, host)
 }
 
 #[test]
@@ -116,7 +107,7 @@ fn check_refuses_system_state_and_nested_output_dirs_with_exit_2() {
 
 #[test]
 fn fetch_refuses_credential_files_that_are_symlinks_fifos_shared_or_foreign() {
-    let (bao, host) = setup("d1");
+    let (bao, host) = dev_host("d1");
     bao.kv_put("hosts/d1/app", &json!({ "pw": secret("pw") }));
     let spec = host.write_spec(&host.spec(
         &bao.addr,
@@ -192,7 +183,7 @@ fn fetch_refuses_credential_files_that_are_symlinks_fifos_shared_or_foreign() {
 
 #[test]
 fn an_output_dir_under_a_world_writable_parent_is_refused() {
-    let (bao, host) = setup("d2");
+    let (bao, host) = dev_host("d2");
     bao.kv_put("hosts/d2/app", &json!({ "pw": secret("pw") }));
     let parent = host.path("shared");
     std::fs::create_dir(&parent).unwrap();
@@ -349,7 +340,7 @@ fn debris(host: &Host, name: &str) -> Debris {
 
 #[test]
 fn a_directory_vaultkeeper_did_not_write_is_kept_with_every_byte() {
-    let (bao, host) = setup("d3");
+    let (bao, host) = dev_host("d3");
     let v = secret("pw");
     bao.kv_put("hosts/d3/app", &json!({ "pw": v }));
     let spec = host.write_spec(&host.spec(
@@ -398,7 +389,7 @@ fn a_directory_vaultkeeper_did_not_write_is_kept_with_every_byte() {
 
 #[test]
 fn a_second_writer_waits_for_the_lock_then_fails_clearly() {
-    let (bao, host) = setup("d4");
+    let (bao, host) = dev_host("d4");
     bao.kv_put("hosts/d4/app", &json!({ "pw": secret("pw") }));
     let spec = host.write_spec(&host.spec(
         &bao.addr,
@@ -444,7 +435,7 @@ fn a_second_writer_waits_for_the_lock_then_fails_clearly() {
 #[test]
 fn two_fetches_at_once_200_times_never_leave_a_dangling_output_dir() {
     let _one_at_a_time = heavy();
-    let (bao, host) = setup("d5");
+    let (bao, host) = dev_host("d5");
     let base = secret("two");
     kv_put_fast(&bao, "hosts/d5/app", &version(&base, 0));
     let spec = host.write_spec(&host.spec(
@@ -510,7 +501,7 @@ fn two_fetches_at_once_200_times_never_leave_a_dangling_output_dir() {
 #[test]
 fn fetch_beside_a_running_daemon_with_a_secret_changing_every_50ms() {
     let _one_at_a_time = heavy();
-    let (bao, host) = setup("d6");
+    let (bao, host) = dev_host("d6");
     let base = secret("daemon");
     kv_put_fast(&bao, "hosts/d6/app", &version(&base, 0));
     let mut spec_json = host.spec(
@@ -594,7 +585,7 @@ fn fetch_beside_a_running_daemon_with_a_secret_changing_every_50ms() {
 #[test]
 fn kill_9_at_200_random_points_then_one_clean_fetch_leaves_no_debris() {
     let _one_at_a_time = heavy();
-    let (bao, host) = setup("d7");
+    let (bao, host) = dev_host("d7");
     let base = secret("kill");
     let names = ["a", "b", "c"];
     for n in names {
@@ -707,7 +698,7 @@ impl Drop for Tmpfs {
 
 #[test]
 fn a_full_output_file_system_keeps_the_previous_version_and_recovers() {
-    let (bao, host) = setup("d8");
+    let (bao, host) = dev_host("d8");
     let small = host.path("small");
     let _fs = Tmpfs::mount(&small, "256k");
     let spec = host.write_spec(&host.spec(
@@ -750,7 +741,7 @@ fn a_full_output_file_system_keeps_the_previous_version_and_recovers() {
 
 #[test]
 fn a_full_cache_file_system_leaves_no_staged_file() {
-    let (bao, host) = setup("d9");
+    let (bao, host) = dev_host("d9");
     let small = host.path("smallcache");
     let _fs = Tmpfs::mount(&small, "128k");
     let spec = host.write_spec(&host.spec(

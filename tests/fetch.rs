@@ -9,7 +9,7 @@ use std::path::Path;
 use support::bao::Bao;
 use support::logged::{assert_logged, assert_not_logged};
 use support::run::{secret, vaultkeeper, Run};
-use support::spec::{files, Host};
+use support::spec::{dev_host, files, Host};
 
 fn fetch(spec: &Path, names: &[&str]) -> Run {
     let mut args = vec!["--spec", spec.to_str().unwrap(), "fetch"];
@@ -17,18 +17,9 @@ fn fetch(spec: &Path, names: &[&str]) -> Run {
     vaultkeeper(&args, &[])
 }
 
-/// A dev server with an AppRole `role` whose credentials `host` holds.
-fn setup(role: &str) -> (Bao, Host) {
-    let bao = Bao::dev();
-    let host = Host::new();
-    let (role_id, secret_id) = bao.approle(role);
-    host.write_credentials(&role_id, &secret_id);
-    (bao, host)
-}
-
 #[test]
 fn kv_v2_and_v1_render_one_file_per_key() {
-    let (bao, host) = setup("h1");
+    let (bao, host) = dev_host("h1");
     bao.cli(&["secrets", "enable", "-path=kv1", "-version=1", "kv"]);
     let (p1, p2) = (secret("v2pass"), secret("v1pass"));
     bao.kv_put(
@@ -94,7 +85,7 @@ fn kv_v2_and_v1_render_one_file_per_key() {
 
 #[test]
 fn a_key_removed_in_vault_disappears() {
-    let (bao, host) = setup("h2");
+    let (bao, host) = dev_host("h2");
     bao.kv_put(
         "hosts/h2/app",
         &json!({ "a": secret("a"), "b": secret("b") }),
@@ -116,7 +107,7 @@ fn a_key_removed_in_vault_disappears() {
 
 #[test]
 fn owner_group_and_mode_with_real_users() {
-    let (bao, host) = setup("h3");
+    let (bao, host) = dev_host("h3");
     let user = format!("vkt{}", &support::bao::rand_suffix()[..8]);
     let group = format!("{user}g");
     let _accounts = Accounts::create(&user, &group);
@@ -186,7 +177,7 @@ impl Drop for Accounts {
 
 #[test]
 fn vault_down_renders_from_the_cache_with_a_warning() {
-    let (mut bao, host) = setup("h4");
+    let (mut bao, host) = dev_host("h4");
     let pw = secret("pw");
     bao.kv_put("hosts/h4/app", &json!({ "pw": pw }));
     let spec = host.write_spec(&host.spec(
@@ -259,7 +250,7 @@ fn a_sealed_server_counts_as_unreachable() {
 
 #[test]
 fn invalid_credentials_name_the_role_id_file_and_never_use_the_cache() {
-    let (bao, host) = setup("h6");
+    let (bao, host) = dev_host("h6");
     bao.kv_put("hosts/h6/app", &json!({ "pw": secret("pw") }));
     let spec = host.write_spec(&host.spec(
         &bao.addr,
@@ -304,7 +295,7 @@ fn invalid_credentials_name_the_role_id_file_and_never_use_the_cache() {
 
 #[test]
 fn denied_and_not_found_name_the_path() {
-    let (bao, host) = setup("h7");
+    let (bao, host) = dev_host("h7");
     bao.kv_put("hosts/other/app", &json!({ "pw": secret("pw") }));
     bao.kv_put("hosts/h7/ok", &json!({ "pw": secret("pw") }));
     let spec = host.write_spec(&host.spec(
@@ -348,7 +339,7 @@ fn denied_and_not_found_name_the_path() {
 
 #[test]
 fn path_traversal_key_names_fail_that_secret_and_write_nothing() {
-    let (bao, host) = setup("h8");
+    let (bao, host) = dev_host("h8");
     for (i, bad) in ["../../etc/evil", "..", "a/b"].iter().enumerate() {
         bao.kv_put(
             &format!("hosts/h8/bad{i}"),
@@ -391,7 +382,7 @@ fn path_traversal_key_names_fail_that_secret_and_write_nothing() {
 
 #[test]
 fn a_symlink_planted_in_the_output_and_cache_dirs_is_not_followed() {
-    let (bao, host) = setup("h9");
+    let (bao, host) = dev_host("h9");
     let v = secret("v");
     bao.kv_put("hosts/h9/app", &json!({ "pw": v }));
     let spec = host.write_spec(&host.spec(

@@ -10,10 +10,9 @@ mod support;
 use serde_json::{json, Value};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use support::bao::Bao;
 use support::logged::assert_logged;
 use support::run::{assert_no_secret_in, secret, vaultkeeper, Run};
-use support::spec::Host;
+use support::spec::{dev_host, Host};
 
 fn run(spec: &Path, args: &[&str]) -> Run {
     let mut a = vec!["--spec", spec.to_str().unwrap()];
@@ -21,14 +20,6 @@ fn run(spec: &Path, args: &[&str]) -> Run {
     let r = vaultkeeper(&a, &[]);
     assert_no_secret_in(&r.stdout, "vaultkeeper's stdout");
     r
-}
-
-fn setup(role: &str) -> (Bao, Host) {
-    let bao = Bao::dev();
-    let host = Host::new();
-    let (role_id, secret_id) = bao.approle(role);
-    host.write_credentials(&role_id, &secret_id);
-    (bao, host)
 }
 
 fn rendered(host: &Host, name: &str) -> PathBuf {
@@ -56,7 +47,7 @@ fn read(p: &Path) -> String {
 
 #[test]
 fn an_ini_file_from_two_secrets() {
-    let (mut bao, host) = setup("t1");
+    let (mut bao, host) = dev_host("t1");
     let (pw, user, url) = (
         secret("grafana-pw"),
         secret("grafana-user"),
@@ -172,7 +163,7 @@ fn walk_contains(dir: &Path, needle: &[u8]) -> bool {
 
 #[test]
 fn an_env_file_from_two_secrets_and_its_refusals() {
-    let (bao, host) = setup("t2");
+    let (bao, host) = dev_host("t2");
     let hostile = format!(
         "{} \"dq\" 'sq' \\bs $HOME ${{X}} `cmd` a=b\nline2\n",
         secret("env")
@@ -271,7 +262,7 @@ fn check_lists_every_unknown_placeholder_and_fetch_names_are_checked() {
 
 #[test]
 fn a_file_vaultkeeper_did_not_write_is_never_overwritten() {
-    let (bao, host) = setup("t3");
+    let (bao, host) = dev_host("t3");
     bao.kv_put("hosts/t3/db", &json!({ "pw": secret("pw") }));
     let spec = spec_with(
         &host,
@@ -332,7 +323,7 @@ impl Drop for Tmpfs {
 
 #[test]
 fn a_full_file_system_keeps_the_previous_version_and_no_debris() {
-    let (bao, host) = setup("t4");
+    let (bao, host) = dev_host("t4");
     let small = secret("small");
     bao.kv_put("hosts/t4/db", &json!({ "PW": small }));
     let spec = spec_with(
@@ -372,7 +363,7 @@ fn a_full_file_system_keeps_the_previous_version_and_no_debris() {
 
 #[test]
 fn concurrent_renders_beside_a_changing_secret_always_leave_one_complete_version() {
-    let (bao, host) = setup("t5");
+    let (bao, host) = dev_host("t5");
     let versions: Vec<(String, String)> = (0..6)
         .map(|i| (secret(&format!("u{i}")), secret(&format!("p{i}"))))
         .collect();

@@ -41,18 +41,7 @@ impl Daemon {
             .stdin(Stdio::null())
             .stdout(f.try_clone().unwrap())
             .stderr(f);
-        for k in [
-            "VAULT_ADDR",
-            "BAO_ADDR",
-            "VAULT_TOKEN",
-            "BAO_TOKEN",
-            "NOTIFY_SOCKET",
-            "WATCHDOG_USEC",
-            "WATCHDOG_PID",
-        ] {
-            cmd.env_remove(k);
-        }
-        cmd.env("VAULTKEEPER_LOG", "debug");
+        super::run::debug_without_ambient_env(&mut cmd);
         for (k, v) in env {
             cmd.env(k, v);
         }

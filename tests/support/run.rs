@@ -86,27 +86,40 @@ pub fn vaultkeeper_prefixed(prefix: &[&str], args: &[&str], env: &[(&str, &str)]
         }
     };
     cmd.args(args).stdin(Stdio::null());
-    for k in [
-        "VAULT_ADDR",
-        "BAO_ADDR",
-        "VAULT_TOKEN",
-        "BAO_TOKEN",
-        "VAULT_NAMESPACE",
-        "BAO_NAMESPACE",
-        "VAULT_WRAPPED_TOKEN",
-        "VAULT_SKIP_VERIFY",
-        "BAO_SKIP_VERIFY",
-        "VAULT_CACERT",
-        "BAO_CACERT",
-        "VAULTKEEPER_LOG",
-    ] {
-        cmd.env_remove(k);
-    }
-    cmd.env("VAULTKEEPER_LOG", "debug");
+    debug_without_ambient_env(&mut cmd);
     for (k, v) in env {
         cmd.env(k, v);
     }
     output(&mut cmd, &format!("vaultkeeper {}", args.join(" ")))
+}
+
+/// What a test's vaultkeeper must not inherit: the Vault/OpenBao CLI's
+/// variables, systemd's notify and watchdog ones, the log level. Only what the
+/// test passes counts.
+pub const AMBIENT_ENV: &[&str] = &[
+    "VAULT_ADDR",
+    "BAO_ADDR",
+    "VAULT_TOKEN",
+    "BAO_TOKEN",
+    "VAULT_NAMESPACE",
+    "BAO_NAMESPACE",
+    "VAULT_WRAPPED_TOKEN",
+    "VAULT_SKIP_VERIFY",
+    "BAO_SKIP_VERIFY",
+    "VAULT_CACERT",
+    "BAO_CACERT",
+    "NOTIFY_SOCKET",
+    "WATCHDOG_USEC",
+    "WATCHDOG_PID",
+    "VAULTKEEPER_LOG",
+];
+
+/// Removes [`AMBIENT_ENV`] from `cmd`'s environment and sets a debug log.
+pub fn debug_without_ambient_env(cmd: &mut Command) {
+    for k in AMBIENT_ENV {
+        cmd.env_remove(k);
+    }
+    cmd.env("VAULTKEEPER_LOG", "debug");
 }
 
 /// Runs `vaultkeeper ARGS` in `dir` as a user's shell would, the way the

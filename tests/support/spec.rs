@@ -84,6 +84,15 @@ impl Host {
     }
 }
 
+/// A dev OpenBao with an AppRole `role` whose credentials a new [`Host`] holds.
+pub fn dev_host(role: &str) -> (super::bao::Bao, Host) {
+    let bao = super::bao::Bao::dev();
+    let host = Host::new();
+    let (role_id, secret_id) = bao.approle(role);
+    host.write_credentials(&role_id, &secret_id);
+    (bao, host)
+}
+
 /// Writes a file only its owner may read (as credentials must be), atomically.
 pub fn write_private(path: &Path, content: &str) {
     use std::os::unix::fs::OpenOptionsExt;

@@ -45,15 +45,18 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod backoff;
 pub mod bootstrap;
 pub mod build_info;
 pub mod cache;
 pub mod chat;
 pub mod cli;
+pub mod clock;
 pub mod daemon;
 pub mod dumpable;
 pub mod exit;
 pub mod fetch;
+pub mod fs;
 pub mod input;
 pub mod insights;
 pub mod lock;
@@ -64,6 +67,7 @@ pub mod pin;
 pub mod provision;
 pub mod render;
 pub mod report;
+pub mod runtime;
 pub mod secret;
 pub mod slack;
 pub mod spec;

@@ -2,7 +2,7 @@
 //! secret was last fetched from Vault and since when it is served from the cache.
 //! `vaultkeeper status` and the daemon read them. They hold no secret values.
 
-use crate::render::atomic;
+use crate::fs::{self, Durability};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -28,33 +28,15 @@ pub fn now_unix() -> u64 {
 }
 
 pub fn load(state_dir: &Path, name: &str) -> SecretStatus {
-    let dir = state_dir.join("status");
-    let Ok(fd) = atomic::open_dir_nofollow(&dir) else {
-        return SecretStatus::default();
-    };
-    match atomic::read_file_at(&fd, &format!("{name}.json"), &dir) {
-        Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_default(),
-        _ => SecretStatus::default(),
-    }
+    fs::load_record(&state_dir.join("status"), &format!("{name}.json")).unwrap_or_default()
 }
 
 /// Best effort and not fsynced (the next run rewrites it): a status file that
 /// cannot be written is logged, never fatal.
 pub fn save(state_dir: &Path, name: &str, status: &SecretStatus) {
     let dir = state_dir.join("status");
-    let result = atomic::ensure_private_dir(state_dir, 0o700)
-        .and_then(|_| atomic::ensure_private_dir(&dir, 0o700))
-        .and_then(|fd| {
-            let bytes = serde_json::to_vec(status).expect("status serializes");
-            atomic::replace_file_with(
-                &fd,
-                &format!("{name}.json"),
-                &bytes,
-                0o600,
-                &dir,
-                atomic::Durability::Volatile,
-            )
-        });
+    let file = format!("{name}.json");
+    let result = fs::save_record(state_dir, &dir, &file, status, Durability::Volatile);
     if let Err(e) = result {
         tracing::warn!(secret = name, error = %e, "cannot record the secret's status");
     }
@@ -86,11 +68,7 @@ impl LoginStatus {
 const LOGIN_FILE: &str = "login-status.json";
 
 pub fn load_login(state_dir: &Path) -> Option<LoginStatus> {
-    let fd = atomic::open_dir_nofollow(state_dir).ok()?;
-    match atomic::read_file_at(&fd, LOGIN_FILE, state_dir) {
-        Ok(Some(bytes)) => serde_json::from_slice(&bytes).ok(),
-        _ => None,
-    }
+    fs::load_record(state_dir, LOGIN_FILE)
 }
 
 /// A rejected login: keeps the streak's start when one is recorded.
@@ -100,17 +78,7 @@ pub fn login_rejected(state_dir: &Path, reason: &str) {
         failing_since: since,
         reason: reason.to_string(),
     };
-    let result = atomic::ensure_private_dir(state_dir, 0o700).and_then(|fd| {
-        let bytes = serde_json::to_vec(&st).expect("status serializes");
-        atomic::replace_file_with(
-            &fd,
-            LOGIN_FILE,
-            &bytes,
-            0o600,
-            state_dir,
-            atomic::Durability::Volatile,
-        )
-    });
+    let result = fs::save_record(state_dir, state_dir, LOGIN_FILE, &st, Durability::Volatile);
     if let Err(e) = result {
         tracing::warn!(error = %e, "cannot record the login status");
     }
@@ -129,7 +97,7 @@ pub fn login_ok(state_dir: &Path) {
 /// written outside the secret's lock, so a live writer's are left alone).
 pub fn clean_debris(state_dir: &Path, name: &str) -> usize {
     let dir = state_dir.join("status");
-    let Ok(fd) = atomic::open_dir_nofollow(&dir) else {
+    let Ok(fd) = fs::open_dir_nofollow(&dir) else {
         return 0;
     };
     crate::render::debris::remove_temporaries(&fd, &dir, &[format!(".{name}.json.tmp-")], false)

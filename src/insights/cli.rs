@@ -41,13 +41,7 @@ fn env(k: &str) -> Option<String> {
 
 /// The spec, or on a machine without one a spec built from VAULT_ADDR/BAO_ADDR.
 pub fn load(spec_path: &Path) -> anyhow::Result<Spec> {
-    if spec_path.exists() {
-        return Ok(crate::cli::load_spec(spec_path)?);
-    }
-    if env("VAULT_ADDR").is_none() && env("BAO_ADDR").is_none() {
-        return Err(crate::cli::no_address(spec_path).into());
-    }
-    Spec::from_env(env).with_context(|| format!("no spec at {}", spec_path.display()))
+    Ok(crate::spec::load_spec_or_env(spec_path)?)
 }
 
 fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T) -> String) {

@@ -23,26 +23,7 @@ use nix::unistd::{unlinkat, UnlinkatFlags};
 use std::os::fd::AsFd;
 use std::path::Path;
 
-/// `<pid>-<16 hex>`: the tail of every temporary name vaultkeeper makes.
-pub fn temp_tail() -> String {
-    format!("{}-{:016x}", std::process::id(), rand::random::<u64>())
-}
-
-/// The pid in a temporary name's tail, if it has one.
-pub fn pid_of(tail: &str) -> Option<i32> {
-    let (pid, hex) = tail.split_once('-')?;
-    (hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| pid.parse().ok())
-        .flatten()
-}
-
-/// True when no process `pid` runs (its temporaries are debris).
-pub fn is_dead(pid: i32) -> bool {
-    pid > 0
-        && pid as u32 != std::process::id()
-        && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
-            == Err(nix::errno::Errno::ESRCH)
-}
+pub use crate::fs::temp::{is_dead, pid_of, temp_tail};
 
 pub fn link_temp_name(leaf: &str) -> String {
     format!(".{leaf}.vaultkeeper.link-{}", temp_tail())

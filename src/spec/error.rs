@@ -16,6 +16,16 @@ pub enum SpecError {
         path: String,
         message: String,
     },
+    /// No spec file, and nothing in the environment says where Vault is.
+    #[error("no spec at {} and neither BAO_ADDR nor VAULT_ADDR is set: nothing says where Vault is; export BAO_ADDR=https://vault.example:8200 (or VAULT_ADDR), or pass --spec FILE", path.display())]
+    NoAddress { path: PathBuf },
+    /// No spec file, and the spec made from the environment is invalid.
+    #[error("no spec at {}", path.display())]
+    FromEnv {
+        path: PathBuf,
+        #[source]
+        source: Box<SpecError>,
+    },
     #[error("{file}: {count} problems:\n{list}")]
     Many {
         file: String,

@@ -7,10 +7,17 @@
 //!
 //! What one host sends (the code as it is):
 //! - at boot: one `vault-secret-<name>.service` per secret (`vaultkeeper fetch
-//!   NAME`: one AppRole login + one full read each), then the daemon: one login;
-//!   it adopts what the units fetched less than a refresh interval ago
-//!   (`daemon::adopt_boot_fetch`: no second full read; before that change it
-//!   read every secret again: the "re-reads" rows);
+//!   --boot NAME`). A secret whose cache Vault confirmed less than
+//!   `bootCacheMaxAge` (15 min) ago is rendered from it without a request
+//!   (`boot_cache`); the daemon checks it (a metadata read) at a uniformly
+//!   random time within its first refresh interval. Every other secret costs
+//!   one AppRole login + one full read, and the daemon adopts it
+//!   (`daemon::adopt_boot_fetch`: first check at the first jittered refresh;
+//!   before that change it read every secret again: the "re-reads" row).
+//!   Then the daemon's one login. A reboot after `D` down: each secret's last
+//!   confirmation was uniformly within one refresh interval before the
+//!   shutdown (the daemon's checks confirm), so its age at boot is `D` plus
+//!   that;
 //! - then each secret every `refresh_delay(refreshInterval)` (0.8-1.0 x the
 //!   interval): one KV v2 metadata read, plus a full read when the version
 //!   changed (`daily` rotation: each secret changes once a day at a random time);
@@ -63,11 +70,15 @@ struct Scenario {
     reuse_boot_fetch: bool,
     /// What-if: the boot fetch units share one login (S reads + 1 login).
     one_boot_login: bool,
-    /// What-if: nothing is read at boot (outputs rendered from a recent
-    /// cache); the daemon logs in and checks each secret (metadata read) at a
-    /// uniformly random time within its first refresh interval.
-    boot_from_cache: bool,
+    /// How long the hosts were down before the reboot (seconds): a secret
+    /// whose confirmation is younger than `BOOT_CACHE_MAX_AGE` at boot is
+    /// rendered from its cache (`fetch --boot`). `None`: no confirmed cache
+    /// (a first boot, or `bootCacheMaxAge: "0s"`).
+    down: Option<f64>,
 }
+
+/// The default `bootCacheMaxAge`.
+const BOOT_CACHE_MAX_AGE: f64 = 900.0;
 
 fn run(sc: Scenario, hosts: usize, secrets: usize, refresh: Duration, horizon: usize) -> Counts {
     let mut c = Counts(vec![0; horizon]);
@@ -76,17 +87,25 @@ fn run(sc: Scenario, hosts: usize, secrets: usize, refresh: Duration, horizon: u
     let day = 86_400.0;
     for _ in 0..hosts {
         let boot = sc.boot_from + rng.unit() * sc.boot_span;
-        // Fetch units: login + full read per secret, within ~2 s of boot.
-        if !sc.boot_from_cache {
-            for _ in 0..secrets {
-                c.add(
-                    boot + rng.unit() * 2.0,
-                    if sc.one_boot_login { 1 } else { 2 },
-                );
-            }
-            if sc.one_boot_login {
-                c.add(boot, 1);
-            }
+        // Per secret: rendered from the confirmed cache at boot, or read.
+        let cached: Vec<bool> = (0..secrets)
+            .map(|_| {
+                sc.down.is_some_and(|d| {
+                    let age = d + rng.unit() * refresh.as_secs_f64();
+                    age < BOOT_CACHE_MAX_AGE
+                })
+            })
+            .collect();
+        // Fetch units of the others: login + full read each, within ~2 s of boot.
+        let reads = cached.iter().filter(|c| !**c).count();
+        for _ in 0..reads {
+            c.add(
+                boot + rng.unit() * 2.0,
+                if sc.one_boot_login { 1 } else { 2 },
+            );
+        }
+        if sc.one_boot_login && reads > 0 {
+            c.add(boot, 1);
         }
         let start = boot + 2.0;
         c.add(start, 1); // the daemon's login
@@ -101,11 +120,13 @@ fn run(sc: Scenario, hosts: usize, secrets: usize, refresh: Duration, horizon: u
             c.add(t, 1);
             plan = after_renewal(lease, true, lease);
         }
-        for _ in 0..secrets {
+        for &from_cache in &cached {
             let mut t = start;
-            if sc.boot_from_cache {
-                // First check at a random time within the first interval.
-                t = start + rng.unit() * refresh.as_secs_f64() - refresh.as_secs_f64() * 0.9;
+            if from_cache {
+                // First check (metadata) at a random time within the first
+                // interval (`adopt_boot_fetch`), then the jittered schedule.
+                t = start + rng.unit() * refresh.as_secs_f64();
+                c.add(t, 1);
             } else if !sc.reuse_boot_fetch {
                 c.add(t, 1); // first pass: a full read (no known version)
             }
@@ -153,58 +174,55 @@ fn main() {
         jitter: true,
         reuse_boot_fetch: false,
         one_boot_login: false,
-        boot_from_cache: false,
+        down: None,
     };
     let (s_mean, s_p99, s_max, _) = run(steady, hosts, secrets, refresh, horizon).stats(0, horizon);
     println!(
         "| {} | {s_mean:.0} | {s_p99} | {s_max} | 1.0x |",
         steady.name
     );
+    let reboot = |name, down: Option<f64>| Scenario {
+        name,
+        boot_from: 0.0,
+        boot_span: 60.0,
+        jitter: true,
+        reuse_boot_fetch: true,
+        one_boot_login: false,
+        down,
+    };
     for sc in [
+        reboot(
+            "the code: fleet-wide reboot within 60 s after 2 min down (every cache confirmed < bootCacheMaxAge ago: no read at boot)",
+            Some(120.0),
+        ),
+        reboot(
+            "the code: reboot after 12 min down (confirmations 12-17 min old: some read at boot)",
+            Some(720.0),
+        ),
+        reboot(
+            "the code: reboot after 1 h down (every confirmation older than bootCacheMaxAge: every host reads at boot; = cold start, or bootCacheMaxAge 0s)",
+            Some(3600.0),
+        ),
         Scenario {
-            name: "fleet-wide reboot within 60 s, jitter 0.8-1.0 (the code)",
-            boot_from: 0.0,
-            boot_span: 60.0,
-            jitter: true,
-            reuse_boot_fetch: true,
-            one_boot_login: false,
-            boot_from_cache: false,
-        },
-        Scenario {
-            name: "fleet-wide reboot within 60 s, no jitter (fixed interval)",
-            boot_from: 0.0,
-            boot_span: 60.0,
             jitter: false,
-            reuse_boot_fetch: true,
-            one_boot_login: false,
-            boot_from_cache: false,
+            ..reboot(
+                "the code: reboot after 1 h down, no jitter (fixed interval)",
+                Some(3600.0),
+            )
         },
         Scenario {
-            name: "before adopt_boot_fetch: reboot, jitter, the daemon re-reads every secret at start",
-            boot_from: 0.0,
-            boot_span: 60.0,
-            jitter: true,
             reuse_boot_fetch: false,
-            one_boot_login: false,
-            boot_from_cache: false,
+            ..reboot(
+                "before adopt_boot_fetch: reboot after 1 h down, the daemon re-reads every secret at start",
+                Some(3600.0),
+            )
         },
         Scenario {
-            name: "what-if: reboot, jitter, reuse, one login for the boot fetches (the floor with reads at boot)",
-            boot_from: 0.0,
-            boot_span: 60.0,
-            jitter: true,
-            reuse_boot_fetch: true,
             one_boot_login: true,
-            boot_from_cache: false,
-        },
-        Scenario {
-            name: "what-if: reboot, jitter, boot from a recent cache, first checks spread over the first interval",
-            boot_from: 0.0,
-            boot_span: 60.0,
-            jitter: true,
-            reuse_boot_fetch: true,
-            one_boot_login: false,
-            boot_from_cache: true,
+            ..reboot(
+                "what-if: reboot after 1 h down, one login for all boot fetches (the floor with reads at boot)",
+                Some(3600.0),
+            )
         },
     ] {
         let c = run(sc, hosts, secrets, refresh, horizon);

@@ -54,6 +54,8 @@ struct CacheFile {
 #[derive(Debug, Clone)]
 pub struct CacheEntry {
     pub fetched_at: SystemTime,
+    /// The KV engine version the data was read with (1 or 2).
+    pub kv_version: u8,
     pub version: Option<u64>,
     pub data: SecretData,
 }
@@ -64,7 +66,8 @@ impl CacheEntry {
     }
 }
 
-fn unix(t: SystemTime) -> u64 {
+/// Unix seconds (as the cache file records times).
+pub fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
@@ -258,6 +261,7 @@ pub fn load(secret: &SecretSpec) -> Result<Option<CacheEntry>, CacheError> {
     }
     Ok(Some(CacheEntry {
         fetched_at: UNIX_EPOCH + Duration::from_secs(file.fetched_at),
+        kv_version: file.kv_version,
         version: file.version,
         data: SecretData(file.data),
     }))

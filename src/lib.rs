@@ -46,6 +46,7 @@
 
 pub mod audit;
 pub mod backoff;
+pub mod boot_cache;
 pub mod bootstrap;
 pub mod build_info;
 pub mod cache;

@@ -178,7 +178,7 @@ fn known_code(err: &(dyn Error + 'static)) -> Option<u8> {
         return Some(e.exit_code());
     }
     if err
-        .downcast_ref::<crate::audit::listener::BindError>()
+        .downcast_ref::<crate::audit::bind::BindError>()
         .is_some()
     {
         // A listen address in use or not ours to bind: a configuration mistake.

@@ -18,6 +18,34 @@ pub struct SecretStatus {
     pub from_cache_since: Option<u64>,
     /// The last error, if the last attempt failed (never a secret value).
     pub last_error: Option<String>,
+    /// When Vault last confirmed the cached data (a full read, or a metadata
+    /// check that found the cached version current), and which cache that was:
+    /// what `fetch` needs to render from the cache at boot without Vault
+    /// ([`crate::boot_cache`]).
+    #[serde(default)]
+    pub confirmed: Option<Confirmation>,
+    /// Unix seconds since when the files are the cache `fetch` rendered at boot
+    /// without contacting Vault; `None` once the daemon has checked with Vault.
+    #[serde(default)]
+    pub boot_cache_since: Option<u64>,
+}
+
+/// Vault's last confirmation of a secret's cache. It names the cache it
+/// confirmed (KV mount, path, version and the cache file's `fetchedAt`), so a
+/// record cannot vouch for a cache file that was replaced or for another path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Confirmation {
+    /// Unix seconds of the confirmation.
+    pub at: u64,
+    pub kv_mount: String,
+    pub secret_path: String,
+    /// 1 or 2.
+    pub kv_version: u8,
+    /// The KV v2 version confirmed.
+    pub version: Option<u64>,
+    /// `fetchedAt` of the cache file confirmed (unix seconds).
+    pub cache_fetched_at: u64,
 }
 
 pub fn now_unix() -> u64 {

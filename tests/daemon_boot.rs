@@ -2,7 +2,8 @@
 //! not read again what was fetched less than one refresh interval ago (a
 //! fleet-wide reboot costs one full read per secret, not two), checks the files
 //! on disk against the cache at once, and reads from Vault whatever it cannot
-//! adopt.
+//! adopt. After a boot from the confirmed cache (`fetch --boot`,
+//! `bootCacheMaxAge`) it reads nothing at start and confirms within one interval.
 
 mod support;
 
@@ -92,4 +93,103 @@ fn the_daemon_adopts_what_the_boot_fetch_just_read_and_reads_the_rest() {
     );
     let log = d.log_text();
     assert_not_logged(&log, " ERROR ");
+}
+
+/// `fetch --boot` rendered the secret from the cache Vault confirmed moments
+/// ago (no request at all); the daemon adopts it without reading it, and its
+/// first check, a metadata read within the first refresh interval, confirms it.
+#[test]
+fn after_a_boot_from_the_confirmed_cache_the_daemon_reads_nothing_at_start_and_confirms_within_one_interval(
+) {
+    let pw = secret("bootpw");
+    let vault = Fake::http(vault_like(secret("token"), json!({ "pw": pw }), |q| {
+        q.path
+            .starts_with("/v1/secret/metadata/")
+            .then(|| support::fake::Reply::Json(200, json!({ "data": { "current_version": 1 } })))
+    }));
+    let host = Host::new();
+    host.write_credentials("fake-role-id", &secret("secretid"));
+    let mut spec = host.spec(&vault.addr, json!({ "a": { "secretPath": "hosts/h1/a" } }));
+    spec["refreshInterval"] = json!("4s");
+    spec["approle"]["roleName"] = json!("h1");
+    let spec_path = host.write_spec(&spec);
+    let r = vaultkeeper(&["--spec", spec_path.to_str().unwrap(), "fetch"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let record = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(host.state_dir().join("status/a.json")).unwrap())
+            .unwrap()
+    };
+    let confirmed_first = record()["confirmed"]["at"].as_u64().unwrap();
+
+    // The reboot: the boot unit asks Vault nothing.
+    std::fs::remove_dir_all(host.path("run")).unwrap();
+    let before = vault.requests().len();
+    let r = vaultkeeper(
+        &[
+            "--spec",
+            spec_path.to_str().unwrap(),
+            "fetch",
+            "--boot",
+            "a",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(vault.requests().len(), before, "{}", r.stderr);
+    assert!(r
+        .stderr
+        .contains("a: rendered from the cache Vault confirmed"));
+    assert!(record()["bootCacheSince"].as_u64().is_some());
+
+    let started = std::time::Instant::now();
+    let d = Daemon::start(&spec_path, &[]);
+    d.wait_log("logged in with AppRole", Duration::from_secs(20));
+    let metadata = || {
+        vault.requests()[before..]
+            .iter()
+            .filter(|q| q.path == "/v1/secret/metadata/hosts/h1/a")
+            .count()
+    };
+    wait_for(
+        "the first check (a metadata read)",
+        Duration::from_secs(10),
+        || (metadata() > 0).then_some(()),
+    );
+    // Within its first refresh interval (4 s) of the start, plus the start itself.
+    assert!(
+        started.elapsed() < Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
+    );
+    d.wait_log(
+        "secret a: Vault confirmed the version rendered at boot from the cache",
+        Duration::from_secs(5),
+    );
+    let st = record();
+    assert_eq!(st["bootCacheSince"], serde_json::Value::Null, "{st}");
+    assert!(
+        st["confirmed"]["at"].as_u64().unwrap() >= confirmed_first,
+        "{st}"
+    );
+    // Later checks keep confirming it (a host up for days still qualifies).
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(metadata() >= 2, "{}", d.log_text());
+    assert!(record()["confirmed"]["at"].as_u64().unwrap() > confirmed_first);
+    // Never a full read: the adopted cache was current all along.
+    assert_eq!(
+        data_reads(&vault, before),
+        Vec::<String>::new(),
+        "{}",
+        d.log_text()
+    );
+    assert_eq!(files(&host.out("a"))["pw"], pw);
+    let log = d.log_text();
+    assert!(!log.contains(" ERROR "), "{log}");
+    assert!(!log.contains("secret a: fetched from Vault"), "{log}");
+    assert!(
+        log.contains(
+            "rendered at boot from its confirmed cache: checked within the first refresh interval"
+        ),
+        "{log}"
+    );
 }

@@ -444,3 +444,337 @@ fn check_validates_offline() {
     assert_eq!(r.code, 2);
     assert_logged(&r.stderr, "cannot read spec /nonexistent/spec.json");
 }
+
+// ---- `fetch --boot`: the boot units render from a recently confirmed cache ----
+
+fn boot_fetch(spec: &Path) -> Run {
+    vaultkeeper(&["--spec", spec.to_str().unwrap(), "fetch", "--boot"], &[])
+}
+
+fn status_record(host: &Host, name: &str) -> serde_json::Value {
+    serde_json::from_slice(
+        &std::fs::read(host.state_dir().join(format!("status/{name}.json"))).unwrap(),
+    )
+    .unwrap()
+}
+
+fn edit_status(host: &Host, name: &str, f: impl FnOnce(&mut serde_json::Value)) {
+    let p = host.state_dir().join(format!("status/{name}.json"));
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    f(&mut v);
+    std::fs::write(&p, v.to_string()).unwrap();
+}
+
+/// A dev server behind a connection-counting proxy, a secret `app` fetched
+/// once from Vault (which confirms its cache), `bootCacheMaxAge` as given.
+fn confirmed(
+    role: &str,
+    max_age: Option<&str>,
+) -> (
+    Bao,
+    support::fake::CountingProxy,
+    Host,
+    std::path::PathBuf,
+    String,
+) {
+    let (bao, host) = setup(role);
+    let pw = secret("bootpw");
+    bao.kv_put(&format!("hosts/{role}/app"), &json!({ "pw": pw }));
+    let proxy = support::fake::CountingProxy::new(bao.port);
+    let mut spec = host.spec(
+        &proxy.addr,
+        json!({ "app": { "secretPath": format!("hosts/{role}/app") } }),
+    );
+    if let Some(m) = max_age {
+        spec["bootCacheMaxAge"] = json!(m);
+    }
+    let spec = host.write_spec(&spec);
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(proxy.connections() > 0);
+    let st = status_record(&host, "app");
+    assert_eq!(st["confirmed"]["version"], 1, "{st}");
+    assert_eq!(st["confirmed"]["secretPath"], format!("hosts/{role}/app"));
+    (bao, proxy, host, spec, pw)
+}
+
+#[test]
+fn boot_fetch_renders_a_recently_confirmed_cache_without_contacting_vault() {
+    let (mut bao, proxy, host, spec, pw) = confirmed("hb1", None);
+    let before = files(&host.out("app"));
+    // Vault up: not asked either.
+    let seen = proxy.connections();
+    let r = boot_fetch(&spec);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(proxy.connections(), seen, "{}", r.stderr);
+    assert_eq!(files(&host.out("app")), before);
+    // A fetch by hand (no --boot) always asks Vault.
+    let r = fetch(&spec, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(proxy.connections() > seen);
+    assert!(r.stderr.contains("app: unchanged"), "{}", r.stderr);
+    assert_eq!(
+        status_record(&host, "app")["bootCacheSince"],
+        serde_json::Value::Null
+    );
+    // A reboot: /run is empty, Vault is down; nothing may reach it.
+    std::fs::remove_dir_all(host.path("run")).unwrap();
+    bao.stop();
+    let seen = proxy.connections();
+    let r = boot_fetch(&spec);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(proxy.connections(), seen, "no login, no read: {}", r.stderr);
+    assert_eq!(files(&host.out("app")), before);
+    assert_eq!(files(&host.out("app"))["pw"], pw);
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.contains(" INFO app: rendered from the cache Vault confirmed "))
+        .unwrap_or_else(|| panic!("no INFO line in:\n{}", r.stderr));
+    assert!(
+        line.contains(" s ago (bootCacheMaxAge 15m), without contacting Vault; the daemon re-checks it within one refresh interval (5m)"),
+        "{line}"
+    );
+    assert!(!r.stderr.contains(" WARN "), "{}", r.stderr);
+    let st = status_record(&host, "app");
+    assert!(st["bootCacheSince"].as_u64().is_some(), "{st}");
+    assert_eq!(
+        st["fromCacheSince"],
+        serde_json::Value::Null,
+        "not an outage fallback"
+    );
+    assert_eq!(st["lastError"], serde_json::Value::Null);
+    // `status` (Vault is down: its outage report) says where the files come from.
+    let s = vaultkeeper(
+        &["--spec", spec.to_str().unwrap(), "status", "--json"],
+        &[("VAULT_TOKEN", "root")],
+    );
+    let j: serde_json::Value = serde_json::from_str(&s.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", s.stdout, s.stderr));
+    assert!(j["secrets"][0]["bootCacheSince"].as_u64().is_some(), "{j}");
+    assert!(j["secrets"][0]["confirmedAt"].as_u64().is_some(), "{j}");
+    assert_eq!(j["secrets"][0]["fromCacheSince"], serde_json::Value::Null);
+    let human = vaultkeeper(
+        &["--spec", spec.to_str().unwrap(), "status"],
+        &[("VAULT_TOKEN", "root")],
+    );
+    assert!(
+        human
+            .stdout
+            .contains("rendered at boot from the cache Vault confirmed "),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn boot_fetch_reads_vault_when_the_confirmation_is_older_than_max_age() {
+    let (mut bao, proxy, host, spec, pw) = confirmed("hb2", None);
+    edit_status(&host, "app", |v| {
+        v["confirmed"]["at"] = json!(v["confirmed"]["at"].as_u64().unwrap() - 901);
+    });
+    let seen = proxy.connections();
+    let r = boot_fetch(&spec);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(proxy.connections() > seen, "Vault was read: {}", r.stderr);
+    assert!(r.stderr.contains("app: unchanged"), "{}", r.stderr);
+    assert!(!r.stderr.contains("rendered from the cache Vault confirmed"));
+    // Old again, and Vault down: the outage fallback as without --boot.
+    edit_status(&host, "app", |v| {
+        v["confirmed"]["at"] = json!(v["confirmed"]["at"].as_u64().unwrap() - 901);
+    });
+    bao.stop();
+    std::fs::remove_dir_all(host.path("run")).unwrap();
+    let r = boot_fetch(&spec);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(" WARN app: rendered from the last-known-good cache, "),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(files(&host.out("app"))["pw"], pw);
+    let st = status_record(&host, "app");
+    assert!(st["fromCacheSince"].as_u64().is_some(), "{st}");
+    assert_eq!(st["bootCacheSince"], serde_json::Value::Null);
+    // An outage fallback is no confirmation: the next boot tries Vault again
+    // (and falls back again), even though the confirmation was moved back.
+    edit_status(&host, "app", |v| {
+        v["confirmed"]["at"] = json!(vaultkeeper::state::now_unix() - 10);
+    });
+    let seen = proxy.connections();
+    let r = boot_fetch(&spec);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(proxy.connections() > seen, "{}", r.stderr);
+    assert!(r
+        .stderr
+        .contains(" WARN app: rendered from the last-known-good cache, "));
+}
+
+#[test]
+fn boot_cache_max_age_zero_always_reads_vault() {
+    let (_bao, proxy, _host, spec, _pw) = confirmed("hb3", Some("0s"));
+    for _ in 0..2 {
+        let seen = proxy.connections();
+        let r = boot_fetch(&spec);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(proxy.connections() > seen, "{}", r.stderr);
+        assert!(r.stderr.contains("app: unchanged"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn a_replaced_or_foreign_cache_or_a_moved_secret_path_reads_vault() {
+    let (bao, proxy, host, spec_path, pw) = confirmed("hb4", None);
+    let cache = host.state_dir().join("cache/app/data.json");
+    let original = std::fs::read(&cache).unwrap();
+    let reads_vault = |what: &str, spec: &Path| {
+        let seen = proxy.connections();
+        let r = boot_fetch(spec);
+        assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+        assert!(
+            proxy.connections() > seen,
+            "{what}: Vault not read: {}",
+            r.stderr
+        );
+        assert!(
+            !r.stderr.contains("rendered from the cache Vault confirmed"),
+            "{what}: {}",
+            r.stderr
+        );
+        r
+    };
+    // The cache file replaced (another fetch time: not the one confirmed), its
+    // data swapped for a value an attacker chose.
+    let evil = secret("evil");
+    let mut c: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    c["fetchedAt"] = json!(c["fetchedAt"].as_u64().unwrap() - 1);
+    c["data"]["pw"] = json!(evil);
+    std::fs::write(&cache, c.to_string()).unwrap();
+    reads_vault("replaced cache", &spec_path);
+    assert_eq!(files(&host.out("app"))["pw"], pw);
+    // Confirmed for version 1, the cache claims version 2.
+    let mut c: serde_json::Value = serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+    c["version"] = json!(2);
+    c["data"]["pw"] = json!(evil);
+    std::fs::write(&cache, c.to_string()).unwrap();
+    reads_vault("other version", &spec_path);
+    assert_eq!(files(&host.out("app"))["pw"], pw);
+    // A corrupt cache file.
+    std::fs::write(&cache, b"{\"format\": 1, ").unwrap();
+    reads_vault("corrupt cache", &spec_path);
+    assert_eq!(files(&host.out("app"))["pw"], pw);
+    // The spec now points the secret at another path: its data, not the cache's.
+    let other = secret("otherpw");
+    bao.kv_put("hosts/hb4/other", &json!({ "pw": other }));
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&spec_path).unwrap()).unwrap();
+    spec["secrets"]["app"]["secretPath"] = json!("hosts/hb4/other");
+    let moved = host.write_spec(&spec);
+    reads_vault("moved secretPath", &moved);
+    assert_eq!(files(&host.out("app"))["pw"], other);
+}
+
+#[test]
+fn a_template_reads_vault_unless_all_its_inputs_are_confirmed() {
+    let (bao, proxy, host, spec_path, _pw) = confirmed("hb5", None);
+    let db = secret("dbpw");
+    bao.kv_put("hosts/hb5/db", &json!({ "pw": db }));
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&spec_path).unwrap()).unwrap();
+    spec["secrets"]["db"] = json!({ "secretPath": "hosts/hb5/db", "outputDir": host.out("db") });
+    spec["templates"] = json!({ "both.env": {
+        "content": "A={{ app.pw }}\nB={{ db.pw }}\n",
+        "path": host.path("run/secrets/rendered/both.env"),
+    }});
+    let spec_path = host.write_spec(&spec);
+    // db was never read: it is not confirmed.
+    let r = fetch(&spec_path, &["db"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    edit_status(&host, "db", |v| v["confirmed"] = serde_json::Value::Null);
+    let seen = proxy.connections();
+    let r = vaultkeeper(
+        &[
+            "--spec",
+            spec_path.to_str().unwrap(),
+            "fetch",
+            "--boot",
+            "both.env",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(proxy.connections() > seen);
+    assert!(
+        !r.stderr.contains("rendered from the cache Vault confirmed"),
+        "app feeds a template whose other input is unconfirmed: {}",
+        r.stderr
+    );
+    // Both confirmed now (just read): the template unit renders without Vault.
+    let seen = proxy.connections();
+    let r = vaultkeeper(
+        &[
+            "--spec",
+            spec_path.to_str().unwrap(),
+            "fetch",
+            "--boot",
+            "both.env",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(proxy.connections(), seen, "{}", r.stderr);
+    assert_eq!(
+        r.stderr
+            .matches("rendered from the cache Vault confirmed")
+            .count(),
+        2,
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(host.path("run/secrets/rendered/both.env")).unwrap(),
+        format!("A={_pw}\nB={db}\n")
+    );
+}
+
+#[test]
+fn check_rejects_a_bad_boot_cache_max_age_with_its_path() {
+    let host = Host::new();
+    let mut spec = host.spec(
+        "https://vault.example:8200",
+        json!({ "a": { "secretPath": "x/y", "bootCacheMaxAge": "soon" } }),
+    );
+    let bad = host.write_spec(&spec);
+    let r = vaultkeeper(&["check", "--spec", bad.to_str().unwrap()], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("secrets.a.bootCacheMaxAge: "),
+        "{}",
+        r.stderr
+    );
+    spec["secrets"]["a"]
+        .as_object_mut()
+        .unwrap()
+        .remove("bootCacheMaxAge");
+    spec["bootCacheMaxAge"] = json!("8d");
+    let bad = host.write_spec(&spec);
+    let r = vaultkeeper(&["check", "--spec", bad.to_str().unwrap()], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("bootCacheMaxAge: must be at most 7d"),
+        "{}",
+        r.stderr
+    );
+    spec["bootCacheMaxAge"] = json!("0s");
+    spec["vault"]["failback"] = json!("0s");
+    let bad = host.write_spec(&spec);
+    let r = vaultkeeper(&["check", "--spec", bad.to_str().unwrap()], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("vault.failback: must be between 1s and 1d"),
+        "{}",
+        r.stderr
+    );
+}

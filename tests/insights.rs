@@ -173,6 +173,7 @@ fn status_shows_server_token_and_each_secrets_state() {
             version: Some(3),
             from_cache_since: None,
             last_error: None,
+            ..Default::default()
         },
     );
     vaultkeeper::state::save(
@@ -183,6 +184,7 @@ fn status_shows_server_token_and_each_secrets_state() {
             version: Some(1),
             from_cache_since: Some(now - 3600),
             last_error: Some("Vault at x is unreachable".into()),
+            ..Default::default()
         },
     );
 
@@ -211,11 +213,11 @@ fn status_shows_server_token_and_each_secrets_state() {
     );
     assert_eq!(
         s["secrets"][0],
-        json!({ "name": "db", "lastFetch": now - 7200, "version": 1, "fromCacheSince": now - 3600, "lastError": "Vault at x is unreachable" })
+        json!({ "name": "db", "lastFetch": now - 7200, "version": 1, "fromCacheSince": now - 3600, "lastError": "Vault at x is unreachable", "bootCacheSince": null, "confirmedAt": null })
     );
     assert_eq!(
         s["secrets"][1],
-        json!({ "name": "web", "lastFetch": now - 120, "version": 3, "fromCacheSince": null, "lastError": null })
+        json!({ "name": "web", "lastFetch": now - 120, "version": 3, "fromCacheSince": null, "lastError": null, "bootCacheSince": null, "confirmedAt": null })
     );
     assert_eq!(s["notAssessed"], json!({}));
 

@@ -31,6 +31,7 @@ fn spec(root: &Path) -> SecretSpec {
         restart_trigger: false,
         restart_interval: Duration::from_secs(86400),
         refresh_interval: Duration::from_secs(300),
+        boot_cache_max_age: Duration::from_secs(900),
         on_change: OnChange::Restart,
         restart_randomized_delay: Duration::ZERO,
     }

@@ -120,6 +120,10 @@ let
       refreshInterval = option (types.nullOr vkTypes.duration) null "1m" ''
         How often the agent fetches this secret; `null` uses `vault.refreshInterval`.
       '';
+      bootCacheMaxAge = option (types.nullOr vkTypes.duration) null "0s" ''
+        As `vault.bootCacheMaxAge`, for this secret; `null` uses
+        `vault.bootCacheMaxAge`. `"0s"`: always read Vault at boot.
+      '';
       onChange = option (types.enum [ "restart" "reload" "none" ]) d.secret.onChange "reload" ''
         What the agent does to `services` when the secret's content changes.
       '';
@@ -174,6 +178,21 @@ in
       Skip TLS certificate verification. Only for tests against a throwaway server.
     '';
     timeout = option vkTypes.duration d.vault.timeout "30s" "Timeout of each request to Vault.";
+    # null: the agent's own default (docs/reference/spec.md), not a copy of it here.
+    failback = option (types.nullOr vkTypes.duration) null "2m" ''
+      With several `address`es: how long after leaving its first address a host
+      tries it first again (1s to 1d); `null` uses the agent's default, 10 minutes.
+    '';
+    bootCacheMaxAge = option (types.nullOr vkTypes.duration) null "1h" ''
+      At boot, `vault-secret-<name>.service` renders a KV v2 secret from its
+      cache without contacting Vault when Vault confirmed that cache (a read or
+      the agent's metadata check of that version) less than this long ago; the
+      agent checks it within one `refreshInterval`. So a fleet that reboots
+      together does not read every secret at once, at the price of up to
+      `bootCacheMaxAge` + `refreshInterval` of staleness after a reboot.
+      `"0s"`: always read Vault at boot; `null` uses the agent's default, 15
+      minutes (at most 7d).
+    '';
     maxResponseSize = option (types.strMatching "[0-9]+ ?(B|K|KiB|M|MiB|G|GiB)?") d.vault.maxResponseSize "64MiB" ''
       The largest answer read from Vault (64KiB to 1GiB); a larger one is refused
       while it streams in, before it fills memory.

@@ -13,7 +13,7 @@ let
       restartTrigger restartInterval refreshInterval onChange restartRandomizedDelay;
     # A credentialFor service holds a copy taken at its start: restart it on change too.
     services = lib.unique (s.services ++ s.credentialFor);
-  };
+  } // setOnly { inherit (s) bootCacheMaxAge; };
 
   # Options whose null means "the agent's default": only the ones set.
   setOnly = lib.filterAttrs (_: v: v != null);
@@ -23,6 +23,7 @@ let
 
   spec = {
     vault = { inherit (cfg) address namespace caCert skipVerify timeout maxResponseSize; }
+      // setOnly { inherit (cfg) failback; }
       # No address (the seed's configurations): the one bootstrap pins (src/pin.rs).
       // lib.optionalAttrs (cfg.address == null) { addressFrom = "firstBoot"; };
     approle = {
@@ -30,6 +31,7 @@ let
     } // (let b = lib.filterAttrs (_: v: v != null) cfg.approle.loginBackoff; in
       lib.optionalAttrs (b != { }) { loginBackoff = b; });
     inherit (cfg) stateDir refreshInterval restartRandomizedDelay criticalServices;
+  } // setOnly { inherit (cfg) bootCacheMaxAge; } // {
     secrets = lib.mapAttrs secretSpec cfg.secrets;
   } // lib.optionalAttrs (cfg.templates != { }) {
     templates = lib.mapAttrs (_name: t: {

@@ -118,7 +118,10 @@ let
     serviceConfig = hardening // {
       Type = "oneshot";
       RemainAfterExit = true;
-      ExecStart = vaultkeeper "fetch ${name}";
+      # --boot: a cache Vault confirmed less than bootCacheMaxAge ago is
+      # rendered without contacting Vault (a fleet-wide reboot does not
+      # stampede the cluster); the daemon checks it within one refresh.
+      ExecStart = vaultkeeper "fetch --boot ${name}";
       TimeoutStartSec = "2min";
     };
   };
@@ -144,7 +147,7 @@ let
     serviceConfig = hardening // {
       Type = "oneshot";
       RemainAfterExit = true;
-      ExecStart = vaultkeeper "fetch ${name}";
+      ExecStart = vaultkeeper "fetch --boot ${name}";
       TimeoutStartSec = "2min";
     };
   };

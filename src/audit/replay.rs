@@ -4,9 +4,9 @@
 //! forensic listing: nothing coalesced), or with `coalesce` the alerts as the
 //! listener posts them to Slack.
 
+use super::engine_counts::EngineCounts;
 use super::frame::Framer;
 use super::rules::{Clock, Engine};
-use super::stats::EngineCounts;
 use super::{Alert, AuditSpec};
 use std::io::{Read, Write};
 

@@ -20,6 +20,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 pub const MAX_CONNECTIONS: usize = 64;
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -130,7 +131,9 @@ pub async fn run_standalone(
 /// section, restarted when that section changes, told about other changes.
 pub struct ChatTask {
     pub spec: super::ChatSpec,
-    stop: tokio::sync::watch::Sender<bool>,
+    stop: CancellationToken,
+    /// Stops the endpoint if the task is dropped without [`ChatTask::stop`].
+    _stop_on_drop: DropGuard,
     spec_tx: tokio::sync::watch::Sender<Arc<Spec>>,
     join: tokio::task::JoinHandle<()>,
 }
@@ -139,7 +142,8 @@ impl ChatTask {
     pub fn spawn(spec: &Spec) -> Option<ChatTask> {
         let chat = spec.chat.clone()?;
         let (spec_tx, spec_rx) = tokio::sync::watch::channel(Arc::new(spec.clone()));
-        let (stop, mut stop_rx) = tokio::sync::watch::channel(false);
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
         let run = chat.clone();
         let join = tokio::spawn(async move {
             let app = match App::new(run, spec_rx) {
@@ -156,17 +160,11 @@ impl ChatTask {
                     return;
                 }
             };
-            let shutdown = async move {
-                while !*stop_rx.borrow() {
-                    if stop_rx.changed().await.is_err() {
-                        return;
-                    }
-                }
-            };
-            serve(listener, app, shutdown).await;
+            serve(listener, app, stopped.cancelled_owned()).await;
         });
         Some(ChatTask {
             spec: chat,
+            _stop_on_drop: stop.clone().drop_guard(),
             stop,
             spec_tx,
             join,
@@ -179,7 +177,7 @@ impl ChatTask {
     }
 
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
+        self.stop.cancel();
         let mut join = self.join;
         if tokio::time::timeout(Duration::from_secs(3), &mut join)
             .await

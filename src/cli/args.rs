@@ -1,5 +1,6 @@
 //! The command line's grammar (clap): every command, its arguments and help.
 
+pub use crate::audit::cli::AuditCommand;
 use crate::spec::DEFAULT_SPEC_PATH;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -41,6 +42,12 @@ pub enum Command {
         /// (the daemon, another fetch) is writing, e.g. "30s".
         #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::spec::interval::parse_duration)]
         lock_timeout: std::time::Duration,
+        /// As the boot units run it: a KV v2 secret whose cache Vault
+        /// confirmed less than `bootCacheMaxAge` ago is rendered from that
+        /// cache without contacting Vault (the daemon checks it within one
+        /// refresh interval); everything else is read from Vault.
+        #[arg(long)]
+        boot: bool,
     },
     /// Render a template from its secrets' current (cached) data, without Vault.
     Render(crate::template::cli::RenderArgs),
@@ -80,20 +87,4 @@ pub enum ChatCommand {
     /// Answer Slack slash commands on chat.listen until SIGTERM/SIGINT
     /// (`vaultkeeper run` does this too when the spec has a chat section).
     Serve,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum AuditCommand {
-    /// Listen for the socket audit device and alert Slack, until SIGTERM/SIGINT.
-    Listen,
-    /// Run the alert rules over a file of audit lines; print one JSON object per
-    /// matching event (`--coalesce`: the alerts as Slack would get them).
-    /// Without a spec (the default path absent) the default rules apply.
-    Replay {
-        /// A file audit device's log or a capture of the socket ("-" = stdin).
-        file: PathBuf,
-        /// Coalesce as the listener does for Slack (summaries listing each event).
-        #[arg(long)]
-        coalesce: bool,
-    },
 }

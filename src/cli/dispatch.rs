@@ -29,6 +29,7 @@ pub(crate) fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Fetch {
             names,
             lock_timeout,
+            boot,
         } => {
             let spec = load_spec(&cli.spec)?;
             let (selected, templates) = match crate::template::select(&spec, &names) {
@@ -39,9 +40,16 @@ pub(crate) fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 }
             };
             let rt = multi_thread()?;
-            match rt.block_on(fetch::run_with(&spec, &selected, lock_timeout)) {
+            let run = async {
+                if boot {
+                    fetch::run_boot(&spec, &selected, &templates, lock_timeout).await
+                } else {
+                    fetch::run_with(&spec, &selected, lock_timeout).await
+                }
+            };
+            match rt.block_on(run) {
                 Ok(report) => {
-                    let code = report_fetch(&report);
+                    let code = report_fetch(&report, &spec);
                     let done =
                         rt.block_on(crate::template::after_fetch(&spec, &templates, &report));
                     let tcode = crate::template::report(&done, &spec);

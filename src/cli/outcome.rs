@@ -47,7 +47,7 @@ pub(crate) fn report_bootstrap(
     }
 }
 
-pub(crate) fn report_fetch(report: &fetch::Report) -> u8 {
+pub(crate) fn report_fetch(report: &fetch::Report, spec: &crate::spec::Spec) -> u8 {
     use crate::render::Rendered;
     for (name, outcome) in &report.outcomes {
         match outcome {
@@ -70,9 +70,12 @@ pub(crate) fn report_fetch(report: &fetch::Report) -> u8 {
             }
             fetch::Outcome::FromCache { age, reason, .. } => tracing::warn!(
                 "{name}: rendered from the last-known-good cache, {} old, because {}",
-                humantime::format_duration(std::time::Duration::from_secs(age.as_secs())),
+                crate::clock::duration_words(*age),
                 report::vault_message(reason)
             ),
+            fetch::Outcome::BootCache { confirmed_age, .. } => {
+                crate::boot_cache::log_rendered(name, confirmed_age, spec)
+            }
             fetch::Outcome::Failed(e) => tracing::error!("{}", report::message(e)),
         }
     }

@@ -272,6 +272,9 @@ fn critical_note(spec: &Spec) {
 enum Health {
     Pending,
     Fresh,
+    /// Rendered at boot from the cache Vault confirmed within
+    /// `bootCacheMaxAge` ([`crate::boot_cache`]), not checked with Vault since.
+    BootCache,
     FromCache,
     Failed,
 }
@@ -290,6 +293,10 @@ struct Tracked {
     /// Taken over from the boot unit's fetch ([`adopt_boot_fetch`]) and not
     /// checked since: the first login does not check it at once.
     adopted: bool,
+    /// `Some(confirmed unix time)`: the boot unit rendered it from its confirmed
+    /// cache without Vault; the first check is at a random time within the
+    /// first refresh interval.
+    boot_cache: Option<u64>,
 }
 
 impl Tracked {
@@ -302,6 +309,7 @@ impl Tracked {
             backoff: Backoff::vault(),
             verify_at: None,
             adopted: false,
+            boot_cache: None,
         }
     }
 }
@@ -320,13 +328,34 @@ fn adopt_boot_fetch(secret: &SecretSpec, state_dir: &std::path::Path) -> Option<
         return None;
     }
     let st = state::load(state_dir, &secret.name);
-    let age = state::now_unix().checked_sub(st.last_fetch?)?;
-    if age >= secret.refresh_interval.as_secs()
-        || st.from_cache_since.is_some()
-        || st.last_error.is_some()
-    {
+    if st.from_cache_since.is_some() || st.last_error.is_some() {
         return None;
     }
+    let now = state::now_unix();
+    let recent = |t: u64| {
+        now.checked_sub(t)
+            .filter(|age| *age < secret.refresh_interval.as_secs())
+    };
+    if let (Some(age), Some(c)) = (st.boot_cache_since.and_then(recent), &st.confirmed) {
+        // Rendered by the boot unit from the cache Vault confirmed within
+        // bootCacheMaxAge: adopted like a boot fetch; the first check (a
+        // metadata read) comes at a random time within the first interval.
+        let version = st.version?;
+        tracing::debug!(
+            secret = %secret.name,
+            version,
+            age_s = age,
+            "rendered at boot from its confirmed cache: checked within the first refresh interval"
+        );
+        return Some(Tracked {
+            next_check: Instant::now() + secret.refresh_interval.mul_f64(rand::random::<f64>()),
+            version: Some(version),
+            adopted: true,
+            boot_cache: Some(c.at),
+            ..Tracked::new()
+        });
+    }
+    let age = recent(st.last_fetch?)?;
     let version = st.version?;
     tracing::debug!(
         secret = %secret.name,
@@ -766,7 +795,8 @@ impl Daemon {
                 // Whatever could not be checked without a token is checked now.
                 let now = Instant::now();
                 for tr in self.tracked.values_mut() {
-                    if (first && !tr.adopted) || tr.health != Health::Fresh {
+                    let serving = matches!(tr.health, Health::Fresh | Health::BootCache);
+                    if (first && !tr.adopted) || !serving {
                         tr.next_check = tr.next_check.min(now);
                     }
                 }
@@ -879,7 +909,10 @@ impl Daemon {
             .collect();
         let mut restarts = Vec::new();
         for s in adopted {
-            let version = self.tracked[&s.name].version;
+            let (version, boot_cache, first_check) = {
+                let t = &self.tracked[&s.name];
+                (t.version, t.boot_cache, t.next_check)
+            };
             match drive(
                 &self.notifier,
                 verify_one(s.clone(), self.spec.state_dir.clone()),
@@ -887,8 +920,27 @@ impl Daemon {
             .await
             {
                 Ok(Some(rendered)) => {
-                    let check = Check::Full(Outcome::Fresh { rendered, version }, false);
-                    restarts.extend(self.apply(&s.name, check).unwrap_or_default());
+                    let outcome = match boot_cache {
+                        Some(at) => Outcome::BootCache {
+                            rendered,
+                            version,
+                            confirmed_age: Duration::from_secs(
+                                state::now_unix().saturating_sub(at),
+                            ),
+                        },
+                        None => Outcome::Fresh { rendered, version },
+                    };
+                    restarts.extend(
+                        self.apply(&s.name, Check::Full(outcome, false))
+                            .unwrap_or_default(),
+                    );
+                    if boot_cache.is_some() {
+                        // Its first check stays where adoption put it: at a
+                        // random time within the first refresh interval.
+                        if let Some(t) = self.tracked.get_mut(&s.name) {
+                            t.next_check = first_check;
+                        }
+                    }
                 }
                 Ok(None) | Err(_) => {
                     let t = self.tracked.get_mut(&s.name).expect("tracked");
@@ -965,7 +1017,7 @@ impl Daemon {
                 let t = self.tracked.get_mut(&s.name).expect("tracked");
                 t.next_check =
                     Instant::now() + schedule::refresh_delay(s.refresh_interval, rand::random());
-                if t.health == Health::Fresh {
+                if matches!(t.health, Health::Fresh | Health::BootCache) {
                     t.health = Health::FromCache;
                     crate::metrics::global().secret_still_cached(&s.name);
                 }
@@ -1026,13 +1078,17 @@ impl Daemon {
             Check::Same => {
                 self.vault_up();
                 let t = self.tracked.get_mut(name)?;
-                if t.health != Health::Fresh {
+                if !matches!(t.health, Health::Fresh | Health::BootCache) {
                     // Back from the cache with the same data: the status record says so.
                     let mut st = state::load(&self.spec.state_dir, name);
                     st.last_fetch = Some(state::now_unix());
-                    st.from_cache_since = None;
-                    st.last_error = None;
                     state::save(&self.spec.state_dir, name, &st);
+                }
+                // Vault confirmed the cached version: a reboot within
+                // bootCacheMaxAge may render it without Vault.
+                crate::boot_cache::confirm_current(&secret, &self.spec.state_dir, t.version);
+                if t.health == Health::BootCache {
+                    tracing::info!("secret {name}: Vault confirmed the version rendered at boot from the cache");
                 }
                 t.health = Health::Fresh;
                 crate::metrics::global().secret_fresh(name, state::now_unix());
@@ -1041,7 +1097,7 @@ impl Daemon {
                 self.vault_down(&reason);
                 crate::metrics::global().secret_still_cached(name);
                 let t = self.tracked.get_mut(name)?;
-                if t.health == Health::Fresh {
+                if matches!(t.health, Health::Fresh | Health::BootCache) {
                     t.health = Health::FromCache;
                     let mut st = state::load(&self.spec.state_dir, name);
                     st.from_cache_since.get_or_insert(state::now_unix());
@@ -1049,8 +1105,22 @@ impl Daemon {
                     state::save(&self.spec.state_dir, name, &st);
                 }
             }
-            Check::Full(Outcome::Fresh { rendered, version }, denied) => {
-                self.vault_up();
+            Check::Full(Outcome::BootCache { .. }, _) if !self.tracked.get(name)?.adopted => {
+                // Only adoption (the first pass) renders from the boot cache.
+                return None;
+            }
+            Check::Full(
+                Outcome::Fresh { rendered, version }
+                | Outcome::BootCache {
+                    rendered, version, ..
+                },
+                denied,
+            ) => {
+                let t = self.tracked.get_mut(name)?;
+                let boot_cache = t.boot_cache.filter(|_| t.adopted);
+                if boot_cache.is_none() {
+                    self.vault_up();
+                }
                 let t = self.tracked.get_mut(name)?;
                 if denied && !t.metadata_denied {
                     tracing::info!("secret {name}: the policy denies its KV metadata; it is checked with full reads from now on");
@@ -1058,17 +1128,28 @@ impl Daemon {
                 }
                 let first = t.health == Health::Pending;
                 t.version = version;
-                t.health = Health::Fresh;
+                t.health = if boot_cache.is_some() {
+                    Health::BootCache
+                } else {
+                    Health::Fresh
+                };
                 let m = crate::metrics::global();
-                m.secret_fresh(name, state::now_unix());
+                m.secret_fresh(name, boot_cache.unwrap_or_else(state::now_unix));
                 if !first && matches!(rendered, Rendered::Changed { .. }) {
                     m.secret_changed(name);
                 }
                 if let Rendered::Changed { generation, files } = rendered {
                     tracing::info!(
-                        "secret {name}: {} from Vault{}: rendered {files} file(s) as generation {generation}",
-                        if first { "fetched" } else { "changed" },
-                        version.map(|v| format!(" (version {v})")).unwrap_or_default()
+                        "secret {name}: {}{}: rendered {files} file(s) as generation {generation}",
+                        match (first, boot_cache) {
+                            (true, Some(_)) =>
+                                "taken from the cache Vault confirmed before the boot",
+                            (true, None) => "fetched from Vault",
+                            (false, _) => "changed from Vault",
+                        },
+                        version
+                            .map(|v| format!(" (version {v})"))
+                            .unwrap_or_default()
                     );
                     self.rewatch(&secret);
                     self.templates.secret_changed(&self.spec, name);
@@ -1260,6 +1341,7 @@ impl Daemon {
         for t in self.tracked.values() {
             match t.health {
                 Health::Fresh => i.fresh += 1,
+                Health::BootCache => i.boot_cache += 1,
                 Health::FromCache => i.from_cache += 1,
                 Health::Failed => i.failed += 1,
                 Health::Pending => {}

@@ -6,6 +6,9 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatusInputs {
     pub fresh: usize,
+    /// Rendered at boot from the cache Vault confirmed recently, not yet
+    /// checked by the daemon.
+    pub boot_cache: usize,
     pub from_cache: usize,
     pub failed: usize,
     /// Since when Vault could not be reached, if it cannot now.
@@ -47,6 +50,12 @@ fn count(n: usize, what: &str) -> String {
 
 pub fn line(i: &StatusInputs) -> String {
     let mut parts = vec![format!("{} fresh", count(i.fresh, "secret"))];
+    if i.boot_cache > 0 {
+        parts.push(format!(
+            "{} from the boot cache (unconfirmed)",
+            i.boot_cache
+        ));
+    }
     if i.from_cache > 0 {
         let why = match i.vault_down_for {
             Some(d) => format!(" (vault unreachable for {})", coarse(d)),
@@ -102,6 +111,7 @@ mod tests {
     fn the_line_says_what_the_issue_asks() {
         let i = StatusInputs {
             fresh: 12,
+            boot_cache: 0,
             from_cache: 1,
             failed: 0,
             vault_down_for: Some(Duration::from_secs(190)),
@@ -115,6 +125,16 @@ mod tests {
         assert_eq!(
             line(&i),
             "12 secrets fresh, 1 from cache (vault unreachable for 3m), token ttl 47m, next rotation: grafana in 5h"
+        );
+        let i = StatusInputs {
+            fresh: 9,
+            boot_cache: 3,
+            token: TokenStatus::Ttl(Duration::from_secs(3599)),
+            ..Default::default()
+        };
+        assert_eq!(
+            line(&i),
+            "9 secrets fresh, 3 from the boot cache (unconfirmed), token ttl 59m"
         );
         let i = StatusInputs {
             fresh: 1,

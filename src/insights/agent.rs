@@ -68,8 +68,8 @@ struct Delivery {
     state_dir: PathBuf,
     outbox: Arc<Outbox>,
     notify: Arc<Notify>,
-    stop: watch::Sender<bool>,
-    drain: watch::Sender<bool>,
+    stop: tokio_util::sync::CancellationToken,
+    drain: tokio_util::sync::CancellationToken,
     sender: JoinHandle<()>,
 }
 
@@ -86,14 +86,14 @@ impl Delivery {
             }
         };
         let notify = Arc::new(Notify::new());
-        let (stop, stop_rx) = watch::channel(false);
-        let (drain, drain_rx) = watch::channel(false);
+        let stop = tokio_util::sync::CancellationToken::new();
+        let drain = tokio_util::sync::CancellationToken::new();
         let sender = tokio::spawn(run_sender(
             outbox.clone(),
             slack.clone(),
             notify.clone(),
-            stop_rx,
-            drain_rx,
+            stop.clone(),
+            drain.clone(),
             Arc::new(SenderCounters::default()),
         ));
         Some(Delivery {
@@ -126,8 +126,8 @@ impl Delivery {
 
     /// Lets what is queued leave for a moment; the rest waits in the outbox.
     async fn stop(mut self) {
-        let _ = self.stop.send(true);
-        let _ = self.drain.send(true);
+        self.stop.cancel();
+        self.drain.cancel();
         self.notify.notify_one();
         let grace = self.slack.timeout + Duration::from_secs(2);
         if tokio::time::timeout(grace, &mut self.sender).await.is_err() {

@@ -63,6 +63,15 @@ pub fn age_words(secs: u64) -> String {
 /// One secret's state in words: fresh, served from the cache (and how old the
 /// cached copy is), or never fetched.
 pub fn secret_state_words(x: &super::status::SecretState, now: u64) -> String {
+    if let (None, Some(_)) = (x.from_cache_since, x.boot_cache_since) {
+        return match x.confirmed_at {
+            Some(c) => format!(
+                "rendered at boot from the cache Vault confirmed {} ago, not re-checked yet",
+                age_words(now.saturating_sub(c))
+            ),
+            None => "rendered at boot from the cache, not re-checked yet".to_string(),
+        };
+    }
     match (x.from_cache_since, x.last_fetch) {
         (Some(_), Some(f)) => format!(
             "served from cache, {} old",

@@ -55,6 +55,13 @@ pub struct SecretState {
     /// Unix seconds since when the secret is served from the cache; null when fresh.
     pub from_cache_since: Option<u64>,
     pub last_error: Option<String>,
+    /// Unix seconds since when the files are the cache `fetch` rendered at
+    /// boot without Vault (`bootCacheMaxAge`); null once the daemon checked.
+    #[serde(default)]
+    pub boot_cache_since: Option<u64>,
+    /// Unix seconds of Vault's last confirmation of the cached data.
+    #[serde(default)]
+    pub confirmed_at: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -190,6 +197,8 @@ pub fn secret_states(spec: &Spec) -> Vec<SecretState> {
                 version: st.version,
                 from_cache_since: st.from_cache_since,
                 last_error: login.clone().or(st.last_error),
+                boot_cache_since: st.boot_cache_since,
+                confirmed_at: st.confirmed.as_ref().map(|c| c.at),
             }
         })
         .collect()

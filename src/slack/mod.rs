@@ -5,7 +5,7 @@
 //! the oldest message first and deletes it only once Slack took it. So messages
 //! survive an agent restart or a Slack outage and arrive once, in order.
 //!
-//! - [`spec`]: the `slack` object of the spec (`webhookUrlFile`, `timeout`);
+//! - [`crate::spec::slack`]: the `slack` object of the spec (`webhookUrlFile`, `timeout`);
 //! - [`webhook`]: reading the webhook URL (a secret) and one POST;
 //! - [`blocks`]: Slack's documented Block Kit limits and mrkdwn escaping;
 //! - [`outbox`]: the persistent queue;
@@ -14,11 +14,11 @@
 pub mod blocks;
 pub mod outbox;
 pub mod sender;
-pub mod spec;
+mod unconfirmed;
 pub mod webhook;
 
+pub use crate::spec::slack::SlackSpec;
 pub use outbox::{Message, Outbox};
-pub use spec::SlackSpec;
 pub use webhook::{read_webhook_url, SlackError};
 
 /// This host's name, as messages say where they come from.

@@ -12,8 +12,8 @@
 //!
 //! Without `insights.slack`, digests and sealed alerts go to `audit.slack`.
 
+use super::slack::SlackSpec;
 use super::{interval, Problem};
-use crate::slack::SlackSpec;
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -31,7 +31,7 @@ pub struct RawInsights {
     /// How often the daemon asks whether the server is sealed (default 30s).
     pub seal_check_interval: Option<String>,
     /// Where digests and sealed alerts go; default: `audit.slack`.
-    pub slack: Option<crate::slack::spec::RawSlack>,
+    pub slack: Option<super::slack::RawSlack>,
 }
 
 /// The resolved `insights` section. Absent section = no digest, default feed,
@@ -127,7 +127,7 @@ pub(crate) fn resolve(raw: Option<RawInsights>, problems: &mut Vec<Problem>) -> 
         seal_check_interval,
         slack: raw
             .slack
-            .map(|s| crate::slack::spec::resolve(s, "insights.slack", problems)),
+            .map(|s| super::slack::resolve(s, "insights.slack", problems)),
     }
 }
 

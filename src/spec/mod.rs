@@ -9,11 +9,15 @@
 //! - [`model`]: the resolved [`Spec`] and its parts;
 //! - [`load`]: file → text → [`Spec`], then the pinned address and the environment;
 //! - [`resolve`]: the raw JSON ([`raw`]) → [`Spec`], each section in its own file
-//!   ([`vault`], [`approle`], [`secret`], [`insights`], [`metrics`]);
+//!   ([`vault`], [`approle`], [`secret`], [`insights`], [`metrics`], [`audit`],
+//!   [`slack`], [`chat`]);
 //! - [`fields`]: checks of single values several sections share;
 //! - [`error`]: [`SpecError`], every problem with its JSON path.
 
 mod approle;
+pub mod audit;
+mod boot_cache;
+pub mod chat;
 #[cfg(test)]
 mod defaults_file;
 mod env;
@@ -29,6 +33,7 @@ mod raw;
 mod resolve;
 mod secret;
 pub mod size;
+pub mod slack;
 mod vault;
 
 pub(crate) use error::from_problems as error_from_problems;

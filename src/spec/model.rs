@@ -18,18 +18,20 @@ pub struct Spec {
     pub approle: AppRoleSpec,
     pub state_dir: PathBuf,
     pub refresh_interval: Duration,
+    /// `bootCacheMaxAge`: see [`SecretSpec::boot_cache_max_age`].
+    pub boot_cache_max_age: Duration,
     pub restart_randomized_delay: Duration,
     pub secrets: BTreeMap<String, SecretSpec>,
     /// Files rendered from several secrets' keys, see [`crate::template`].
     pub templates: BTreeMap<String, crate::template::TemplateSpec>,
     pub critical_services: Vec<String>,
-    pub audit: Option<crate::audit::AuditSpec>,
+    pub audit: Option<super::audit::AuditSpec>,
     /// The `insights` section (digest schedule, release feed), see [`insights`].
     pub insights: insights::InsightsSpec,
     /// The `metrics` section (textfile, loopback endpoint), see [`metrics`].
     pub metrics: metrics::MetricsSpec,
-    /// The `chat` section (Slack slash commands), see [`crate::chat::spec`].
-    pub chat: Option<crate::chat::ChatSpec>,
+    /// The `chat` section (Slack slash commands), see [`super::chat`].
+    pub chat: Option<super::chat::ChatSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +47,9 @@ pub struct VaultSpec {
     pub timeout: Duration,
     /// `vault.maxResponseSize`: the largest Vault answer read, in bytes.
     pub max_response_size: u64,
+    /// `vault.failback`: how long after leaving its first address a host tries
+    /// it first again (see [`crate::vault::failover`]).
+    pub failback: Duration,
     /// `"address": null, "addressFrom": "firstBoot"`: the address is the one
     /// bootstrap pinned in `<stateDir>/vault-address` (see [`crate::pin`]);
     /// `addresses` is empty until [`crate::pin::resolve`] fills it.
@@ -102,6 +107,10 @@ pub struct SecretSpec {
     pub restart_trigger: bool,
     pub restart_interval: Duration,
     pub refresh_interval: Duration,
+    /// `bootCacheMaxAge`: `vaultkeeper fetch --boot` renders the secret from its
+    /// cache without contacting Vault when Vault confirmed that cache less than
+    /// this long ago (zero: always read Vault); see [`crate::boot_cache`].
+    pub boot_cache_max_age: Duration,
     pub on_change: OnChange,
     pub restart_randomized_delay: Duration,
 }
@@ -114,7 +123,7 @@ pub const ADDRESS_FROM_FIRST_BOOT: &str = "firstBoot";
 
 impl Spec {
     /// Where digests and sealed alerts go: `insights.slack`, else `audit.slack`.
-    pub fn insights_slack(&self) -> Option<&crate::slack::SlackSpec> {
+    pub fn insights_slack(&self) -> Option<&super::slack::SlackSpec> {
         self.insights
             .slack
             .as_ref()

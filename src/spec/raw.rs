@@ -12,6 +12,7 @@ pub struct RawSpec {
     pub approle: RawAppRole,
     pub state_dir: Option<String>,
     pub refresh_interval: Option<String>,
+    pub boot_cache_max_age: Option<String>,
     pub restart_randomized_delay: Option<String>,
     #[serde(default)]
     pub secrets: BTreeMap<String, RawSecret>,
@@ -20,12 +21,12 @@ pub struct RawSpec {
     #[serde(default)]
     pub critical_services: Vec<String>,
     #[serde(default)]
-    pub audit: Option<crate::audit::spec::RawAudit>,
+    pub audit: Option<super::audit::RawAudit>,
     #[serde(default)]
     pub insights: Option<super::insights::RawInsights>,
     #[serde(default)]
     pub metrics: Option<super::metrics::RawMetrics>,
-    pub chat: Option<crate::chat::spec::RawChat>,
+    pub chat: Option<super::chat::RawChat>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +42,7 @@ pub struct RawVault {
     pub skip_verify: bool,
     pub timeout: Option<String>,
     pub max_response_size: Option<RawSize>,
+    pub failback: Option<String>,
 }
 
 /// A size: bytes as a number, or a string with a unit ("32MiB").
@@ -88,6 +90,7 @@ pub struct RawSecret {
     pub restart_trigger: bool,
     pub restart_interval: Option<String>,
     pub refresh_interval: Option<String>,
+    pub boot_cache_max_age: Option<String>,
     pub on_change: Option<String>,
     pub restart_randomized_delay: Option<String>,
 }

@@ -42,6 +42,12 @@ pub(crate) fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         raw.restart_randomized_delay.as_deref(),
         Duration::from_secs(3600),
     );
+    let boot_cache_max_age = super::boot_cache::boot_cache_max_age(
+        problems,
+        "bootCacheMaxAge",
+        raw.boot_cache_max_age.as_deref(),
+        super::boot_cache::DEFAULT_BOOT_CACHE_MAX_AGE,
+    );
 
     let mut secrets = BTreeMap::new();
     for (name, s) in raw.secrets {
@@ -49,7 +55,7 @@ pub(crate) fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
             &name,
             s,
             &state_dir,
-            refresh_interval,
+            (refresh_interval, boot_cache_max_age),
             restart_randomized_delay,
             problems,
         );
@@ -67,9 +73,7 @@ pub(crate) fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         }
     }
 
-    let audit = raw
-        .audit
-        .map(|a| crate::audit::spec::resolve(a, true, problems));
+    let audit = raw.audit.map(|a| super::audit::resolve(a, true, problems));
     let insights = insights::resolve(raw.insights, problems);
     let metrics = metrics::resolve(raw.metrics, problems);
     if insights.digest.is_some()
@@ -87,6 +91,7 @@ pub(crate) fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         approle,
         state_dir,
         refresh_interval,
+        boot_cache_max_age,
         restart_randomized_delay,
         secrets,
         templates,
@@ -94,6 +99,6 @@ pub(crate) fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         audit,
         insights,
         metrics,
-        chat: raw.chat.map(|c| crate::chat::spec::resolve(c, problems)),
+        chat: raw.chat.map(|c| super::chat::resolve(c, problems)),
     }
 }

@@ -13,7 +13,7 @@ pub(crate) fn resolve_secret(
     name: &str,
     s: RawSecret,
     state_dir: &Path,
-    refresh_default: Duration,
+    (refresh_default, boot_cache_default): (Duration, Duration),
     delay_default: Duration,
     problems: &mut Vec<Problem>,
 ) -> SecretSpec {
@@ -106,6 +106,12 @@ pub(crate) fn resolve_secret(
             "must be at least one second, e.g. \"5m\"",
         ));
     }
+    let boot_cache_max_age = super::boot_cache::boot_cache_max_age(
+        problems,
+        &at("bootCacheMaxAge"),
+        s.boot_cache_max_age.as_deref(),
+        boot_cache_default,
+    );
     let on_change = parse_on_change(problems, &at("onChange"), s.on_change.as_deref());
     let restart_randomized_delay = duration(
         problems,
@@ -127,6 +133,7 @@ pub(crate) fn resolve_secret(
         restart_trigger: s.restart_trigger,
         restart_interval,
         refresh_interval,
+        boot_cache_max_age,
         on_change,
         restart_randomized_delay,
     }

@@ -232,3 +232,50 @@ fn vault_address_is_a_url_or_a_list_of_urls() {
         16
     );
 }
+
+#[test]
+fn boot_cache_max_age_defaults_overrides_and_bounds() {
+    let s = Spec::from_json(
+        "x",
+        r#"{"vault":{"address":"http://127.0.0.1:8200"},"bootCacheMaxAge":"30m",
+            "secrets":{"a":{"secretPath":"a/a"},"b":{"secretPath":"a/b","bootCacheMaxAge":"0s"}}}"#,
+    )
+    .unwrap();
+    assert_eq!(s.boot_cache_max_age, Duration::from_secs(1800));
+    assert_eq!(s.secrets["a"].boot_cache_max_age, Duration::from_secs(1800));
+    assert_eq!(s.secrets["b"].boot_cache_max_age, Duration::ZERO);
+    let d = Spec::from_json(
+        "x",
+        r#"{"vault":{"address":"http://127.0.0.1:8200"},"secrets":{"a":{"secretPath":"a/a"}}}"#,
+    )
+    .unwrap();
+    assert_eq!(d.secrets["a"].boot_cache_max_age, Duration::from_secs(900));
+    let bad = |json: &str| err(json);
+    let e = bad(r#"{"vault":{"address":"http://127.0.0.1:8200"},"bootCacheMaxAge":"soon"}"#);
+    assert!(e.starts_with("spec.json: bootCacheMaxAge: "), "{e}");
+    let e = bad(
+        r#"{"vault":{"address":"http://127.0.0.1:8200"},"secrets":{"a":{"secretPath":"a/a","bootCacheMaxAge":"30d"}}}"#,
+    );
+    assert!(
+        e.contains("secrets.a.bootCacheMaxAge: must be at most 7d"),
+        "{e}"
+    );
+}
+
+#[test]
+fn vault_failback_defaults_to_ten_minutes_and_is_bounded() {
+    let s = Spec::from_json("spec.json", FULL).unwrap();
+    assert_eq!(s.vault.failback, Duration::from_secs(600));
+    let s = Spec::from_json(
+        "x",
+        r#"{"vault":{"address":["http://127.0.0.1:8200","http://127.0.0.1:8210"],"failback":"90s"}}"#,
+    )
+    .unwrap();
+    assert_eq!(s.vault.failback, Duration::from_secs(90));
+    for v in ["\"0s\"", "\"2d\"", "\"later\""] {
+        let e = err(&format!(
+            r#"{{"vault":{{"address":"http://127.0.0.1:8200","failback":{v}}}}}"#
+        ));
+        assert!(e.contains("vault.failback: "), "{e}");
+    }
+}

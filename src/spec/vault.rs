@@ -122,6 +122,20 @@ pub(crate) fn resolve_vault_address(
     }
 }
 
+/// `vault.failback`: a duration from one second to one day.
+fn failback(problems: &mut Vec<Problem>, value: Option<&str>) -> Duration {
+    use crate::vault::failover::FAILBACK_AFTER;
+    let d = duration(problems, "vault.failback", value, FAILBACK_AFTER);
+    if d < Duration::from_secs(1) || d > Duration::from_secs(86_400) {
+        problems.push(Problem::new(
+            "vault.failback",
+            "must be between 1s and 1d, e.g. \"10m\" (the time after which a host that left its first address tries it first again)",
+        ));
+        return FAILBACK_AFTER;
+    }
+    d
+}
+
 /// The `vault` section.
 pub(crate) fn resolve_vault(v: raw::RawVault, problems: &mut Vec<Problem>) -> VaultSpec {
     let (addresses, address_from_first_boot) =
@@ -149,6 +163,7 @@ pub(crate) fn resolve_vault(v: raw::RawVault, problems: &mut Vec<Problem>) -> Va
         skip_verify: v.skip_verify,
         timeout,
         max_response_size: max_response_size(problems, v.max_response_size),
+        failback: failback(problems, v.failback.as_deref()),
         address_from_first_boot,
     }
 }

@@ -14,7 +14,8 @@
 //! - **Memory:** the address that answered is used first by the next requests
 //!   (one process-wide [`Endpoints`] shared by every clone of the client), so a
 //!   dead node costs one failed connection, not one per request.
-//! - **Failback:** [`FAILBACK_AFTER`] after moving off the preferred address,
+//! - **Failback:** `vault.failback` (default [`FAILBACK_AFTER`], 10 min) after
+//!   moving off the preferred address,
 //!   the next request tries the preferred one first again (the fleet spreads
 //!   again once a node is back).
 //! - **Election window:** when every address failed but at least one *answered*
@@ -37,7 +38,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// After this long on another address, the preferred one is tried first again.
+/// After this long on another address, the preferred one is tried first again
+/// (the default of `vault.failback`).
 pub const FAILBACK_AFTER: Duration = Duration::from_secs(10 * 60);
 
 /// The pause before going round the addresses again while a cluster elects.
@@ -384,6 +386,36 @@ mod tests {
         for o in [Outcome::Success, Outcome::ClientError, Outcome::Redirect] {
             assert!(!fails_over(o), "{o:?}");
         }
+    }
+
+    #[test]
+    fn the_failback_time_is_the_specs_vault_failback() {
+        let spec = crate::spec::Spec::from_json(
+            "spec.json",
+            r#"{"vault":{"address":["http://fbs0:8200","http://fbs1:8200"],"failback":"90s"}}"#,
+        )
+        .unwrap();
+        let client = crate::vault::VaultClient::new(&spec.vault).unwrap();
+        let e = client.endpoints();
+        let t0 = Instant::now();
+        let (p, q) = (e.plan_at(t0)[0], e.plan_at(t0)[1]);
+        e.record_at(p, Outcome::ConnectionError, Some("refused"), t0);
+        e.record_at(q, Outcome::Success, None, t0);
+        assert_eq!(e.plan_at(t0 + Duration::from_secs(89))[0], q);
+        assert_eq!(e.plan_at(t0 + Duration::from_secs(90))[0], p);
+        // The default: ten minutes.
+        let spec = crate::spec::Spec::from_json(
+            "spec.json",
+            r#"{"vault":{"address":["http://fbd0:8200","http://fbd1:8200"]}}"#,
+        )
+        .unwrap();
+        let client = crate::vault::VaultClient::new(&spec.vault).unwrap();
+        let e = client.endpoints();
+        let (p, q) = (e.plan_at(t0)[0], e.plan_at(t0)[1]);
+        e.record_at(p, Outcome::ConnectionError, Some("refused"), t0);
+        e.record_at(q, Outcome::Success, None, t0);
+        assert_eq!(e.plan_at(t0 + Duration::from_secs(599))[0], q);
+        assert_eq!(e.plan_at(t0 + Duration::from_secs(600))[0], p);
     }
 
     #[test]

@@ -89,9 +89,10 @@ impl VaultClient {
             .map_err(|e| VaultError::Config(format!("TLS set-up failed: {e}")))?;
         Ok(VaultClient {
             http,
-            endpoints: Arc::new(failover::Endpoints::new(
+            endpoints: Arc::new(failover::Endpoints::with_failback(
                 &spec.addresses,
                 &crate::slack::hostname(),
+                spec.failback,
             )),
             timeout: spec.timeout,
             namespace: spec.namespace.as_deref().map(Arc::from),

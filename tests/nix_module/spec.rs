@@ -143,6 +143,7 @@ fn generated_specs_pass_vaultkeeper_check() {
         "critical-no-restart",
         "outside-run",
         "login-backoff",
+        "boot-cache",
         "audit-tuning",
     ] {
         let text = nix.eval(scenario)["specFile"]["text"]
@@ -183,6 +184,29 @@ fn login_backoff_reaches_the_spec_only_where_set() {
     assert!(nix.eval("defaults")["spec"]["approle"]
         .get("loginBackoff")
         .is_none());
+}
+
+#[test]
+fn boot_cache_max_age_and_failback_reach_the_spec_only_where_set() {
+    let nix = nix_or_skip!("boot_cache_max_age_and_failback_reach_the_spec_only_where_set");
+    let got = nix.eval("boot-cache");
+    assert_eq!(got["failedAssertions"], json!([]));
+    assert_eq!(got["spec"]["bootCacheMaxAge"], "1h");
+    assert_eq!(got["spec"]["vault"]["failback"], "2m");
+    assert_eq!(got["spec"]["secrets"]["db"]["bootCacheMaxAge"], "0s");
+    assert!(got["spec"]["secrets"]["grafana"]
+        .get("bootCacheMaxAge")
+        .is_none());
+    let defaults = &nix.eval("defaults")["spec"];
+    assert!(defaults.get("bootCacheMaxAge").is_none());
+    assert!(defaults["vault"].get("failback").is_none());
+    // The boot units are the ones that may render from the confirmed cache.
+    assert!(
+        got["services"]["vault-secret-db"]["serviceConfig"]["ExecStart"]
+            .as_str()
+            .unwrap()
+            .ends_with(" fetch --boot db")
+    );
 }
 
 #[test]

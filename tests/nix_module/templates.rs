@@ -36,7 +36,7 @@ fn templates_reach_the_spec_and_order_their_services() {
     assert_eq!(
         unit["serviceConfig"]["ExecStart"],
         json!(format!(
-            "{PKG}/bin/vaultkeeper --spec /etc/vaultkeeper/spec.json fetch app.env"
+            "{PKG}/bin/vaultkeeper --spec /etc/vaultkeeper/spec.json fetch --boot app.env"
         ))
     );
     assert_eq!(unit["serviceConfig"]["Type"], "oneshot");

@@ -266,7 +266,7 @@ fn fetch_units_run_after_bootstrap_and_before_their_services() {
             json!({
                 "Type": "oneshot",
                 "RemainAfterExit": true,
-                "ExecStart": exe("fetch grafana"),
+                "ExecStart": exe("fetch --boot grafana"),
                 "TimeoutStartSec": "2min"
             })
         )

@@ -477,7 +477,7 @@ fn confirmed(
     std::path::PathBuf,
     String,
 ) {
-    let (bao, host) = setup(role);
+    let (bao, host) = dev_host(role);
     let pw = secret("bootpw");
     bao.kv_put(&format!("hosts/{role}/app"), &json!({ "pw": pw }));
     let proxy = support::fake::CountingProxy::new(bao.port);

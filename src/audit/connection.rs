@@ -53,7 +53,7 @@ pub async fn read_connection(
                         sink.logs.idle.warn(&format!(
                             "audit listener: closed a connection ({}) silent for {} after a partial line (audit.idleTimeout)",
                             conn.peer,
-                            humantime::format_duration(sink.idle_timeout)
+                            crate::clock::duration_words(sink.idle_timeout)
                         ));
                         break;
                     }

@@ -138,7 +138,7 @@ impl StatsSnapshot {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let requests = &e.requests;
         StatsSnapshot {
-            time: super::rules::format_time_ms(super::rules::now_ms()),
+            time: crate::clock::rfc3339_ms(crate::clock::now_ms()),
             connections: g(&r.connections),
             open_connections: g(&r.open_connections),
             bytes_read: g(&r.bytes),

@@ -70,7 +70,7 @@ pub(crate) fn report_fetch(report: &fetch::Report, spec: &crate::spec::Spec) -> 
             }
             fetch::Outcome::FromCache { age, reason, .. } => tracing::warn!(
                 "{name}: rendered from the last-known-good cache, {} old, because {}",
-                humantime::format_duration(std::time::Duration::from_secs(age.as_secs())),
+                crate::clock::duration_words(*age),
                 report::vault_message(reason)
             ),
             fetch::Outcome::BootCache { confirmed_age, .. } => {

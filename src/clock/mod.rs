@@ -66,9 +66,27 @@ pub fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
-/// A duration exactly, in whole seconds: `15m`, `1h 30m`, `90s` is `1m 30s`.
-pub fn exact_words(d: Duration) -> String {
-    humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
+/// A duration exactly, in whole seconds, hours the largest unit: `15m`,
+/// `1h 30m`, `768h`, `1m 30s`, `0s` (the alerts', logs' and `status`'s one way).
+pub fn duration_words(d: Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
+    let mut parts = Vec::new();
+    if h > 0 {
+        parts.push(format!("{h}h"));
+    }
+    if m > 0 {
+        parts.push(format!("{m}m"));
+    }
+    if sec > 0 || parts.is_empty() {
+        parts.push(format!("{sec}s"));
+    }
+    parts.join(" ")
+}
+
+/// [`duration_words`] for a number of seconds (negative: `0s`).
+pub fn secs_words(secs: i64) -> String {
+    duration_words(Duration::from_secs(secs.max(0) as u64))
 }
 
 /// An age for people, coarse (at most two units): `3d 4h`, `5m 2s`, `0s`.

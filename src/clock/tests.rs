@@ -44,8 +44,12 @@ fn formatting_round_trips() {
 
 #[test]
 fn durations_in_words() {
-    assert_eq!(exact_words(Duration::from_secs(900)), "15m");
-    assert_eq!(exact_words(Duration::from_millis(90_500)), "1m 30s");
+    assert_eq!(duration_words(Duration::from_secs(900)), "15m");
+    assert_eq!(duration_words(Duration::from_millis(90_500)), "1m 30s");
+    assert_eq!(duration_words(Duration::from_secs(768 * 3600)), "768h");
+    assert_eq!(duration_words(Duration::from_secs(5400)), "1h 30m");
+    assert_eq!(duration_words(Duration::ZERO), "0s");
+    assert_eq!(secs_words(-3), "0s");
     assert_eq!(coarse_words(0), "0s");
     assert_eq!(coarse_words(3 * 86400 + 4 * 3600 + 5), "3d 4h");
     assert_eq!(coarse_words(302), "5m 2s");

@@ -50,11 +50,15 @@ pub enum Outcome {
     Unconfirmed(String),
 }
 
-/// Backoff after the n-th consecutive failure: 0.5s, 1s, 2s, ... up to 30s, with jitter.
+/// Backoff after the n-th consecutive failure: 0.5s, 1s, 2s, ... up to 30s
+/// ([`crate::backoff::Backoff::ceiling_after`]), plus up to a quarter more of jitter.
 pub fn backoff(failures: u32) -> Duration {
-    let base = 500u64.saturating_mul(1 << failures.min(6)).min(30_000);
-    let jitter = rand::random::<u64>() % (base / 4 + 1);
-    Duration::from_millis(base + jitter)
+    let ceiling = crate::backoff::Backoff::ceiling_after(
+        Duration::from_millis(500),
+        Duration::from_secs(30),
+        failures,
+    );
+    ceiling + ceiling.mul_f64(rand::random::<f64>() * 0.25)
 }
 
 /// Parses `Retry-After` (seconds), capped at 10 minutes.

@@ -118,12 +118,3 @@ pub(crate) fn tune_detail(keys: &[&str]) -> String {
     }
     d.join("; ")
 }
-
-/// Seconds as the alerts write them: `168h`, `5m`, `30s`.
-pub(crate) fn human(secs: i64) -> String {
-    match secs {
-        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{}s", s.max(0)),
-    }
-}

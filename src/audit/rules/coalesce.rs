@@ -137,7 +137,7 @@ fn summary(w: &mut Window) -> Option<Alert> {
         return None;
     }
     let secs = w.window_ms / 1000;
-    let within = humantime::format_duration(std::time::Duration::from_secs(secs.max(0) as u64));
+    let within = crate::clock::secs_words(secs);
     a.detail = Some(if a.severity == Severity::Critical {
         format!(
             "{} more within {within}, beyond {CRITICAL_PER_MINUTE} posted individually; each is listed below",

@@ -62,7 +62,7 @@ pub(super) fn login_failures(c: &mut Ctx<'_, '_>) {
         .memory
         .login_failure(key.clone(), c.now, window.as_millis() as i64);
     if n >= threshold {
-        let window = humantime::format_duration(window);
+        let window = crate::clock::duration_words(window);
         let role = if role.is_empty() {
             String::new()
         } else {

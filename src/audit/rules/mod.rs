@@ -94,7 +94,7 @@ impl Engine {
             Clock::EntryTime => entry
                 .time
                 .as_deref()
-                .and_then(parse_time_ms)
+                .and_then(crate::clock::parse_rfc3339_ms)
                 .unwrap_or(self.last_ms),
         };
         self.last_ms = self.last_ms.max(now);
@@ -187,7 +187,7 @@ impl Engine {
                 "{}; the listener kept reading. See the file audit device for the full record.",
                 parts.join(", ")
             )),
-            time: format_time_ms(now_ms),
+            time: crate::clock::rfc3339_ms(now_ms),
             request_id: String::new(),
             kind: String::new(),
             operation: String::new(),
@@ -270,7 +270,7 @@ fn make_alert(rule: &RuleConfig, e: &Entry<'_>, hit: &Hit, now: i64) -> Alert {
             .time
             .as_deref()
             .map(str::to_string)
-            .unwrap_or_else(|| format_time_ms(now)),
+            .unwrap_or_else(|| crate::clock::rfc3339_ms(now)),
         request_id: e.request_id().to_string(),
         kind: e.kind.to_string(),
         operation: e.operation().to_string(),
@@ -292,24 +292,6 @@ fn make_alert(rule: &RuleConfig, e: &Entry<'_>, hit: &Hit, now: i64) -> Alert {
         events: Vec::new(),
         unlisted: 0,
     }
-}
-
-/// RFC 3339 → milliseconds since the epoch.
-pub fn parse_time_ms(s: &str) -> Option<i64> {
-    let t = humantime::parse_rfc3339_weak(s).ok()?;
-    Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64)
-}
-
-pub fn format_time_ms(ms: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_millis(t).to_string()
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

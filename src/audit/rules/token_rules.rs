@@ -1,7 +1,7 @@
 //! The built-in rules about tokens: root tokens used or created, tokens that
 //! never expire or live long, orphan tokens.
 
-use super::classify::{human, orphan, periodic};
+use super::classify::{orphan, periodic};
 use super::context::Ctx;
 use super::hit::Hit;
 use crate::audit::entry::Auth;
@@ -79,12 +79,18 @@ pub(super) fn token_lifetime(c: &mut Ctx<'_, '_>) {
         );
         c.hit("token-no-expiry", hit);
     } else if periodic(c.e) {
-        let detail = format!("{what}, period {}", human(ttl));
+        let detail = format!("{what}, period {}", crate::clock::secs_words(ttl));
         let hit = Hit::new("periodic token created (renewable forever)", Some(detail));
         c.hit("token-no-expiry", hit);
     } else if ttl as u64 >= threshold {
-        let title = format!("token created with a TTL of {}", human(ttl));
-        let detail = format!("{what}; threshold {}", human(threshold as i64));
+        let title = format!(
+            "token created with a TTL of {}",
+            crate::clock::secs_words(ttl)
+        );
+        let detail = format!(
+            "{what}; threshold {}",
+            crate::clock::secs_words(threshold as i64)
+        );
         c.hit("token-long-ttl", Hit::new(title, Some(detail)));
     }
 }

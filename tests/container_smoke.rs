@@ -5,6 +5,7 @@
 mod container;
 #[path = "support/loud.rs"]
 mod loud;
+mod support;
 
 use container::Container;
 use std::io::Write;

@@ -9,10 +9,12 @@ mod support;
 
 use serde_json::json;
 use std::time::Duration;
-use support::daemon::{wait_for, Daemon};
+use support::daemon::Daemon;
 use support::fake::{vault_like, Fake};
+use support::logged::assert_not_logged;
 use support::run::{secret, vaultkeeper};
 use support::spec::{files, Host};
+use support::wait::wait_for;
 
 fn data_reads(v: &Fake, from: usize) -> Vec<String> {
     v.requests()[from..]
@@ -90,7 +92,7 @@ fn the_daemon_adopts_what_the_boot_fetch_just_read_and_reads_the_rest() {
         "the daemon's spec applies"
     );
     let log = d.log_text();
-    assert!(!log.contains(" ERROR "), "{log}");
+    assert_not_logged(&log, " ERROR ");
 }
 
 /// `fetch --boot` rendered the secret from the cache Vault confirmed moments

@@ -12,9 +12,10 @@ mod support;
 
 use container::Container;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::bao::Bao;
 use support::run::{assert_no_secret_in, keep_log, secret};
+use support::wait::wait_until;
 
 const DAEMON_UNIT: &str = "[Unit]
 Description=vaultkeeper daemon
@@ -85,18 +86,6 @@ After=vault-secret-{secret}.service
 ExecStart=/bin/sh -c 'cat /run/secrets/{secret}/{file} > /run/{saw}; exec sleep infinity'
 "
     )
-}
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    start.elapsed()
 }
 
 fn provision(bao: &Bao, role_id: &str, secret_id: &str, values: &[(&str, serde_json::Value)]) {

@@ -17,10 +17,10 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::daemon::wait_for;
 use support::raft::Cluster;
 use support::run::secret;
 use support::spec::Host;
+use support::wait::wait_for;
 use vaultkeeper::vault::failover::host_order;
 
 const SECRETS: usize = 5;

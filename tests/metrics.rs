@@ -8,10 +8,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 use support::bao::{free_port, Bao};
-use support::daemon::{wait_for, Daemon};
+use support::daemon::Daemon;
 use support::prom::{self, value};
 use support::run::secret;
 use support::spec::Host;
+use support::wait::wait_for;
 
 /// A fake `systemctl` that records its arguments (restarts are counted, not done).
 fn fake_systemctl(host: &Host) -> String {

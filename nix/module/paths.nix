@@ -1,5 +1,5 @@
 # Where vaultkeeper may write, checked at evaluation time with the same rules as
-# `vaultkeeper check` (src/paths/mod.rs): the system-directory lists come from
+# `vaultkeeper check` (src/paths/): the system-directory lists come from
 # nix/path-rules.json, the one file both read, so `nixos-rebuild` refuses exactly
 # the paths the agent would refuse, with the option name and the fix. The rules
 # and their tests are listed in docs/explanation/security-model.md.

@@ -230,13 +230,14 @@ impl Agent {
                 tracing::info!(
                     "insights: {}{} go to Slack",
                     match spec.insights.digest {
-                        Some(d) => format!("a digest every {}", super::human_secs(d.as_secs())),
+                        Some(d) =>
+                            format!("a digest every {}", super::time::human_secs(d.as_secs())),
                         None => "no digest".into(),
                     },
                     if spec.insights.sealed_alert {
                         format!(
                             ", seal checks every {}",
-                            super::human_secs(spec.insights.seal_check_interval.as_secs())
+                            super::time::human_secs(spec.insights.seal_check_interval.as_secs())
                         )
                     } else {
                         String::new()
@@ -302,7 +303,7 @@ impl Agent {
                     AfterFailure::RetryAt(at) => {
                         tracing::warn!(
                             "insights: cannot collect the digest ({e}); trying again in {}",
-                            super::human_secs(at - now)
+                            super::time::human_secs(at - now)
                         );
                         self.digest_retry_at = Some(at);
                         return;
@@ -336,13 +337,4 @@ impl Agent {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failing_digest_is_retried_then_reported() {
-        assert_eq!(after_failure(1000, 1000), AfterFailure::RetryAt(1300));
-        assert_eq!(after_failure(1000, 2799), AfterFailure::RetryAt(3099));
-        assert_eq!(after_failure(1000, 2800), AfterFailure::Report);
-    }
-}
+mod tests;

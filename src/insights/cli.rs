@@ -2,7 +2,9 @@
 //! operator's machine without one, VAULT_ADDR), authenticate, collect, print
 //! human text or `--json`, return the exit code.
 
-use super::{authenticate, output, InsightsError};
+use super::error::InsightsError;
+use super::output;
+use super::token::{authenticate, release, TokenSource};
 use crate::exit;
 use crate::spec::Spec;
 use crate::vault::VaultClient;
@@ -95,7 +97,7 @@ pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
             .map(|(c, s)| (c, *s))
             .map_err(|e| e.to_string());
         let collected = super::status::collect(&client, authed_ref, &spec).await;
-        super::release(&authed).await;
+        release(&authed).await;
         match collected {
             Ok(s) => {
                 print(a.json, &s, |s| output::status(s, crate::state::now_unix()));
@@ -127,10 +129,10 @@ pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
 }
 
 /// A client with the insights token on an unsealed server. An AppRole token is
-/// revoked when the caller is done ([`super::release`]).
+/// revoked when the caller is done ([`release`]).
 async fn ready(
     spec: &Spec,
-) -> Result<(VaultClient, super::TokenSource, super::status::Server), InsightsError> {
+) -> Result<(VaultClient, TokenSource, super::status::Server), InsightsError> {
     let client = VaultClient::new(&spec.vault)?;
     let server = super::status::server(&client).await?;
     if server.sealed {
@@ -148,7 +150,7 @@ pub fn posture(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
         let r = async {
             let (c, source, server) = ready(&spec).await?;
             let r = super::posture::assess(&c, &server, spec.vault.timeout).await;
-            super::release(&Ok((c, source))).await;
+            release(&Ok((c, source))).await;
             Ok(r)
         };
         match r.await {
@@ -216,7 +218,7 @@ pub fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
                 print(a.json, &r, output::usage);
             }
         }
-        super::release(&Ok((c, source))).await;
+        release(&Ok((c, source))).await;
         Ok(exit::OK)
     })
 }

@@ -2,7 +2,8 @@
 //! leases and tokens, and tokens that never expire. Reads sys/leases/lookup
 //! (LIST + sudo) and auth/token/accessors (LIST + sudo) with lookup-accessor.
 
-use super::{data, human_secs, not_assessed, parse_time};
+use super::reads::{data, not_assessed};
+use super::time::{human_secs, parse_time};
 use crate::vault::VaultClient;
 use futures::StreamExt;
 use serde::Serialize;
@@ -331,28 +332,4 @@ pub fn expiry_words(ttl: u64, expire_time: Option<&str>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn buckets_and_mounts() {
-        assert_eq!(bucket(Some(59)), "<1h");
-        assert_eq!(bucket(Some(3600)), "1h-24h");
-        assert_eq!(bucket(Some(86400)), "1d-7d");
-        assert_eq!(bucket(Some(7 * 86400)), "7d-30d");
-        assert_eq!(bucket(Some(31 * 86400)), ">30d");
-        assert_eq!(bucket(None), "no expiry");
-        let mounts = vec![
-            "auth/token/".to_string(),
-            "database/".into(),
-            "database/prod/".into(),
-        ];
-        assert_eq!(
-            mount_of("database/prod/creds/app/abc", &mounts),
-            "database/prod/"
-        );
-        assert_eq!(mount_of("database/creds/app/abc", &mounts), "database/");
-        assert_eq!(mount_of("auth/approle/login/abc", &mounts), "auth/approle/");
-        assert_eq!(mount_of("pki/issue/x/abc", &[]), "pki/");
-    }
-}
+mod tests;

@@ -2,7 +2,8 @@
 //! devices, how many auth methods and secrets engines it has, this host's token
 //! and each secret's fetch state from `<stateDir>/status/`.
 
-use super::{data, not_assessed, read_unauthenticated, TokenSource};
+use super::reads::{data, not_assessed, read_unauthenticated};
+use super::token::TokenSource;
 use crate::spec::Spec;
 use crate::state;
 use crate::vault::VaultClient;
@@ -293,23 +294,4 @@ pub async fn collect(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dev(kind: &str) -> AuditDevice {
-        AuditDevice {
-            path: format!("{kind}/"),
-            kind: kind.into(),
-        }
-    }
-
-    #[test]
-    fn socket_without_file_is_loud() {
-        assert!(audit_warning(&[dev("socket")])
-            .unwrap()
-            .starts_with("A SOCKET AUDIT DEVICE HAS NO FILE DEVICE"));
-        assert_eq!(audit_warning(&[dev("socket"), dev("file")]), None);
-        assert_eq!(audit_warning(&[dev("file")]), None);
-        assert!(audit_warning(&[]).unwrap().starts_with("NO AUDIT DEVICE"));
-    }
-}
+mod tests;

@@ -4,7 +4,7 @@
 //! method suggestions, each with the evidence behind it.
 
 use super::leases::{self, TokenEntry};
-use super::{data, not_assessed};
+use super::reads::{data, list_full, not_assessed};
 use crate::vault::VaultClient;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -92,7 +92,7 @@ pub fn auth_mount_of_path(path: &str) -> Option<String> {
 
 pub async fn collect(c: &VaultClient, state_dir: &Path) -> UsageReport {
     let mut na = BTreeMap::new();
-    let entities = match super::list_full(c, "identity/entity/id").await {
+    let entities = match list_full(c, "identity/entity/id").await {
         Ok(v) => Some(v.map_or(0, |v| data(&v)["keys"].as_array().map_or(0, |a| a.len()))),
         Err(e) => {
             na.insert("entities".to_string(), not_assessed(&e));
@@ -160,7 +160,7 @@ pub async fn collect(c: &VaultClient, state_dir: &Path) -> UsageReport {
                 .iter()
                 .any(|a| matches!(a.kind.as_str(), "userpass" | "ldap"))
             {
-                mfa_enforced = match super::list_full(c, "identity/mfa/login-enforcement").await {
+                mfa_enforced = match list_full(c, "identity/mfa/login-enforcement").await {
                     Ok(v) => Some(v.is_some_and(|v| {
                         data(&v)["keys"].as_array().is_some_and(|a| !a.is_empty())
                     })),
@@ -290,106 +290,4 @@ pub fn suggest(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn token(path: &str, ttl: u64, policies: &[&str]) -> TokenEntry {
-        TokenEntry {
-            accessor: "acc".into(),
-            display_name: "token-ci".into(),
-            policies: policies.iter().map(|p| p.to_string()).collect(),
-            path: path.into(),
-            creation_time: 0,
-            ttl_seconds: ttl,
-            expire_time: (ttl > 0).then(|| "2030-01-01T00:00:00Z".into()),
-            kind: "service".into(),
-        }
-    }
-
-    #[test]
-    fn suggestions_come_with_evidence() {
-        let tokens = vec![
-            token("auth/token/create", 0, &["deploy"]),
-            token("auth/token/create", 0, &["root"]),
-            token("auth/approle/login", 3600, &["host"]),
-        ];
-        let auths = vec![
-            AuthMethod {
-                path: "token/".into(),
-                kind: "token".into(),
-                tokens: Some(2),
-            },
-            AuthMethod {
-                path: "userpass/".into(),
-                kind: "userpass".into(),
-                tokens: Some(0),
-            },
-            AuthMethod {
-                path: "approle/".into(),
-                kind: "approle".into(),
-                tokens: Some(1),
-            },
-        ];
-        let s = suggest(Some(&tokens), &auths, Some(false), None);
-        let ids: Vec<_> = s.iter().map(|s| s.id).collect();
-        assert_eq!(
-            ids,
-            vec![
-                "static_tokens",
-                "userpass_without_mfa",
-                "unused_auth_method"
-            ]
-        );
-        assert_eq!(
-            s[0].evidence,
-            vec!["token \"token-ci\" (accessor acc, policies deploy) never expires"]
-        );
-        assert!(s[0].text.starts_with("1 long-lived token(s)"));
-        let stats = AuditStats {
-            requests_by_auth_method: [("root".to_string(), 4)].into(),
-            requests_by_path_prefix: [("auth/userpass".to_string(), 2)].into(),
-            time: "T".into(),
-            ..Default::default()
-        };
-        let s = suggest(Some(&tokens[2..]), &auths, Some(true), Some(&stats));
-        let ids: Vec<_> = s.iter().map(|s| s.id).collect();
-        assert_eq!(ids, vec!["root_token_in_use"]);
-        assert_eq!(
-            s[0].evidence,
-            vec!["4 request(s) by display name \"root\" in the audit counters since T"]
-        );
-    }
-
-    #[test]
-    fn audit_stats_file_format_is_the_listeners() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(read_audit_stats(dir.path()), Ok(None));
-        std::fs::create_dir(dir.path().join("audit")).unwrap();
-        std::fs::write(
-            dir.path().join("audit/stats.json"),
-            r#"{"time":"2026-11-22T08:00:00.000Z","connections":3,"entries":10,"requests_by_type":{"request":5,"response":5},"requests_by_operation":{"read":4,"update":1},"requests_by_path_prefix":{"secret/data":4},"requests_by_auth_method":{"approle":4},"dropped":{"too_long":0},"outbox":0,"delivered":0,"alerts":{}}"#,
-        )
-        .unwrap();
-        let s = read_audit_stats(dir.path()).unwrap().unwrap();
-        assert_eq!(s.entries, 10);
-        assert_eq!(s.requests_by_operation["read"], 4);
-        assert_eq!(s.requests_by_auth_method["approle"], 4);
-        std::fs::write(dir.path().join("audit/stats.json"), "{").unwrap();
-        assert!(read_audit_stats(dir.path())
-            .unwrap_err()
-            .contains("is not audit statistics"));
-    }
-
-    #[test]
-    fn auth_mounts_of_token_paths() {
-        assert_eq!(
-            auth_mount_of_path("auth/approle/login").as_deref(),
-            Some("approle/")
-        );
-        assert_eq!(
-            auth_mount_of_path("auth/token/create").as_deref(),
-            Some("token/")
-        );
-        assert_eq!(auth_mount_of_path(""), None);
-    }
-}
+mod tests;

@@ -3,7 +3,7 @@
 
 use super::error::Problem;
 use super::interval;
-use super::model::OnChange;
+use super::on_change::OnChange;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -31,7 +31,7 @@ pub(crate) fn abs_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> 
 /// A directory vaultkeeper writes (stateDir, outputDir, cacheDir): spelled as
 /// [`crate::paths::syntax`] requires.
 pub(crate) fn dir_path(problems: &mut Vec<Problem>, path: &str, value: &str) -> PathBuf {
-    crate::paths::syntax(path, value).unwrap_or_else(|p| {
+    super::path_rules::syntax(path, value).unwrap_or_else(|p| {
         problems.push(p);
         PathBuf::from(value)
     })

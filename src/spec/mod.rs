@@ -29,22 +29,25 @@ mod load;
 pub mod metrics;
 pub mod mode;
 mod model;
+mod on_change;
+mod path_rules;
 mod raw;
 mod resolve;
 mod secret;
 pub mod size;
 pub mod slack;
+pub mod template;
 mod vault;
 
 pub(crate) use error::from_problems as error_from_problems;
 pub use error::{Problem, SpecError};
 pub use fields::check_secret_name;
-pub(crate) use fields::{check_account, parse_on_change};
 pub use load::{load_spec, load_spec_from, load_spec_or_env};
 pub use model::{
-    unit_name, AppRoleSpec, KvVersion, OnChange, SecretSpec, Spec, VaultSpec,
-    ADDRESS_FROM_FIRST_BOOT, DEFAULT_SECRETS_DIR, DEFAULT_SPEC_PATH, MAX_ADDRESSES,
+    unit_name, AppRoleSpec, KvVersion, SecretSpec, Spec, VaultSpec, ADDRESS_FROM_FIRST_BOOT,
+    DEFAULT_SECRETS_DIR, DEFAULT_SPEC_PATH, MAX_ADDRESSES,
 };
+pub use on_change::OnChange;
 pub(crate) use vault::check_address;
 
 #[cfg(test)]

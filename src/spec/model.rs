@@ -1,6 +1,7 @@
 //! The resolved spec: what the agent runs on, every value checked and every
 //! default filled in (see [`super::load`] for how a file becomes one).
 
+use super::on_change::OnChange;
 use super::{insights, metrics, mode};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -23,7 +24,7 @@ pub struct Spec {
     pub restart_randomized_delay: Duration,
     pub secrets: BTreeMap<String, SecretSpec>,
     /// Files rendered from several secrets' keys, see [`crate::template`].
-    pub templates: BTreeMap<String, crate::template::TemplateSpec>,
+    pub templates: BTreeMap<String, super::template::TemplateSpec>,
     pub critical_services: Vec<String>,
     pub audit: Option<super::audit::AuditSpec>,
     /// The `insights` section (digest schedule, release feed), see [`insights`].
@@ -83,13 +84,6 @@ impl AppRoleSpec {
 pub enum KvVersion {
     V1,
     V2,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnChange {
-    Restart,
-    Reload,
-    None,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -17,7 +17,7 @@ pub struct RawSpec {
     #[serde(default)]
     pub secrets: BTreeMap<String, RawSecret>,
     #[serde(default)]
-    pub templates: BTreeMap<String, crate::template::spec::RawTemplate>,
+    pub templates: BTreeMap<String, super::template::RawTemplate>,
     #[serde(default)]
     pub critical_services: Vec<String>,
     #[serde(default)]

@@ -20,7 +20,7 @@ pub(crate) fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         "stateDir",
         raw.state_dir.as_deref().unwrap_or(DEFAULT_STATE_DIR),
     );
-    crate::paths::check_state_dir(&state_dir, problems);
+    super::path_rules::check_state_dir(&state_dir, problems);
 
     let approle = resolve_approle(raw.approle, &state_dir, problems);
 
@@ -61,8 +61,8 @@ pub(crate) fn resolve(raw: RawSpec, problems: &mut Vec<Problem>) -> Spec {
         );
         secrets.insert(name, secret);
     }
-    crate::paths::check_spec_paths(&state_dir, &approle, &secrets, problems);
-    let templates = crate::template::spec::resolve(raw.templates, &secrets, &state_dir, problems);
+    super::path_rules::check_spec_paths(&state_dir, &approle, &secrets, problems);
+    let templates = super::template::resolve(raw.templates, &secrets, &state_dir, problems);
 
     for (i, c) in raw.critical_services.iter().enumerate() {
         if c.is_empty() || c.contains('/') || c.chars().any(char::is_whitespace) {

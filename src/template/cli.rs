@@ -1,6 +1,7 @@
 //! `vaultkeeper render --template NAME [--dry-run]`.
 
-use super::{dry_run_lines, render_current, Written};
+use super::current::{dry_run_lines, render_current};
+use super::render::Written;
 use crate::exit;
 use std::path::Path;
 

@@ -1,6 +1,8 @@
 //! AppRole login and token renewal.
 
-use super::{field, Auth, VaultClient, VaultError};
+use super::client::{Auth, VaultClient};
+use super::error::VaultError;
+use super::field::field;
 use crate::secret::Secret;
 use reqwest::Method;
 use serde_json::json;

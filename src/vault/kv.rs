@@ -1,6 +1,8 @@
 //! Reading the KV secrets engine, version 1 and 2.
 
-use super::{field, VaultClient, VaultError};
+use super::client::VaultClient;
+use super::error::VaultError;
+use super::field::field;
 use crate::spec::KvVersion;
 use serde_json::Value;
 use std::collections::BTreeMap;

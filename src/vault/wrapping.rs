@@ -1,6 +1,8 @@
 //! Response wrapping: look up, unwrap and wrap single-use tokens.
 
-use super::{field, Auth, VaultClient, VaultError};
+use super::client::{Auth, VaultClient};
+use super::error::VaultError;
+use super::field::field;
 use crate::secret::Secret;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -92,29 +94,4 @@ pub fn is_expected_creation_path(creation_path: &str, approle_mount: &str) -> bo
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn creation_paths() {
-        assert!(is_expected_creation_path("sys/wrapping/wrap", "approle"));
-        assert!(is_expected_creation_path(
-            "auth/approle/role/web01/secret-id",
-            "approle"
-        ));
-        assert!(!is_expected_creation_path(
-            "auth/approle/role/web01/role-id",
-            "approle"
-        ));
-        assert!(!is_expected_creation_path(
-            "auth/approle/role//secret-id",
-            "approle"
-        ));
-        assert!(!is_expected_creation_path(
-            "auth/other/role/web01/secret-id",
-            "approle"
-        ));
-        assert!(!is_expected_creation_path("auth/token/create", "approle"));
-        assert!(!is_expected_creation_path("secret/data/x", "approle"));
-    }
-}
+mod tests;

@@ -64,17 +64,7 @@ fn seed_example_without_address_evaluates_with_a_warning() {
         "-/etc/environment"
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("spec.json");
-    std::fs::write(&path, got["specFile"]["text"].as_str().unwrap()).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vaultkeeper"))
-        .arg("--spec")
-        .arg(&path)
-        .arg("check")
-        .env_remove("VAULT_ADDR")
-        .env_remove("BAO_ADDR")
-        .output()
-        .unwrap();
+    let out = crate::nix_eval::vaultkeeper_check(got["specFile"]["text"].as_str().unwrap());
     assert!(
         out.status.success(),
         "{}{}",

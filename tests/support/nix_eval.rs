@@ -167,6 +167,22 @@ impl Nix {
     }
 }
 
+/// `vaultkeeper --spec FILE check` on the text of a spec the module generated
+/// (written to a temporary file), without a Vault address from the environment.
+pub fn vaultkeeper_check(spec_text: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spec.json");
+    std::fs::write(&path, spec_text).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_vaultkeeper"))
+        .arg("--spec")
+        .arg(&path)
+        .arg("check")
+        .env_remove("VAULT_ADDR")
+        .env_remove("BAO_ADDR")
+        .output()
+        .expect("run vaultkeeper check")
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -1,0 +1,55 @@
+//! The names provision sends and writes: path segments and paths Vault sees
+//! ([`check_segment`], [`check_path`]) and HCL strings ([`hcl_string`]).
+
+/// A name Vault puts in a path (host, role, mount segment): letters, digits,
+/// `-`, `_` and `.`, not first `.`, at most 128 bytes.
+pub fn check_segment(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && !s.starts_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not a path segment: use letters, digits, '-', '_' and '.' (not first), nothing else"
+        ))
+    }
+}
+
+/// Segments separated by single `/` (a mount like `team/kv`, a prefix like `hosts/eu`).
+pub fn check_path(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("is empty; name at least one segment, e.g. \"hosts\"".into());
+    }
+    for seg in s.split('/') {
+        check_segment(seg).map_err(|e| format!("{s:?}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// `s` as a quoted HCL string: `\`, `"`, control characters escaped, and the
+/// template sequences `${` and `%{` doubled so they stay literal.
+pub fn hcl_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -10,7 +10,8 @@
 //! `VAULTKEEPER_REGENERATE=1 cargo test --lib defaults_file` rewrites it.
 
 use super::interval::parse_restart_interval;
-use super::model::{KvVersion, OnChange, Spec};
+use super::model::{KvVersion, Spec};
+use super::on_change::OnChange;
 use serde_json::{json, Value};
 use std::time::Duration;
 

@@ -1,0 +1,124 @@
+//! What the daemon knows about each secret ([`Tracked`], its [`Health`]),
+//! the result of one check ([`Check`]), and the adoption of what the boot
+//! units rendered moments before the daemon started ([`adopt_boot_fetch`]).
+
+use crate::backoff::Backoff;
+use crate::fetch::Outcome;
+use crate::spec::{KvVersion, SecretSpec};
+use crate::state;
+use tokio::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Health {
+    Pending,
+    Fresh,
+    /// Rendered at boot from the cache Vault confirmed within
+    /// `bootCacheMaxAge` ([`crate::boot_cache`]), not checked with Vault since.
+    BootCache,
+    FromCache,
+    Failed,
+}
+
+/// What the daemon knows about one secret.
+#[derive(Debug)]
+pub(super) struct Tracked {
+    pub(super) next_check: Instant,
+    /// KV v2 version of the data on disk.
+    pub(super) version: Option<u64>,
+    /// The policy refuses the metadata endpoint: always read in full.
+    pub(super) metadata_denied: bool,
+    pub(super) health: Health,
+    pub(super) backoff: Backoff,
+    pub(super) verify_at: Option<Instant>,
+    /// Taken over from the boot unit's fetch ([`adopt_boot_fetch`]) and not
+    /// checked since: the first login does not check it at once.
+    pub(super) adopted: bool,
+    /// `Some(confirmed unix time)`: the boot unit rendered it from its confirmed
+    /// cache without Vault; the first check is at a random time within the
+    /// first refresh interval.
+    pub(super) boot_cache: Option<u64>,
+}
+
+impl Tracked {
+    pub(super) fn new() -> Tracked {
+        Tracked {
+            next_check: Instant::now(),
+            version: None,
+            metadata_denied: false,
+            health: Health::Pending,
+            backoff: Backoff::vault(),
+            verify_at: None,
+            adopted: false,
+            boot_cache: None,
+        }
+    }
+}
+
+/// At the daemon's start, a KV v2 secret that `vaultkeeper fetch` (its boot
+/// unit) rendered from Vault less than one refresh interval ago, without error,
+/// is not read again: the daemon's first pass renders it from the cache the
+/// unit just wrote, under the daemon's own spec (a changed mode, owner or key
+/// list is applied, with its restarts, exactly as after a read), and asks
+/// Vault for the version (a metadata read) at its first jittered refresh. A
+/// fleet-wide reboot so costs each host one full read per secret, not two
+/// (docs/benchmarks.md). Anything that cannot be rendered from the cache is
+/// read from Vault at once.
+pub(super) fn adopt_boot_fetch(
+    secret: &SecretSpec,
+    state_dir: &std::path::Path,
+) -> Option<Tracked> {
+    if secret.kv_version != KvVersion::V2 {
+        return None;
+    }
+    let st = state::load(state_dir, &secret.name);
+    if st.from_cache_since.is_some() || st.last_error.is_some() {
+        return None;
+    }
+    let now = state::now_unix();
+    let recent = |t: u64| {
+        now.checked_sub(t)
+            .filter(|age| *age < secret.refresh_interval.as_secs())
+    };
+    if let (Some(age), Some(c)) = (st.boot_cache_since.and_then(recent), &st.confirmed) {
+        // Rendered by the boot unit from the cache Vault confirmed within
+        // bootCacheMaxAge: adopted like a boot fetch; the first check (a
+        // metadata read) comes at a random time within the first interval.
+        let version = st.version?;
+        tracing::debug!(
+            secret = %secret.name,
+            version,
+            age_s = age,
+            "rendered at boot from its confirmed cache: checked within the first refresh interval"
+        );
+        return Some(Tracked {
+            next_check: Instant::now() + secret.refresh_interval.mul_f64(rand::random::<f64>()),
+            version: Some(version),
+            adopted: true,
+            boot_cache: Some(c.at),
+            ..Tracked::new()
+        });
+    }
+    let age = recent(st.last_fetch?)?;
+    let version = st.version?;
+    tracing::debug!(
+        secret = %secret.name,
+        version,
+        age_s = age,
+        "fetched by its boot unit moments ago: rendered from its cache, checked at the next refresh"
+    );
+    Some(Tracked {
+        next_check: Instant::now() + secret.refresh_interval,
+        version: Some(version),
+        adopted: true,
+        ..Tracked::new()
+    })
+}
+
+/// The result of checking one secret.
+pub(super) enum Check {
+    /// The metadata says the version on disk is current.
+    Same,
+    /// A full read was done (`bool`: the metadata endpoint was denied).
+    Full(Outcome, bool),
+    Unreachable(String),
+}

@@ -82,7 +82,7 @@ pub fn decide(
         || entry.version.is_none()
         || entry.version != c.version
         || st.version != c.version
-        || cache::unix(entry.fetched_at) != c.cache_fetched_at
+        || crate::clock::unix_secs(entry.fetched_at) != c.cache_fetched_at
     {
         return ReadVault("the cache file is not the one Vault confirmed");
     }
@@ -98,7 +98,7 @@ pub fn decide_now(secret: &SecretSpec, state_dir: &Path) -> Decision {
         return Decision::ReadVault("bootCacheMaxAge is 0s");
     }
     let st = state::load(state_dir, &secret.name);
-    decide(secret, &st, cache::load(secret), state::now_unix())
+    decide(secret, &st, cache::load(secret), crate::clock::now_unix())
 }
 
 /// The confirmation of a cache just written from Vault (`fetch`, the daemon's
@@ -130,7 +130,7 @@ pub fn confirmation(
 /// full read records one).
 pub fn confirm_current(secret: &SecretSpec, state_dir: &Path, version: Option<u64>) {
     let mut st = state::load(state_dir, &secret.name);
-    let now = state::now_unix();
+    let now = crate::clock::now_unix();
     let same = |c: &Confirmation| {
         c.version == version && c.kv_mount == secret.kv_mount && c.secret_path == secret.secret_path
     };
@@ -140,7 +140,7 @@ pub fn confirm_current(secret: &SecretSpec, state_dir: &Path, version: Option<u6
             st.confirmed =
                 match cache::load(secret) {
                     Ok(Some(e)) if e.version.is_some() && e.version == version => Some(
-                        confirmation(secret, version, cache::unix(e.fetched_at), now),
+                        confirmation(secret, version, crate::clock::unix_secs(e.fetched_at), now),
                     ),
                     _ => None,
                 };

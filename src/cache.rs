@@ -2,7 +2,7 @@
 //! (0700 directory, 0600 file, root), written atomically and fsynced after every
 //! successful fetch, read when Vault is unreachable.
 
-use crate::render::atomic::{self, FsError};
+use crate::fs::{self, FsError};
 use crate::spec::{KvVersion, SecretSpec};
 use crate::vault::kv::{KvSecret, SecretData};
 use serde::{Deserialize, Serialize};
@@ -66,7 +66,6 @@ impl CacheEntry {
     }
 }
 
-pub use crate::clock::unix_secs as unix;
 
 /// Writes one secret's cache durably (fsync of the file and the directory).
 pub fn store(secret: &SecretSpec, kv: &KvSecret, fetched_at: SystemTime) -> Result<(), CacheError> {
@@ -74,8 +73,8 @@ pub fn store(secret: &SecretSpec, kv: &KvSecret, fetched_at: SystemTime) -> Resu
         secret: secret.name.clone(),
         source,
     };
-    let dir = atomic::ensure_private_dir(&secret.cache_dir, 0o700).map_err(fs)?;
-    atomic::replace_file(
+    let dir = fs::ensure_private_dir(&secret.cache_dir, 0o700).map_err(fs)?;
+    fs::replace_file(
         &dir,
         FILE,
         &encode(secret, kv, fetched_at),
@@ -104,9 +103,9 @@ pub fn stage(
         secret: secret.name.clone(),
         source,
     };
-    let dir = atomic::ensure_private_dir(&secret.cache_dir, 0o700).map_err(fs)?;
+    let dir = fs::ensure_private_dir(&secret.cache_dir, 0o700).map_err(fs)?;
     let tmp = format!(".{FILE}.staged-{}", crate::render::debris::temp_tail());
-    atomic::write_new_file_volatile(
+    fs::write_new_file_volatile(
         &dir,
         &tmp,
         &encode(secret, kv, fetched_at),
@@ -127,7 +126,7 @@ pub fn stage(
 /// an older version of the secret. The caller holds the secret's lock, which
 /// every writer of the cache takes, so none of them is in use. Returns how many.
 pub fn clean_debris(secret: &SecretSpec) -> usize {
-    let Ok(dir) = atomic::open_dir_nofollow(&secret.cache_dir) else {
+    let Ok(dir) = fs::open_dir_nofollow(&secret.cache_dir) else {
         return 0;
     };
     crate::render::debris::remove_temporaries(
@@ -194,7 +193,7 @@ fn fs_error(
 ) -> CacheError {
     CacheError::Fs {
         secret: secret.to_string(),
-        source: crate::render::atomic::fs_err(action, path.display(), e),
+        source: crate::fs::fs_err(action, path.display(), e),
     }
 }
 
@@ -208,7 +207,7 @@ fn encode(secret: &SecretSpec, kv: &KvSecret, fetched_at: SystemTime) -> Vec<u8>
             KvVersion::V2 => 2,
         },
         version: kv.version,
-        fetched_at: unix(fetched_at),
+        fetched_at: crate::clock::unix_secs(fetched_at),
         data: kv.data.0.clone(),
     };
     serde_json::to_vec(&file).expect("cache file serializes")
@@ -220,12 +219,12 @@ pub fn load(secret: &SecretSpec) -> Result<Option<CacheEntry>, CacheError> {
         secret: secret.name.clone(),
         source,
     };
-    let dir = match atomic::open_dir_nofollow(&secret.cache_dir) {
+    let dir = match fs::open_dir_nofollow(&secret.cache_dir) {
         Ok(d) => d,
         Err(e) if e.source.raw_os_error() == Some(nix::libc::ENOENT) => return Ok(None),
         Err(e) => return Err(fs(e)),
     };
-    let Some(bytes) = atomic::read_file_at(&dir, FILE, &secret.cache_dir).map_err(fs)? else {
+    let Some(bytes) = fs::read_file_at(&dir, FILE, &secret.cache_dir).map_err(fs)? else {
         return Ok(None);
     };
     let path = secret.cache_dir.join(FILE);

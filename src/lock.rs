@@ -12,7 +12,7 @@
 //! holder of one secret's lock takes no other lock, except through
 //! [`SecretLock::acquire_all`], which takes them in name order.
 
-use crate::render::atomic::{self, FsError};
+use crate::fs::{self as vfs, FsError};
 use nix::fcntl::{openat, Flock, FlockArg, OFlag};
 use nix::sys::stat::{fstat, Mode};
 use std::fs::File;
@@ -60,15 +60,15 @@ impl SecretLock {
             source,
         };
         crate::spec::check_secret_name(name).map_err(|m| {
-            fs(atomic::fs_err(
+            fs(vfs::fs_err(
                 "cannot lock",
                 name,
                 std::io::Error::new(std::io::ErrorKind::InvalidInput, m),
             ))
         })?;
         let dir_path = state_dir.join("locks");
-        atomic::ensure_private_dir(state_dir, 0o700).map_err(fs)?;
-        let dir = atomic::ensure_private_dir(&dir_path, 0o700).map_err(fs)?;
+        vfs::ensure_private_dir(state_dir, 0o700).map_err(fs)?;
+        let dir = vfs::ensure_private_dir(&dir_path, 0o700).map_err(fs)?;
         let file_name = format!("{name}.lock");
         let path = dir_path.join(&file_name);
         let fd = openat(
@@ -81,11 +81,11 @@ impl SecretLock {
                 | OFlag::O_NONBLOCK,
             Mode::from_bits_truncate(0o600),
         )
-        .map_err(|e| fs(atomic::fs_err("cannot open lock file", path.display(), e)))?;
-        let st = fstat(&fd).map_err(|e| fs(atomic::fs_err("cannot stat", path.display(), e)))?;
+        .map_err(|e| fs(vfs::fs_err("cannot open lock file", path.display(), e)))?;
+        let st = fstat(&fd).map_err(|e| fs(vfs::fs_err("cannot stat", path.display(), e)))?;
         if st.st_mode & 0o170000 != 0o100000 || st.st_uid != nix::unistd::Uid::effective().as_raw()
         {
-            return Err(fs(atomic::fs_err(
+            return Err(fs(vfs::fs_err(
                 "refusing a lock file that is not a regular file of ours",
                 path.display(),
                 std::io::Error::from(std::io::ErrorKind::PermissionDenied),
@@ -113,7 +113,7 @@ impl SecretLock {
                     std::thread::sleep(POLL.min(timeout.saturating_sub(started.elapsed())));
                 }
                 Err((_, e)) => {
-                    return Err(fs(atomic::fs_err("cannot flock", path.display(), e)));
+                    return Err(fs(vfs::fs_err("cannot flock", path.display(), e)));
                 }
             }
         }

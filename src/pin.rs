@@ -183,9 +183,9 @@ fn pin_from_env(
         )
     })?;
     let dir_path = pin.parent().unwrap_or(Path::new("/"));
-    let write = || -> Result<(), crate::render::atomic::FsError> {
+    let write = || -> Result<(), crate::fs::FsError> {
         let dir = crate::paths::walk::open_dir(dir_path, Some(0o700)).map_err(|e| e.into_fs())?;
-        crate::render::atomic::replace_file(
+        crate::fs::replace_file(
             dir,
             FILE,
             format!("{addr}\n").as_bytes(),

@@ -48,7 +48,6 @@ pub struct Confirmation {
     pub cache_fetched_at: u64,
 }
 
-pub use crate::clock::now_unix;
 
 pub fn load(state_dir: &Path, name: &str) -> SecretStatus {
     fs::load_record(&state_dir.join("status"), &format!("{name}.json")).unwrap_or_default()
@@ -96,7 +95,7 @@ pub fn load_login(state_dir: &Path) -> Option<LoginStatus> {
 
 /// A rejected login: keeps the streak's start when one is recorded.
 pub fn login_rejected(state_dir: &Path, reason: &str) {
-    let since = load_login(state_dir).map_or_else(now_unix, |l| l.failing_since);
+    let since = load_login(state_dir).map_or_else(crate::clock::now_unix, |l| l.failing_since);
     let st = LoginStatus {
         failing_since: since,
         reason: reason.to_string(),

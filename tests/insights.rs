@@ -164,7 +164,7 @@ fn status_shows_server_token_and_each_secrets_state() {
     let bao = Bao::dev();
     let host = Host::new();
     let spec = spec_for(&host, &bao.addr, json!({}));
-    let now = vaultkeeper::state::now_unix();
+    let now = vaultkeeper::clock::now_unix();
     vaultkeeper::state::save(
         &host.state_dir(),
         "web",
@@ -669,7 +669,7 @@ fn lease_report_counts_by_mount_and_bucket() {
     let root_created = bao.cli_json(&["token", "lookup"])["data"]["creation_time"]
         .as_u64()
         .unwrap();
-    while vaultkeeper::state::now_unix() <= root_created {
+    while vaultkeeper::clock::now_unix() <= root_created {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     bao.token_create(&["-policy=root", "-display-name=breakglass"]);

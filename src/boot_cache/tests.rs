@@ -222,7 +222,7 @@ fn a_metadata_check_moves_the_confirmation_and_ends_the_boot_cache_state() {
     let c = st.confirmed.clone().expect("made from the cache file");
     assert_eq!(c.cache_fetched_at, NOW - 7200);
     assert_eq!(c.version, Some(7));
-    assert!(state::now_unix() - c.at < 5);
+    assert!(crate::clock::now_unix() - c.at < 5);
     assert_eq!(st.boot_cache_since, None);
     assert!(matches!(
         decide_now(s, &spec.state_dir),

@@ -2,7 +2,7 @@
 //! and its exit code.
 
 use crate::exit;
-use crate::render::atomic;
+use crate::fs;
 use crate::vault::VaultError;
 use std::path::PathBuf;
 
@@ -34,7 +34,7 @@ pub enum BootstrapError {
     #[error("cannot verify which AppRole role the unwrapped credentials belong to ({reason}); nothing was stored (the wrapping token is spent); provision this host again with `vaultkeeper provision --host NAME`")]
     CannotVerify { reason: String, code: u8 },
     #[error("cannot store the AppRole credentials: {0}")]
-    Store(#[from] atomic::FsError),
+    Store(#[from] fs::FsError),
     #[error(transparent)]
     Vault(VaultError),
 }

@@ -2,7 +2,7 @@
 //! written atomically 0600 ([`store`]), and the role-id already in place.
 
 use super::error::BootstrapError;
-use crate::render::atomic;
+use crate::fs;
 use crate::secret::Secret;
 use crate::spec::AppRoleSpec;
 use std::path::{Path, PathBuf};
@@ -21,12 +21,12 @@ pub(super) fn read_role_id(path: &Path) -> Result<Secret, BootstrapError> {
 /// Open (and create, 0700) the directories of both credential files.
 pub(super) fn credential_dirs(
     a: &AppRoleSpec,
-) -> Result<Vec<(PathBuf, std::os::fd::OwnedFd)>, atomic::FsError> {
+) -> Result<Vec<(PathBuf, std::os::fd::OwnedFd)>, fs::FsError> {
     let mut dirs: Vec<(PathBuf, std::os::fd::OwnedFd)> = Vec::new();
     for f in [&a.role_id_file, &a.secret_id_file] {
         let parent = f.parent().unwrap_or(Path::new("/")).to_path_buf();
         if !dirs.iter().any(|(p, _)| p == &parent) {
-            let fd = atomic::ensure_private_dir(&parent, 0o700)?;
+            let fd = fs::ensure_private_dir(&parent, 0o700)?;
             dirs.push((parent, fd));
         }
     }
@@ -37,7 +37,7 @@ pub(super) fn store(
     dirs: &[(PathBuf, std::os::fd::OwnedFd)],
     file: &Path,
     value: &Secret,
-) -> Result<(), atomic::FsError> {
+) -> Result<(), fs::FsError> {
     let parent = file.parent().unwrap_or(Path::new("/"));
     let (_, fd) = dirs
         .iter()
@@ -49,7 +49,7 @@ pub(super) fn store(
         .unwrap_or_default();
     let mut bytes = value.expose().as_bytes().to_vec();
     bytes.push(b'\n');
-    let r = atomic::replace_file(fd, &name, &bytes, 0o600, parent);
+    let r = fs::replace_file(fd, &name, &bytes, 0o600, parent);
     zeroize::Zeroize::zeroize(&mut bytes);
     r
 }

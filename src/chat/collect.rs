@@ -142,7 +142,7 @@ impl Collector {
             let snap = match answer {
                 Ok((v, sealed)) => Snapshot {
                     answer: Arc::new(v),
-                    collected_at: Some(crate::state::now_unix()),
+                    collected_at: Some(crate::clock::now_unix()),
                     sealed,
                     at: Instant::now(),
                 },

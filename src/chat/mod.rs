@@ -200,7 +200,7 @@ impl App {
                 return bare(StatusCode::SERVICE_UNAVAILABLE);
             }
         };
-        let now = crate::state::now_unix();
+        let now = crate::clock::now_unix();
         let verified = verify::verify(
             secret.expose().as_bytes(),
             &timestamp,
@@ -253,13 +253,13 @@ impl App {
             &snap.answer,
             self.chat.response_type.as_str(),
             snap.collected_at,
-            crate::state::now_unix(),
+            crate::clock::now_unix(),
         )
     }
 
     async fn answer(&self, cmd: SlashCommand) -> Value {
         let rt = self.chat.response_type.as_str();
-        let now = crate::state::now_unix();
+        let now = crate::clock::now_unix();
         let ask = match parse_ask(&cmd.text) {
             Ok(a) => a,
             Err(word) => {
@@ -319,7 +319,7 @@ impl App {
                 &snap.answer,
                 &rt_owned,
                 snap.collected_at,
-                crate::state::now_unix(),
+                crate::clock::now_unix(),
             );
             post_follow_up(&http, url, &body, word).await;
         });

@@ -14,7 +14,6 @@ mod outcome;
 mod provision;
 mod serve;
 
-pub use crate::spec::{load_spec, load_spec_from};
 pub use args::{AuditCommand, ChatCommand, Cli, Command};
 pub use provision::ProvisionArgs;
 

@@ -18,23 +18,7 @@ use tokio::time::Instant;
 /// The quick second try after a first rejection.
 const FIRST_RETRY: Duration = Duration::from_secs(10);
 
-/// `approle.loginBackoff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginBackoff {
-    pub max_failures: u32,
-    pub window: Duration,
-    pub retry_interval: Duration,
-}
-
-impl Default for LoginBackoff {
-    fn default() -> Self {
-        LoginBackoff {
-            max_failures: 3,
-            window: Duration::from_secs(15 * 60),
-            retry_interval: Duration::from_secs(3600),
-        }
-    }
-}
+use crate::spec::LoginBackoff;
 
 /// The rejected logins of the current failing streak.
 #[derive(Debug)]

@@ -73,7 +73,7 @@ impl Publisher {
             return;
         }
         self.last_write = Some(Instant::now());
-        let text = m.encode(crate::state::now_unix());
+        let text = m.encode(crate::clock::now_unix());
         match metrics::textfile::write(path, &text) {
             Ok(()) => {
                 if self.last_error.take().is_some() {

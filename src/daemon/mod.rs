@@ -29,7 +29,6 @@
 //! unreachable for 3m), token ttl 47m, next rotation: grafana in 5h`.
 
 mod audit_task;
-pub mod backoff;
 mod core;
 mod error;
 pub mod lockout;
@@ -53,7 +52,6 @@ use self::audit_task::AuditTask;
 use self::core::{critical_note, shortest_refresh, Daemon, TokenState, MAX_SLEEP};
 pub use self::error::DaemonError;
 use self::tracked::{adopt_boot_fetch, Health, Tracked};
-use crate::state;
 use crate::systemd::Notifier;
 use crate::vault::VaultClient;
 use std::collections::BTreeMap;
@@ -77,7 +75,7 @@ pub async fn run(
             None
         }
     };
-    let spec = crate::cli::load_spec(&spec_path)?;
+    let spec = crate::spec::load_spec(&spec_path)?;
     let spec_bytes = std::fs::read(&spec_path).unwrap_or_default();
     let base = VaultClient::new(&spec.vault).map_err(DaemonError::Client)?;
     let notifier = Notifier::from_env();
@@ -264,7 +262,7 @@ impl Daemon {
             consider(t.verify_at);
         }
         if let Some((_, due)) = &self.next_rotation {
-            let left = due.saturating_sub(state::now_unix());
+            let left = due.saturating_sub(crate::clock::now_unix());
             consider(Some(now + Duration::from_secs(left)));
         }
         d.max(now)

@@ -53,7 +53,7 @@ impl Daemon {
         i.next_rotation = self.next_rotation.as_ref().map(|(u, due)| {
             (
                 u.clone(),
-                Duration::from_secs(due.saturating_sub(state::now_unix())),
+                Duration::from_secs(due.saturating_sub(crate::clock::now_unix())),
             )
         });
         status_line::line(&i)
@@ -65,7 +65,7 @@ impl Daemon {
             (None, _) => TokenExpiry::None,
             (Some(_), None) => TokenExpiry::Never,
             (Some(_), Some(e)) => TokenExpiry::At(
-                state::now_unix() + e.saturating_duration_since(Instant::now()).as_secs(),
+                crate::clock::now_unix() + e.saturating_duration_since(Instant::now()).as_secs(),
             ),
         }
     }

@@ -9,7 +9,6 @@ use super::{schedule, templates};
 use crate::fetch::{self, Outcome};
 use crate::render::Rendered;
 use crate::spec::{KvVersion, SecretSpec};
-use crate::state;
 use crate::vault::{kv, VaultClient, VaultError};
 use futures::StreamExt;
 use std::path::PathBuf;
@@ -79,7 +78,7 @@ impl Daemon {
                             rendered,
                             version,
                             confirmed_age: Duration::from_secs(
-                                state::now_unix().saturating_sub(at),
+                                crate::clock::now_unix().saturating_sub(at),
                             ),
                         },
                         None => Outcome::Fresh { rendered, version },

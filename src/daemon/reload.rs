@@ -96,7 +96,7 @@ impl Daemon {
         self.notifier.reloading();
         tracing::info!("reloading the spec {} ({why})", self.spec_path.display());
         let bytes = std::fs::read(&self.spec_path).unwrap_or_default();
-        let new = match crate::cli::load_spec(&self.spec_path) {
+        let new = match crate::spec::load_spec(&self.spec_path) {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!("the new spec is invalid, the one in use is kept: {e}");

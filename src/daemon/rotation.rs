@@ -3,7 +3,6 @@
 
 use super::core::Daemon;
 use super::{restart, schedule};
-use crate::state;
 use crate::systemd::UnitAction;
 
 impl Daemon {
@@ -12,7 +11,7 @@ impl Daemon {
         if jobs.is_empty() {
             return;
         }
-        let now = state::now_unix();
+        let now = crate::clock::now_unix();
         for j in jobs {
             // A restart for a change counts for the schedule's window too.
             if j.action == UnitAction::TryRestart && self.book.last.contains_key(&j.unit) {
@@ -24,7 +23,7 @@ impl Daemon {
     }
 
     pub(super) fn rotation_step(&mut self) {
-        let now = state::now_unix();
+        let now = crate::clock::now_unix();
         let before = self.book.clone();
         let jobs = schedule::rotation_jobs(&self.spec, &mut self.book, &self.seed, now);
         let mut next: Option<(String, u64)> = None;

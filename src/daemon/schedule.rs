@@ -9,7 +9,6 @@
 //! (a fleet does not restart at once). A restart for a change also sets `last`,
 //! so the schedule does not restart the unit again in the same window.
 
-use crate::render::atomic;
 use crate::spec::{unit_name, Spec};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -100,28 +99,13 @@ const BOOK: &str = "rotation.json";
 
 impl RotationBook {
     pub fn load(state_dir: &Path) -> RotationBook {
-        let Ok(fd) = atomic::open_dir_nofollow(state_dir) else {
-            return RotationBook::default();
-        };
-        match atomic::read_file_at(&fd, BOOK, state_dir) {
-            Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-                tracing::warn!(
-                    "{} is unreadable ({e}); the restart schedule starts afresh",
-                    state_dir.join(BOOK).display()
-                );
-                RotationBook::default()
-            }),
-            _ => RotationBook::default(),
-        }
+        crate::fs::load_record(state_dir, BOOK).unwrap_or_default()
     }
 
     /// Best effort: logged when it fails, never fatal.
     pub fn save(&self, state_dir: &Path) {
-        let result = atomic::ensure_private_dir(state_dir, 0o700).and_then(|fd| {
-            let bytes = serde_json::to_vec_pretty(self).expect("book serializes");
-            atomic::replace_file(&fd, BOOK, &bytes, 0o600, state_dir)
-        });
-        if let Err(e) = result {
+        let durable = crate::fs::Durability::Durable;
+        if let Err(e) = crate::fs::save_record(state_dir, state_dir, BOOK, self, durable) {
             tracing::warn!("cannot record the restart schedule: {e}");
         }
     }
@@ -133,12 +117,7 @@ pub fn host_seed() -> String {
         .ok()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .ok()
-                .map(|h| h.trim().to_string())
-        })
-        .unwrap_or_default()
+        .unwrap_or_else(crate::host::hostname)
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ impl Daemon {
                 if !matches!(t.health, Health::Fresh | Health::BootCache) {
                     // Back from the cache with the same data: the status record says so.
                     let mut st = state::load(&self.spec.state_dir, name);
-                    st.last_fetch = Some(state::now_unix());
+                    st.last_fetch = Some(crate::clock::now_unix());
                     state::save(&self.spec.state_dir, name, &st);
                 }
                 // Vault confirmed the cached version: a reboot within
@@ -35,7 +35,7 @@ impl Daemon {
                     tracing::info!("secret {name}: Vault confirmed the version rendered at boot from the cache");
                 }
                 t.health = Health::Fresh;
-                crate::metrics::global().secret_fresh(name, state::now_unix());
+                crate::metrics::global().secret_fresh(name, crate::clock::now_unix());
             }
             Check::Unreachable(reason) => {
                 self.vault_down(&reason);
@@ -44,7 +44,7 @@ impl Daemon {
                 if matches!(t.health, Health::Fresh | Health::BootCache) {
                     t.health = Health::FromCache;
                     let mut st = state::load(&self.spec.state_dir, name);
-                    st.from_cache_since.get_or_insert(state::now_unix());
+                    st.from_cache_since.get_or_insert(crate::clock::now_unix());
                     st.last_error = Some(reason);
                     state::save(&self.spec.state_dir, name, &st);
                 }
@@ -78,7 +78,7 @@ impl Daemon {
                     Health::Fresh
                 };
                 let m = crate::metrics::global();
-                m.secret_fresh(name, boot_cache.unwrap_or_else(state::now_unix));
+                m.secret_fresh(name, boot_cache.unwrap_or_else(crate::clock::now_unix));
                 if !first && matches!(rendered, Rendered::Changed { .. }) {
                     m.secret_changed(name);
                 }
@@ -116,7 +116,7 @@ impl Daemon {
             ) => {
                 self.vault_down(&reason);
                 crate::metrics::global()
-                    .secret_from_cache(name, state::now_unix().saturating_sub(age.as_secs()));
+                    .secret_from_cache(name, crate::clock::now_unix().saturating_sub(age.as_secs()));
                 let t = self.tracked.get_mut(name)?;
                 t.health = Health::FromCache;
                 if let Rendered::Changed { generation, .. } = rendered {

@@ -9,7 +9,7 @@
 //! - A non-renewable token is replaced by a new login at `2/3 L`.
 //! - A lease of 0 never expires (e.g. a root token in tests): nothing to do.
 //! - Refused renewal → log in now; any failure → the caller backs off (see
-//!   [`super::backoff`]).
+//!   [`crate::backoff`]).
 
 use std::time::Duration;
 

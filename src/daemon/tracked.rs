@@ -74,7 +74,7 @@ pub(super) fn adopt_boot_fetch(
     if st.from_cache_since.is_some() || st.last_error.is_some() {
         return None;
     }
-    let now = state::now_unix();
+    let now = crate::clock::now_unix();
     let recent = |t: u64| {
         now.checked_sub(t)
             .filter(|age| *age < secret.refresh_interval.as_secs())

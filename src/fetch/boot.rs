@@ -93,7 +93,7 @@ fn boot_from_cache(secret: &SecretSpec, state_dir: &Path) -> Option<Outcome> {
         };
         let rendered = render::render(secret, &entry.data)?;
         let mut st = state::load(state_dir, &secret.name);
-        st.boot_cache_since = Some(state::now_unix());
+        st.boot_cache_since = Some(crate::clock::now_unix());
         state::save(state_dir, &secret.name, &st);
         outcome = Some(Outcome::BootCache {
             rendered,

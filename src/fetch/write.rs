@@ -133,7 +133,7 @@ pub(super) async fn write_fresh_with(
                     staged.lock().expect("cache batch lock").push(s);
                 }
             }
-            let now = state::now_unix();
+            let now = crate::clock::now_unix();
             let st = state::SecretStatus {
                 last_fetch: Some(now),
                 version: kv.version,
@@ -143,7 +143,7 @@ pub(super) async fn write_fresh_with(
                 confirmed: Some(crate::boot_cache::confirmation(
                     &secret,
                     kv.version,
-                    cache::unix(fetched_at),
+                    crate::clock::unix_secs(fetched_at),
                     now,
                 )),
                 boot_cache_since: None,
@@ -220,7 +220,7 @@ pub(super) fn from_cache_locked(
         match render::render(&secret, &entry.data) {
             Ok(rendered) => {
                 let mut st = state::load(&state_dir, &secret.name);
-                st.from_cache_since.get_or_insert(state::now_unix());
+                st.from_cache_since.get_or_insert(crate::clock::now_unix());
                 st.last_error = Some(reason.clone());
                 state::save(&state_dir, &secret.name, &st);
                 Outcome::FromCache {

@@ -277,7 +277,7 @@ impl Agent {
 
     /// Zero when the digest is due now.
     fn digest_due_in(&self, spec: &Spec, every: Duration) -> Duration {
-        let now = crate::state::now_unix();
+        let now = crate::clock::now_unix();
         if let Some(at) = self.digest_retry_at {
             return Duration::from_secs(at.saturating_sub(now));
         }
@@ -294,7 +294,7 @@ impl Agent {
             return;
         };
         let no_env = |_: &str| None::<String>;
-        let now = crate::state::now_unix();
+        let now = crate::clock::now_unix();
         let record = match digest::build(spec, &no_env, &self.host).await {
             Ok(built) => d.queue("digest", built.payload).then_some(built.record),
             Err(e) => {

@@ -92,7 +92,7 @@ pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
         release(&authed).await;
         match collected {
             Ok(s) => {
-                print(a.json, &s, |s| output::status(s, crate::state::now_unix()));
+                print(a.json, &s, |s| output::status(s, crate::clock::now_unix()));
                 Ok(if s.server.sealed {
                     exit::SEALED
                 } else {
@@ -111,7 +111,7 @@ pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
                     addresses: super::status::address_states(&client, &spec),
                 };
                 print(a.json, &outage, |o| {
-                    output::outage(o, crate::state::now_unix())
+                    output::outage(o, crate::clock::now_unix())
                 });
                 fail(e.into())
             }

@@ -310,7 +310,7 @@ pub async fn build(
     });
     let record = LastDigest {
         score: posture_report.as_ref().map(|p| p.score).or(last.score),
-        sent_at: Some(crate::state::now_unix()),
+        sent_at: Some(crate::clock::now_unix()),
     };
     Ok(Digest { payload, record })
 }

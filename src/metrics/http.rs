@@ -94,6 +94,6 @@ fn respond(req: &Request<Incoming>) -> Response<Full<Bytes>> {
     }
     reply(
         StatusCode::OK,
-        super::registry::global().encode(crate::state::now_unix()),
+        super::registry::global().encode(crate::clock::now_unix()),
     )
 }

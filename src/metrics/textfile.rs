@@ -8,7 +8,7 @@
 //! symlink, a directory, a FIFO) was not made by vaultkeeper: it is left alone
 //! and the write fails with a message saying so.
 
-use crate::render::atomic::{self, Durability, FsError};
+use crate::fs::{self, Durability, FsError};
 use nix::sys::stat::{fstatat, SFlag};
 use std::path::Path;
 
@@ -39,7 +39,7 @@ pub fn write(path: &Path, text: &str) -> Result<(), TextfileError> {
             kind: "no file name",
         });
     };
-    let fd = atomic::open_dir_nofollow(dir).map_err(|source| TextfileError::Dir {
+    let fd = fs::open_dir_nofollow(dir).map_err(|source| TextfileError::Dir {
         path: shown.clone(),
         source,
     })?;
@@ -62,11 +62,11 @@ pub fn write(path: &Path, text: &str) -> Result<(), TextfileError> {
         Err(e) => {
             return Err(TextfileError::Write {
                 path: shown.clone(),
-                source: atomic::fs_err("cannot inspect", &shown, e),
+                source: fs::fs_err("cannot inspect", &shown, e),
             })
         }
     }
-    atomic::replace_file_with(&fd, name, text.as_bytes(), 0o644, dir, Durability::Volatile).map_err(
+    fs::replace_file_with(&fd, name, text.as_bytes(), 0o644, dir, Durability::Volatile).map_err(
         |source| TextfileError::Write {
             path: shown,
             source,

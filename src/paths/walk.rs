@@ -13,7 +13,7 @@
 //!   not writable by others): what sops-nix makes of `/run/secrets`. Any other
 //!   symlink is refused.
 
-use crate::render::atomic::{fs_err, FsError};
+use crate::fs::{fs_err, FsError};
 use nix::errno::Errno;
 use nix::fcntl::{openat, readlinkat, AtFlags, OFlag};
 use nix::sys::stat::{fchmod, fstat, fstatat, mkdirat, FileStat, Mode};

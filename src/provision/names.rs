@@ -1,22 +1,7 @@
 //! The names provision sends and writes: path segments and paths Vault sees
 //! ([`check_segment`], [`check_path`]) and HCL strings ([`hcl_string`]).
 
-/// A name Vault puts in a path (host, role, mount segment): letters, digits,
-/// `-`, `_` and `.`, not first `.`, at most 128 bytes.
-pub fn check_segment(s: &str) -> Result<(), String> {
-    let ok = !s.is_empty()
-        && s.len() <= 128
-        && !s.starts_with('.')
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{s:?} is not a path segment: use letters, digits, '-', '_' and '.' (not first), nothing else"
-        ))
-    }
-}
+pub use crate::spec::check_segment;
 
 /// Segments separated by single `/` (a mount like `team/kv`, a prefix like `hosts/eu`).
 pub fn check_path(s: &str) -> Result<(), String> {

@@ -16,7 +16,7 @@
 //! outputDir it is renamed to `.<leaf>.vaultkeeper.aside-<time>-<hex>`, made
 //! 0700 and named in a WARN (only an empty one is removed).
 
-use super::atomic::{self, fs_err, FsError};
+use crate::fs::{self, fs_err, FsError};
 use nix::fcntl::{renameat, AtFlags};
 use nix::sys::stat::{fchmod, fstatat, Mode};
 use nix::unistd::{unlinkat, UnlinkatFlags};
@@ -41,7 +41,7 @@ pub fn clean_link_temps(
     output_dir: &Path,
 ) -> Result<(), FsError> {
     let prefix = format!(".{leaf}.vaultkeeper.link-");
-    for n in atomic::list_dir(parent, parent_label)? {
+    for n in fs::list_dir(parent, parent_label)? {
         if !n.starts_with(&prefix) {
             continue;
         }
@@ -85,7 +85,7 @@ pub fn set_aside(
     }
     let aside_path = parent_label.join(&aside);
     if is_dir {
-        match atomic::open_subdir(parent, &aside, &aside_path) {
+        match fs::open_subdir(parent, &aside, &aside_path) {
             Ok(fd) => {
                 if let Err(e) = fchmod(&fd, Mode::from_bits_truncate(0o700)) {
                     tracing::warn!(path = %aside_path.display(), error = %e, "cannot chmod 0700 the directory set aside");
@@ -94,7 +94,7 @@ pub fn set_aside(
             Err(e) => tracing::warn!(error = %e, "cannot open the directory set aside"),
         }
     }
-    let _ = atomic::fsync_dir(parent, parent_label);
+    let _ = fs::fsync_dir(parent, parent_label);
     tracing::warn!(
         "outputDir {} held a {} that vaultkeeper did not write; it was NOT deleted: it is kept at {}{}; look at it, then delete it yourself",
         output_dir.display(),
@@ -113,7 +113,7 @@ pub fn remove_temporaries(
     prefixes: &[String],
     locked: bool,
 ) -> usize {
-    let Ok(names) = atomic::list_dir(dir, label) else {
+    let Ok(names) = fs::list_dir(dir, label) else {
         return 0;
     };
     let mut removed = 0;

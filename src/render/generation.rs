@@ -4,7 +4,7 @@
 
 use super::debris;
 use super::layout::{AtOutput, Paths};
-use crate::fs::{self as atomic, fs_err, FsError};
+use crate::fs::{self, fs_err, FsError};
 use crate::spec::mode::dir_mode_for;
 use nix::fcntl::{renameat, renameat2, RenameFlags};
 use nix::sys::stat::{fchmod, fstat, Mode};
@@ -24,16 +24,16 @@ pub(super) fn write_generation(
     mode: u32,
 ) -> Result<(), FsError> {
     let gens_label = gen_label.parent().unwrap_or(gen_label);
-    let gen_fd = atomic::open_subdir(gens, gen, gen_label)?;
+    let gen_fd = fs::open_subdir(gens, gen, gen_label)?;
     for (key, bytes) in files {
-        atomic::create_file(&gen_fd, key, bytes, mode, Some((uid, gid)), gen_label)?;
+        fs::create_file(&gen_fd, key, bytes, mode, Some((uid, gid)), gen_label)?;
     }
     fchown(&gen_fd, Some(uid), Some(gid))
         .map_err(|e| fs_err("cannot chown", gen_label.display(), e))?;
     fchmod(&gen_fd, Mode::from_bits_truncate(dir_mode_for(mode)))
         .map_err(|e| fs_err("cannot chmod", gen_label.display(), e))?;
-    atomic::fsync_dir(&gen_fd, gen_label)?;
-    atomic::fsync_dir(gens, gens_label)
+    fs::fsync_dir(&gen_fd, gen_label)?;
+    fs::fsync_dir(gens, gens_label)
 }
 
 pub(super) fn publish(
@@ -74,7 +74,7 @@ pub(super) fn publish(
         let _ = unlinkat(parent, link_tmp.as_str(), UnlinkatFlags::NoRemoveDir);
     }
     result?;
-    atomic::fsync_dir(parent, &p.parent)
+    fs::fsync_dir(parent, &p.parent)
 }
 
 /// True when generation `gen` holds exactly `files`, each with this owner and mode.
@@ -87,10 +87,10 @@ pub(super) fn generation_matches(
     mode: u32,
     label: &Path,
 ) -> bool {
-    let Ok(dir) = atomic::open_subdir(gens, gen, label) else {
+    let Ok(dir) = fs::open_subdir(gens, gen, label) else {
         return false;
     };
-    let Ok(names) = atomic::list_dir(&dir, label) else {
+    let Ok(names) = fs::list_dir(&dir, label) else {
         return false;
     };
     if names.len() != files.len() {
@@ -109,12 +109,12 @@ pub(super) fn generation_matches(
                 nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
             )
             .is_ok_and(|st| {
-                st.st_mode & atomic::libc_s_ifmt() == 0o100000
+                st.st_mode & fs::libc_s_ifmt() == 0o100000
                     && st.st_uid == uid.as_raw()
                     && st.st_gid == gid.as_raw()
                     && st.st_mode & 0o7777 == mode
             });
             same_meta
-                && matches!(atomic::read_file_at(&dir, key, label), Ok(Some(b)) if &b == bytes)
+                && matches!(fs::read_file_at(&dir, key, label), Ok(Some(b)) if &b == bytes)
         })
 }

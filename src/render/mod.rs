@@ -16,7 +16,6 @@
 //! a mix. The previous generation is kept so such readers can finish; older ones
 //! are removed. Keys deleted in Vault are simply absent from the new generation.
 
-pub mod atomic;
 pub mod debris;
 mod error;
 mod generation;

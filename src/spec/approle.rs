@@ -6,12 +6,31 @@ use super::fields::{abs_path, duration};
 use super::model::AppRoleSpec;
 use super::raw;
 use std::path::Path;
+use std::time::Duration;
+
+/// `approle.loginBackoff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginBackoff {
+    pub max_failures: u32,
+    pub window: Duration,
+    pub retry_interval: Duration,
+}
+
+impl Default for LoginBackoff {
+    fn default() -> Self {
+        LoginBackoff {
+            max_failures: 3,
+            window: Duration::from_secs(15 * 60),
+            retry_interval: Duration::from_secs(3600),
+        }
+    }
+}
 
 pub(crate) fn login_backoff(
     problems: &mut Vec<Problem>,
     raw: raw::RawLoginBackoff,
-) -> crate::daemon::lockout::LoginBackoff {
-    let d = crate::daemon::lockout::LoginBackoff::default();
+) -> LoginBackoff {
+    let d = LoginBackoff::default();
     let at = |k: &str| format!("approle.loginBackoff.{k}");
     let max_failures = raw.max_failures.unwrap_or(d.max_failures);
     if !(1..=100).contains(&max_failures) {
@@ -35,7 +54,7 @@ pub(crate) fn login_backoff(
             ));
         }
     }
-    crate::daemon::lockout::LoginBackoff {
+    LoginBackoff {
         max_failures: max_failures.clamp(1, 100),
         window,
         retry_interval,
@@ -85,7 +104,7 @@ pub(crate) fn resolve_approle(
             .wrapped_token_file
             .map(|f| abs_path(problems, "approle.wrappedTokenFile", &f)),
         role_name: a.role_name.inspect(|r| {
-            if let Err(m) = crate::provision::check_segment(r) {
+            if let Err(m) = super::fields::check_segment(r) {
                 problems.push(Problem::new("approle.roleName", m));
             }
         }),

@@ -100,3 +100,20 @@ pub(crate) fn parse_on_change(
         }
     }
 }
+
+/// A name Vault puts in a path (host, role, mount segment): letters, digits,
+/// `-`, `_` and `.`, not first `.`, at most 128 bytes.
+pub fn check_segment(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && !s.starts_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not a path segment: use letters, digits, '-', '_' and '.' (not first), nothing else"
+        ))
+    }
+}

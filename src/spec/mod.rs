@@ -29,6 +29,7 @@ mod load;
 pub mod metrics;
 pub mod mode;
 mod model;
+mod origin;
 mod on_change;
 mod path_rules;
 mod raw;
@@ -40,8 +41,9 @@ pub mod template;
 mod vault;
 
 pub(crate) use error::from_problems as error_from_problems;
+pub use approle::LoginBackoff;
 pub use error::{Problem, SpecError};
-pub use fields::check_secret_name;
+pub use fields::{check_secret_name, check_segment};
 pub use load::{load_spec, load_spec_from, load_spec_or_env};
 pub use model::{
     unit_name, AppRoleSpec, KvVersion, SecretSpec, Spec, VaultSpec, ADDRESS_FROM_FIRST_BOOT,
@@ -49,6 +51,8 @@ pub use model::{
 };
 pub use on_change::OnChange;
 pub(crate) use vault::check_address;
+pub use origin::Origin;
+pub use vault::{DEFAULT_MAX_RESPONSE_SIZE, FAILBACK_AFTER};
 
 #[cfg(test)]
 mod tests;

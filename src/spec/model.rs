@@ -67,7 +67,7 @@ pub struct AppRoleSpec {
     /// `approle.roleName`: the AppRole role bootstrap must get; `None` = the host name.
     pub role_name: Option<String>,
     /// `approle.loginBackoff`: retries after rejected logins stay under the lockout.
-    pub login_backoff: crate::daemon::lockout::LoginBackoff,
+    pub login_backoff: super::approle::LoginBackoff,
 }
 
 impl AppRoleSpec {

@@ -7,6 +7,13 @@ use super::model::{VaultSpec, ADDRESS_FROM_FIRST_BOOT, MAX_ADDRESSES};
 use super::{raw, size};
 use std::time::Duration;
 
+/// The default of `vault.maxResponseSize`: 32 MiB.
+pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 32 * 1024 * 1024;
+
+/// After this long on another address, the preferred one is tried first again
+/// (the default of `vault.failback`).
+pub const FAILBACK_AFTER: Duration = Duration::from_secs(10 * 60);
+
 pub(crate) fn check_address(addr: &str) -> Result<(), String> {
     match reqwest::Url::parse(addr) {
         Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host_str().is_some() => {
@@ -53,10 +60,10 @@ pub(crate) fn resolve_addresses(
             continue;
         }
         let a = a.trim_end_matches('/').to_string();
-        let origin = crate::vault::http::Origin::parse(&a);
+        let origin = super::origin::Origin::parse(&a);
         if out
             .iter()
-            .any(|o| crate::vault::http::Origin::parse(o) == origin)
+            .any(|o| super::origin::Origin::parse(o) == origin)
         {
             problems.push(Problem::new(at, format!("{a:?} is listed twice")));
             continue;
@@ -70,7 +77,7 @@ pub(crate) fn max_response_size(problems: &mut Vec<Problem>, raw: Option<raw::Ra
     const MIN: u64 = 64 << 10;
     const MAX: u64 = 1 << 30;
     let size = match raw {
-        None => return crate::vault::http::DEFAULT_MAX_RESPONSE_SIZE,
+        None => return DEFAULT_MAX_RESPONSE_SIZE,
         Some(raw::RawSize::Bytes(n)) => Ok(n),
         Some(raw::RawSize::Text(t)) => size::parse_size(&t),
     };
@@ -81,11 +88,11 @@ pub(crate) fn max_response_size(problems: &mut Vec<Problem>, raw: Option<raw::Ra
                 "vault.maxResponseSize",
                 format!("{n} bytes is outside 64KiB..1GiB; the default \"32MiB\" fits any secret"),
             ));
-            crate::vault::http::DEFAULT_MAX_RESPONSE_SIZE
+            DEFAULT_MAX_RESPONSE_SIZE
         }
         Err(m) => {
             problems.push(Problem::new("vault.maxResponseSize", m));
-            crate::vault::http::DEFAULT_MAX_RESPONSE_SIZE
+            DEFAULT_MAX_RESPONSE_SIZE
         }
     }
 }
@@ -124,7 +131,6 @@ pub(crate) fn resolve_vault_address(
 
 /// `vault.failback`: a duration from one second to one day.
 fn failback(problems: &mut Vec<Problem>, value: Option<&str>) -> Duration {
-    use crate::vault::failover::FAILBACK_AFTER;
     let d = duration(problems, "vault.failback", value, FAILBACK_AFTER);
     if d < Duration::from_secs(1) || d > Duration::from_secs(86_400) {
         problems.push(Problem::new(

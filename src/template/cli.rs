@@ -16,7 +16,7 @@ pub struct RenderArgs {
 }
 
 pub fn render(spec_path: &Path, a: RenderArgs) -> anyhow::Result<u8> {
-    let spec = crate::cli::load_spec(spec_path)?;
+    let spec = crate::spec::load_spec(spec_path)?;
     let Some(t) = spec.templates.get(&a.template) else {
         let known: Vec<&str> = spec.templates.keys().map(String::as_str).collect();
         tracing::error!(

@@ -17,7 +17,7 @@
 //!    leaves the previous version in place.
 
 use super::env;
-use crate::render::atomic::{self, fs_err, FsError};
+use crate::fs::{self, fs_err, FsError};
 use crate::render::keys::value_bytes;
 use crate::render::owner;
 use crate::spec::template::parse;
@@ -169,7 +169,7 @@ pub fn write(t: &TemplateSpec, state_dir: &Path, bytes: &[u8]) -> Result<Written
                 && st.st_nlink == 1;
             let same = same_meta
                 && st.st_size as u64 == bytes.len() as u64
-                && matches!(atomic::read_file_at(&parent, &leaf, parent_path), Ok(Some(b)) if b == bytes);
+                && matches!(fs::read_file_at(&parent, &leaf, parent_path), Ok(Some(b)) if b == bytes);
             if same {
                 if !ours {
                     claim(state_dir, &t.name, &t.path)?;
@@ -209,7 +209,7 @@ pub fn write(t: &TemplateSpec, state_dir: &Path, bytes: &[u8]) -> Result<Written
     remove_stale_temporaries(&parent, parent_path, &leaf);
 
     let tmp = format!(".{leaf}.vaultkeeper-{:016x}", rand::random::<u64>());
-    let written = atomic::create_file(&parent, &tmp, bytes, t.mode, Some((uid, gid)), parent_path)
+    let written = fs::create_file(&parent, &tmp, bytes, t.mode, Some((uid, gid)), parent_path)
         .and_then(|()| {
             renameat(&parent, tmp.as_str(), &parent, leaf.as_str())
                 .map_err(|e| fs_err("cannot rename into place", t.path.display(), e))
@@ -218,14 +218,14 @@ pub fn write(t: &TemplateSpec, state_dir: &Path, bytes: &[u8]) -> Result<Written
         let _ = unlinkat(&parent, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
         return Err(e.into());
     }
-    atomic::fsync_dir(&parent, parent_path)?;
+    fs::fsync_dir(&parent, parent_path)?;
     Ok(Written::Changed)
 }
 
 /// Removes our temporary files for `leaf` left by a crash (owned by us, older
 /// than [`STALE_TEMP`]); nothing else in the directory is touched.
 fn remove_stale_temporaries(dir: &std::os::fd::OwnedFd, label: &Path, leaf: &str) {
-    let Ok(names) = atomic::list_dir(dir, label) else {
+    let Ok(names) = fs::list_dir(dir, label) else {
         return;
     };
     let prefix = format!(".{leaf}.vaultkeeper-");

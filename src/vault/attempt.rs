@@ -61,7 +61,7 @@ impl VaultClient {
             };
             hops += 1;
             at = self.listed_index(&url).unwrap_or(at);
-            tracing::debug!(hop = hops, to = %http::Origin::of(&url).map(|o| o.to_string()).unwrap_or_default(), "following a redirect to a configured Vault address");
+            tracing::debug!(hop = hops, to = %crate::spec::Origin::of(&url).map(|o| o.to_string()).unwrap_or_default(), "following a redirect to a configured Vault address");
         };
         let status = resp.status();
         let outcome = Outcome::of_status(status.as_u16());
@@ -110,7 +110,7 @@ impl VaultClient {
             .unwrap_or("")
             .to_string();
         let refuse = |reason: String| VaultError::RedirectRefused {
-            from: http::Origin::of(url).map_or_else(|| url.to_string(), |o| o.to_string()),
+            from: crate::spec::Origin::of(url).map_or_else(|| url.to_string(), |o| o.to_string()),
             to: location.clone(),
             reason,
         };
@@ -132,9 +132,9 @@ impl VaultClient {
     /// listed address it leads to (an http → https upgrade of a listed address
     /// counts against that address).
     fn listed_index(&self, url: &reqwest::Url) -> Option<usize> {
-        http::Origin::of(url).and_then(|o| {
+        crate::spec::Origin::of(url).and_then(|o| {
             self.endpoints.order().iter().position(|a| {
-                http::Origin::parse(a).is_some_and(|b| b.host == o.host && b.port == o.port)
+                crate::spec::Origin::parse(a).is_some_and(|b| b.host == o.host && b.port == o.port)
             })
         })
     }

@@ -38,9 +38,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// After this long on another address, the preferred one is tried first again
-/// (the default of `vault.failback`).
-pub const FAILBACK_AFTER: Duration = Duration::from_secs(10 * 60);
+use crate::spec::FAILBACK_AFTER;
 
 /// The pause before going round the addresses again while a cluster elects.
 pub const ROUND_PAUSE: Duration = Duration::from_millis(250);
@@ -203,7 +201,7 @@ impl Endpoints {
 
     fn record_at(&self, i: usize, outcome: Outcome, error: Option<&str>, now: Instant) {
         crate::metrics::global().vault_request(&self.order[i], outcome);
-        let unix = crate::state::now_unix();
+        let unix = crate::clock::now_unix();
         let mut st = self.inner();
         let s = &mut st.states[i];
         s.last_outcome = Some(outcome.label().to_string());

@@ -13,6 +13,7 @@
 //!   here, see [`load_ca_bundle`]), and a certificate that does not verify is a
 //!   [`VaultError::TlsUntrusted`] or [`VaultError::TlsHostname`], never "unreachable".
 
+use crate::spec::Origin;
 use super::error::VaultError;
 use reqwest::Url;
 use std::path::Path;
@@ -20,44 +21,10 @@ use std::path::Path;
 /// At most this many redirects are followed for one request.
 pub const MAX_HOPS: usize = 3;
 
-/// The default of `vault.maxResponseSize`: 32 MiB.
-pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 32 * 1024 * 1024;
 
 /// Largest CA bundle file read (a bundle of every public CA is about 250 KiB).
 const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
 
-/// scheme://host:port with the port made explicit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub scheme: String,
-    pub host: String,
-    pub port: u16,
-}
-
-impl Origin {
-    pub fn of(url: &Url) -> Option<Origin> {
-        Some(Origin {
-            scheme: url.scheme().to_ascii_lowercase(),
-            host: url.host_str()?.to_ascii_lowercase(),
-            port: url.port_or_known_default()?,
-        })
-    }
-
-    pub fn parse(addr: &str) -> Option<Origin> {
-        Origin::of(&Url::parse(addr).ok()?)
-    }
-
-    /// Same host and port, whatever the scheme.
-    fn same_endpoint(&self, other: &Origin) -> bool {
-        self.host == other.host && self.port == other.port
-    }
-}
-
-impl std::fmt::Display for Origin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
-    }
-}
 
 /// Where requests may go and how much may come back.
 #[derive(Debug, Clone)]

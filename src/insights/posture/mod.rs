@@ -27,7 +27,7 @@ pub async fn assess(
         client,
         server,
         timeout,
-        now: crate::state::now_unix(),
+        now: crate::clock::now_unix(),
     };
     score(checks::run_all(&ctx).await, server.address.clone())
 }

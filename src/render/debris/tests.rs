@@ -13,7 +13,7 @@ fn temporary_names_carry_our_pid() {
 #[test]
 fn temporaries_of_dead_writers_are_removed_live_ones_kept() {
     let t = tempfile::tempdir().unwrap();
-    let dir = atomic::open_dir_nofollow(t.path()).unwrap();
+    let dir = crate::fs::open_dir_nofollow(t.path()).unwrap();
     let dead = format!(".x.json.tmp-{}-0123456789abcdef", i32::MAX - 1);
     let live = format!(".x.json.tmp-{}", temp_tail());
     for n in [&dead, &live, &"x.json".to_string()] {

@@ -27,7 +27,7 @@
 
 use crate::cache::{self, CacheEntry, CacheError};
 use crate::spec::{KvVersion, SecretSpec};
-use crate::state::{self, Confirmation, SecretStatus};
+use crate::state::{self, Confirmation, SecretRecord};
 use std::path::Path;
 use std::time::Duration;
 
@@ -47,7 +47,7 @@ pub enum Decision {
 /// (unix seconds); pure, so every rule has its unit test.
 pub fn decide(
     secret: &SecretSpec,
-    st: &SecretStatus,
+    st: &SecretRecord,
     cache: Result<Option<CacheEntry>, CacheError>,
     now: u64,
 ) -> Decision {

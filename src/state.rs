@@ -9,7 +9,7 @@ use std::time::UNIX_EPOCH;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecretStatus {
+pub struct SecretRecord {
     /// Unix seconds of the last successful fetch from Vault.
     pub last_fetch: Option<u64>,
     /// KV v2 version of that fetch.
@@ -49,13 +49,13 @@ pub struct Confirmation {
 }
 
 
-pub fn load(state_dir: &Path, name: &str) -> SecretStatus {
+pub fn load(state_dir: &Path, name: &str) -> SecretRecord {
     fs::load_record(&state_dir.join("status"), &format!("{name}.json")).unwrap_or_default()
 }
 
 /// Best effort and not fsynced (the next run rewrites it): a status file that
 /// cannot be written is logged, never fatal.
-pub fn save(state_dir: &Path, name: &str, status: &SecretStatus) {
+pub fn save(state_dir: &Path, name: &str, status: &SecretRecord) {
     let dir = state_dir.join("status");
     let file = format!("{name}.json");
     let result = fs::save_record(state_dir, &dir, &file, status, Durability::Volatile);

@@ -168,7 +168,7 @@ fn status_shows_server_token_and_each_secrets_state() {
     vaultkeeper::state::save(
         &host.state_dir(),
         "web",
-        &vaultkeeper::state::SecretStatus {
+        &vaultkeeper::state::SecretRecord {
             last_fetch: Some(now - 120),
             version: Some(3),
             from_cache_since: None,
@@ -179,7 +179,7 @@ fn status_shows_server_token_and_each_secrets_state() {
     vaultkeeper::state::save(
         &host.state_dir(),
         "db",
-        &vaultkeeper::state::SecretStatus {
+        &vaultkeeper::state::SecretRecord {
             last_fetch: Some(now - 7200),
             version: Some(1),
             from_cache_since: Some(now - 3600),

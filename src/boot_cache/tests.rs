@@ -37,8 +37,8 @@ fn entry(version: u64, fetched_at: u64) -> CacheEntry {
 
 /// A record Vault confirmed `age` seconds before NOW, for version 3 of a
 /// cache fetched at NOW - 3600.
-fn record(s: &SecretSpec, age: u64) -> SecretStatus {
-    SecretStatus {
+fn record(s: &SecretSpec, age: u64) -> SecretRecord {
+    SecretRecord {
         last_fetch: Some(NOW - 3600),
         version: Some(3),
         confirmed: Some(confirmation(s, Some(3), NOW - 3600, NOW - age)),
@@ -210,7 +210,7 @@ fn a_metadata_check_moves_the_confirmation_and_ends_the_boot_cache_state() {
     let fetched = UNIX_EPOCH + Duration::from_secs(NOW - 7200);
     cache::store(s, &kv, fetched).unwrap();
     // A record from before bootCacheMaxAge: no confirmation yet.
-    let old = SecretStatus {
+    let old = SecretRecord {
         last_fetch: Some(NOW - 7200),
         version: Some(7),
         boot_cache_since: Some(NOW - 60),

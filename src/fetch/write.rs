@@ -134,7 +134,7 @@ pub(super) async fn write_fresh_with(
                 }
             }
             let now = crate::clock::now_unix();
-            let st = state::SecretStatus {
+            let st = state::SecretRecord {
                 last_fetch: Some(now),
                 version: kv.version,
                 from_cache_since: None,

@@ -5,14 +5,14 @@
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     base: Duration,
     cap: Duration,
     failures: u32,
 }
 
 impl Backoff {
-    pub const fn new(base: Duration, cap: Duration) -> Backoff {
+    pub(crate) const fn new(base: Duration, cap: Duration) -> Backoff {
         Backoff {
             base,
             cap,
@@ -21,21 +21,17 @@ impl Backoff {
     }
 
     /// The daemon's default for talking to Vault: 1s, 2s, 4s ... capped at 5 minutes.
-    pub const fn vault() -> Backoff {
+    pub(crate) const fn vault() -> Backoff {
         Backoff::new(Duration::from_secs(1), Duration::from_secs(300))
     }
 
-    pub fn failures(&self) -> u32 {
-        self.failures
-    }
-
     /// The ceiling of the next delay: base * 2^failures, at most `cap`.
-    pub fn ceiling(&self) -> Duration {
+    pub(crate) fn ceiling(&self) -> Duration {
         Backoff::ceiling_after(self.base, self.cap, self.failures)
     }
 
     /// `base * 2^failures`, at most `cap` (never overflows).
-    pub fn ceiling_after(base: Duration, cap: Duration, failures: u32) -> Duration {
+    pub(crate) fn ceiling_after(base: Duration, cap: Duration, failures: u32) -> Duration {
         let factor = 1u32.checked_shl(failures.min(30)).unwrap_or(u32::MAX);
         base.saturating_mul(factor).min(cap)
     }
@@ -43,7 +39,7 @@ impl Backoff {
     /// Records a failure and returns how long to wait: uniform in
     /// [ceiling/2, ceiling] ("equal jitter": never shorter than half the ceiling,
     /// so retries stay spaced even with bad luck). `unit` is a random number in [0, 1).
-    pub fn fail(&mut self, unit: f64) -> Duration {
+    pub(crate) fn fail(&mut self, unit: f64) -> Duration {
         let ceiling = self.ceiling();
         self.failures = self.failures.saturating_add(1);
         let unit = unit.clamp(0.0, 1.0);
@@ -51,11 +47,11 @@ impl Backoff {
     }
 
     /// Records a failure with thread-local randomness.
-    pub fn fail_random(&mut self) -> Duration {
+    pub(crate) fn fail_random(&mut self) -> Duration {
         self.fail(rand::random::<f64>())
     }
 
-    pub fn succeed(&mut self) {
+    pub(crate) fn succeed(&mut self) {
         self.failures = 0;
     }
 }

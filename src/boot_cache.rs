@@ -33,7 +33,7 @@ use std::time::Duration;
 
 /// What `fetch` does with one secret at boot.
 #[derive(Debug)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Render the cache: Vault confirmed it this long ago.
     Render {
         entry: CacheEntry,
@@ -45,7 +45,7 @@ pub enum Decision {
 
 /// Decides from the status record and the cache file's contents at `now`
 /// (unix seconds); pure, so every rule has its unit test.
-pub fn decide(
+pub(crate) fn decide(
     secret: &SecretSpec,
     st: &SecretRecord,
     cache: Result<Option<CacheEntry>, CacheError>,
@@ -93,7 +93,7 @@ pub fn decide(
 }
 
 /// [`decide`] with the files on disk now.
-pub fn decide_now(secret: &SecretSpec, state_dir: &Path) -> Decision {
+pub(crate) fn decide_now(secret: &SecretSpec, state_dir: &Path) -> Decision {
     if secret.boot_cache_max_age.is_zero() {
         return Decision::ReadVault("bootCacheMaxAge is 0s");
     }
@@ -103,7 +103,7 @@ pub fn decide_now(secret: &SecretSpec, state_dir: &Path) -> Decision {
 
 /// The confirmation of a cache just written from Vault (`fetch`, the daemon's
 /// full reads).
-pub fn confirmation(
+pub(crate) fn confirmation(
     secret: &SecretSpec,
     version: Option<u64>,
     cache_fetched_at: u64,
@@ -128,7 +128,7 @@ pub fn confirmation(
 /// this cache (a record from before `bootCacheMaxAge`), one is made from the
 /// cache file when it holds that version; otherwise none is recorded (the next
 /// full read records one).
-pub fn confirm_current(secret: &SecretSpec, state_dir: &Path, version: Option<u64>) {
+pub(crate) fn confirm_current(secret: &SecretSpec, state_dir: &Path, version: Option<u64>) {
     let mut st = state::load(state_dir, &secret.name);
     let now = crate::clock::now_unix();
     let same = |c: &Confirmation| {
@@ -154,7 +154,7 @@ pub fn confirm_current(secret: &SecretSpec, state_dir: &Path, version: Option<u6
 }
 
 /// The one INFO line `fetch` logs for a secret rendered from its confirmed cache.
-pub fn log_rendered(name: &str, confirmed_age: &Duration, spec: &crate::spec::Spec) {
+pub(crate) fn log_rendered(name: &str, confirmed_age: &Duration, spec: &crate::spec::Spec) {
     let Some(s) = spec.secrets.get(name) else {
         return;
     };

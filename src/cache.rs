@@ -14,7 +14,7 @@ const FILE: &str = "data.json";
 const FORMAT: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
-pub enum CacheError {
+pub(crate) enum CacheError {
     #[error("cache of secret {secret}: {source}")]
     Fs {
         secret: String,
@@ -52,7 +52,7 @@ struct CacheFile {
 
 /// A cached secret.
 #[derive(Debug, Clone)]
-pub struct CacheEntry {
+pub(crate) struct CacheEntry {
     pub fetched_at: SystemTime,
     /// The KV engine version the data was read with (1 or 2).
     pub kv_version: u8,
@@ -61,14 +61,17 @@ pub struct CacheEntry {
 }
 
 impl CacheEntry {
-    pub fn age(&self, now: SystemTime) -> Duration {
+    pub(crate) fn age(&self, now: SystemTime) -> Duration {
         now.duration_since(self.fetched_at).unwrap_or_default()
     }
 }
 
-
 /// Writes one secret's cache durably (fsync of the file and the directory).
-pub fn store(secret: &SecretSpec, kv: &KvSecret, fetched_at: SystemTime) -> Result<(), CacheError> {
+pub(crate) fn store(
+    secret: &SecretSpec,
+    kv: &KvSecret,
+    fetched_at: SystemTime,
+) -> Result<(), CacheError> {
     let fs = |source| CacheError::Fs {
         secret: secret.name.clone(),
         source,
@@ -87,14 +90,14 @@ pub fn store(secret: &SecretSpec, kv: &KvSecret, fetched_at: SystemTime) -> Resu
 /// A cache file written to a temporary name, not yet renamed into place nor
 /// fsynced: many secrets are staged, then [`commit`]ted with two `syncfs`
 /// calls instead of two fsyncs (two journal commits) per secret.
-pub struct Staged {
+pub(crate) struct Staged {
     secret: String,
     dir: std::os::fd::OwnedFd,
     dir_path: PathBuf,
     tmp: String,
 }
 
-pub fn stage(
+pub(crate) fn stage(
     secret: &SecretSpec,
     kv: &KvSecret,
     fetched_at: SystemTime,
@@ -125,7 +128,7 @@ pub fn stage(
 /// [`stage`] and [`commit`], temporaries of [`store`]): each is a full copy of
 /// an older version of the secret. The caller holds the secret's lock, which
 /// every writer of the cache takes, so none of them is in use. Returns how many.
-pub fn clean_debris(secret: &SecretSpec) -> usize {
+pub(crate) fn clean_debris(secret: &SecretSpec) -> usize {
     let Ok(dir) = fs::open_dir_nofollow(&secret.cache_dir) else {
         return 0;
     };
@@ -140,7 +143,7 @@ pub fn clean_debris(secret: &SecretSpec) -> usize {
 /// Makes staged cache files durable and visible: `syncfs` of each file system
 /// involved (the data reaches the disk), `rename` of every file into place, and
 /// `syncfs` again (the renames reach the disk). Returns the failures by secret.
-pub fn commit(staged: Vec<Staged>) -> Vec<(String, CacheError)> {
+pub(crate) fn commit(staged: Vec<Staged>) -> Vec<(String, CacheError)> {
     let mut failures = Vec::new();
     let sync_all = |staged: &[Staged], failures: &mut Vec<(String, CacheError)>| {
         let mut devices = std::collections::BTreeSet::new();
@@ -214,7 +217,7 @@ fn encode(secret: &SecretSpec, kv: &KvSecret, fetched_at: SystemTime) -> Vec<u8>
 }
 
 /// The cached data, `Ok(None)` when there is none yet.
-pub fn load(secret: &SecretSpec) -> Result<Option<CacheEntry>, CacheError> {
+pub(crate) fn load(secret: &SecretSpec) -> Result<Option<CacheEntry>, CacheError> {
     let fs = |source| CacheError::Fs {
         secret: secret.name.clone(),
         source,

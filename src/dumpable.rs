@@ -6,7 +6,7 @@
 //! seccomp filter refuses `setrlimit`, which is why a failure here is only logged).
 
 /// Called by `main` before anything else; failures are returned for the log.
-pub fn harden() -> Vec<String> {
+pub(crate) fn harden() -> Vec<String> {
     let mut problems = Vec::new();
     if let Err(e) = nix::sys::prctl::set_dumpable(false) {
         problems.push(format!(

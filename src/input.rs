@@ -25,7 +25,7 @@ use zeroize::Zeroizing;
 
 /// What a file is, which decides its rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Input {
+pub(crate) enum Input {
     /// role-id, secret-id: private to us, at most 4 KiB, never through a symlink.
     Credential,
     /// The response-wrapped token for bootstrap: as a credential, at most 16 KiB.
@@ -40,7 +40,7 @@ pub enum Input {
 
 impl Input {
     /// The most bytes read.
-    pub fn cap(self) -> u64 {
+    pub(crate) fn cap(self) -> u64 {
         match self {
             Input::Credential | Input::PinnedAddress => 4 * 1024,
             Input::WrappedToken => 16 * 1024,
@@ -54,7 +54,7 @@ impl Input {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum InputError {
+pub(crate) enum InputError {
     #[error("{path} does not exist")]
     NotFound { path: PathBuf },
     #[error("{path} is refused: {reason}")]
@@ -69,7 +69,7 @@ pub enum InputError {
 
 impl InputError {
     /// What is wrong and what to do, without the path (for messages that name it already).
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         match self {
             InputError::NotFound { .. } => "it does not exist".into(),
             InputError::Refused { reason, .. } => reason.clone(),
@@ -77,7 +77,7 @@ impl InputError {
         }
     }
 
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, InputError::NotFound { .. })
     }
 }
@@ -95,7 +95,7 @@ fn kind_name(mode: u32) -> &'static str {
 }
 
 /// Reads `path` under the rules of `kind`; the bytes are wiped when dropped.
-pub fn read(path: &Path, kind: Input) -> Result<Zeroizing<Vec<u8>>, InputError> {
+pub(crate) fn read(path: &Path, kind: Input) -> Result<Zeroizing<Vec<u8>>, InputError> {
     let refused = |reason: String| InputError::Refused {
         path: path.to_path_buf(),
         reason,

@@ -7,7 +7,7 @@ use std::future::Future;
 use tokio::runtime::{Builder, Runtime};
 
 /// A multi-threaded runtime, for commands that do many requests at once.
-pub fn multi_thread() -> anyhow::Result<Runtime> {
+pub(crate) fn multi_thread() -> anyhow::Result<Runtime> {
     Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -16,7 +16,7 @@ pub fn multi_thread() -> anyhow::Result<Runtime> {
 
 /// A single-threaded runtime with at most `max_blocking` blocking threads: for
 /// the daemon, idle nearly all the time (this keeps its memory small).
-pub fn single_thread(max_blocking: usize) -> anyhow::Result<Runtime> {
+pub(crate) fn single_thread(max_blocking: usize) -> anyhow::Result<Runtime> {
     Builder::new_current_thread()
         .enable_all()
         .max_blocking_threads(max_blocking)
@@ -28,7 +28,7 @@ pub fn single_thread(max_blocking: usize) -> anyhow::Result<Runtime> {
 /// this is called (inside the runtime), so call it before anything else: a
 /// SIGTERM during start-up is then handled too. If SIGTERM cannot be handled,
 /// a WARNING says so and only SIGINT stops.
-pub fn shutdown_signal() -> impl Future<Output = ()> {
+pub(crate) fn shutdown_signal() -> impl Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     let term = signal(SignalKind::terminate());
     async move {

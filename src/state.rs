@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::UNIX_EPOCH;
 
+/// A secret's record under `<stateDir>/status/<name>.json`: what `status`, the
+/// daemon and the boot cache know of its last fetch.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretRecord {
@@ -48,8 +50,7 @@ pub struct Confirmation {
     pub cache_fetched_at: u64,
 }
 
-
-pub fn load(state_dir: &Path, name: &str) -> SecretRecord {
+pub(crate) fn load(state_dir: &Path, name: &str) -> SecretRecord {
     fs::load_record(&state_dir.join("status"), &format!("{name}.json")).unwrap_or_default()
 }
 
@@ -69,7 +70,7 @@ pub fn save(state_dir: &Path, name: &str, status: &SecretRecord) {
 /// shown by `status` (and the daemon's STATUS= line).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LoginStatus {
+pub(crate) struct LoginStatus {
     /// Unix seconds of the first rejection of the current streak.
     pub failing_since: u64,
     pub reason: String,
@@ -77,7 +78,7 @@ pub struct LoginStatus {
 
 impl LoginStatus {
     /// "login failing since 2026-11-30T10:00:00Z: invalid role or secret ID"
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let at = UNIX_EPOCH + std::time::Duration::from_secs(self.failing_since);
         format!(
             "login failing since {}: {}",
@@ -89,12 +90,12 @@ impl LoginStatus {
 
 const LOGIN_FILE: &str = "login-status.json";
 
-pub fn load_login(state_dir: &Path) -> Option<LoginStatus> {
+pub(crate) fn load_login(state_dir: &Path) -> Option<LoginStatus> {
     fs::load_record(state_dir, LOGIN_FILE)
 }
 
 /// A rejected login: keeps the streak's start when one is recorded.
-pub fn login_rejected(state_dir: &Path, reason: &str) {
+pub(crate) fn login_rejected(state_dir: &Path, reason: &str) {
     let since = load_login(state_dir).map_or_else(crate::clock::now_unix, |l| l.failing_since);
     let st = LoginStatus {
         failing_since: since,
@@ -107,7 +108,7 @@ pub fn login_rejected(state_dir: &Path, reason: &str) {
 }
 
 /// A login worked: the failure record, if any, goes.
-pub fn login_ok(state_dir: &Path) {
+pub(crate) fn login_ok(state_dir: &Path) {
     match std::fs::remove_file(state_dir.join(LOGIN_FILE)) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -117,7 +118,7 @@ pub fn login_ok(state_dir: &Path) {
 
 /// Removes status temporaries of `name` whose writer died (status records are
 /// written outside the secret's lock, so a live writer's are left alone).
-pub fn clean_debris(state_dir: &Path, name: &str) -> usize {
+pub(crate) fn clean_debris(state_dir: &Path, name: &str) -> usize {
     let dir = state_dir.join("status");
     let Ok(fd) = fs::open_dir_nofollow(&dir) else {
         return 0;

@@ -19,20 +19,20 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Token and environment files are small; anything larger is not one.
-pub const MAX_SIZE: u64 = 1024 * 1024;
+pub(crate) const MAX_SIZE: u64 = 1024 * 1024;
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Erased {
+pub(crate) enum Erased {
     /// The file does not exist (already removed, or the token came from elsewhere).
     Missing,
     /// The file does not hold the token: left untouched.
     NotThere,
     /// The token was removed; `lines_kept` other lines stay.
-    Erased { lines_kept: usize },
+    Removed { lines_kept: usize },
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum EraseError {
+pub(crate) enum EraseError {
     #[error("cannot erase the spent wrapped token from {file}: {why}; remove it by hand (the token is used up, but it should not lie around)")]
     Cannot { file: PathBuf, why: String },
 }
@@ -74,7 +74,7 @@ fn without_token(content: &str, token: &str) -> Option<(String, usize)> {
 }
 
 /// Erases `token` from `file` (see the module documentation).
-pub fn erase(file: &Path, token: &Secret) -> Result<Erased, EraseError> {
+pub(crate) fn erase(file: &Path, token: &Secret) -> Result<Erased, EraseError> {
     let mut f = match std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -132,12 +132,12 @@ pub fn erase(file: &Path, token: &Secret) -> Result<Erased, EraseError> {
         f.sync_all()
     })();
     write.map_err(|e| cannot(file, format!("cannot rewrite it: {e}")))?;
-    Ok(Erased::Erased { lines_kept })
+    Ok(Erased::Removed { lines_kept })
 }
 
 /// Erases the token from every file in `files` (duplicates once), logging each
 /// outcome; returns how many files could not be cleaned.
-pub fn erase_all(files: &[PathBuf], token: &Secret) -> usize {
+pub(crate) fn erase_all(files: &[PathBuf], token: &Secret) -> usize {
     let mut seen: Vec<&PathBuf> = Vec::new();
     let mut failed = 0;
     for file in files {
@@ -146,10 +146,10 @@ pub fn erase_all(files: &[PathBuf], token: &Secret) -> usize {
         }
         seen.push(file);
         match erase(file, token) {
-            Ok(Erased::Erased { lines_kept: 0 }) => {
+            Ok(Erased::Removed { lines_kept: 0 }) => {
                 tracing::info!("erased the spent wrapped token from {}", file.display())
             }
-            Ok(Erased::Erased { lines_kept }) => tracing::info!(
+            Ok(Erased::Removed { lines_kept }) => tracing::info!(
                 "erased the spent wrapped token from {} ({lines_kept} other line(s) kept)",
                 file.display()
             ),

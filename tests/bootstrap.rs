@@ -1,4 +1,5 @@
 //! `vaultkeeper bootstrap` and `provision` against a real OpenBao.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 

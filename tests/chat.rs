@@ -3,6 +3,7 @@
 //! exactly as Slack documents it (HMAC-SHA256 of `v0:{timestamp}:{body}`,
 //! written here independently of the agent's code) and the Slack stand-in of
 //! tests/support/slack.rs receiving what is posted to `response_url`.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 

@@ -5,6 +5,7 @@
 //! A hand-written runner rather than `trycmd`: the examples need a live OpenBao
 //! dev server, a bootstrapped host and an outage set up per block
 //! (`console scenario=dev|outage`), which trycmd's markdown mode cannot provide.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 

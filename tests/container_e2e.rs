@@ -27,6 +27,7 @@
 //!   the others.
 //!
 //! Also measures `systemd-analyze security` of the daemon's unit.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 #[path = "support/container.rs"]
 mod container;

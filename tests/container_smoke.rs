@@ -1,5 +1,6 @@
 //! The systemd container harness works: boot, a Type=notify unit, a restart
 //! seen as a new InvocationID, a clean power-off with nothing left behind.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 #[path = "support/container.rs"]
 mod container;

@@ -1,6 +1,7 @@
 //! Credentials against a real OpenBao: every token a command makes is revoked,
 //! bootstrap proves which AppRole it got, `provision` cannot be injected and
 //! cleans up after itself, logins do not trip the AppRole lockout.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! `vaultkeeper run` against a real OpenBao, with a fake `$NOTIFY_SOCKET` (a unix
 //! datagram socket the test binds) to read exactly what the daemon tells systemd.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
@@ -199,7 +200,7 @@ fn ready_status_watchdog_change_selfheal_reload_and_stop() {
         .expect("MONOTONIC_USEC")
         .parse()
         .unwrap();
-    let now = vaultkeeper::systemd::monotonic_usec();
+    let now = vaultkeeper::monotonic_usec();
     assert!(usec <= now && now - usec < 5_000_000, "{usec} vs {now}");
     let ready = notify.wait_for("READY=1 after reload", Duration::from_secs(5), |m| {
         m.starts_with("READY=1")

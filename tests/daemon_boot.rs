@@ -4,6 +4,7 @@
 //! on disk against the cache at once, and reads from Vault whatever it cannot
 //! adopt. After a boot from the confirmed cache (`fetch --boot`,
 //! `bootCacheMaxAge`) it reads nothing at start and confirms within one interval.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! host's loopback: Type=notify readiness, per-secret oneshots before their
 //! consumers, change-driven and scheduled restarts (critical services left
 //! alone), reload without restarts, an OpenBao outage, and the watchdog.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 #[path = "support/container.rs"]
 mod container;

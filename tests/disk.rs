@@ -2,6 +2,7 @@
 //! destroy data or leave a secret missing. Each test reproduces a failure the
 //! released binary had (see docs/explanation/security-model.md, "What
 //! vaultkeeper will never do to your file system").
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
@@ -396,8 +397,8 @@ fn a_second_writer_waits_for_the_lock_then_fails_clearly() {
         json!({ "app": { "secretPath": "hosts/d4/app" } }),
     ));
     // The templates and the daemon take the same lock through this API.
-    let held = vaultkeeper::lock::SecretLock::acquire_in(&host.state_dir(), "app", Duration::ZERO)
-        .unwrap();
+    let held =
+        vaultkeeper::SecretLock::acquire_in(&host.state_dir(), "app", Duration::ZERO).unwrap();
     let started = Instant::now();
     let r = vaultkeeper(
         &[

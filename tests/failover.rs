@@ -1,6 +1,7 @@
 //! Several `vault.address`es: `vaultkeeper fetch` against fake Vault nodes that
 //! are dead, sealed, electing, denying or redirecting. (The same against a real
 //! 3-node OpenBao raft cluster: tests/ha.rs.)
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
@@ -14,7 +15,7 @@ use support::fake::{vault_like, Fake, Reply};
 use support::logged::{assert_logged, assert_not_logged};
 use support::run::{secret, vaultkeeper, Run};
 use support::spec::{files, Host};
-use vaultkeeper::vault::failover::host_order;
+use vaultkeeper::host_order;
 
 fn fetch(spec: &Path) -> Run {
     vaultkeeper(&["--spec", spec.to_str().unwrap(), "fetch"], &[])
@@ -23,7 +24,7 @@ fn fetch(spec: &Path) -> Run {
 /// The list to write in the spec so that this machine tries `wanted` in that
 /// order (the order is the list rotated by a hash of the host name).
 fn listed_for_order(wanted: &[String]) -> Vec<String> {
-    let host = vaultkeeper::host::hostname();
+    let host = vaultkeeper::hostname();
     (0..wanted.len())
         .map(|k| {
             let mut l = wanted.to_vec();

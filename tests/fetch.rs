@@ -1,5 +1,6 @@
 //! `vaultkeeper fetch` against a real OpenBao: rendering, cache fallback and
 //! every failure mode with its exit code.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
@@ -600,7 +601,7 @@ fn boot_fetch_reads_vault_when_the_confirmation_is_older_than_max_age() {
     // An outage fallback is no confirmation: the next boot tries Vault again
     // (and falls back again), even though the confirmation was moved back.
     edit_status(&host, "app", |v| {
-        v["confirmed"]["at"] = json!(vaultkeeper::clock::now_unix() - 10);
+        v["confirmed"]["at"] = json!(vaultkeeper::now_unix() - 10);
     });
     let seen = proxy.connections();
     let r = boot_fetch(&spec);

@@ -1,5 +1,6 @@
 //! A real 3-node OpenBao 2.7.2 raft cluster on loopback (tests/support/raft.rs):
 //! the harness itself, and vaultkeeper against it.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
@@ -65,7 +66,7 @@ use support::daemon::Daemon;
 use support::run::vaultkeeper;
 use support::spec::{files, Host};
 use support::wait::wait_for;
-use vaultkeeper::vault::failover::host_order;
+use vaultkeeper::host_order;
 
 /// The role every HA test logs in as (its policy reads `secret/hosts/ha/*`).
 const ROLE: &str = "ha";
@@ -153,7 +154,7 @@ fn ha_host(c: &Cluster, n: usize, extra: Value) -> (Host, PathBuf) {
 /// (the order is the list rotated by a hash of the host name).
 fn list_preferring(c: &Cluster, first: usize) -> Vec<String> {
     let addrs = c.addrs();
-    let host = vaultkeeper::host::hostname();
+    let host = vaultkeeper::hostname();
     (0..addrs.len())
         .map(|k| {
             let mut l = addrs.clone();
@@ -167,7 +168,7 @@ fn list_preferring(c: &Cluster, first: usize) -> Vec<String> {
 /// Node indices in the order this machine tries them.
 fn host_order_of(c: &Cluster) -> Vec<usize> {
     let addrs = c.addrs();
-    host_order(&addrs, &vaultkeeper::host::hostname())
+    host_order(&addrs, &vaultkeeper::hostname())
         .iter()
         .map(|a| addrs.iter().position(|x| x == a).unwrap())
         .collect()

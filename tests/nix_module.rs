@@ -3,6 +3,7 @@
 //! Fails when nixpkgs' lib or nix-instantiate is missing; skipped (loudly, and
 //! counted by scripts/test.sh) only with VAULTKEEPER_SKIP_NIX=1 (see
 //! tests/support/nix_eval.rs).
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 #[path = "support/loud.rs"]
 mod loud;

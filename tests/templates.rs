@@ -4,6 +4,7 @@
 //! `render --dry-run` printing names only, and files vaultkeeper did not write
 //! left alone. The systemd side (EnvironmentFile= read back byte for byte, one
 //! restart per change) is in tests/templates_systemd.rs.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 

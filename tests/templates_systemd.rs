@@ -12,6 +12,7 @@
 //! - a key missing from a `content` template → its previous version kept, a
 //!   clear error in the journal; the file deleted → rendered again, no restart;
 //! - no secret value in the journal.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 #[path = "support/container.rs"]
 mod container;

@@ -1,6 +1,7 @@
 //! Safe on the wire: where credentials can go, how much is read, whose TLS
 //! counts. `vaultkeeper fetch` against fake Vault servers that redirect, send
 //! 2 GB, or present certificates that must not verify.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 

@@ -15,7 +15,7 @@ pub struct BindError {
     pub source: std::io::Error,
 }
 
-pub enum Bound {
+pub(crate) enum Bound {
     Tcp(TcpListener),
     Unix(UnixListener, PathBuf),
 }
@@ -23,7 +23,10 @@ pub enum Bound {
 /// Binds every address before anything else, so OpenBao finds the device up.
 /// `unix:` sockets get mode 0660 and `group` (a name) before they appear at
 /// their path.
-pub async fn bind(addrs: &[ListenAddr], group: Option<&str>) -> Result<Vec<Bound>, BindError> {
+pub(crate) async fn bind(
+    addrs: &[ListenAddr],
+    group: Option<&str>,
+) -> Result<Vec<Bound>, BindError> {
     let mut out = Vec::new();
     for a in addrs {
         let err = |source| BindError {
@@ -44,7 +47,7 @@ pub async fn bind(addrs: &[ListenAddr], group: Option<&str>) -> Result<Vec<Bound
     Ok(out)
 }
 
-pub fn group_id(name: &str) -> std::io::Result<nix::unistd::Gid> {
+pub(crate) fn group_id(name: &str) -> std::io::Result<nix::unistd::Gid> {
     match nix::unistd::Group::from_name(name) {
         Ok(Some(g)) => Ok(g.gid),
         Ok(None) => Err(std::io::Error::new(

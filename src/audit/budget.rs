@@ -5,13 +5,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The global byte budget for buffers peers can fill.
 #[derive(Debug)]
-pub struct Budget {
+pub(crate) struct Budget {
     used: AtomicUsize,
     limit: usize,
 }
 
 impl Budget {
-    pub fn new(limit: usize) -> Budget {
+    pub(crate) fn new(limit: usize) -> Budget {
         Budget {
             used: AtomicUsize::new(0),
             limit,
@@ -19,12 +19,13 @@ impl Budget {
     }
 
     /// Takes `n` bytes if they fit.
-    pub fn try_take(&self, n: usize) -> bool {
+    #[cfg(test)]
+    pub(crate) fn try_take(&self, n: usize) -> bool {
         self.try_take_within(n, self.limit)
     }
 
     /// Takes `n` bytes if the total stays within `cap` (≤ the limit).
-    pub fn try_take_within(&self, n: usize, cap: usize) -> bool {
+    pub(crate) fn try_take_within(&self, n: usize, cap: usize) -> bool {
         let cap = cap.min(self.limit);
         let mut cur = self.used.load(Ordering::Relaxed);
         loop {
@@ -41,15 +42,16 @@ impl Budget {
         }
     }
 
-    pub fn give(&self, n: usize) {
+    pub(crate) fn give(&self, n: usize) {
         self.used.fetch_sub(n, Ordering::AcqRel);
     }
 
-    pub fn used(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn used(&self) -> usize {
         self.used.load(Ordering::Relaxed)
     }
 
-    pub fn limit(&self) -> usize {
+    pub(crate) fn limit(&self) -> usize {
         self.limit
     }
 }

@@ -10,7 +10,7 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
-pub enum AuditCommand {
+pub(crate) enum AuditCommand {
     /// Listen for the socket audit device and alert Slack, until SIGTERM/SIGINT.
     Listen,
     /// Run the alert rules over a file of audit lines; print one JSON object per
@@ -25,7 +25,7 @@ pub enum AuditCommand {
     },
 }
 
-pub fn run(spec_path: &Path, cmd: AuditCommand) -> anyhow::Result<u8> {
+pub(crate) fn run(spec_path: &Path, cmd: AuditCommand) -> anyhow::Result<u8> {
     match cmd {
         AuditCommand::Listen => listen(spec_path),
         AuditCommand::Replay { file, coalesce } => replay(spec_path, &file, coalesce),

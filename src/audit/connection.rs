@@ -12,19 +12,19 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio_util::sync::CancellationToken;
 
 /// How long connections may still be read after shutdown begins.
-pub const DRAIN_GRACE: Duration = Duration::from_millis(1000);
+pub(crate) const DRAIN_GRACE: Duration = Duration::from_millis(1000);
 
 /// Bytes of a partial line each connection can always hold (the budget keeps
 /// room for them): enough for any ordinary audit line, so the Vault server's
 /// lines are framed however many partial lines others hold.
-pub const FREE_PARTIAL: usize = 64 << 10;
+pub(crate) const FREE_PARTIAL: usize = 64 << 10;
 /// Bytes read at a time per connection.
-pub const READ_BUF: usize = 16 << 10;
+pub(crate) const READ_BUF: usize = 16 << 10;
 
 /// Reads one connection to its end, until it is evicted, until it has been
 /// silent for `idle_timeout` after a partial line, or until shortly after
 /// shutdown.
-pub async fn read_connection(
+pub(crate) async fn read_connection(
     mut stream: Box<dyn AsyncRead + Unpin + Send>,
     conn: Arc<Conn>,
     sink: Sink,

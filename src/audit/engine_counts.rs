@@ -64,7 +64,7 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
 }
 
 /// The first two segments: `secret/data`, `auth/approle`, `sys/mounts`.
-pub fn path_prefix(path: &str) -> String {
+pub(crate) fn path_prefix(path: &str) -> String {
     let mut it = path.splitn(3, '/');
     match (it.next(), it.next()) {
         (Some(a), Some(b)) if !b.is_empty() => format!("{a}/{b}"),

@@ -10,14 +10,16 @@
 //! blocks left fragmented).
 
 /// The longest audit line accepted, without its newline.
-pub const MAX_LINE: usize = 1 << 20;
+pub(crate) const MAX_LINE: usize = 1 << 20;
 
 /// What the framer makes of the stream.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Frame<'a> {
+    /// One complete line, without its newline.
     Line(&'a str),
     /// A line over [`MAX_LINE`] bytes (reported once, when it starts overflowing).
     TooLong,
+    /// A line that is not UTF-8 (dropped and counted).
     InvalidUtf8,
     /// A line with nothing on it.
     Empty,
@@ -26,7 +28,7 @@ pub enum Frame<'a> {
 }
 
 /// Bytes per chunk of an unfinished line.
-pub const CHUNK: usize = 16 << 10;
+pub(crate) const CHUNK: usize = 16 << 10;
 
 /// An unfinished line, in chunks of [`CHUNK`] bytes.
 #[derive(Debug, Default)]
@@ -87,6 +89,8 @@ impl Pending {
     }
 }
 
+/// Splits a byte stream into [`Frame`]s, bounded: at most [`MAX_LINE`] bytes
+/// of a line are kept however long it grows.
 #[derive(Debug, Default)]
 pub struct Framer {
     buf: Pending,
@@ -94,6 +98,7 @@ pub struct Framer {
 }
 
 impl Framer {
+    /// A framer with nothing pending.
     pub fn new() -> Framer {
         Framer::default()
     }

@@ -31,7 +31,7 @@ struct Lanes {
 }
 
 /// One accepted connection, shared by its reading task and the engine.
-pub struct Conn {
+pub(crate) struct Conn {
     pub id: u64,
     /// Who it is, for logs: `uid 992` or `10.0.0.5:41230`.
     pub peer: String,
@@ -49,7 +49,7 @@ pub struct Conn {
 
 /// What became of one offered line.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Offer {
+pub(crate) enum Offer {
     Queued,
     Spilled,
     /// Ordinary line dropped: lanes full.
@@ -59,7 +59,7 @@ pub enum Offer {
 }
 
 /// Every connection's lanes and the engine's wake-up.
-pub struct Hub {
+pub(crate) struct Hub {
     conns: Mutex<Vec<Arc<Conn>>>,
     next_id: AtomicU64,
     wake: (Mutex<bool>, Condvar),
@@ -75,7 +75,12 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn new(budget: usize, queue_bytes: usize, reserve: usize, spill: SpillArea) -> Arc<Hub> {
+    pub(crate) fn new(
+        budget: usize,
+        queue_bytes: usize,
+        reserve: usize,
+        spill: SpillArea,
+    ) -> Arc<Hub> {
         Arc::new(Hub {
             conns: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
@@ -89,11 +94,11 @@ impl Hub {
         })
     }
 
-    pub fn now_ms(&self) -> u64 {
+    pub(crate) fn now_ms(&self) -> u64 {
         self.start.elapsed().as_millis() as u64
     }
 
-    pub fn register(&self, peer: String) -> Arc<Conn> {
+    pub(crate) fn register(&self, peer: String) -> Arc<Conn> {
         let c = Arc::new(Conn {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             peer,
@@ -109,7 +114,7 @@ impl Hub {
     }
 
     /// Open connections (not yet closed by their reader).
-    pub fn open(&self) -> usize {
+    pub(crate) fn open(&self) -> usize {
         self.conns
             .lock()
             .unwrap()
@@ -122,7 +127,7 @@ impl Hub {
     /// a complete line and has been silent for `fresh_ms` to close, else one
     /// that did send lines (the Vault server's) but has been silent for
     /// `delivered_ms`; the most silent first. False when none qualifies.
-    pub fn evict_most_silent(&self, fresh_ms: u64, delivered_ms: u64) -> bool {
+    pub(crate) fn evict_most_silent(&self, fresh_ms: u64, delivered_ms: u64) -> bool {
         let now = self.now_ms();
         let conns = self.conns.lock().unwrap();
         let silence = |c: &Conn| now.saturating_sub(c.last_read_ms.load(Ordering::Relaxed));
@@ -156,7 +161,7 @@ impl Hub {
     }
 
     /// Offers one complete line of `conn`.
-    pub fn offer(&self, conn: &Conn, line: &str, priority: bool) -> Offer {
+    pub(crate) fn offer(&self, conn: &Conn, line: &str, priority: bool) -> Offer {
         conn.delivered.store(true, Ordering::Relaxed);
         let len = line.len();
         // Lock order: `conns` before any connection's `lanes` (as in `round`).
@@ -199,7 +204,7 @@ impl Hub {
     }
 
     /// What queued lines may fill of the budget.
-    pub fn queued_cap(&self) -> usize {
+    pub(crate) fn queued_cap(&self) -> usize {
         self.budget.limit().saturating_sub(self.reserve)
     }
 
@@ -269,7 +274,7 @@ impl Hub {
 
     /// One round: a priority line from each connection that has one; when
     /// none has, an ordinary line from each. Forgets closed, drained connections.
-    pub fn round(&self, out: &mut Vec<String>) {
+    pub(crate) fn round(&self, out: &mut Vec<String>) {
         let conns: Vec<Arc<Conn>> = {
             let mut v = self.conns.lock().unwrap();
             v.retain(|c| !(c.closed.load(Ordering::Acquire) && self.empty(c)));
@@ -290,7 +295,7 @@ impl Hub {
     }
 
     /// Waits until a line is offered or `timeout` passes.
-    pub fn wait(&self, timeout: Duration) {
+    pub(crate) fn wait(&self, timeout: Duration) {
         let (m, cv) = &self.wake;
         let mut pending = m.lock().unwrap();
         if !*pending {
@@ -300,11 +305,11 @@ impl Hub {
     }
 
     /// Wakes the engine (shutdown).
-    pub fn kick(&self) {
+    pub(crate) fn kick(&self) {
         self.notify();
     }
 
-    pub fn is_idle(&self) -> bool {
+    pub(crate) fn is_idle(&self) -> bool {
         self.conns.lock().unwrap().iter().all(|c| self.empty(c))
     }
 }

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// A stream and who is on the other end.
-pub type Accepted = (Box<dyn AsyncRead + Unpin + Send>, Result<String, String>);
+pub(crate) type Accepted = (Box<dyn AsyncRead + Unpin + Send>, Result<String, String>);
 
 /// Accepts connections until shutdown. Each accepted peer is checked (see
 /// [`super::peer`]); refused ones are closed at once and counted. At the
@@ -27,7 +27,7 @@ pub type Accepted = (Box<dyn AsyncRead + Unpin + Send>, Result<String, String>);
 /// for `idleTimeout`), else the new one is refused: the cap holds, never the
 /// file descriptor limit. Accept errors (EMFILE...) are logged at most
 /// once a minute with a count.
-pub async fn accept_loop(
+pub(crate) async fn accept_loop(
     bound: Bound,
     sink: Sink,
     shutdown: CancellationToken,

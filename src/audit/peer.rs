@@ -30,7 +30,7 @@ pub enum PeerError {
 
 /// Who may send audit lines.
 #[derive(Debug, Clone)]
-pub struct PeerPolicy {
+pub(crate) struct PeerPolicy {
     pub uids: Vec<u32>,
     pub allow_from: Vec<Cidr>,
     /// On unix sockets, a process whose group is `audit.socketGroup` (the one
@@ -40,7 +40,7 @@ pub struct PeerPolicy {
 
 impl PeerPolicy {
     /// Resolves user names; empty = root and the agent's own user.
-    pub fn resolve(users: &[String], allow_from: &[Cidr]) -> Result<PeerPolicy, PeerError> {
+    pub(crate) fn resolve(users: &[String], allow_from: &[Cidr]) -> Result<PeerPolicy, PeerError> {
         let mut uids = Vec::new();
         for u in users {
             if let Ok(n) = u.parse::<u32>() {
@@ -71,12 +71,12 @@ impl PeerPolicy {
         })
     }
 
-    pub fn uid_allowed(&self, uid: u32) -> bool {
+    pub(crate) fn uid_allowed(&self, uid: u32) -> bool {
         self.uids.contains(&uid)
     }
 
     /// Checks a unix-socket peer's credentials.
-    pub fn check_unix(&self, uid: u32, gid: u32) -> Result<String, String> {
+    pub(crate) fn check_unix(&self, uid: u32, gid: u32) -> Result<String, String> {
         if self.uid_allowed(uid) {
             Ok(format!("uid {uid}"))
         } else if self.socket_gid == Some(gid) {
@@ -89,7 +89,7 @@ impl PeerPolicy {
     }
 
     /// Checks a TCP peer; `Ok(description)` or `Err(why refused)`.
-    pub fn check_tcp(&self, ours: SocketAddr, peer: SocketAddr) -> Result<String, String> {
+    pub(crate) fn check_tcp(&self, ours: SocketAddr, peer: SocketAddr) -> Result<String, String> {
         let ip = normalize(peer.ip());
         if !ip.is_loopback() {
             return if self.allow_from.iter().any(|c| c.contains(ip)) {
@@ -120,7 +120,7 @@ fn normalize_sa(sa: SocketAddr) -> SocketAddr {
 
 /// The uid owning the socket at `peer` connected to `ours`: `sock_diag`,
 /// else `/proc/net/tcp{,6}`; `None` when no live socket matches.
-pub fn tcp_peer_uid(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
+pub(crate) fn tcp_peer_uid(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
     match diag::owner(ours, peer) {
         Ok(found) => Ok(found),
         Err(_) => proc_peer_uid(ours, peer),
@@ -128,7 +128,7 @@ pub fn tcp_peer_uid(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Optio
 }
 
 /// [`tcp_peer_uid`] from `/proc/net/tcp{,6}`.
-pub fn proc_peer_uid(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
+pub(crate) fn proc_peer_uid(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
     let (ours, peer) = (normalize_sa(ours), normalize_sa(peer));
     for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let text = match std::fs::read_to_string(file) {
@@ -199,7 +199,7 @@ mod diag {
 
     /// The owner uid of the TCP socket bound to `peer` and connected to
     /// `ours`; `Ok(None)` when there is none (or it has no inode: closed).
-    pub fn owner(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
+    pub(super) fn owner(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
         let (ours, peer) = (normalize_sa(ours), normalize_sa(peer));
         let mut families = vec![];
         match (ours.ip(), peer.ip()) {

@@ -11,7 +11,7 @@ use memchr::memmem::Finder;
 /// Path prefixes the built-in rules look at.
 const PREFIXES: &[&[u8]] = &[b"sys/", b"auth/", b"identity/", b"/"];
 
-pub struct Prefilter {
+pub(crate) struct Prefilter {
     path: Finder<'static>,
     error: Finder<'static>,
     root: Finder<'static>,
@@ -21,7 +21,7 @@ pub struct Prefilter {
 
 impl Prefilter {
     /// `custom_globs`: the enabled custom rules' path globs.
-    pub fn new<'a>(custom_globs: impl IntoIterator<Item = &'a str>) -> Prefilter {
+    pub(crate) fn new<'a>(custom_globs: impl IntoIterator<Item = &'a str>) -> Prefilter {
         Prefilter {
             path: Finder::new(b"\"path\""),
             error: Finder::new(b"\"error\""),
@@ -40,7 +40,7 @@ impl Prefilter {
     }
 
     /// True when a rule could fire on this line.
-    pub fn candidate(&self, line: &[u8]) -> bool {
+    pub(crate) fn candidate(&self, line: &[u8]) -> bool {
         if self.root.find(line).is_some() {
             return true; // a root token used or handed out
         }

@@ -6,17 +6,17 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The interval between two lines of one [`RateLog`].
-pub const INTERVAL: Duration = Duration::from_secs(60);
+pub(crate) const INTERVAL: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
-pub struct RateLog {
+pub(crate) struct RateLog {
     state: Mutex<(Option<Instant>, u64)>,
 }
 
 impl RateLog {
     /// Logs `msg` at WARN unless a line went out within [`INTERVAL`]; returns
     /// whether it did.
-    pub fn warn(&self, msg: &str) -> bool {
+    pub(crate) fn warn(&self, msg: &str) -> bool {
         match self.admit(Instant::now()) {
             Some(0) => {
                 tracing::warn!("{msg}");

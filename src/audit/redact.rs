@@ -16,7 +16,7 @@
 
 use std::borrow::Cow;
 
-pub const REDACTED: &str = "<redacted>";
+pub(crate) const REDACTED: &str = "<redacted>";
 
 const TOKEN_PREFIXES: &[&str] = &["hvs.", "hvb.", "hvr.", "s.", "b.", "r."];
 const MIN_TOKEN_BODY: usize = 20;
@@ -57,7 +57,7 @@ fn token_char(c: char) -> bool {
 }
 
 /// The text with secrets replaced by `<redacted>`.
-pub fn redact(s: &str) -> Cow<'_, str> {
+pub(crate) fn redact(s: &str) -> Cow<'_, str> {
     let a = redact_tokens(s);
     match redact_paths(&a) {
         Cow::Borrowed(_) => a,
@@ -65,7 +65,7 @@ pub fn redact(s: &str) -> Cow<'_, str> {
     }
 }
 
-pub fn redact_in_place(s: &mut String) {
+pub(crate) fn redact_in_place(s: &mut String) {
     if let Cow::Owned(o) = redact(s) {
         *s = o;
     }

@@ -31,7 +31,7 @@ use tokio_util::task::TaskTracker;
 /// Runs the listener, rules and Slack delivery until `shutdown` completes;
 /// then stops accepting, drains what connections still send (briefly), flushes
 /// coalesced summaries into the outbox, writes stats and returns them.
-pub async fn serve(
+pub(crate) async fn serve(
     spec: &AuditSpec,
     state_dir: &Path,
     shutdown: impl Future<Output = ()>,

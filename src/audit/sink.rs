@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// What every connection task shares.
 #[derive(Clone)]
-pub struct Sink {
+pub(crate) struct Sink {
     pub hub: Arc<Hub>,
     pub prefilter: Arc<Prefilter>,
     pub counters: Arc<ReaderCounters>,
@@ -26,7 +26,7 @@ pub struct Sink {
 
 /// The listener's rate-limited log lines (at most one a minute each, with a count).
 #[derive(Default)]
-pub struct ListenerLogs {
+pub(crate) struct ListenerLogs {
     pub accept: RateLog,
     pub rejected: RateLog,
     pub limit: RateLog,

@@ -11,7 +11,7 @@ use crate::spec::audit::severity::Severity;
 use serde_json::{json, Value};
 
 /// An alert as an outbox message for Slack.
-pub fn message(alert: &Alert, host: &str) -> Message {
+pub(crate) fn message(alert: &Alert, host: &str) -> Message {
     Message {
         label: alert.rule.clone(),
         payload: payload(alert, host),

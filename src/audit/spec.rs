@@ -2,7 +2,7 @@
 //! [`crate::spec::audit`] (re-exported here), and [`from_json`] reads the
 //! section on its own for `audit replay --spec`, benches and fuzzing.
 
-pub use crate::spec::audit::*;
+pub(crate) use crate::spec::audit::*;
 
 use crate::spec::{Spec, SpecError};
 

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Where spilled priority lines go, and how much may go there.
 #[derive(Debug)]
-pub struct SpillArea {
+pub(crate) struct SpillArea {
     pub dir: PathBuf,
     pub limit: u64,
     pub used: AtomicU64,

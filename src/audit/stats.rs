@@ -172,6 +172,7 @@ impl StatsSnapshot {
 pub struct StatsHandle(Arc<Mutex<StatsSnapshot>>);
 
 impl StatsHandle {
+    /// A copy of the counters now.
     pub fn snapshot(&self) -> StatsSnapshot {
         self.0.lock().unwrap().clone()
     }

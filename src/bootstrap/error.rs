@@ -7,7 +7,7 @@ use crate::vault::VaultError;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
-pub enum BootstrapError {
+pub(crate) enum BootstrapError {
     #[error("no wrapped token: neither the environment variable {env} nor the file {file} holds one; put the token from `vaultkeeper provision --host NAME` there (cloud-init writes VAULT_WRAPPED_TOKEN to /etc/environment)")]
     NoToken { env: String, file: String },
     #[error("the wrapped-token file {path} is refused: {reason}")]
@@ -40,7 +40,7 @@ pub enum BootstrapError {
 }
 
 impl BootstrapError {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             BootstrapError::AlreadyUsed => exit::TOKEN_USED,
             BootstrapError::Expired { .. } => exit::TOKEN_EXPIRED,

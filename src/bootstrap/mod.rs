@@ -16,9 +16,10 @@ mod store;
 mod token;
 mod unwrap;
 
-pub use error::BootstrapError;
-pub use token::{read_token, CREDENTIAL};
-pub use unwrap::{run, Bootstrapped};
+pub(crate) use error::BootstrapError;
+#[cfg(test)]
+pub(crate) use token::{read_token, CREDENTIAL};
+pub(crate) use unwrap::{run, Bootstrapped};
 
 #[cfg(test)]
 mod tests;

@@ -8,12 +8,12 @@ use std::path::Path;
 
 /// The systemd credential bootstrap reads first (`LoadCredential=` from
 /// `vault.bootstrap.tokenFile`, or `ImportCredential=`).
-pub const CREDENTIAL: &str = "vaultkeeper.wrapped-token";
+pub(crate) const CREDENTIAL: &str = "vaultkeeper.wrapped-token";
 
 /// Where the token comes from: the systemd credential [`CREDENTIAL`] in
 /// `$CREDENTIALS_DIRECTORY`, else the file when it is configured and exists,
 /// else the environment variable.
-pub fn read_token(
+pub(crate) fn read_token(
     approle: &AppRoleSpec,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Secret, BootstrapError> {

@@ -14,7 +14,7 @@ use sha2::Digest;
 use std::path::PathBuf;
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Bootstrapped {
+pub(crate) enum Bootstrapped {
     /// Both credential files already exist.
     AlreadyDone,
     /// The token held role-id and secret-id (the `sys/wrapping/wrap` bundle).
@@ -25,7 +25,7 @@ pub enum Bootstrapped {
 
 /// Bootstraps, then erases the spent token from `erase_from` and the spec's
 /// `wrappedTokenFile` ([`crate::token_erase`]).
-pub async fn run(
+pub(crate) async fn run(
     spec: &Spec,
     env: impl Fn(&str) -> Option<String>,
     erase_from: &[PathBuf],

@@ -4,7 +4,7 @@
 
 /// The fields of Slack's slash-command payload this endpoint uses.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct SlashCommand {
+pub(crate) struct SlashCommand {
     pub command: String,
     pub text: String,
     pub channel_id: String,
@@ -15,7 +15,7 @@ pub struct SlashCommand {
 
 /// What the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Ask {
+pub(crate) enum Ask {
     Status,
     Posture,
     Leases,
@@ -25,7 +25,7 @@ pub enum Ask {
 }
 
 impl Ask {
-    pub const ALL: [Ask; 5] = [
+    pub(crate) const ALL: [Ask; 5] = [
         Ask::Status,
         Ask::Posture,
         Ask::Leases,
@@ -33,7 +33,7 @@ impl Ask {
         Ask::Updates,
     ];
 
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Ask::Status => "status",
             Ask::Posture => "posture",
@@ -44,7 +44,7 @@ impl Ask {
         }
     }
 
-    pub fn what(self) -> &'static str {
+    pub(crate) fn what(self) -> &'static str {
         match self {
             Ask::Status => "seal state, version, HA, audit devices, this host's secrets",
             Ask::Posture => "the 0–100 posture score and what costs points",
@@ -57,7 +57,7 @@ impl Ask {
 }
 
 /// Parses the command text; `Err(word)` for an unknown word (answered with help).
-pub fn parse_ask(text: &str) -> Result<Ask, String> {
+pub(crate) fn parse_ask(text: &str) -> Result<Ask, String> {
     let word = text.split_whitespace().next().unwrap_or("");
     Ok(match word.to_ascii_lowercase().as_str() {
         "" | "help" | "?" => Ask::Help,
@@ -72,7 +72,7 @@ pub fn parse_ask(text: &str) -> Result<Ask, String> {
 
 /// Parses the form body. Unknown fields are ignored (Slack adds some over time);
 /// a field given twice keeps the first value.
-pub fn parse_form(body: &[u8]) -> SlashCommand {
+pub(crate) fn parse_form(body: &[u8]) -> SlashCommand {
     let mut c = SlashCommand::default();
     let mut seen = std::collections::HashSet::new();
     for (k, v) in form_urlencoded::parse(body) {
@@ -96,7 +96,7 @@ pub fn parse_form(body: &[u8]) -> SlashCommand {
 /// Slack's certificate check of a new Request URL: `ssl_check=1` (and a token),
 /// no command. It is answered 200 with nothing, signed or not: it triggers no
 /// work and reveals nothing.
-pub fn is_ssl_check(body: &[u8]) -> bool {
+pub(crate) fn is_ssl_check(body: &[u8]) -> bool {
     let mut ssl_check = false;
     for (k, v) in form_urlencoded::parse(body) {
         match k.as_ref() {
@@ -110,7 +110,7 @@ pub fn is_ssl_check(body: &[u8]) -> bool {
 
 /// A Slack ID fit for a log line, or a placeholder (the field is attacker-chosen
 /// only if the signature is broken, but logs stay one line regardless).
-pub fn loggable_id(id: &str) -> &str {
+pub(crate) fn loggable_id(id: &str) -> &str {
     if !id.is_empty()
         && id.len() <= 32
         && id

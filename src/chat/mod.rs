@@ -26,15 +26,15 @@
 //!   [`collect`]: snapshots; [`render`]: Block Kit; [`server`]: HTTP (hyper);
 //!   [`ratelog`]: rate-limited logging.
 
-pub mod collect;
-pub mod command;
-pub mod ratelog;
-pub mod render;
-pub mod secret_file;
-pub mod server;
-pub mod verify;
+pub(crate) mod collect;
+pub(crate) mod command;
+pub(crate) mod ratelog;
+pub(crate) mod render;
+pub(crate) mod secret_file;
+pub(crate) mod server;
+pub(crate) mod verify;
 
-pub use crate::spec::chat::ChatSpec;
+pub(crate) use crate::spec::chat::ChatSpec;
 
 use crate::spec::Spec;
 use bytes::Bytes;
@@ -49,19 +49,19 @@ use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
 
 /// Slack's payloads are a few hundred bytes; anything above this is refused.
-pub const MAX_BODY: usize = 16 * 1024;
+pub(crate) const MAX_BODY: usize = 16 * 1024;
 /// How long a request may take to send its body.
-pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a command waits for a collection before acknowledging instead
 /// (Slack gives up after 3 s, and the proxy and the network take their share).
-pub const INLINE_WAIT: Duration = Duration::from_millis(1500);
+pub(crate) const INLINE_WAIT: Duration = Duration::from_millis(1500);
 /// Answers waiting to be POSTed to their `response_url` at most.
-pub const MAX_FOLLOW_UPS: usize = 32;
+pub(crate) const MAX_FOLLOW_UPS: usize = 32;
 /// Slack's `response_url` stays valid 30 minutes; an answer later than this is dropped.
-pub const FOLLOW_UP_MAX: Duration = Duration::from_secs(300);
+pub(crate) const FOLLOW_UP_MAX: Duration = Duration::from_secs(300);
 
 #[derive(Debug, thiserror::Error)]
-pub enum ChatError {
+pub(crate) enum ChatError {
     #[error("the spec has no chat section: add chat.listen and chat.signingSecretFile (see docs/how-to/ask-in-slack.md)")]
     NotConfigured,
     #[error(
@@ -77,7 +77,7 @@ pub enum ChatError {
 }
 
 impl ChatError {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             ChatError::NotConfigured | ChatError::Bind { .. } => crate::exit::USAGE,
             ChatError::Client(_) => crate::exit::INTERNAL,
@@ -86,7 +86,7 @@ impl ChatError {
 }
 
 /// Everything one endpoint shares between its requests.
-pub struct App {
+pub(crate) struct App {
     pub chat: ChatSpec,
     host: String,
     secret: secret_file::SigningSecret,
@@ -99,7 +99,10 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(chat: ChatSpec, spec: watch::Receiver<Arc<Spec>>) -> Result<Arc<App>, ChatError> {
+    pub(crate) fn new(
+        chat: ChatSpec,
+        spec: watch::Receiver<Arc<Spec>>,
+    ) -> Result<Arc<App>, ChatError> {
         let host = crate::host::hostname();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -122,7 +125,7 @@ impl App {
 
     /// Says at start whether the signing secret can be read (it may be a
     /// secret this agent renders a moment later).
-    pub fn check_secret(&self) {
+    pub(crate) fn check_secret(&self) {
         if let Err(e) = self.secret.current() {
             tracing::warn!("chat: {e}; commands are refused until it can be read");
         }
@@ -135,7 +138,7 @@ impl App {
     }
 
     /// One HTTP request: checks, then the command.
-    pub async fn handle(
+    pub(crate) async fn handle(
         self: Arc<Self>,
         req: Request<Incoming>,
         peer: SocketAddr,
@@ -360,7 +363,7 @@ async fn post_follow_up(http: &reqwest::Client, url: reqwest::Url, body: &Value,
 /// (default port, no user info), or, for the test suite only, on the single
 /// loopback origin `chat.testResponseOrigin` names. Anything else would let
 /// whoever controls a request's body make this host send requests elsewhere.
-pub fn check_response_url(raw: &str, test_origin: Option<&str>) -> Option<reqwest::Url> {
+pub(crate) fn check_response_url(raw: &str, test_origin: Option<&str>) -> Option<reqwest::Url> {
     if raw.is_empty() || raw.len() > 2048 {
         return None;
     }

@@ -34,7 +34,7 @@ fn list(lines: impl IntoIterator<Item = String>, more_of: usize) -> String {
     t
 }
 
-pub fn help(host: &str, command: &str, unknown: Option<&str>) -> Value {
+pub(crate) fn help(host: &str, command: &str, unknown: Option<&str>) -> Value {
     let command = if command.starts_with('/') && command.len() <= 40 {
         command
     } else {
@@ -62,7 +62,7 @@ pub fn help(host: &str, command: &str, unknown: Option<&str>) -> Value {
     )
 }
 
-pub fn status(host: &str, s: &Status) -> Value {
+pub(crate) fn status(host: &str, s: &Status) -> Value {
     let mut blocks = vec![
         header(&format!("Vault status for {host}")),
         server_block(&s.server),
@@ -131,7 +131,7 @@ pub fn status(host: &str, s: &Status) -> Value {
     message(text, blocks)
 }
 
-pub fn posture(host: &str, r: &Report, previous: Option<u32>) -> Value {
+pub(crate) fn posture(host: &str, r: &Report, previous: Option<u32>) -> Value {
     let mut blocks = vec![
         header(&format!("Vault posture for {host}")),
         posture_block(Some(r), previous),
@@ -170,7 +170,7 @@ pub fn posture(host: &str, r: &Report, previous: Option<u32>) -> Value {
     message(format!("Vault posture for {host}: {}/100", r.score), blocks)
 }
 
-pub fn leases(host: &str, r: &LeaseReport) -> Value {
+pub(crate) fn leases(host: &str, r: &LeaseReport) -> Value {
     let mut blocks = vec![
         header(&format!("Vault leases for {host}")),
         leases_block(Some(&r.headline)),
@@ -223,7 +223,7 @@ pub fn leases(host: &str, r: &LeaseReport) -> Value {
     message(format!("Vault leases for {host}: {}", r.headline), blocks)
 }
 
-pub fn usage(host: &str, r: &UsageReport) -> Value {
+pub(crate) fn usage(host: &str, r: &UsageReport) -> Value {
     let opt = |v: Option<usize>| v.map_or("not assessed".to_string(), |n| n.to_string());
     let mut blocks = vec![
         header(&format!("Vault usage for {host}")),
@@ -295,7 +295,7 @@ pub fn usage(host: &str, r: &UsageReport) -> Value {
     )
 }
 
-pub fn updates(host: &str, v: Result<&VersionReport, &str>) -> Value {
+pub(crate) fn updates(host: &str, v: Result<&VersionReport, &str>) -> Value {
     let mut blocks = vec![
         header(&format!("Vault updates for {host}")),
         updates_block(v),
@@ -330,7 +330,7 @@ pub fn updates(host: &str, v: Result<&VersionReport, &str>) -> Value {
 }
 
 /// Collection failed (Vault unreachable, sealed, login refused): say so, and why.
-pub fn failure(host: &str, ask: Ask, address: &str, reason: &str) -> Value {
+pub(crate) fn failure(host: &str, ask: Ask, address: &str, reason: &str) -> Value {
     let text = format!(
         "Vault {} for {host}: nothing collected from {address}",
         ask.word()
@@ -349,7 +349,7 @@ pub fn failure(host: &str, ask: Ask, address: &str, reason: &str) -> Value {
 }
 
 /// The immediate acknowledgement when collecting takes longer than Slack waits.
-pub fn ack(host: &str, ask: Ask) -> Value {
+pub(crate) fn ack(host: &str, ask: Ask) -> Value {
     let text = format!(
         "Collecting the {} of {host} from Vault; the answer follows here in a moment.",
         ask.word()
@@ -358,14 +358,19 @@ pub fn ack(host: &str, ask: Ask) -> Value {
 }
 
 /// Too many answers already pending: ask the user to try again.
-pub fn busy(host: &str) -> Value {
+pub(crate) fn busy(host: &str) -> Value {
     let text =
         format!("vaultkeeper on {host} is busy answering other commands; try again in a minute.");
     json!({ "text": text, "blocks": [ section(&text) ] })
 }
 
 /// The final body sent to Slack: the answer, who sees it, and how old it is.
-pub fn respond(answer: &Value, response_type: &str, collected_at: Option<u64>, now: u64) -> Value {
+pub(crate) fn respond(
+    answer: &Value,
+    response_type: &str,
+    collected_at: Option<u64>,
+    now: u64,
+) -> Value {
     let mut out = answer.clone();
     out["response_type"] = json!(response_type);
     if let (Some(t), Some(blocks)) = (collected_at, out["blocks"].as_array_mut()) {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 #[derive(Debug, thiserror::Error)]
-pub enum SecretFileError {
+pub(crate) enum SecretFileError {
     #[error("cannot read the Slack signing secret file {path}: {reason} (write the app's signing secret there, one line, mode 0400)")]
     Unreadable { path: String, reason: String },
 }
@@ -41,25 +41,25 @@ impl From<&FileStat> for Identity {
     }
 }
 
-pub struct SigningSecret {
+pub(crate) struct SigningSecret {
     path: PathBuf,
     cached: Mutex<Option<(Identity, Secret)>>,
 }
 
 impl SigningSecret {
-    pub fn new(path: &Path) -> SigningSecret {
+    pub(crate) fn new(path: &Path) -> SigningSecret {
         SigningSecret {
             path: path.to_path_buf(),
             cached: Mutex::new(None),
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// The current secret: from memory while the file is unchanged, else read anew.
-    pub fn current(&self) -> Result<Secret, SecretFileError> {
+    pub(crate) fn current(&self) -> Result<Secret, SecretFileError> {
         let err = |reason: String| SecretFileError::Unreadable {
             path: self.path.display().to_string(),
             reason,

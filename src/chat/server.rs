@@ -22,14 +22,14 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-pub const MAX_CONNECTIONS: usize = 64;
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+pub(crate) const MAX_CONNECTIONS: usize = 64;
+pub(crate) const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
 /// hyper's smallest read buffer, which bounds the request head.
 const MAX_HEAD: usize = 8192;
 
 /// Binds `chat.listen`.
-pub async fn bind(app: &App) -> Result<TcpListener, super::ChatError> {
+pub(crate) async fn bind(app: &App) -> Result<TcpListener, super::ChatError> {
     TcpListener::bind(app.chat.listen)
         .await
         .map_err(|source| super::ChatError::Bind {
@@ -40,7 +40,11 @@ pub async fn bind(app: &App) -> Result<TcpListener, super::ChatError> {
 
 /// Serves until `shutdown` resolves; then stops accepting and gives requests in
 /// flight a second.
-pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()>,
+) {
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())
@@ -115,7 +119,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
 }
 
 /// `vaultkeeper chat serve`: the endpoint alone, until `shutdown` resolves.
-pub async fn run_standalone(
+pub(crate) async fn run_standalone(
     spec: Spec,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), super::ChatError> {
@@ -129,7 +133,7 @@ pub async fn run_standalone(
 
 /// The endpoint inside `vaultkeeper run`: started when the spec has a `chat`
 /// section, restarted when that section changes, told about other changes.
-pub struct ChatTask {
+pub(crate) struct ChatTask {
     pub spec: super::ChatSpec,
     stop: CancellationToken,
     /// Stops the endpoint if the task is dropped without [`ChatTask::stop`].
@@ -139,7 +143,7 @@ pub struct ChatTask {
 }
 
 impl ChatTask {
-    pub fn spawn(spec: &Spec) -> Option<ChatTask> {
+    pub(crate) fn spawn(spec: &Spec) -> Option<ChatTask> {
         let chat = spec.chat.clone()?;
         let (spec_tx, spec_rx) = tokio::sync::watch::channel(Arc::new(spec.clone()));
         let stop = CancellationToken::new();
@@ -172,11 +176,11 @@ impl ChatTask {
     }
 
     /// Another spec with the same `chat` section (Vault address, AppRole...).
-    pub fn update(&self, spec: &Spec) {
+    pub(crate) fn update(&self, spec: &Spec) {
         let _ = self.spec_tx.send(Arc::new(spec.clone()));
     }
 
-    pub async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.stop.cancel();
         let mut join = self.join;
         if tokio::time::timeout(Duration::from_secs(3), &mut join)

@@ -11,15 +11,15 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// Slack's documented window: five minutes either way.
-pub const MAX_SKEW: u64 = 300;
+pub(crate) const MAX_SKEW: u64 = 300;
 /// Signatures remembered at most (each 32 bytes and a time); a genuine Slack
 /// workspace sends far fewer commands than this in ten minutes.
-pub const REPLAY_CAPACITY: usize = 20_000;
+pub(crate) const REPLAY_CAPACITY: usize = 20_000;
 
 /// Why a request was refused. Only the logs see these words; the client gets
 /// a bare status code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     MissingHeaders,
     BadTimestamp,
     StaleTimestamp,
@@ -30,7 +30,7 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    pub fn words(self) -> &'static str {
+    pub(crate) fn words(self) -> &'static str {
         match self {
             Refusal::MissingHeaders => "no X-Slack-Signature or X-Slack-Request-Timestamp header",
             Refusal::BadTimestamp => "X-Slack-Request-Timestamp is not a Unix time",
@@ -45,7 +45,7 @@ impl Refusal {
 }
 
 /// Parses the timestamp header: 1 to 12 ASCII digits.
-pub fn parse_timestamp(ts: &str) -> Result<u64, Refusal> {
+pub(crate) fn parse_timestamp(ts: &str) -> Result<u64, Refusal> {
     if ts.is_empty() || ts.len() > 12 || !ts.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Refusal::BadTimestamp);
     }
@@ -53,7 +53,7 @@ pub fn parse_timestamp(ts: &str) -> Result<u64, Refusal> {
 }
 
 /// Parses `v0=<64 hex digits>`.
-pub fn parse_signature(sig: &str) -> Result<[u8; 32], Refusal> {
+pub(crate) fn parse_signature(sig: &str) -> Result<[u8; 32], Refusal> {
     let hex_part = sig.strip_prefix("v0=").ok_or(Refusal::BadSignature)?;
     let mut out = [0u8; 32];
     hex::decode_to_slice(hex_part, &mut out).map_err(|_| Refusal::BadSignature)?;
@@ -61,7 +61,8 @@ pub fn parse_signature(sig: &str) -> Result<[u8; 32], Refusal> {
 }
 
 /// The signature Slack would send (used by tests and the documentation example).
-pub fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
+#[cfg(test)]
+pub(crate) fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
     mac.update(b"v0:");
     mac.update(timestamp.as_bytes());
@@ -72,7 +73,7 @@ pub fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
 
 /// Checks timestamp and signature; returns the timestamp and the signature
 /// bytes (for the replay guard). `now` is Unix seconds.
-pub fn verify(
+pub(crate) fn verify(
     secret: &[u8],
     timestamp: &str,
     signature: &str,
@@ -96,13 +97,13 @@ pub fn verify(
 /// Signatures accepted within the window. Only verified signatures enter it,
 /// so a flood of forged requests cannot fill it.
 #[derive(Default)]
-pub struct ReplayGuard {
+pub(crate) struct ReplayGuard {
     seen: Mutex<HashMap<[u8; 32], u64>>,
 }
 
 impl ReplayGuard {
     /// Records `sig` (timestamp `ts`) or refuses it when it was seen before.
-    pub fn check(&self, sig: [u8; 32], ts: u64, now: u64) -> Result<(), Refusal> {
+    pub(crate) fn check(&self, sig: [u8; 32], ts: u64, now: u64) -> Result<(), Refusal> {
         self.check_with_capacity(sig, ts, now, REPLAY_CAPACITY)
     }
 
@@ -128,12 +129,9 @@ impl ReplayGuard {
         Ok(())
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.seen.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -14,8 +14,7 @@ mod outcome;
 mod provision;
 mod serve;
 
-pub use args::{AuditCommand, ChatCommand, Cli, Command};
-pub use provision::ProvisionArgs;
+pub(crate) use args::Cli;
 
 use crate::{exit, report};
 use clap::Parser;

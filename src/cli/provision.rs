@@ -6,7 +6,7 @@ use anyhow::Context;
 use std::path::Path;
 
 #[derive(clap::Args, Debug)]
-pub struct ProvisionArgs {
+pub(crate) struct ProvisionArgs {
     /// The host's name: role `NAME`, policy `host-NAME`.
     #[arg(long)]
     pub host: String,

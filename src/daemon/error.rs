@@ -6,7 +6,7 @@ use crate::spec::SpecError;
 use crate::vault::VaultError;
 
 #[derive(Debug, thiserror::Error)]
-pub enum DaemonError {
+pub(crate) enum DaemonError {
     #[error(transparent)]
     Spec(#[from] SpecError),
     #[error("{0}; fix vault.* in the spec")]

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 /// The textfile is rewritten at most this often.
 const MIN_WRITE_INTERVAL: Duration = Duration::from_secs(1);
 
-pub struct Publisher {
+pub(crate) struct Publisher {
     spec: MetricsSpec,
     server: Option<(watch::Sender<bool>, JoinHandle<()>)>,
     last_write: Option<Instant>,
@@ -22,7 +22,7 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    pub async fn start(spec: &MetricsSpec) -> Publisher {
+    pub(crate) async fn start(spec: &MetricsSpec) -> Publisher {
         let mut p = Publisher {
             spec: MetricsSpec::default(),
             server: None,
@@ -34,7 +34,7 @@ impl Publisher {
     }
 
     /// Applies a (re)loaded `metrics` section: the endpoint moves when `listen` changed.
-    pub async fn reconfigure(&mut self, spec: &MetricsSpec) {
+    pub(crate) async fn reconfigure(&mut self, spec: &MetricsSpec) {
         if spec.listen != self.spec.listen || self.server.is_none() && spec.listen.is_some() {
             self.stop_server().await;
             if let Some(addr) = spec.listen {
@@ -57,7 +57,7 @@ impl Publisher {
     }
 
     /// Hands over the loop's values and rewrites the textfile when due.
-    pub fn publish(&mut self, token: TokenExpiry, audit: Option<AuditTotals>) {
+    pub(crate) fn publish(&mut self, token: TokenExpiry, audit: Option<AuditTotals>) {
         let m = metrics::global();
         m.set_token(token);
         if let Some(a) = audit {
@@ -98,7 +98,7 @@ impl Publisher {
     }
 
     /// Final textfile write, then the endpoint stops.
-    pub async fn stop(&mut self, token: TokenExpiry, audit: Option<AuditTotals>) {
+    pub(crate) async fn stop(&mut self, token: TokenExpiry, audit: Option<AuditTotals>) {
         self.last_write = None;
         self.publish(token, audit);
         self.stop_server().await;
@@ -106,7 +106,7 @@ impl Publisher {
 }
 
 /// The audit listener's snapshot as metric totals.
-pub fn audit_totals(s: &crate::audit::StatsSnapshot) -> AuditTotals {
+pub(crate) fn audit_totals(s: &crate::audit::StatsSnapshot) -> AuditTotals {
     let d = &s.dropped;
     AuditTotals {
         lines_read: s.lines_read,

@@ -31,26 +31,26 @@
 mod audit_task;
 mod core;
 mod error;
-pub mod lockout;
-pub mod metrics;
-pub mod probe;
+pub(crate) mod lockout;
+pub(crate) mod metrics;
+pub(crate) mod probe;
 mod publish;
 mod refresh;
 mod reload;
-pub mod restart;
+pub(crate) mod restart;
 mod rotation;
-pub mod schedule;
+pub(crate) mod schedule;
 mod secrets;
 mod session;
-pub mod status_line;
-pub mod templates;
-pub mod token;
+pub(crate) mod status_line;
+pub(crate) mod templates;
+pub(crate) mod token;
 mod tracked;
-pub mod watch;
+pub(crate) mod watch;
 
 use self::audit_task::AuditTask;
 use self::core::{critical_note, shortest_refresh, Daemon, TokenState, MAX_SLEEP};
-pub use self::error::DaemonError;
+pub(crate) use self::error::DaemonError;
 use self::tracked::{adopt_boot_fetch, Health, Tracked};
 use crate::systemd::Notifier;
 use crate::vault::VaultClient;
@@ -63,7 +63,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// Runs the daemon until `shutdown` resolves.
-pub async fn run(
+pub(crate) async fn run(
     spec_path: PathBuf,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), DaemonError> {

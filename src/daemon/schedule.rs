@@ -23,7 +23,7 @@ pub fn refresh_delay(interval: Duration, unit: f64) -> Duration {
 }
 
 /// The randomized delay of one window, like systemd's `RandomizedDelaySec=`.
-pub fn rotation_offset(seed: &str, unit: &str, last: u64, max_delay: Duration) -> Duration {
+pub(crate) fn rotation_offset(seed: &str, unit: &str, last: u64, max_delay: Duration) -> Duration {
     let max = max_delay.as_secs();
     if max == 0 {
         return Duration::ZERO;
@@ -39,14 +39,14 @@ pub fn rotation_offset(seed: &str, unit: &str, last: u64, max_delay: Duration) -
 }
 
 /// Unix second at which `unit` is next due.
-pub fn rotation_due(last: u64, interval: Duration, offset: Duration) -> u64 {
+pub(crate) fn rotation_due(last: u64, interval: Duration, offset: Duration) -> u64 {
     last.saturating_add(interval.as_secs())
         .saturating_add(offset.as_secs())
 }
 
 /// One unit's scheduled restart.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RotationJob {
+pub(crate) struct RotationJob {
     pub unit: String,
     /// The secret whose schedule is the earliest for this unit.
     pub secret: String,
@@ -57,7 +57,7 @@ pub struct RotationJob {
 /// time (earliest over the secrets naming it). Units never seen before are given
 /// `last = now`: the first scheduled restart is one interval after the daemon
 /// first sees them, never at once.
-pub fn rotation_jobs(
+pub(crate) fn rotation_jobs(
     spec: &Spec,
     book: &mut RotationBook,
     seed: &str,
@@ -91,19 +91,19 @@ pub fn rotation_jobs(
 
 /// Last restart time of each unit, persisted in `<stateDir>/rotation.json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RotationBook {
+pub(crate) struct RotationBook {
     pub last: BTreeMap<String, u64>,
 }
 
 const BOOK: &str = "rotation.json";
 
 impl RotationBook {
-    pub fn load(state_dir: &Path) -> RotationBook {
+    pub(crate) fn load(state_dir: &Path) -> RotationBook {
         crate::fs::load_record(state_dir, BOOK).unwrap_or_default()
     }
 
     /// Best effort: logged when it fails, never fatal.
-    pub fn save(&self, state_dir: &Path) {
+    pub(crate) fn save(&self, state_dir: &Path) {
         let durable = crate::fs::Durability::Durable;
         if let Err(e) = crate::fs::save_record(state_dir, state_dir, BOOK, self, durable) {
             tracing::warn!("cannot record the restart schedule: {e}");
@@ -112,7 +112,7 @@ impl RotationBook {
 }
 
 /// A per-host seed for the randomized delays: /etc/machine-id, else the host name.
-pub fn host_seed() -> String {
+pub(crate) fn host_seed() -> String {
     std::fs::read_to_string("/etc/machine-id")
         .ok()
         .map(|s| s.trim().to_string())

@@ -115,8 +115,10 @@ impl Daemon {
                 _,
             ) => {
                 self.vault_down(&reason);
-                crate::metrics::global()
-                    .secret_from_cache(name, crate::clock::now_unix().saturating_sub(age.as_secs()));
+                crate::metrics::global().secret_from_cache(
+                    name,
+                    crate::clock::now_unix().saturating_sub(age.as_secs()),
+                );
                 let t = self.tracked.get_mut(name)?;
                 t.health = Health::FromCache;
                 if let Rendered::Changed { generation, .. } = rendered {

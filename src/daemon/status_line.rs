@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StatusInputs {
+pub(crate) struct StatusInputs {
     pub fresh: usize,
     /// Rendered at boot from the cache Vault confirmed recently, not yet
     /// checked by the daemon.
@@ -21,7 +21,7 @@ pub struct StatusInputs {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum TokenStatus {
+pub(crate) enum TokenStatus {
     /// No token: login has not succeeded yet (or failed).
     #[default]
     None,
@@ -30,7 +30,7 @@ pub enum TokenStatus {
 }
 
 /// "47m", "5h", "3d": coarse on purpose (the line is updated when it changes).
-pub fn coarse(d: Duration) -> String {
+pub(crate) fn coarse(d: Duration) -> String {
     let s = d.as_secs();
     match s {
         0..60 => format!("{s}s"),
@@ -48,7 +48,7 @@ fn count(n: usize, what: &str) -> String {
     }
 }
 
-pub fn line(i: &StatusInputs) -> String {
+pub(crate) fn line(i: &StatusInputs) -> String {
     let mut parts = vec![format!("{} fresh", count(i.fresh, "secret"))];
     if i.boot_cache > 0 {
         parts.push(format!(

@@ -18,7 +18,7 @@ use std::time::Duration;
 /// without contacting Vault ([`crate::boot_cache`]), unless it feeds one of
 /// `templates` whose inputs are not all so confirmed. When every secret can,
 /// no login is done.
-pub async fn run_boot(
+pub(crate) async fn run_boot(
     spec: &Spec,
     secrets: &[&SecretSpec],
     templates: &[&crate::template::TemplateSpec],

@@ -7,7 +7,7 @@ use crate::spec::AppRoleSpec;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
-pub enum CredentialsError {
+pub(crate) enum CredentialsError {
     #[error("no AppRole {what} at {path}: run `vaultkeeper bootstrap` (first boot) or re-provision this host with `vaultkeeper provision --host NAME`")]
     Missing { what: &'static str, path: PathBuf },
     #[error("AppRole {what} at {path} is refused: {reason}")]
@@ -29,7 +29,7 @@ pub enum CredentialsError {
 
 /// The role-id and secret-id read from their files.
 #[derive(Debug, Clone)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     pub role_id: Secret,
     pub secret_id: Secret,
 }
@@ -70,7 +70,7 @@ pub(crate) fn read_secret_file(
     Ok(Secret::new(text.trim()))
 }
 
-pub fn read_credentials(approle: &AppRoleSpec) -> Result<Credentials, CredentialsError> {
+pub(crate) fn read_credentials(approle: &AppRoleSpec) -> Result<Credentials, CredentialsError> {
     Ok(Credentials {
         role_id: read_secret_file("role-id", &approle.role_id_file)?,
         secret_id: read_secret_file("secret-id", &approle.secret_id_file)?,

@@ -63,7 +63,10 @@ pub(super) fn under_lock<T>(
 
 /// Re-renders a secret from its cache, under its lock (the daemon's self-heal);
 /// `Ok(None)` without a cache.
-pub fn render_cached(secret: &SecretSpec, state_dir: &Path) -> Result<Option<Rendered>, String> {
+pub(crate) fn render_cached(
+    secret: &SecretSpec,
+    state_dir: &Path,
+) -> Result<Option<Rendered>, String> {
     under_lock(
         secret,
         state_dir,

@@ -16,25 +16,20 @@ mod outcome;
 mod read;
 mod write;
 
-pub use boot::run_boot;
+pub(crate) use boot::run_boot;
 pub(crate) use credentials::read_secret_file;
-pub use credentials::{read_credentials, Credentials, CredentialsError};
-pub use locking::render_cached;
-pub use outcome::{Fallback, FetchError, Outcome, Report, SecretError};
-pub use read::{login, CONCURRENCY};
-pub use write::{fetch_one, from_cache, CacheSink};
+pub(crate) use credentials::{read_credentials, Credentials, CredentialsError};
+pub(crate) use locking::render_cached;
+pub(crate) use outcome::{Fallback, FetchError, Outcome, Report, SecretError};
+pub(crate) use read::{login, CONCURRENCY};
+pub(crate) use write::{fetch_one, from_cache};
 
 use crate::spec::{SecretSpec, Spec};
 use crate::vault::VaultClient;
 use std::time::Duration;
 
-/// `vaultkeeper fetch`: renders every selected secret; see [`Report::exit_code`].
-pub async fn run(spec: &Spec, secrets: &[&SecretSpec]) -> Result<Report, FetchError> {
-    run_with(spec, secrets, crate::lock::DEFAULT_TIMEOUT).await
-}
-
 /// [`run`], waiting at most `lock_timeout` for each secret another writer holds.
-pub async fn run_with(
+pub(crate) async fn run_with(
     spec: &Spec,
     secrets: &[&SecretSpec],
     lock_timeout: Duration,

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// One secret's failure, sorted by what the operator must do.
 #[derive(Debug, thiserror::Error)]
-pub enum SecretError {
+pub(crate) enum SecretError {
     #[error("secret {secret}: Vault denied reading {path}: {message}; grant the host's policy read on it")]
     Denied {
         secret: String,
@@ -48,7 +48,7 @@ pub enum SecretError {
 }
 
 impl SecretError {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             SecretError::Denied { .. } => exit::DENIED,
             SecretError::NotFound { .. } => exit::NOT_FOUND,
@@ -62,7 +62,7 @@ impl SecretError {
 
 /// What happened to one secret.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Fresh {
         rendered: Rendered,
         version: Option<u64>,
@@ -83,14 +83,14 @@ pub enum Outcome {
 }
 
 #[derive(Debug)]
-pub struct Report {
+pub(crate) struct Report {
     pub outcomes: Vec<(String, Outcome)>,
 }
 
 impl Report {
     /// 0 when every secret was rendered (fresh or from the cache), else the code
     /// of the first failing secret in name order.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         self.outcomes
             .iter()
             .find_map(|(_, o)| match o {
@@ -102,7 +102,7 @@ impl Report {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
     #[error("{source}; check the role-id in {role_id_file} and the secret-id in {secret_id_file} (an expired secret-id needs `vaultkeeper provision --host NAME` and a new bootstrap)")]
@@ -121,7 +121,7 @@ pub enum FetchError {
 }
 
 impl FetchError {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             FetchError::Credentials(_) | FetchError::LoginRejected { .. } => exit::CREDENTIALS,
             FetchError::Client(e) | FetchError::Login(e) => e.exit_code(),
@@ -131,7 +131,7 @@ impl FetchError {
 
 /// Why secrets come from the cache this run: the message and its exit code.
 #[derive(Debug, Clone)]
-pub struct Fallback {
+pub(crate) struct Fallback {
     pub reason: String,
     pub code: u8,
 }
@@ -139,7 +139,7 @@ pub struct Fallback {
 impl Fallback {
     /// For a Vault error that [`VaultError::serves_cache`]; a TLS failure is
     /// logged as an ERROR (it may be an attack), once, here.
-    pub fn of(e: &VaultError) -> Fallback {
+    pub(crate) fn of(e: &VaultError) -> Fallback {
         if e.is_tls() {
             tracing::error!("{e}; serving the last-known-good cache where there is one");
         }

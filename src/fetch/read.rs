@@ -14,10 +14,10 @@ use futures::StreamExt;
 use std::time::Duration;
 
 /// How many secrets are read from Vault at once.
-pub const CONCURRENCY: usize = 32;
+pub(crate) const CONCURRENCY: usize = 32;
 
 /// Logs in with the host's AppRole credentials.
-pub async fn login(
+pub(crate) async fn login(
     client: &VaultClient,
     spec: &Spec,
     creds: &Credentials,

@@ -16,7 +16,7 @@ use std::time::SystemTime;
 /// Where a fresh secret's cache goes: written durably at once, or staged for
 /// one [`cache::commit`] of many secrets.
 #[derive(Clone)]
-pub enum CacheSink {
+pub(crate) enum CacheSink {
     Durable,
     Batch(std::sync::Arc<std::sync::Mutex<Vec<cache::Staged>>>),
 }
@@ -56,7 +56,11 @@ pub(super) async fn commit_batch(
 /// Reads one secret from Vault and renders it, or falls back to the cache when
 /// Vault is unreachable. The cache is written durably before it returns.
 /// Takes the secret's lock for the render (see [`crate::lock`]).
-pub async fn fetch_one(client: &VaultClient, secret: &SecretSpec, state_dir: &Path) -> Outcome {
+pub(crate) async fn fetch_one(
+    client: &VaultClient,
+    secret: &SecretSpec,
+    state_dir: &Path,
+) -> Outcome {
     let locking = Locking::Take(crate::lock::DEFAULT_TIMEOUT);
     fetch_one_with(client, secret, state_dir, CacheSink::Durable, locking).await
 }
@@ -168,7 +172,11 @@ pub(super) async fn write_fresh_with(
 }
 
 /// Renders the last-known-good data of a secret, under its lock.
-pub async fn from_cache(secret: SecretSpec, fallback: Fallback, state_dir: PathBuf) -> Outcome {
+pub(crate) async fn from_cache(
+    secret: SecretSpec,
+    fallback: Fallback,
+    state_dir: PathBuf,
+) -> Outcome {
     let locking = Locking::Take(crate::lock::DEFAULT_TIMEOUT);
     from_cache_with(secret, fallback, state_dir, locking).await
 }

@@ -14,7 +14,7 @@ pub(crate) const DIR_FLAGS: OFlag = OFlag::O_DIRECTORY
     .union(OFlag::O_RDONLY);
 
 /// Opens a directory; fails with ELOOP/ENOTDIR when the last component is a symlink.
-pub fn open_dir_nofollow(path: &Path) -> Result<OwnedFd, FsError> {
+pub(crate) fn open_dir_nofollow(path: &Path) -> Result<OwnedFd, FsError> {
     openat(nix::fcntl::AT_FDCWD, path, DIR_FLAGS, Mode::empty()).map_err(|e| {
         fs_err(
             "cannot open directory (symlinks are refused)",
@@ -24,7 +24,7 @@ pub fn open_dir_nofollow(path: &Path) -> Result<OwnedFd, FsError> {
     })
 }
 
-pub fn open_subdir(dir: impl AsFd, name: &str, label: &Path) -> Result<OwnedFd, FsError> {
+pub(crate) fn open_subdir(dir: impl AsFd, name: &str, label: &Path) -> Result<OwnedFd, FsError> {
     openat(dir, name, DIR_FLAGS, Mode::empty()).map_err(|e| {
         fs_err(
             "cannot open directory (symlinks are refused)",
@@ -34,33 +34,10 @@ pub fn open_subdir(dir: impl AsFd, name: &str, label: &Path) -> Result<OwnedFd, 
     })
 }
 
-/// Creates the missing directories of `path` with exactly `mode` (not filtered
-/// by the umask: units run with `UMask=0077`, and consumers must be able to
-/// traverse e.g. `/run/secrets`). Existing directories are left as they are.
-pub fn create_dirs(path: &Path, mode: u32) -> Result<(), FsError> {
-    if path.as_os_str().is_empty() || path.is_dir() {
-        return Ok(());
-    }
-    if let Some(parent) = path.parent() {
-        create_dirs(parent, mode)?;
-    }
-    match nix::unistd::mkdir(path, Mode::from_bits_truncate(mode)) {
-        Ok(()) => nix::sys::stat::fchmodat(
-            nix::fcntl::AT_FDCWD,
-            path,
-            Mode::from_bits_truncate(mode),
-            nix::sys::stat::FchmodatFlags::NoFollowSymlink,
-        )
-        .map_err(|e| fs_err("cannot chmod", path.display(), e)),
-        Err(nix::errno::Errno::EEXIST) => Ok(()),
-        Err(e) => Err(fs_err("cannot create directory", path.display(), e)),
-    }
-}
-
 /// Creates `path` (and missing parents, 0755) and makes its last
 /// component a real directory owned by us with exactly `mode`. A symlink in its
 /// place is refused.
-pub fn ensure_private_dir(path: &Path, mode: u32) -> Result<OwnedFd, FsError> {
+pub(crate) fn ensure_private_dir(path: &Path, mode: u32) -> Result<OwnedFd, FsError> {
     // The directories on the way are opened by the path walk (none writable by
     // others without the sticky bit, symlinks only when root-owned all the way).
     let (parent, name) = match (path.parent(), path.file_name()) {
@@ -96,12 +73,12 @@ pub fn ensure_private_dir(path: &Path, mode: u32) -> Result<OwnedFd, FsError> {
     Ok(fd)
 }
 
-pub fn fsync_dir(dir: impl AsFd, label: &Path) -> Result<(), FsError> {
+pub(crate) fn fsync_dir(dir: impl AsFd, label: &Path) -> Result<(), FsError> {
     nix::unistd::fsync(dir).map_err(|e| fs_err("cannot fsync directory", label.display(), e))
 }
 
 /// Removes a directory tree below `dir` without following any symlink in it.
-pub fn remove_tree_at(dir: impl AsFd, name: &str, label: &Path) -> Result<(), FsError> {
+pub(crate) fn remove_tree_at(dir: impl AsFd, name: &str, label: &Path) -> Result<(), FsError> {
     let dir = dir.as_fd();
     let sub = match open_subdir(dir, name, label) {
         Ok(fd) => fd,
@@ -142,7 +119,7 @@ pub fn remove_tree_at(dir: impl AsFd, name: &str, label: &Path) -> Result<(), Fs
 }
 
 /// The names in a directory (without `.` and `..`).
-pub fn list_dir(dir: impl AsFd, label: &Path) -> Result<Vec<String>, FsError> {
+pub(crate) fn list_dir(dir: impl AsFd, label: &Path) -> Result<Vec<String>, FsError> {
     // A new open file description (not a dup, which would share the read
     // position): the directory can be listed again later.
     let fd = openat(dir, ".", DIR_FLAGS, Mode::empty())
@@ -157,7 +134,12 @@ pub fn list_dir(dir: impl AsFd, label: &Path) -> Result<Vec<String>, FsError> {
 
 /// Creates directory `name` in `dir` with exactly `mode` (whatever the umask);
 /// `Ok(false)` when it already exists (its mode is left alone).
-pub fn mkdir_at(dir: impl AsFd, name: &str, mode: u32, label: &Path) -> Result<bool, FsError> {
+pub(crate) fn mkdir_at(
+    dir: impl AsFd,
+    name: &str,
+    mode: u32,
+    label: &Path,
+) -> Result<bool, FsError> {
     let dir = dir.as_fd();
     match mkdirat(dir, name, Mode::from_bits_truncate(mode)) {
         Ok(()) => {

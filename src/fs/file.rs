@@ -15,7 +15,7 @@ use std::path::Path;
 
 /// Whether a write must survive a crash (fsync) or may be lost with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Durability {
+pub(crate) enum Durability {
     /// fsync the file and its directory: secrets, caches, credentials.
     Durable,
     /// Atomic but not fsynced: status records that the next run rewrites anyway.
@@ -24,7 +24,7 @@ pub enum Durability {
 
 /// Creates a new file `name` in `dir` (which must not exist yet), owned by
 /// `uid:gid` with `mode` before any byte is written, and fsyncs it.
-pub fn create_file(
+pub(crate) fn create_file(
     dir: impl AsFd,
     name: &str,
     bytes: &[u8],
@@ -83,7 +83,7 @@ fn fill_file(
 
 /// Creates a new file (0600 until `mode` is set, no fsync); the caller makes it
 /// durable and visible later.
-pub fn write_new_file_volatile(
+pub(crate) fn write_new_file_volatile(
     dir: impl AsFd,
     name: &str,
     bytes: &[u8],
@@ -96,7 +96,7 @@ pub fn write_new_file_volatile(
 /// Atomically replaces `name` in `dir`: a temporary file in the same directory,
 /// fsynced, renamed over the old one (a symlink there is replaced, not followed),
 /// then the directory fsynced.
-pub fn replace_file(
+pub(crate) fn replace_file(
     dir: impl AsFd,
     name: &str,
     bytes: &[u8],
@@ -107,7 +107,7 @@ pub fn replace_file(
 }
 
 /// [`replace_file`], choosing whether to fsync.
-pub fn replace_file_with(
+pub(crate) fn replace_file_with(
     dir: impl AsFd,
     name: &str,
     bytes: &[u8],
@@ -136,13 +136,17 @@ pub fn replace_file_with(
 }
 
 /// Reads a whole regular file in `dir`, refusing symlinks. `Ok(None)` if absent.
-pub fn read_file_at(dir: impl AsFd, name: &str, label: &Path) -> Result<Option<Vec<u8>>, FsError> {
+pub(crate) fn read_file_at(
+    dir: impl AsFd,
+    name: &str,
+    label: &Path,
+) -> Result<Option<Vec<u8>>, FsError> {
     read_file_at_most(dir, name, label, u64::MAX)
 }
 
 /// [`read_file_at`], refusing a file larger than `max` bytes (checked before
 /// reading, and again while reading in case it grows).
-pub fn read_file_at_most(
+pub(crate) fn read_file_at_most(
     dir: impl AsFd,
     name: &str,
     label: &Path,

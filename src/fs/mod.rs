@@ -17,16 +17,16 @@ mod file;
 mod record;
 pub(crate) mod temp;
 
-pub use dir::{
-    create_dirs, ensure_private_dir, fsync_dir, list_dir, mkdir_at, open_dir_nofollow, open_subdir,
+pub(crate) use dir::{
+    ensure_private_dir, fsync_dir, list_dir, mkdir_at, open_dir_nofollow, open_subdir,
     remove_tree_at,
 };
+
 pub(crate) use error::fs_err;
-pub use error::FsError;
+pub(crate) use error::FsError;
 pub(crate) use file::libc_s_ifmt;
-pub use file::{
-    create_file, read_file_at, read_file_at_most, replace_file, replace_file_with,
-    write_new_file_volatile, Durability,
+pub(crate) use file::{
+    create_file, read_file_at, replace_file, replace_file_with, write_new_file_volatile, Durability,
 };
 pub(crate) use record::{load_record, load_record_capped, save_record};
 

@@ -10,17 +10,21 @@ use serde::{de::DeserializeOwned, Serialize};
 use std::path::Path;
 
 /// The largest record [`load_record`] reads: records are a few KiB.
-pub const MAX_RECORD: u64 = 1 << 20;
+pub(super) const MAX_RECORD: u64 = 1 << 20;
 
 /// `<dir>/<file>` as a `T`; `None` when it is absent, not a regular file,
 /// larger than [`MAX_RECORD`], unreadable or not a `T` (a record is rewritten
 /// by the next run anyway).
-pub fn load_record<T: DeserializeOwned>(dir: &Path, file: &str) -> Option<T> {
+pub(crate) fn load_record<T: DeserializeOwned>(dir: &Path, file: &str) -> Option<T> {
     load_record_capped(dir, file, MAX_RECORD)
 }
 
 /// [`load_record`] with a smaller size cap.
-pub fn load_record_capped<T: DeserializeOwned>(dir: &Path, file: &str, max: u64) -> Option<T> {
+pub(crate) fn load_record_capped<T: DeserializeOwned>(
+    dir: &Path,
+    file: &str,
+    max: u64,
+) -> Option<T> {
     let fd = open_dir_nofollow(dir).ok()?;
     let bytes = read_file_at_most(&fd, file, dir, max).ok()??;
     serde_json::from_slice(&bytes).ok()
@@ -29,7 +33,7 @@ pub fn load_record_capped<T: DeserializeOwned>(dir: &Path, file: &str, max: u64)
 /// Writes `value` to `<dir>/<file>` (0600) by atomic replacement. `base` (the
 /// state directory) and then `dir`, which is `base` or one of its
 /// subdirectories, are created 0700 when missing.
-pub fn save_record<T: Serialize>(
+pub(crate) fn save_record<T: Serialize>(
     base: &Path,
     dir: &Path,
     file: &str,

@@ -28,15 +28,15 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 /// A digest that could not be collected is tried again after this.
-pub const DIGEST_RETRY: Duration = Duration::from_secs(300);
+pub(crate) const DIGEST_RETRY: Duration = Duration::from_secs(300);
 /// After failing this long, a short digest says why instead.
-pub const DIGEST_GIVE_UP: Duration = Duration::from_secs(1800);
+pub(crate) const DIGEST_GIVE_UP: Duration = Duration::from_secs(1800);
 /// The task re-reads its schedule at least this often.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 
 /// What to do after a digest could not be collected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AfterFailure {
+pub(crate) enum AfterFailure {
     /// Try again at this many seconds since the epoch.
     RetryAt(u64),
     /// Failing for [`DIGEST_GIVE_UP`] already: send the failure digest now.
@@ -44,7 +44,7 @@ pub enum AfterFailure {
 }
 
 /// `first_failure` and `now` are Unix seconds.
-pub fn after_failure(first_failure: u64, now: u64) -> AfterFailure {
+pub(crate) fn after_failure(first_failure: u64, now: u64) -> AfterFailure {
     if now.saturating_sub(first_failure) >= DIGEST_GIVE_UP.as_secs() {
         AfterFailure::Report
     } else {
@@ -54,7 +54,7 @@ pub fn after_failure(first_failure: u64, now: u64) -> AfterFailure {
 
 /// Starts the task; send a new spec on reload, turn `shutdown` true to stop it
 /// (it then gives queued messages a moment to leave).
-pub fn spawn(
+pub(crate) fn spawn(
     spec: Arc<Spec>,
     shutdown: watch::Receiver<bool>,
 ) -> (JoinHandle<()>, watch::Sender<Arc<Spec>>) {

@@ -12,14 +12,14 @@ use serde::Serialize;
 use std::path::Path;
 
 #[derive(clap::Args, Debug)]
-pub struct JsonArg {
+pub(crate) struct JsonArg {
     /// Print JSON (stable, see docs/reference/insights-json.md) instead of text.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]
-pub struct VersionArgs {
+pub(crate) struct VersionArgs {
     /// A releases feed in the GitHub releases API shape (default: insights.versionFeed,
     /// else openbao/openbao or hashicorp/vault from the server's version).
     #[arg(long, value_name = "URL")]
@@ -29,7 +29,7 @@ pub struct VersionArgs {
 }
 
 #[derive(clap::Subcommand, Debug)]
-pub enum ReportCommand {
+pub(crate) enum ReportCommand {
     /// Leases by mount and TTL bucket, longest-lived leases and tokens, tokens without expiry.
     Leases(JsonArg),
     /// Entities, tokens, secrets per mount, auth methods, audit counters, suggestions.
@@ -41,7 +41,7 @@ fn env(k: &str) -> Option<String> {
 }
 
 /// The spec, or on a machine without one a spec built from VAULT_ADDR/BAO_ADDR.
-pub fn load(spec_path: &Path) -> anyhow::Result<Spec> {
+pub(crate) fn load(spec_path: &Path) -> anyhow::Result<Spec> {
     Ok(crate::spec::load_spec_or_env(spec_path)?)
 }
 
@@ -75,7 +75,7 @@ fn fail(e: InsightsError) -> anyhow::Result<u8> {
     Ok(crate::report::fail(&e))
 }
 
-pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
+pub(crate) fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
     crate::runtime::multi_thread()?.block_on(async {
         let client = VaultClient::new(&spec.vault).map_err(InsightsError::from);
@@ -136,7 +136,7 @@ async fn ready(
     Ok((authed, source, server))
 }
 
-pub fn posture(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
+pub(crate) fn posture(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
     crate::runtime::multi_thread()?.block_on(async {
         let r = async {
@@ -165,7 +165,7 @@ pub fn posture(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
     })
 }
 
-pub fn version_check(spec_path: &Path, a: VersionArgs) -> anyhow::Result<u8> {
+pub(crate) fn version_check(spec_path: &Path, a: VersionArgs) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
     crate::runtime::multi_thread()?.block_on(async {
         let run = async {
@@ -193,7 +193,7 @@ pub fn version_check(spec_path: &Path, a: VersionArgs) -> anyhow::Result<u8> {
     })
 }
 
-pub fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
+pub(crate) fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
     crate::runtime::multi_thread()?.block_on(async {
         let (c, source, _) = match ready(&spec).await {
@@ -216,7 +216,7 @@ pub fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
 }
 
 /// `vaultkeeper digest`: prints the Block Kit payload the daemon sends.
-pub fn digest(spec_path: &Path) -> anyhow::Result<u8> {
+pub(crate) fn digest(spec_path: &Path) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
     let host = crate::host::hostname();
     crate::runtime::multi_thread()?.block_on(async {

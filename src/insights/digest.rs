@@ -22,7 +22,7 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LastDigest {
+pub(crate) struct LastDigest {
     pub score: Option<u32>,
     /// Unix seconds.
     pub sent_at: Option<u64>,
@@ -31,22 +31,22 @@ pub struct LastDigest {
 const DIR: &str = "insights";
 const FILE: &str = "last-digest.json";
 
-pub fn load_last(state_dir: &Path) -> LastDigest {
+pub(crate) fn load_last(state_dir: &Path) -> LastDigest {
     crate::fs::load_record(&state_dir.join(DIR), FILE).unwrap_or_default()
 }
 
-pub fn save_last(state_dir: &Path, last: &LastDigest) -> Result<(), String> {
+pub(crate) fn save_last(state_dir: &Path, last: &LastDigest) -> Result<(), String> {
     let dir = state_dir.join(DIR);
     crate::fs::save_record(state_dir, &dir, FILE, last, crate::fs::Durability::Durable)
         .map_err(|e| format!("cannot record the digest in {}: {e}", dir.display()))
 }
 
 /// True when no digest was sent yet or the last one is `every` old.
-pub fn digest_due(last_sent: Option<u64>, now: u64, every: Duration) -> bool {
+pub(crate) fn digest_due(last_sent: Option<u64>, now: u64, every: Duration) -> bool {
     last_sent.is_none_or(|t| now.saturating_sub(t) >= every.as_secs())
 }
 
-pub struct DigestInput<'a> {
+pub(crate) struct DigestInput<'a> {
     pub host: &'a str,
     pub status: &'a Status,
     pub posture: Option<&'a posture::Report>,
@@ -57,7 +57,7 @@ pub struct DigestInput<'a> {
 }
 
 /// "72 (+5 since the last digest)".
-pub fn score_line(score: u32, previous: Option<u32>) -> String {
+pub(crate) fn score_line(score: u32, previous: Option<u32>) -> String {
     match previous {
         None => format!("{score}/100 (first digest)"),
         Some(p) if p == score => format!("{score}/100 (unchanged)"),
@@ -73,7 +73,7 @@ fn mrkdwn(text: String) -> Value {
 }
 
 /// The server line of the digest (also `/vault status` in Slack).
-pub fn server_block(s: &Server) -> Value {
+pub(crate) fn server_block(s: &Server) -> Value {
     let state = if s.sealed {
         ":red_circle: *SEALED*"
     } else {
@@ -93,7 +93,7 @@ pub fn server_block(s: &Server) -> Value {
 }
 
 /// The secrets line: how many, and which are served from the cache.
-pub fn secrets_block(status: &Status) -> Value {
+pub(crate) fn secrets_block(status: &Status) -> Value {
     let cached: Vec<String> = status
         .secrets
         .iter()
@@ -112,7 +112,7 @@ pub fn secrets_block(status: &Status) -> Value {
 }
 
 /// The posture line: score, its change, the three costliest findings.
-pub fn posture_block(posture: Option<&posture::Report>, previous: Option<u32>) -> Value {
+pub(crate) fn posture_block(posture: Option<&posture::Report>, previous: Option<u32>) -> Value {
     mrkdwn(match posture {
         Some(p) => {
             let mut t = format!("*Posture* {}", score_line(p.score, previous));
@@ -134,7 +134,7 @@ pub fn posture_block(posture: Option<&posture::Report>, previous: Option<u32>) -
 }
 
 /// The updates line.
-pub fn updates_block(version: Result<&VersionReport, &str>) -> Value {
+pub(crate) fn updates_block(version: Result<&VersionReport, &str>) -> Value {
     mrkdwn(match version {
         Ok(v) if v.update_available => format!(
             "*Updates* {} → {} available ({} release(s), {} days behind)",
@@ -152,7 +152,7 @@ pub fn updates_block(version: Result<&VersionReport, &str>) -> Value {
 }
 
 /// The leases line.
-pub fn leases_block(headline: Option<&str>) -> Value {
+pub(crate) fn leases_block(headline: Option<&str>) -> Value {
     mrkdwn(format!(
         "*Leases* {}",
         esc(headline.unwrap_or("not assessed"))
@@ -160,7 +160,7 @@ pub fn leases_block(headline: Option<&str>) -> Value {
 }
 
 /// The digest as a Block Kit payload (`text` is the notification fallback).
-pub fn digest_payload(i: &DigestInput) -> Value {
+pub(crate) fn digest_payload(i: &DigestInput) -> Value {
     let s = &i.status.server;
     let mut blocks = vec![
         header(&format!("Vault digest for {}", i.host)),
@@ -187,7 +187,7 @@ pub fn digest_payload(i: &DigestInput) -> Value {
 }
 
 /// The immediate alert when the server becomes sealed.
-pub fn sealed_alert_payload(server: &Server, host: &str) -> Value {
+pub(crate) fn sealed_alert_payload(server: &Server, host: &str) -> Value {
     let text = format!(":rotating_light: Vault at {} is SEALED (seen from {host}): secrets are served from the cache until someone unseals it", server.address);
     json!({
         "text": text,
@@ -199,7 +199,7 @@ pub fn sealed_alert_payload(server: &Server, host: &str) -> Value {
 }
 
 /// The all-clear after a sealed alert.
-pub fn unsealed_payload(server: &Server, host: &str, sealed_for: Option<Duration>) -> Value {
+pub(crate) fn unsealed_payload(server: &Server, host: &str, sealed_for: Option<Duration>) -> Value {
     let text = format!(
         ":large_green_circle: Vault at {} is unsealed again (seen from {host}){}",
         server.address,
@@ -213,7 +213,7 @@ pub fn unsealed_payload(server: &Server, host: &str, sealed_for: Option<Duration
 
 /// A digest that could not be collected, saying why (the server is unreachable,
 /// the host cannot log in): the team still hears from the host on schedule.
-pub fn failed_digest_payload(host: &str, address: &str, reason: &str) -> Value {
+pub(crate) fn failed_digest_payload(host: &str, address: &str, reason: &str) -> Value {
     let text = format!("Vault digest for {host}: nothing collected from {address}: {reason}");
     json!({
         "text": text,
@@ -226,7 +226,7 @@ pub fn failed_digest_payload(host: &str, address: &str, reason: &str) -> Value {
 
 /// A seal-state change worth telling the team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SealChange {
+pub(crate) enum SealChange {
     Sealed,
     Unsealed { sealed_for: Option<Duration> },
 }
@@ -234,13 +234,13 @@ pub enum SealChange {
 /// Remembers the last seal state; reports the turn to sealed (also when the
 /// first look finds it sealed) and, after that, the turn back.
 #[derive(Debug, Default)]
-pub struct SealWatch {
+pub(crate) struct SealWatch {
     sealed: Option<bool>,
     since: Option<std::time::Instant>,
 }
 
 impl SealWatch {
-    pub fn observe(&mut self, sealed: bool) -> Option<SealChange> {
+    pub(crate) fn observe(&mut self, sealed: bool) -> Option<SealChange> {
         let was = self.sealed.replace(sealed);
         match (was, sealed) {
             (Some(true), true) | (None | Some(false), false) => None,
@@ -256,13 +256,13 @@ impl SealWatch {
 }
 
 /// A digest, and what to record once it is safely queued.
-pub struct Digest {
+pub(crate) struct Digest {
     pub payload: Value,
     pub record: LastDigest,
 }
 
 /// Collects everything and builds the digest; records the score for the next one.
-pub async fn build(
+pub(crate) async fn build(
     spec: &Spec,
     env: &impl Fn(&str) -> Option<String>,
     host: &str,

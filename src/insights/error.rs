@@ -8,7 +8,7 @@ use crate::vault::VaultError;
 
 /// Why an insights command could not run at all (anything smaller is "not assessed").
 #[derive(Debug, thiserror::Error)]
-pub enum InsightsError {
+pub(crate) enum InsightsError {
     #[error("Vault at {addr} is sealed: unseal it (`bao operator unseal`) and run this again")]
     Sealed { addr: String },
     #[error(
@@ -30,7 +30,7 @@ pub enum InsightsError {
 }
 
 impl InsightsError {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             InsightsError::Sealed { .. } => exit::SEALED,
             InsightsError::NoToken(_)

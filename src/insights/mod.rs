@@ -14,22 +14,24 @@
 //! - [`output`]: human rendering (JSON is the serde form of each report).
 //! - [`cli`]: the subcommands' arguments and their edge.
 
-pub mod agent;
-pub mod cli;
-pub mod digest;
+pub(crate) mod agent;
+pub(crate) mod cli;
+pub(crate) mod digest;
 mod error;
-pub mod leases;
-pub mod output;
-pub mod posture;
+pub(crate) mod leases;
+pub(crate) mod output;
+pub(crate) mod posture;
 mod reads;
-pub mod status;
+pub(crate) mod status;
 mod token;
-pub mod usage;
-pub mod version;
+pub(crate) mod usage;
+pub(crate) mod version;
 
-pub use error::InsightsError;
+pub(crate) use error::InsightsError;
 pub(crate) use reads::read_unauthenticated;
-pub use token::{authenticate, check_env_token, env_token, env_token_named, release, TokenSource};
+#[cfg(test)]
+pub(crate) use token::env_token;
+pub(crate) use token::{check_env_token, env_token_named, TokenSource};
 
 #[cfg(test)]
 mod tests;

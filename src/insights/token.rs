@@ -12,7 +12,7 @@ use crate::vault::{VaultClient, VaultError};
 /// Where the token came from (shown in `status`). Serialized as `"environment"`
 /// or `"appRole"` (docs/reference/insights-json.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenSource {
+pub(crate) enum TokenSource {
     /// `BAO_TOKEN` or `VAULT_TOKEN`: the variable's name.
     Environment(&'static str),
     /// The host's AppRole credentials from the spec.
@@ -21,7 +21,7 @@ pub enum TokenSource {
 
 impl TokenSource {
     /// For people: the variable's name, or "AppRole".
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             TokenSource::Environment(var) => var,
             TokenSource::AppRole => "AppRole",
@@ -39,12 +39,15 @@ impl serde::Serialize for TokenSource {
 }
 
 /// The operator's token from the environment (`BAO_TOKEN` wins, as in `bao`).
-pub fn env_token(env: &impl Fn(&str) -> Option<String>) -> Option<Secret> {
+#[cfg(test)]
+pub(crate) fn env_token(env: &impl Fn(&str) -> Option<String>) -> Option<Secret> {
     env_token_named(env).map(|(t, _)| t)
 }
 
 /// The operator's token and the variable it came from (`BAO_TOKEN` wins).
-pub fn env_token_named(env: &impl Fn(&str) -> Option<String>) -> Option<(Secret, &'static str)> {
+pub(crate) fn env_token_named(
+    env: &impl Fn(&str) -> Option<String>,
+) -> Option<(Secret, &'static str)> {
     ["BAO_TOKEN", "VAULT_TOKEN"].into_iter().find_map(|var| {
         env(var)
             .filter(|t| !t.trim().is_empty())
@@ -56,7 +59,10 @@ pub fn env_token_named(env: &impl Fn(&str) -> Option<String>) -> Option<(Secret,
 /// which the default policy allows): a wrong or expired token is said as such
 /// (exit 3) before anything is changed. Vault answers an unknown token and a
 /// token without the default policy alike (403), so the message names both.
-pub async fn check_env_token(client: &VaultClient, var: &'static str) -> Result<(), InsightsError> {
+pub(crate) async fn check_env_token(
+    client: &VaultClient,
+    var: &'static str,
+) -> Result<(), InsightsError> {
     match client.read("auth/token/lookup-self").await {
         Ok(_) => Ok(()),
         Err(VaultError::PermissionDenied { message, .. }) => Err(InsightsError::TokenRejected {
@@ -69,7 +75,7 @@ pub async fn check_env_token(client: &VaultClient, var: &'static str) -> Result<
 }
 
 /// A client carrying the insights token: the environment's, else an AppRole login.
-pub async fn authenticate(
+pub(crate) async fn authenticate(
     client: &VaultClient,
     spec: &Spec,
     env: &impl Fn(&str) -> Option<String>,
@@ -88,7 +94,7 @@ pub async fn authenticate(
 }
 
 /// Revokes the token [`authenticate`] logged in with (not the environment's).
-pub async fn release(authed: &Result<(VaultClient, TokenSource), InsightsError>) {
+pub(crate) async fn release(authed: &Result<(VaultClient, TokenSource), InsightsError>) {
     if let Ok((c, TokenSource::AppRole)) = authed {
         crate::vault::approle::release(c).await;
     }

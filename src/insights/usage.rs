@@ -11,22 +11,22 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Keys listed per mount at most.
-pub const KEY_LIMIT: usize = 10_000;
+pub(crate) const KEY_LIMIT: usize = 10_000;
 /// A token living longer than this (or forever), made with auth/token/create, is "static".
-pub const STATIC_TOKEN_TTL: u64 = 7 * 86400;
+pub(crate) const STATIC_TOKEN_TTL: u64 = 7 * 86400;
 
 /// The audit listener's counters, as its `StatsSnapshot` writes them (snake_case).
 /// Unknown keys are ignored so the two can evolve separately.
-pub use crate::audit::stats::StatsSnapshot as AuditStats;
+pub(crate) use crate::audit::stats::StatsSnapshot as AuditStats;
 
 /// `Ok(None)` when the file does not exist (the listener is not running).
-pub fn read_audit_stats(state_dir: &Path) -> Result<Option<AuditStats>, String> {
+pub(crate) fn read_audit_stats(state_dir: &Path) -> Result<Option<AuditStats>, String> {
     AuditStats::read(state_dir)
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct AuthMethod {
+pub(crate) struct AuthMethod {
     pub path: String,
     #[serde(rename = "type")]
     pub kind: String,
@@ -36,7 +36,7 @@ pub struct AuthMethod {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Suggestion {
+pub(crate) struct Suggestion {
     pub id: &'static str,
     pub text: String,
     pub evidence: Vec<String>,
@@ -44,7 +44,7 @@ pub struct Suggestion {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct UsageReport {
+pub(crate) struct UsageReport {
     pub entities: Option<usize>,
     pub tokens: Option<usize>,
     /// token path (e.g. `auth/approle/login`) → live tokens.
@@ -61,7 +61,7 @@ pub struct UsageReport {
 }
 
 /// Counts keys below a KV mount: v2 lists `<mount>/metadata/`, v1 `<mount>/`.
-pub async fn count_keys(c: &VaultClient, base: &str) -> Result<usize, String> {
+pub(crate) async fn count_keys(c: &VaultClient, base: &str) -> Result<usize, String> {
     let mut n = 0;
     let mut stack = vec![String::new()];
     while let Some(prefix) = stack.pop() {
@@ -84,13 +84,13 @@ pub async fn count_keys(c: &VaultClient, base: &str) -> Result<usize, String> {
 }
 
 /// `auth/approle/login` → `approle/`; `auth/token/create` → `token/`.
-pub fn auth_mount_of_path(path: &str) -> Option<String> {
+pub(crate) fn auth_mount_of_path(path: &str) -> Option<String> {
     let rest = path.strip_prefix("auth/")?;
     let mount = rest.split('/').next()?;
     Some(format!("{mount}/"))
 }
 
-pub async fn collect(c: &VaultClient, state_dir: &Path) -> UsageReport {
+pub(crate) async fn collect(c: &VaultClient, state_dir: &Path) -> UsageReport {
     let mut na = BTreeMap::new();
     let entities = match list_full(c, "identity/entity/id").await {
         Ok(v) => Some(v.map_or(0, |v| data(&v)["keys"].as_array().map_or(0, |a| a.len()))),
@@ -200,7 +200,7 @@ pub async fn collect(c: &VaultClient, state_dir: &Path) -> UsageReport {
 }
 
 /// Auth method suggestions, each justified by what was seen.
-pub fn suggest(
+pub(crate) fn suggest(
     tokens: Option<&[TokenEntry]>,
     auths: &[AuthMethod],
     mfa_enforced: Option<bool>,

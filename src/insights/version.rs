@@ -8,11 +8,11 @@ use crate::clock::parse_rfc3339_secs;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-pub const OPENBAO_FEED: &str = "https://api.github.com/repos/openbao/openbao/releases";
-pub const VAULT_FEED: &str = "https://api.github.com/repos/hashicorp/vault/releases";
+pub(crate) const OPENBAO_FEED: &str = "https://api.github.com/repos/openbao/openbao/releases";
+pub(crate) const VAULT_FEED: &str = "https://api.github.com/repos/hashicorp/vault/releases";
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Release {
+pub(crate) struct Release {
     pub tag_name: String,
     #[serde(default)]
     pub name: Option<String>,
@@ -28,7 +28,7 @@ pub struct Release {
 
 /// A numeric version: "v2.7.2", "2.7.2+ent", "1.18.0-rc1" (pre-release flag kept).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version {
+pub(crate) struct Version {
     pub major: u64,
     pub minor: u64,
     pub patch: u64,
@@ -37,7 +37,7 @@ pub struct Version {
 }
 
 impl Version {
-    pub fn parse(s: &str) -> Option<Version> {
+    pub(crate) fn parse(s: &str) -> Option<Version> {
         let s = s.trim().trim_start_matches('v');
         let (core, pre) = match s.find(['-', '+']) {
             Some(i) => (&s[..i], s[i..].starts_with('-')),
@@ -63,7 +63,7 @@ impl std::fmt::Display for Version {
 }
 
 /// Which product the server is, from its version: OpenBao is 2.x and later, Vault 1.x.
-pub fn default_feed(server_version: &str) -> &'static str {
+pub(crate) fn default_feed(server_version: &str) -> &'static str {
     match Version::parse(server_version) {
         Some(v) if v.major >= 2 => OPENBAO_FEED,
         _ => VAULT_FEED,
@@ -72,7 +72,7 @@ pub fn default_feed(server_version: &str) -> &'static str {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct NewerRelease {
+pub(crate) struct NewerRelease {
     pub version: String,
     pub published_at: Option<String>,
     pub headline: String,
@@ -80,7 +80,7 @@ pub struct NewerRelease {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct VersionReport {
+pub(crate) struct VersionReport {
     pub server_version: String,
     pub feed: String,
     pub latest_version: Option<String>,
@@ -97,7 +97,7 @@ pub struct VersionReport {
 
 /// The first meaningful line of release notes: markdown marks stripped, generic
 /// headings ("What's Changed", "Changelog") skipped, at most 160 characters.
-pub fn headline(r: &Release) -> String {
+pub(crate) fn headline(r: &Release) -> String {
     const GENERIC: [&str; 5] = [
         "what's changed",
         "whats changed",
@@ -133,7 +133,7 @@ pub fn headline(r: &Release) -> String {
 }
 
 /// Compares `server_version` with the releases (drafts and pre-releases ignored).
-pub fn compare(server_version: &str, feed: &str, releases: &[Release]) -> VersionReport {
+pub(crate) fn compare(server_version: &str, feed: &str, releases: &[Release]) -> VersionReport {
     let current = Version::parse(server_version);
     let mut stable: Vec<(Version, &Release)> = releases
         .iter()
@@ -190,7 +190,10 @@ pub fn compare(server_version: &str, feed: &str, releases: &[Release]) -> Versio
 }
 
 /// Fetches a feed (GitHub API headers; a `file://`-free plain GET).
-pub async fn fetch_feed(url: &str, timeout: Duration) -> Result<Vec<Release>, InsightsError> {
+pub(crate) async fn fetch_feed(
+    url: &str,
+    timeout: Duration,
+) -> Result<Vec<Release>, InsightsError> {
     let err = |reason: String| InsightsError::Feed {
         url: url.to_string(),
         reason,

@@ -16,14 +16,16 @@
 //! Nothing here ever holds a secret value: labels are secret names (spec keys),
 //! unit names, Vault addresses, rule names and outcome words.
 
-pub mod http;
+pub(crate) mod http;
 mod record;
 mod registry;
-pub mod textfile;
+pub(crate) mod textfile;
 mod values;
 
-pub use registry::{global, Metrics};
-pub use values::{AuditTotals, Outcome, TokenExpiry, SKIP_CRITICAL};
+pub(crate) use registry::global;
+pub use registry::Metrics;
+pub(crate) use values::SKIP_CRITICAL;
+pub use values::{AuditTotals, Outcome, TokenExpiry};
 
 #[cfg(test)]
 mod tests;

@@ -45,22 +45,27 @@ impl Metrics {
     }
 
     /// `secret` is still served from the cache (its data time is unchanged).
+    /// The secret is served from its cache (Vault unreachable).
     pub fn secret_still_cached(&self, secret: &str) {
         self.secret_from_cache.with_label_values(&[secret]).set(1);
     }
 
+    /// A render of the secret failed.
     pub fn secret_failed(&self, secret: &str) {
         self.secret_render_errors.with_label_values(&[secret]).inc();
     }
 
+    /// The secret's files changed.
     pub fn secret_changed(&self, secret: &str) {
         self.secret_changes.with_label_values(&[secret]).inc();
     }
 
+    /// When the daemon's token expires.
     pub fn set_token(&self, t: TokenExpiry) {
         self.state().token = t;
     }
 
+    /// One request to Vault at `address`, and how it ended.
     pub fn vault_request(&self, address: &str, outcome: Outcome) {
         self.vault_requests
             .with_label_values(&[address, outcome.label()])

@@ -9,28 +9,49 @@ use std::sync::{Mutex, OnceLock};
 /// Every metric vaultkeeper exports.
 pub struct Metrics {
     pub(super) registry: Registry,
+    /// `vaultkeeper_build_info`: Always 1; the version label says which vaultkeeper runs.
     pub build_info: IntGaugeVec,
+    /// `vaultkeeper_secret_last_success_timestamp_seconds`: Unix time at which Vault last answered a check of this secret and its files matched (0: not since the daemon started).
     pub secret_last_success: IntGaugeVec,
+    /// `vaultkeeper_secret_cache_age_seconds`: Seconds since Vault last confirmed the data this secret's files hold (grows while it is served from the cache).
     pub secret_cache_age: IntGaugeVec,
+    /// `vaultkeeper_secret_served_from_cache`: 1 while this secret's files come from the last-known-good cache because Vault cannot answer, else 0.
     pub secret_from_cache: IntGaugeVec,
+    /// `vaultkeeper_secret_render_errors_total`: Checks of this secret that ended without usable data (neither Vault nor the cache could render it).
     pub secret_render_errors: IntCounterVec,
+    /// `vaultkeeper_secret_changes_total`: New generations rendered because the data in Vault changed.
     pub secret_changes: IntCounterVec,
     /// No labels: the one series is removed for a token that never expires.
     pub token_ttl: IntGaugeVec,
+    /// `vaultkeeper_token_valid`: 1 while the daemon holds a Vault token, 0 while it has none (the login fails).
     pub token_valid: IntGauge,
+    /// `vaultkeeper_logins_total`: AppRole logins that succeeded.
     pub logins: IntCounter,
+    /// `vaultkeeper_login_failures_total`: AppRole logins that failed (Vault unreachable, credentials refused, files unreadable).
     pub login_failures: IntCounter,
+    /// `vaultkeeper_vault_requests_total`: HTTP requests to Vault by address and outcome (success, client_error, redirect, rate_limited, unavailable, server_error, connection_error, timeout).
     pub vault_requests: IntCounterVec,
+    /// `vaultkeeper_restarts_total`: systemctl restarts/reloads done, by unit and cause (change, schedule).
     pub restarts: IntCounterVec,
+    /// `vaultkeeper_restarts_skipped_total`: Restarts a change asked for and vaultkeeper did not do, by unit and reason (critical: the unit is in criticalServices).
     pub restarts_skipped: IntCounterVec,
+    /// `vaultkeeper_restart_failures_total`: systemctl restarts/reloads that failed or timed out, by unit.
     pub restart_failures: IntCounterVec,
+    /// `vaultkeeper_audit_lines_read_total`: Lines read from audit device connections.
     pub audit_lines_read: IntCounter,
+    /// `vaultkeeper_audit_entries_evaluated_total`: Audit entries evaluated by the alert rules.
     pub audit_entries_evaluated: IntCounter,
+    /// `vaultkeeper_audit_lines_dropped_total`: Audit lines not evaluated, by reason (overload: the queue was full; too_long, invalid_utf8, partial, empty, not_json, duplicate).
     pub audit_lines_dropped: IntCounterVec,
+    /// `vaultkeeper_audit_connections_open`: Audit device connections open now.
     pub audit_connections_open: IntGauge,
+    /// `vaultkeeper_audit_alerts_total`: Alerts raised by the audit rules, by rule.
     pub audit_alerts: IntCounterVec,
+    /// `vaultkeeper_slack_outbox_messages`: Messages waiting in a Slack outbox, by outbox (audit, insights).
     pub slack_outbox_depth: IntGaugeVec,
+    /// `vaultkeeper_slack_failures_total`: Slack delivery attempts that failed (retried later, or refused for good: HTTP 400), by outbox (audit, insights).
     pub slack_failures: IntCounterVec,
+    /// `vaultkeeper_slack_unconfirmed_total`: Messages sent to Slack without an answer (response timeout, broken connection, agent stopped): maybe posted, never sent again, kept in <stateDir>/<outbox>/unconfirmed, by outbox.
     pub slack_unconfirmed: IntCounterVec,
     pub(super) state: Mutex<State>,
 }
@@ -64,7 +85,7 @@ fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
 }
 
 /// The process's metrics.
-pub fn global() -> &'static Metrics {
+pub(crate) fn global() -> &'static Metrics {
     static M: OnceLock<Metrics> = OnceLock::new();
     M.get_or_init(Metrics::new)
 }
@@ -76,6 +97,7 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Every metric, registered in a registry of its own.
     pub fn new() -> Metrics {
         let r = Registry::new();
         let build_info = gauge_vec(

@@ -13,7 +13,7 @@ use nix::sys::stat::{fstatat, SFlag};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
-pub enum TextfileError {
+pub(crate) enum TextfileError {
     #[error("metrics.textfile {path}: the directory cannot be used: {source} (create it, e.g. with the NixOS module's default, or change metrics.textfile)")]
     Dir {
         path: String,
@@ -31,7 +31,7 @@ pub enum TextfileError {
 }
 
 /// Replaces `path` with `text` (mode 0644: metrics hold no secret).
-pub fn write(path: &Path, text: &str) -> Result<(), TextfileError> {
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), TextfileError> {
     let shown = path.display().to_string();
     let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
         return Err(TextfileError::NotRegular {

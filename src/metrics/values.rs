@@ -18,11 +18,15 @@ pub enum TokenExpiry {
 /// The audit listener's cumulative counters, as its snapshot reports them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditTotals {
+    /// Lines read from audit devices.
     pub lines_read: u64,
+    /// Entries the rules evaluated.
     pub entries: u64,
+    /// Audit device connections open now.
     pub open_connections: u64,
     /// Dropped lines by reason (`too_long`, `overload`, ...).
     pub dropped: BTreeMap<String, u64>,
+    /// Alerts by rule.
     pub alerts: BTreeMap<String, u64>,
 }
 
@@ -43,10 +47,12 @@ pub enum Outcome {
     Redirect,
     /// Connection refused, reset, TLS failure, timeout: no HTTP answer.
     ConnectionError,
+    /// No answer within `vault.timeout`.
     Timeout,
 }
 
 impl Outcome {
+    /// The `outcome` label value.
     pub fn label(self) -> &'static str {
         match self {
             Outcome::Success => "success",
@@ -74,4 +80,4 @@ impl Outcome {
 }
 
 /// Why a restart was not done (`vaultkeeper_restarts_skipped_total`).
-pub const SKIP_CRITICAL: &str = "critical";
+pub(crate) const SKIP_CRITICAL: &str = "critical";

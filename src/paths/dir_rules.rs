@@ -13,7 +13,7 @@ const MAX_LEAF: usize = 200;
 
 /// Checks the spelling of a directory path: absolute, normalised (no `.`, `..`,
 /// `//` or trailing slash), printable, not `/`, not too long.
-pub fn syntax(value: &str) -> Result<PathBuf, Refusal> {
+pub(crate) fn syntax(value: &str) -> Result<PathBuf, Refusal> {
     let p = PathBuf::from(value);
     let fix = |what: &str| Refusal::new("normalised-absolute", format!("{value:?} {what}"));
     if !p.is_absolute() {
@@ -67,7 +67,7 @@ fn has_reserved_component(dir: &Path) -> bool {
 }
 
 /// The rules one directory must follow on its own (no other secret needed).
-pub fn own_rules(dir: &Path, example: &str) -> Vec<Refusal> {
+pub(crate) fn own_rules(dir: &Path, example: &str) -> Vec<Refusal> {
     let mut out = Vec::new();
     if has_reserved_component(dir) {
         out.push(Refusal::new(
@@ -91,7 +91,7 @@ pub fn own_rules(dir: &Path, example: &str) -> Vec<Refusal> {
 }
 
 /// Checks `stateDir` on its own: not a system tree, not a shared system directory.
-pub fn state_dir(state_dir: &Path) -> Option<Refusal> {
+pub(crate) fn state_dir(state_dir: &Path) -> Option<Refusal> {
     let r = rules();
     let refused = r.system_trees.iter().any(|t| state_dir.starts_with(t))
         || r.system_dirs.iter().any(|d| d == state_dir);

@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// One directory vaultkeeper writes for a secret.
 #[derive(Debug)]
-pub struct Dir<'a> {
+pub(crate) struct Dir<'a> {
     /// Its JSON path, e.g. `secrets.db.outputDir`.
     pub at: String,
     /// A secret's cache (which may live below `<stateDir>/cache/`).
@@ -19,11 +19,11 @@ pub struct Dir<'a> {
 }
 
 /// A file the directories must not contain: its JSON path and where it is.
-pub type Credential<'a> = (&'static str, &'a Path);
+pub(crate) type Credential<'a> = (&'static str, &'a Path);
 
 /// Every refusal, with the JSON path it is about, in the order of `dirs`
 /// (each directory's own rules, stateDir, credentials), then the pairs.
-pub fn check_layout(
+pub(crate) fn check_layout(
     state_dir: &Path,
     credentials: &[Credential<'_>],
     dirs: &[Dir<'_>],

@@ -12,12 +12,14 @@ mod dir_rules;
 mod layout;
 mod refusal;
 mod system;
-pub mod walk;
+pub(crate) mod walk;
 
-pub use dir_rules::{own_rules, state_dir, syntax};
-pub use layout::{check_layout, Credential, Dir};
-pub use refusal::Refusal;
-pub use system::{rules, system_reason, Rules, RULES_JSON};
+pub(crate) use dir_rules::{state_dir, syntax};
+pub(crate) use layout::{check_layout, Dir};
+pub(crate) use refusal::Refusal;
+#[cfg(test)]
+pub(crate) use system::rules;
+pub(crate) use system::system_reason;
 
 #[cfg(test)]
 mod tests;

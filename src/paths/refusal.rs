@@ -6,7 +6,7 @@ use std::fmt;
 
 /// A path rule said no.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     /// The rule's name, as `docs/explanation/security-model.md` lists it.
     pub rule: &'static str,
     /// What is wrong and what to write instead.

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// The system-directory lists, shared with the NixOS module.
-pub const RULES_JSON: &str = include_str!("../../nix/path-rules.json");
+pub(crate) const RULES_JSON: &str = include_str!("../../nix/path-rules.json");
 
 /// The lists of `nix/path-rules.json`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Rules {
+pub(crate) struct Rules {
     #[allow(dead_code)]
     comment: String,
     /// Refused, and everything below them.
@@ -23,7 +23,7 @@ pub struct Rules {
 }
 
 /// The rules, parsed once.
-pub fn rules() -> &'static Rules {
+pub(crate) fn rules() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
     RULES.get_or_init(|| {
         serde_json::from_str(RULES_JSON)
@@ -32,7 +32,7 @@ pub fn rules() -> &'static Rules {
 }
 
 /// Why `dir` is a system directory, if it is one.
-pub fn system_reason(dir: &Path) -> Option<String> {
+pub(crate) fn system_reason(dir: &Path) -> Option<String> {
     let r = rules();
     if let Some(tree) = r.system_trees.iter().find(|t| dir.starts_with(t)) {
         return Some(if dir == tree {

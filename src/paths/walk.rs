@@ -19,7 +19,7 @@ use nix::fcntl::{openat, readlinkat, AtFlags, OFlag};
 use nix::sys::stat::{fchmod, fstat, fstatat, mkdirat, FileStat, Mode};
 use std::collections::VecDeque;
 use std::ffi::OsString;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -32,7 +32,7 @@ const S_IFLNK: u32 = 0o120000;
 const S_ISVTX: u32 = 0o1000;
 
 #[derive(Debug, thiserror::Error)]
-pub enum WalkError {
+pub(crate) enum WalkError {
     /// A directory on the way breaks a rule; `fix` says what to do.
     #[error("{path}: {reason}; {fix} [rule: {rule}]")]
     Unsafe {
@@ -47,7 +47,7 @@ pub enum WalkError {
 
 impl WalkError {
     /// The same failure as an [`FsError`] (for callers whose error type is that).
-    pub fn into_fs(self) -> FsError {
+    pub(crate) fn into_fs(self) -> FsError {
         match self {
             WalkError::Fs(e) => e,
             WalkError::Unsafe {
@@ -67,7 +67,7 @@ impl WalkError {
     }
 
     /// True when the walk stopped at a missing component.
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, WalkError::Fs(e) if e.source.raw_os_error() == Some(nix::libc::ENOENT))
     }
 }
@@ -79,7 +79,7 @@ const DIR_FLAGS: OFlag = OFlag::O_DIRECTORY
 
 /// Opens directory `path`, creating missing components with exactly `create`'s
 /// mode (owned by us) when it is `Some`.
-pub fn open_dir(path: &Path, create: Option<u32>) -> Result<OwnedFd, WalkError> {
+pub(crate) fn open_dir(path: &Path, create: Option<u32>) -> Result<OwnedFd, WalkError> {
     let (fd, leaf) = walk(path, create, None)?;
     debug_assert!(leaf.is_none());
     Ok(fd)
@@ -90,7 +90,7 @@ pub fn open_dir(path: &Path, create: Option<u32>) -> Result<OwnedFd, WalkError> 
 /// symlink as the last component is followed when the rules allow it (the spec
 /// file, which NixOS links from /etc into the Nix store); without, it is left
 /// for the caller's `O_NOFOLLOW` to refuse (credentials).
-pub fn open_parent_of_file(
+pub(crate) fn open_parent_of_file(
     path: &Path,
     follow_last: bool,
 ) -> Result<(OwnedFd, OsString), WalkError> {
@@ -314,11 +314,6 @@ fn walk(
     }
     let fd = s.stack.pop().expect("root");
     Ok((fd, None))
-}
-
-/// The owner and mode of an open directory, for callers that check more.
-pub fn stat(fd: impl AsFd, label: &Path) -> Result<FileStat, FsError> {
-    fstat(fd).map_err(|e| fs_err("cannot stat", label.display(), e))
 }
 
 #[cfg(test)]

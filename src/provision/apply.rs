@@ -9,7 +9,7 @@ use serde_json::json;
 
 /// Creates or updates everything and returns the wrapped token; on failure,
 /// rolls back what this run created.
-pub async fn provision(admin: &VaultClient, o: &Options) -> Result<Secret, VaultError> {
+pub(crate) async fn provision(admin: &VaultClient, o: &Options) -> Result<Secret, VaultError> {
     let mut undo = Undo::default();
     match provision_steps(admin, o, &mut undo).await {
         Ok(t) => Ok(t),

@@ -15,9 +15,10 @@ mod names;
 mod options;
 mod rollback;
 
-pub use apply::provision;
-pub use names::{check_path, check_segment, hcl_string};
-pub use options::Options;
+pub(crate) use apply::provision;
+#[cfg(test)]
+pub(crate) use names::hcl_string;
+pub(crate) use options::Options;
 
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,10 @@
 //! The names provision sends and writes: path segments and paths Vault sees
 //! ([`check_segment`], [`check_path`]) and HCL strings ([`hcl_string`]).
 
-pub use crate::spec::check_segment;
+pub(crate) use crate::spec::check_segment;
 
 /// Segments separated by single `/` (a mount like `team/kv`, a prefix like `hosts/eu`).
-pub fn check_path(s: &str) -> Result<(), String> {
+pub(crate) fn check_path(s: &str) -> Result<(), String> {
     if s.is_empty() {
         return Err("is empty; name at least one segment, e.g. \"hosts\"".into());
     }
@@ -16,7 +16,7 @@ pub fn check_path(s: &str) -> Result<(), String> {
 
 /// `s` as a quoted HCL string: `\`, `"`, control characters escaped, and the
 /// template sequences `${` and `%{` doubled so they stay literal.
-pub fn hcl_string(s: &str) -> String {
+pub(crate) fn hcl_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     let mut chars = s.chars().peekable();

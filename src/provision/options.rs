@@ -5,7 +5,7 @@ use super::names::{check_path, check_segment, hcl_string};
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     pub host: String,
     pub approle_mount: String,
     pub kv_mount: String,
@@ -20,7 +20,7 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn policy_name(&self) -> String {
+    pub(crate) fn policy_name(&self) -> String {
         format!("host-{}", self.host)
     }
 
@@ -35,7 +35,7 @@ impl Options {
 
     /// Read and list on the host's secrets (and their KV v2 metadata, for the
     /// daemon's cheap change checks), nothing else.
-    pub fn policy_hcl(&self) -> String {
+    pub(crate) fn policy_hcl(&self) -> String {
         let base = self.base();
         let m = &self.kv_mount;
         let rule = |path: String| {
@@ -56,7 +56,7 @@ impl Options {
     }
 
     /// The AppRole role's settings as written to `auth/<mount>/role/<host>`.
-    pub fn role_body(&self) -> Value {
+    pub(crate) fn role_body(&self) -> Value {
         json!({
             "token_policies": [self.policy_name()],
             "token_ttl": self.token_ttl,
@@ -70,7 +70,7 @@ impl Options {
     }
 
     /// What `--dry-run` prints: the policy and the role, nothing is sent.
-    pub fn dry_run(&self) -> String {
+    pub(crate) fn dry_run(&self) -> String {
         format!(
             "# policy {} (sys/policies/acl/{})\n{}\n# role auth/{}/role/{}\n{}\n",
             self.policy_name(),
@@ -82,7 +82,7 @@ impl Options {
         )
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         check_segment(&self.host).map_err(|e| format!("--host: {e}"))?;
         check_path(&self.kv_mount).map_err(|e| format!("--kv-mount {e}"))?;
         check_path(&self.approle_mount).map_err(|e| format!("--approle-mount {e}"))?;
@@ -118,7 +118,7 @@ impl Options {
     }
 
     /// The same policy and role as Terraform (hashicorp/vault provider).
-    pub fn terraform(&self) -> String {
+    pub(crate) fn terraform(&self) -> String {
         let host = &self.host;
         let res = host.replace(['.', '-'], "_");
         let policy = self.policy_hcl();

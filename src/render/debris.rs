@@ -23,9 +23,9 @@ use nix::unistd::{unlinkat, UnlinkatFlags};
 use std::os::fd::AsFd;
 use std::path::Path;
 
-pub use crate::fs::temp::{is_dead, pid_of, temp_tail};
+pub(crate) use crate::fs::temp::{is_dead, pid_of, temp_tail};
 
-pub fn link_temp_name(leaf: &str) -> String {
+pub(crate) fn link_temp_name(leaf: &str) -> String {
     format!(".{leaf}.vaultkeeper.link-{}", temp_tail())
 }
 
@@ -34,7 +34,7 @@ const S_IFMT: u32 = 0o170000;
 /// Removes the link temporaries of `leaf` in `parent` (the caller holds the
 /// secret's lock, so none is in use); a directory under such a name is what
 /// was at outputDir when a render died mid-swap: it is set aside.
-pub fn clean_link_temps(
+pub(crate) fn clean_link_temps(
     parent: &impl AsFd,
     parent_label: &Path,
     leaf: &str,
@@ -61,7 +61,7 @@ pub fn clean_link_temps(
 /// Keeps what was at outputDir (now under `name` in `parent`): an empty
 /// directory is removed, anything else renamed aside (0700 when a directory)
 /// and named in a WARN. Failures are logged; the next render tries again.
-pub fn set_aside(
+pub(crate) fn set_aside(
     parent: &impl AsFd,
     parent_label: &Path,
     name: &str,
@@ -107,7 +107,7 @@ pub fn set_aside(
 /// Removes, in `dir`, the temporaries named `<prefix><pid>-<hex>` whose writer
 /// is dead, or all of them when `locked` (the caller holds the lock that every
 /// writer of these files takes). Returns how many were removed.
-pub fn remove_temporaries(
+pub(crate) fn remove_temporaries(
     dir: &impl AsFd,
     label: &Path,
     prefixes: &[String],

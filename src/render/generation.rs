@@ -114,7 +114,6 @@ pub(super) fn generation_matches(
                     && st.st_gid == gid.as_raw()
                     && st.st_mode & 0o7777 == mode
             });
-            same_meta
-                && matches!(fs::read_file_at(&dir, key, label), Ok(Some(b)) if &b == bytes)
+            same_meta && matches!(fs::read_file_at(&dir, key, label), Ok(Some(b)) if &b == bytes)
         })
 }

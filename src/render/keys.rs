@@ -5,7 +5,7 @@ use serde_json::Value;
 
 /// Why a key cannot become a file name. The key is shown with `{:?}` so control
 /// characters are visible; key names are not secret values.
-pub fn check_key(key: &str) -> Result<(), String> {
+pub(crate) fn check_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
         return Err("an empty key cannot name a file".into());
     }
@@ -28,7 +28,7 @@ pub fn check_key(key: &str) -> Result<(), String> {
 
 /// A value as written to a file (or a template): strings as they are, other
 /// values as compact JSON.
-pub fn value_bytes(v: &Value) -> Vec<u8> {
+pub(crate) fn value_bytes(v: &Value) -> Vec<u8> {
     match v {
         Value::String(s) => s.clone().into_bytes(),
         other => serde_json::to_vec(other).expect("a JSON value always serializes"),
@@ -37,7 +37,7 @@ pub fn value_bytes(v: &Value) -> Vec<u8> {
 
 /// The files to write: strings as they are, other values as compact JSON.
 /// Fails on the first key that cannot be a file name, before anything is written.
-pub fn files_for(data: &SecretData) -> Result<Vec<(String, Vec<u8>)>, String> {
+pub(crate) fn files_for(data: &SecretData) -> Result<Vec<(String, Vec<u8>)>, String> {
     data.0
         .iter()
         .map(|(k, v)| {

@@ -16,14 +16,14 @@
 //! a mix. The previous generation is kept so such readers can finish; older ones
 //! are removed. Keys deleted in Vault are simply absent from the new generation.
 
-pub mod debris;
+pub(crate) mod debris;
 mod error;
 mod generation;
-pub mod keys;
+pub(crate) mod keys;
 mod layout;
-pub mod owner;
+pub(crate) mod owner;
 
-pub use error::RenderError;
+pub(crate) use error::RenderError;
 
 use crate::fs;
 use crate::paths::walk::WalkError;
@@ -38,7 +38,12 @@ use layout::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rendered {
     /// A new generation was published.
-    Changed { generation: String, files: usize },
+    Changed {
+        /// The new generation's name (`g8`).
+        generation: String,
+        /// How many key files it holds.
+        files: usize,
+    },
     /// The current generation already holds exactly this data, owner and mode.
     Unchanged,
 }

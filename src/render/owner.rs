@@ -2,7 +2,7 @@
 
 use nix::unistd::{Gid, Group, Uid, User};
 
-pub fn resolve_user(name: &str) -> Result<Uid, String> {
+pub(crate) fn resolve_user(name: &str) -> Result<Uid, String> {
     if let Ok(n) = name.parse::<u32>() {
         return Ok(Uid::from_raw(n));
     }
@@ -15,7 +15,7 @@ pub fn resolve_user(name: &str) -> Result<Uid, String> {
     }
 }
 
-pub fn resolve_group(name: &str) -> Result<Gid, String> {
+pub(crate) fn resolve_group(name: &str) -> Result<Gid, String> {
     if let Ok(n) = name.parse::<u32>() {
         return Ok(Gid::from_raw(n));
     }

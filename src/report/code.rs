@@ -7,7 +7,7 @@ use crate::exit;
 use std::error::Error;
 
 /// The exit code of a failure: the first error in the chain that knows its code.
-pub fn exit_code(e: &(dyn Error + 'static)) -> u8 {
+pub(crate) fn exit_code(e: &(dyn Error + 'static)) -> u8 {
     let mut cur: Option<&(dyn Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(code) = known_code(err) {
@@ -55,7 +55,7 @@ fn known_code(err: &(dyn Error + 'static)) -> Option<u8> {
 }
 
 /// Logs `e` by the rule (one ERROR line) and returns its exit code.
-pub fn fail(e: &(dyn Error + 'static)) -> u8 {
+pub(crate) fn fail(e: &(dyn Error + 'static)) -> u8 {
     tracing::error!("{}", message(e));
     exit_code(e)
 }

@@ -7,7 +7,7 @@ use std::fmt;
 
 /// A failure at the CLI edge: what failed, what to do, and its exit code.
 #[derive(Debug)]
-pub struct Failure {
+pub(crate) struct Failure {
     what: String,
     pub(super) fix: Option<String>,
     pub(super) code: u8,
@@ -16,11 +16,11 @@ pub struct Failure {
 
 impl Failure {
     /// A user or configuration mistake (exit 2).
-    pub fn usage(what: impl Into<String>, fix: impl Into<String>) -> Failure {
+    pub(crate) fn usage(what: impl Into<String>, fix: impl Into<String>) -> Failure {
         Failure::new(exit::USAGE, what, fix)
     }
 
-    pub fn new(code: u8, what: impl Into<String>, fix: impl Into<String>) -> Failure {
+    pub(crate) fn new(code: u8, what: impl Into<String>, fix: impl Into<String>) -> Failure {
         let fix = fix.into();
         Failure {
             what: what.into(),
@@ -31,13 +31,12 @@ impl Failure {
     }
 
     /// The cause, said after `what`.
-    pub fn caused_by(mut self, source: impl Into<Box<dyn Error + Send + Sync + 'static>>) -> Self {
+    pub(crate) fn caused_by(
+        mut self,
+        source: impl Into<Box<dyn Error + Send + Sync + 'static>>,
+    ) -> Self {
         self.source = Some(source.into());
         self
-    }
-
-    pub fn code(&self) -> u8 {
-        self.code
     }
 }
 
@@ -55,7 +54,7 @@ impl Error for Failure {
 
 /// `result.usage_err("what failed", "what to do")`: the error becomes the cause
 /// of a [`Failure::usage`].
-pub trait UsageContext<T> {
+pub(crate) trait UsageContext<T> {
     fn usage_err(self, what: impl Into<String>, fix: impl Into<String>) -> Result<T, Failure>;
 }
 

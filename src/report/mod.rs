@@ -24,11 +24,13 @@
 
 mod code;
 mod failure;
-pub mod text;
+pub(crate) mod text;
 
-pub use code::{exit_code, fail};
-pub use failure::{Failure, UsageContext};
-pub use text::{message, one_line, vault_message};
+#[cfg(test)]
+pub(crate) use code::exit_code;
+pub(crate) use code::fail;
+pub(crate) use failure::{Failure, UsageContext};
+pub(crate) use text::{message, one_line, vault_message};
 
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ use std::error::Error;
 /// Vault's error text on one line: a go-multierror list
 /// (`"1 error occurred:\n\t* permission denied\n\n"`) becomes its items joined
 /// with `"; "`; other line breaks become spaces.
-pub fn vault_message(s: &str) -> String {
+pub(crate) fn vault_message(s: &str) -> String {
     let t = s.trim();
     let mut lines = t.lines();
     let first = lines.next().unwrap_or("");
@@ -30,12 +30,12 @@ pub fn vault_message(s: &str) -> String {
 }
 
 /// Collapses every run of whitespace (line breaks, tabs) to one space.
-pub fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The message of an error and its causes, by the rule above.
-pub fn message(e: &(dyn Error + 'static)) -> String {
+pub(crate) fn message(e: &(dyn Error + 'static)) -> String {
     let mut text = String::new();
     let mut fixes: Vec<&str> = Vec::new();
     let mut cur: Option<&(dyn Error + 'static)> = Some(e);

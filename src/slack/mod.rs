@@ -11,12 +11,12 @@
 //! - [`outbox`]: the persistent queue;
 //! - [`sender`]: draining it with `Retry-After` and exponential backoff.
 
-pub mod blocks;
-pub mod outbox;
-pub mod sender;
+pub(crate) mod blocks;
+pub(crate) mod outbox;
+pub(crate) mod sender;
 mod unconfirmed;
-pub mod webhook;
+pub(crate) mod webhook;
 
-pub use crate::spec::slack::SlackSpec;
-pub use outbox::{Message, Outbox};
-pub use webhook::{read_webhook_url, SlackError};
+pub(crate) use crate::spec::slack::SlackSpec;
+pub(crate) use outbox::{Message, Outbox};
+pub(crate) use webhook::read_webhook_url;

@@ -22,22 +22,22 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Messages kept at most; older ones are dropped first (and counted) beyond this.
-pub const MAX_MESSAGES: usize = 10_000;
+pub(crate) const MAX_MESSAGES: usize = 10_000;
 
 /// Unconfirmed messages kept at most in `unconfirmed/`; older ones are removed.
-pub const MAX_UNCONFIRMED: usize = 1_000;
+pub(crate) const MAX_UNCONFIRMED: usize = 1_000;
 
 const IN_FLIGHT: &str = "in-flight";
 
 /// One message for Slack: the webhook payload, and a short label for the logs
 /// (a rule id, "digest", "sealed").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Message {
+pub(crate) struct Message {
     pub label: String,
     pub payload: Value,
 }
 
-pub struct Outbox {
+pub(crate) struct Outbox {
     dir: PathBuf,
     fd: OwnedFd,
     /// `<stateDir>/<area>`, which holds the in-flight marker.
@@ -49,7 +49,7 @@ pub struct Outbox {
 
 impl Outbox {
     /// Opens (creating) `<state_dir>/<area>/outbox`.
-    pub fn open(state_dir: &Path, area: &str) -> Result<Outbox, FsError> {
+    pub(crate) fn open(state_dir: &Path, area: &str) -> Result<Outbox, FsError> {
         let parent = state_dir.join(area);
         let parent_fd = ensure_private_dir(&parent, 0o700)?;
         let dir = parent.join("outbox");
@@ -67,12 +67,12 @@ impl Outbox {
         Ok(outbox)
     }
 
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Sequence numbers waiting, oldest first.
-    pub fn list(&self) -> Result<Vec<u64>, FsError> {
+    pub(crate) fn list(&self) -> Result<Vec<u64>, FsError> {
         // A fresh descriptor: a dup of `fd` would share (and exhaust) its read position.
         let fresh = open_dir_nofollow(&self.dir)?;
         let mut v: Vec<u64> = list_dir(&fresh, &self.dir)?
@@ -83,16 +83,17 @@ impl Outbox {
         Ok(v)
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.list().map(|v| v.len()).unwrap_or(0)
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Stores a message durably (fsynced) and returns its sequence number.
-    pub fn push(&self, message: &Message) -> Result<u64, FsError> {
+    pub(crate) fn push(&self, message: &Message) -> Result<u64, FsError> {
         let seq = self.next.fetch_add(1, Ordering::SeqCst);
         let bytes = serde_json::to_vec(message).expect("a message serializes");
         replace_file(&self.fd, &name(seq), &bytes, 0o600, &self.dir)?;
@@ -109,7 +110,7 @@ impl Outbox {
     }
 
     /// Reads one message; `Ok(None)` if it is gone or unreadable (then it is removed).
-    pub fn read(&self, seq: u64) -> Result<Option<Message>, FsError> {
+    pub(crate) fn read(&self, seq: u64) -> Result<Option<Message>, FsError> {
         let Some(bytes) = read_file_at(&self.fd, &name(seq), &self.dir)? else {
             return Ok(None);
         };
@@ -126,7 +127,7 @@ impl Outbox {
         }
     }
 
-    pub fn remove(&self, seq: u64) -> Result<(), FsError> {
+    pub(crate) fn remove(&self, seq: u64) -> Result<(), FsError> {
         match unlinkat(&self.fd, name(seq).as_str(), UnlinkatFlags::NoRemoveDir) {
             Ok(()) | Err(nix::errno::Errno::ENOENT) => Ok(()),
             Err(e) => Err(FsError {
@@ -141,7 +142,7 @@ impl Outbox {
 impl Outbox {
     /// Records that message `seq`'s body was handed to Slack's connection
     /// (fsynced: it must survive a crash while the answer is awaited).
-    pub fn mark_in_flight(&self, seq: u64) -> Result<(), FsError> {
+    pub(crate) fn mark_in_flight(&self, seq: u64) -> Result<(), FsError> {
         replace_file(
             &self.parent_fd,
             IN_FLIGHT,
@@ -153,13 +154,13 @@ impl Outbox {
 
     /// The message whose answer was being awaited when the marker was written
     /// and not cleared (at most one: the sender posts one message at a time).
-    pub fn in_flight(&self) -> Option<u64> {
+    pub(crate) fn in_flight(&self) -> Option<u64> {
         let bytes = read_file_at(&self.parent_fd, IN_FLIGHT, &self.parent).ok()??;
         std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
     }
 
     /// Clears the in-flight marker once the POST's outcome is known.
-    pub fn clear_in_flight(&self) -> Result<(), FsError> {
+    pub(crate) fn clear_in_flight(&self) -> Result<(), FsError> {
         match unlinkat(&self.parent_fd, IN_FLIGHT, UnlinkatFlags::NoRemoveDir) {
             Ok(()) | Err(nix::errno::Errno::ENOENT) => Ok(()),
             Err(e) => Err(FsError {
@@ -172,14 +173,14 @@ impl Outbox {
 
     /// `<stateDir>/<area>/unconfirmed`, where messages that may or may not be
     /// in Slack are kept instead of being sent again.
-    pub fn unconfirmed_dir(&self) -> PathBuf {
+    pub(crate) fn unconfirmed_dir(&self) -> PathBuf {
         self.parent.join("unconfirmed")
     }
 
     /// Moves message `seq` out of the queue into `unconfirmed/` (keeping the
     /// newest [`MAX_UNCONFIRMED`]) and clears the in-flight marker. Returns
     /// where it now is.
-    pub fn set_aside(&self, seq: u64) -> Result<PathBuf, FsError> {
+    pub(crate) fn set_aside(&self, seq: u64) -> Result<PathBuf, FsError> {
         self.set_aside_keeping(seq, MAX_UNCONFIRMED)
     }
 

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 /// Counters of the sender.
 #[derive(Debug, Default)]
-pub struct SenderCounters {
+pub(crate) struct SenderCounters {
     pub delivered: AtomicU64,
     pub rejected: AtomicU64,
     pub retries: AtomicU64,
@@ -41,7 +41,7 @@ pub struct SenderCounters {
 /// The webhook URL file is read when there is something to send, and again
 /// after failures: it may not exist yet at boot (it can itself be a secret this
 /// agent renders) or may be rotated. Until it can be read, messages wait.
-pub async fn run_sender(
+pub(crate) async fn run_sender(
     outbox: Arc<Outbox>,
     spec: SlackSpec,
     notify: Arc<Notify>,

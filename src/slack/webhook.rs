@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
-pub enum SlackError {
+pub(crate) enum SlackError {
     #[error("cannot read the Slack webhook URL file {path}: {source} (create it with the incoming-webhook URL, mode 0400)")]
     ReadUrl {
         path: String,
@@ -19,7 +19,7 @@ pub enum SlackError {
 }
 
 /// Reads the webhook URL file (trimmed); the value is never logged.
-pub fn read_webhook_url(spec: &SlackSpec) -> Result<Secret, SlackError> {
+pub(crate) fn read_webhook_url(spec: &SlackSpec) -> Result<Secret, SlackError> {
     let path = spec.webhook_url_file.display().to_string();
     let text =
         std::fs::read_to_string(&spec.webhook_url_file).map_err(|source| SlackError::ReadUrl {
@@ -35,7 +35,7 @@ pub fn read_webhook_url(spec: &SlackSpec) -> Result<Secret, SlackError> {
 
 /// What became of one POST.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Delivered,
     /// Slack refused this payload for good (HTTP 400): retrying cannot help.
     Rejected(String),
@@ -52,7 +52,7 @@ pub enum Outcome {
 
 /// Backoff after the n-th consecutive failure: 0.5s, 1s, 2s, ... up to 30s
 /// ([`crate::backoff::Backoff::ceiling_after`]), plus up to a quarter more of jitter.
-pub fn backoff(failures: u32) -> Duration {
+pub(crate) fn backoff(failures: u32) -> Duration {
     let ceiling = crate::backoff::Backoff::ceiling_after(
         Duration::from_millis(500),
         Duration::from_secs(30),
@@ -62,14 +62,14 @@ pub fn backoff(failures: u32) -> Duration {
 }
 
 /// Parses `Retry-After` (seconds), capped at 10 minutes.
-pub fn retry_after(v: Option<&str>) -> Duration {
+pub(crate) fn retry_after(v: Option<&str>) -> Duration {
     let secs = v.and_then(|s| s.trim().parse::<u64>().ok()).unwrap_or(1);
     Duration::from_secs(secs.clamp(1, 600))
 }
 
 /// How long one POST may take, in its two phases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
+pub(crate) struct Timeouts {
     /// Connecting (TCP, TLS) and sending the request until its body is handed
     /// to the connection. A timeout here is retried: Slack cannot have the body.
     pub send: Duration,
@@ -90,7 +90,7 @@ impl From<&SlackSpec> for Timeouts {
 /// connection that the server closed while idle would fail a request after
 /// its body was written, which could not be told apart from a post Slack
 /// took), connecting bounded by `timeout`; the rest is bounded by [`post`].
-pub fn client(spec: &SlackSpec) -> reqwest::Result<reqwest::Client> {
+pub(crate) fn client(spec: &SlackSpec) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .connect_timeout(spec.timeout)
         .pool_max_idle_per_host(0)
@@ -140,7 +140,7 @@ impl hyper::body::Body for ReportingBody {
 /// From then on `on_sent` is called once (the sender records the message as
 /// in flight) and `timeouts.response` applies; no answer in time, or a broken
 /// connection, is [`Outcome::Unconfirmed`].
-pub async fn post(
+pub(crate) async fn post(
     client: &reqwest::Client,
     url: &Secret,
     body: &Value,

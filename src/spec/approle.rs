@@ -3,28 +3,9 @@
 
 use super::error::Problem;
 use super::fields::{abs_path, duration};
-use super::model::AppRoleSpec;
+use super::model::{AppRoleSpec, LoginBackoff};
 use super::raw;
 use std::path::Path;
-use std::time::Duration;
-
-/// `approle.loginBackoff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginBackoff {
-    pub max_failures: u32,
-    pub window: Duration,
-    pub retry_interval: Duration,
-}
-
-impl Default for LoginBackoff {
-    fn default() -> Self {
-        LoginBackoff {
-            max_failures: 3,
-            window: Duration::from_secs(15 * 60),
-            retry_interval: Duration::from_secs(3600),
-        }
-    }
-}
 
 pub(crate) fn login_backoff(
     problems: &mut Vec<Problem>,

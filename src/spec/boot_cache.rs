@@ -7,7 +7,7 @@ use super::fields::duration;
 use std::time::Duration;
 
 /// `bootCacheMaxAge` when the spec does not set it.
-pub const DEFAULT_BOOT_CACHE_MAX_AGE: Duration = Duration::from_secs(15 * 60);
+pub(super) const DEFAULT_BOOT_CACHE_MAX_AGE: Duration = Duration::from_secs(15 * 60);
 /// The longest `bootCacheMaxAge`: a cache older than a week is not "recent".
 const MAX_BOOT_CACHE_MAX_AGE: Duration = Duration::from_secs(7 * 86_400);
 

@@ -25,7 +25,7 @@ use std::time::Duration;
 /// The `chat` section exactly as JSON writes it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawChat {
+pub(crate) struct RawChat {
     pub listen: String,
     pub signing_secret_file: String,
     #[serde(default)]
@@ -40,13 +40,13 @@ pub struct RawChat {
 
 /// Who sees the answer: only the person who asked, or the whole channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseType {
+pub(crate) enum ResponseType {
     Ephemeral,
     InChannel,
 }
 
 impl ResponseType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ResponseType::Ephemeral => "ephemeral",
             ResponseType::InChannel => "in_channel",
@@ -56,7 +56,7 @@ impl ResponseType {
 
 /// The resolved `chat` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatSpec {
+pub(crate) struct ChatSpec {
     /// Where the HTTP endpoint listens (behind a TLS reverse proxy).
     pub listen: SocketAddr,
     /// The Slack app's signing secret (a secret: never logged).
@@ -77,15 +77,15 @@ pub struct ChatSpec {
     pub test_response_origin: Option<String>,
 }
 
-pub const DEFAULT_COLLECTION_INTERVAL: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_COLLECTION_INTERVAL: Duration = Duration::from_secs(60);
 /// At most this many entries per allow list.
-pub const MAX_ALLOWED: usize = 1000;
+pub(crate) const MAX_ALLOWED: usize = 1000;
 
 /// A Slack channel ID (`C…` public, `G…` private, `D…` direct message) or user
 /// ID (`U…`, `W…` enterprise): an uppercase letter then uppercase letters and
 /// digits. Names are not accepted: anyone who can rename a channel could
 /// otherwise move the permission.
-pub fn is_slack_id(s: &str, first: &[u8]) -> bool {
+pub(crate) fn is_slack_id(s: &str, first: &[u8]) -> bool {
     let b = s.as_bytes();
     (3..=32).contains(&b.len())
         && first.contains(&b[0])
@@ -93,8 +93,8 @@ pub fn is_slack_id(s: &str, first: &[u8]) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
-pub const CHANNEL_PREFIXES: &[u8] = b"CGD";
-pub const USER_PREFIXES: &[u8] = b"UW";
+pub(crate) const CHANNEL_PREFIXES: &[u8] = b"CGD";
+pub(crate) const USER_PREFIXES: &[u8] = b"UW";
 
 fn ids(
     list: Vec<String>,
@@ -124,7 +124,7 @@ fn ids(
 }
 
 /// Validates the `chat` section.
-pub fn resolve(raw: RawChat, problems: &mut Vec<Problem>) -> ChatSpec {
+pub(crate) fn resolve(raw: RawChat, problems: &mut Vec<Problem>) -> ChatSpec {
     let listen = match raw.listen.parse::<SocketAddr>() {
         Ok(a) if a.port() != 0 => a,
         _ => {

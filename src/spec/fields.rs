@@ -53,7 +53,7 @@ pub(crate) fn duration(
 }
 
 /// A secret's name becomes `vault-secret-<name>.service` and a directory name.
-pub fn check_secret_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_secret_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 200
         && !name.starts_with('.')
@@ -103,7 +103,7 @@ pub(crate) fn parse_on_change(
 
 /// A name Vault puts in a path (host, role, mount segment): letters, digits,
 /// `-`, `_` and `.`, not first `.`, at most 128 bytes.
-pub fn check_segment(s: &str) -> Result<(), String> {
+pub(crate) fn check_segment(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 128
         && !s.starts_with('.')

@@ -20,7 +20,7 @@ use std::time::Duration;
 /// The `insights` section exactly as JSON writes it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawInsights {
+pub(crate) struct RawInsights {
     /// `"off"`, `"daily"`, `"weekly"`, `"monthly"` or a duration such as `"36h"`.
     pub digest: Option<String>,
     /// A GitHub-releases-shaped JSON feed; `null` picks openbao/openbao or
@@ -37,7 +37,7 @@ pub struct RawInsights {
 /// The resolved `insights` section. Absent section = no digest, default feed,
 /// sealed alerts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InsightsSpec {
+pub(crate) struct InsightsSpec {
     /// How often the daemon sends the digest; `None` = never.
     pub digest: Option<Duration>,
     pub version_feed: Option<String>,
@@ -49,7 +49,7 @@ pub struct InsightsSpec {
 }
 
 /// Default for `insights.sealCheckInterval`.
-pub const SEAL_CHECK_DEFAULT: Duration = Duration::from_secs(30);
+pub(crate) const SEAL_CHECK_DEFAULT: Duration = Duration::from_secs(30);
 
 impl Default for InsightsSpec {
     fn default() -> Self {

@@ -71,12 +71,12 @@ fn clean_serde_message(msg: &str) -> String {
 /// Loads the spec, its pinned Vault address when it has none of its own
 /// ([`crate::pin`]: exit 2 when nothing is pinned), and applies
 /// `VAULT_*`/`BAO_*` overrides.
-pub fn load_spec(path: &Path) -> Result<Spec, SpecError> {
+pub(crate) fn load_spec(path: &Path) -> Result<Spec, SpecError> {
     load_spec_from(path, pin::Source::PinnedOnly)
 }
 
 /// [`load_spec`]; `bootstrap` passes [`pin::Source::MayPin`].
-pub fn load_spec_from(path: &Path, source: pin::Source) -> Result<Spec, SpecError> {
+pub(crate) fn load_spec_from(path: &Path, source: pin::Source) -> Result<Spec, SpecError> {
     let mut spec = Spec::load(path)?;
     pin::resolve(&mut spec, path, |k| std::env::var(k).ok(), source)?;
     spec.apply_env(|k| std::env::var(k).ok())?;
@@ -86,7 +86,7 @@ pub fn load_spec_from(path: &Path, source: pin::Source) -> Result<Spec, SpecErro
 /// The spec at `path`, or, on an operator's machine without one (`status`,
 /// `posture`, `provision`...), a spec made from `VAULT_ADDR`/`BAO_ADDR` and the
 /// other `VAULT_*`/`BAO_*` variables. Neither: [`SpecError::NoAddress`].
-pub fn load_spec_or_env(path: &Path) -> Result<Spec, SpecError> {
+pub(crate) fn load_spec_or_env(path: &Path) -> Result<Spec, SpecError> {
     if path.exists() {
         return load_spec(path);
     }

@@ -15,44 +15,41 @@
 //! - [`error`]: [`SpecError`], every problem with its JSON path.
 
 mod approle;
-pub mod audit;
+pub(crate) mod audit;
 mod boot_cache;
-pub mod chat;
+pub(crate) mod chat;
 #[cfg(test)]
 mod defaults_file;
 mod env;
 mod error;
 mod fields;
-pub mod insights;
-pub mod interval;
+pub(crate) mod insights;
+pub(crate) mod interval;
 mod load;
-pub mod metrics;
-pub mod mode;
+pub(crate) mod metrics;
+pub(crate) mod mode;
 mod model;
-mod origin;
 mod on_change;
+mod origin;
 mod path_rules;
 mod raw;
 mod resolve;
 mod secret;
-pub mod size;
-pub mod slack;
-pub mod template;
+pub(crate) mod size;
+pub(crate) mod slack;
+pub(crate) mod template;
 mod vault;
 
 pub(crate) use error::from_problems as error_from_problems;
-pub use approle::LoginBackoff;
-pub use error::{Problem, SpecError};
-pub use fields::{check_secret_name, check_segment};
-pub use load::{load_spec, load_spec_from, load_spec_or_env};
-pub use model::{
-    unit_name, AppRoleSpec, KvVersion, SecretSpec, Spec, VaultSpec, ADDRESS_FROM_FIRST_BOOT,
-    DEFAULT_SECRETS_DIR, DEFAULT_SPEC_PATH, MAX_ADDRESSES,
-};
+pub(crate) use error::{Problem, SpecError};
+pub(crate) use fields::{check_secret_name, check_segment};
+pub(crate) use load::{load_spec, load_spec_from, load_spec_or_env};
+pub(crate) use model::LoginBackoff;
+pub(crate) use model::{unit_name, AppRoleSpec, VaultSpec, DEFAULT_SPEC_PATH, MAX_ADDRESSES};
+pub use model::{KvVersion, SecretSpec, Spec};
 pub use on_change::OnChange;
+pub(crate) use origin::Origin;
 pub(crate) use vault::check_address;
-pub use origin::Origin;
-pub use vault::{DEFAULT_MAX_RESPONSE_SIZE, FAILBACK_AFTER};
 
 #[cfg(test)]
 mod tests;

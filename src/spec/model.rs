@@ -8,31 +8,33 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Where `--spec` points when it is not given.
-pub const DEFAULT_SPEC_PATH: &str = "/etc/vaultkeeper/spec.json";
+pub(crate) const DEFAULT_SPEC_PATH: &str = "/etc/vaultkeeper/spec.json";
 pub(crate) const DEFAULT_STATE_DIR: &str = "/var/lib/vaultkeeper";
 /// The base of default output paths (secrets' outputDir, templates' path).
-pub const DEFAULT_SECRETS_DIR: &str = "/run/secrets";
+pub(crate) const DEFAULT_SECRETS_DIR: &str = "/run/secrets";
 
+/// A spec, resolved and checked: every default filled in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
+    /// The `vault` section: where Vault is and how to talk to it.
     pub vault: VaultSpec,
-    pub approle: AppRoleSpec,
-    pub state_dir: PathBuf,
-    pub refresh_interval: Duration,
+    pub(crate) approle: AppRoleSpec,
+    pub(crate) state_dir: PathBuf,
+    pub(crate) refresh_interval: Duration,
     /// `bootCacheMaxAge`: see [`SecretSpec::boot_cache_max_age`].
-    pub boot_cache_max_age: Duration,
-    pub restart_randomized_delay: Duration,
-    pub secrets: BTreeMap<String, SecretSpec>,
+    pub(crate) boot_cache_max_age: Duration,
+    pub(crate) restart_randomized_delay: Duration,
+    pub(crate) secrets: BTreeMap<String, SecretSpec>,
     /// Files rendered from several secrets' keys, see [`crate::template`].
-    pub templates: BTreeMap<String, super::template::TemplateSpec>,
-    pub critical_services: Vec<String>,
-    pub audit: Option<super::audit::AuditSpec>,
+    pub(crate) templates: BTreeMap<String, super::template::TemplateSpec>,
+    pub(crate) critical_services: Vec<String>,
+    pub(crate) audit: Option<super::audit::AuditSpec>,
     /// The `insights` section (digest schedule, release feed), see [`insights`].
-    pub insights: insights::InsightsSpec,
+    pub(crate) insights: insights::InsightsSpec,
     /// The `metrics` section (textfile, loopback endpoint), see [`metrics`].
-    pub metrics: metrics::MetricsSpec,
+    pub(crate) metrics: metrics::MetricsSpec,
     /// The `chat` section (Slack slash commands), see [`super::chat`].
-    pub chat: Option<super::chat::ChatSpec>,
+    pub(crate) chat: Option<super::chat::ChatSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,7 +60,7 @@ pub struct VaultSpec {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct AppRoleSpec {
+pub(crate) struct AppRoleSpec {
     pub mount: String,
     pub role_id_file: PathBuf,
     pub secret_id_file: PathBuf,
@@ -67,51 +69,70 @@ pub struct AppRoleSpec {
     /// `approle.roleName`: the AppRole role bootstrap must get; `None` = the host name.
     pub role_name: Option<String>,
     /// `approle.loginBackoff`: retries after rejected logins stay under the lockout.
-    pub login_backoff: super::approle::LoginBackoff,
+    pub login_backoff: LoginBackoff,
 }
 
 impl AppRoleSpec {
     /// The role this host's credentials must belong to: `approle.roleName`, else
     /// the host name (what `provision --host` is given).
-    pub fn expected_role(&self) -> String {
+    pub(crate) fn expected_role(&self) -> String {
         self.role_name.clone().unwrap_or_else(crate::host::hostname)
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The KV secrets engine version of a secret's mount.
 pub enum KvVersion {
+    /// KV v1: no versions, always read in full.
     V1,
+    /// KV v2: versioned; metadata reads tell a change.
     V2,
 }
 
+/// One `secrets.<name>` entry, resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SecretSpec {
+    /// The secret's name (`secrets.<name>`).
     pub name: String,
+    /// `secretPath`: the KV path below the mount.
     pub secret_path: String,
+    /// `kvMount`: the KV mount.
     pub kv_mount: String,
+    /// `kvVersion`.
     pub kv_version: KvVersion,
+    /// `outputDir`: where the files are published.
     pub output_dir: PathBuf,
+    /// `cacheDir`: the last-known-good cache.
     pub cache_dir: PathBuf,
+    /// `owner` of the files.
     pub owner: String,
+    /// `group` of the files.
     pub group: String,
+    /// `mode` of the files.
     pub mode: u32,
+    /// `services` restarted or reloaded when the secret changes.
     pub services: Vec<String>,
+    /// `restartTrigger`: restart the services on a schedule too.
     pub restart_trigger: bool,
+    /// `restartInterval`: the schedule.
     pub restart_interval: Duration,
+    /// `refreshInterval`: how often the daemon checks the secret.
     pub refresh_interval: Duration,
     /// `bootCacheMaxAge`: `vaultkeeper fetch --boot` renders the secret from its
     /// cache without contacting Vault when Vault confirmed that cache less than
     /// this long ago (zero: always read Vault); see [`crate::boot_cache`].
     pub boot_cache_max_age: Duration,
+    /// `onChange`: what happens to the services on a change.
     pub on_change: OnChange,
+    /// `restartRandomizedDelay`: the bound of the random delay of scheduled restarts.
     pub restart_randomized_delay: Duration,
 }
 
 /// Most addresses `vault.address` may list (a cluster has 3 or 5 nodes).
-pub const MAX_ADDRESSES: usize = 16;
+pub(crate) const MAX_ADDRESSES: usize = 16;
 
 /// `addressFrom`'s one value: the address bootstrap pins at the first boot.
-pub const ADDRESS_FROM_FIRST_BOOT: &str = "firstBoot";
+pub(crate) const ADDRESS_FROM_FIRST_BOOT: &str = "firstBoot";
 
 impl Spec {
     /// Where digests and sealed alerts go: `insights.slack`, else `audit.slack`.
@@ -151,6 +172,7 @@ impl Spec {
             .collect()
     }
 
+    /// Whether `service` is one of `criticalServices` (never restarted).
     pub fn is_critical(&self, service: &str) -> bool {
         let unit = unit_name(service);
         self.critical_services.iter().any(|c| unit_name(c) == unit)
@@ -158,7 +180,7 @@ impl Spec {
 }
 
 /// `grafana` → `grafana.service`; names with a unit suffix stay as they are.
-pub fn unit_name(service: &str) -> String {
+pub(crate) fn unit_name(service: &str) -> String {
     const SUFFIXES: [&str; 11] = [
         ".service",
         ".socket",
@@ -176,5 +198,23 @@ pub fn unit_name(service: &str) -> String {
         service.to_string()
     } else {
         format!("{service}.service")
+    }
+}
+
+/// `approle.loginBackoff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LoginBackoff {
+    pub max_failures: u32,
+    pub window: Duration,
+    pub retry_interval: Duration,
+}
+
+impl Default for LoginBackoff {
+    fn default() -> Self {
+        LoginBackoff {
+            max_failures: 3,
+            window: Duration::from_secs(15 * 60),
+            retry_interval: Duration::from_secs(3600),
+        }
     }
 }

@@ -5,14 +5,14 @@ use reqwest::Url;
 
 /// scheme://host:port with the port made explicit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
+pub(crate) struct Origin {
     pub scheme: String,
     pub host: String,
     pub port: u16,
 }
 
 impl Origin {
-    pub fn of(url: &Url) -> Option<Origin> {
+    pub(crate) fn of(url: &Url) -> Option<Origin> {
         Some(Origin {
             scheme: url.scheme().to_ascii_lowercase(),
             host: url.host_str()?.to_ascii_lowercase(),
@@ -20,7 +20,7 @@ impl Origin {
         })
     }
 
-    pub fn parse(addr: &str) -> Option<Origin> {
+    pub(crate) fn parse(addr: &str) -> Option<Origin> {
         Origin::of(&Url::parse(addr).ok()?)
     }
 

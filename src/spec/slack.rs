@@ -20,7 +20,7 @@ use std::time::Duration;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawSlack {
+pub(crate) struct RawSlack {
     pub webhook_url_file: String,
     pub timeout: Option<String>,
     pub response_timeout: Option<String>,
@@ -38,10 +38,10 @@ pub struct SlackSpec {
 }
 
 /// `responseTimeout` when the spec does not say: 60 s, or `timeout` if longer.
-pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Validates a `slack` object found at JSON path `at` (e.g. `audit.slack`).
-pub fn resolve(raw: RawSlack, at: &str, problems: &mut Vec<Problem>) -> SlackSpec {
+pub(crate) fn resolve(raw: RawSlack, at: &str, problems: &mut Vec<Problem>) -> SlackSpec {
     let webhook_url_file = PathBuf::from(&raw.webhook_url_file);
     if !webhook_url_file.is_absolute() {
         problems.push(Problem::new(

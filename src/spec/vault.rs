@@ -8,11 +8,11 @@ use super::{raw, size};
 use std::time::Duration;
 
 /// The default of `vault.maxResponseSize`: 32 MiB.
-pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 32 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_RESPONSE_SIZE: u64 = 32 * 1024 * 1024;
 
 /// After this long on another address, the preferred one is tried first again
 /// (the default of `vault.failback`).
-pub const FAILBACK_AFTER: Duration = Duration::from_secs(10 * 60);
+pub(crate) const FAILBACK_AFTER: Duration = Duration::from_secs(10 * 60);
 
 pub(crate) fn check_address(addr: &str) -> Result<(), String> {
     match reqwest::Url::parse(addr) {

@@ -10,7 +10,7 @@ use crate::spec::Spec;
 
 /// What happened to one template in a `fetch`.
 #[derive(Debug)]
-pub enum TemplateOutcome {
+pub(crate) enum TemplateOutcome {
     Rendered {
         written: Written,
         /// Its secrets that were served from the cache (Vault unreachable).
@@ -22,7 +22,7 @@ pub enum TemplateOutcome {
 /// After `fetch` rendered the secrets: renders every template whose secrets all
 /// succeeded (fresh or from the cache); a template with a failed secret keeps
 /// its previous version.
-pub async fn after_fetch(
+pub(crate) async fn after_fetch(
     spec: &Spec,
     templates: &[&TemplateSpec],
     report: &Report,
@@ -68,7 +68,7 @@ pub async fn after_fetch(
 }
 
 /// Logs each template's outcome; the exit code of the first failure, else 0.
-pub fn report(outcomes: &[(String, TemplateOutcome)], spec: &Spec) -> u8 {
+pub(crate) fn report(outcomes: &[(String, TemplateOutcome)], spec: &Spec) -> u8 {
     let mut code = crate::exit::OK;
     for (name, o) in outcomes {
         let path = spec

@@ -6,7 +6,7 @@ use crate::exit;
 use std::path::Path;
 
 #[derive(clap::Args, Debug)]
-pub struct RenderArgs {
+pub(crate) struct RenderArgs {
     /// The template (a name under `templates` in the spec).
     #[arg(long, value_name = "NAME")]
     pub template: String,
@@ -15,7 +15,7 @@ pub struct RenderArgs {
     pub dry_run: bool,
 }
 
-pub fn render(spec_path: &Path, a: RenderArgs) -> anyhow::Result<u8> {
+pub(crate) fn render(spec_path: &Path, a: RenderArgs) -> anyhow::Result<u8> {
     let spec = crate::spec::load_spec(spec_path)?;
     let Some(t) = spec.templates.get(&a.template) else {
         let known: Vec<&str> = spec.templates.keys().map(String::as_str).collect();

@@ -47,7 +47,7 @@ fn current_data(
 ///
 /// The locks of all its secrets are held meanwhile (taken in name order), so no
 /// other writer changes one of them between reading its data and the rename.
-pub fn render_current(spec: &Spec, t: &TemplateSpec) -> Result<Written, TemplateError> {
+pub(crate) fn render_current(spec: &Spec, t: &TemplateSpec) -> Result<Written, TemplateError> {
     let _locks = crate::lock::SecretLock::acquire_all(
         &spec.state_dir,
         t.secrets(),
@@ -72,7 +72,7 @@ pub fn render_current(spec: &Spec, t: &TemplateSpec) -> Result<Written, Template
 /// `vaultkeeper render --template NAME --dry-run`: the placeholders it would
 /// fill, one per line, names only. An envFrom template lists the keys of its
 /// secrets' current data when it is readable.
-pub fn dry_run_lines(spec: &Spec, t: &TemplateSpec) -> Vec<String> {
+pub(crate) fn dry_run_lines(spec: &Spec, t: &TemplateSpec) -> Vec<String> {
     match &t.source {
         Source::Content(_) => t.placeholders().iter().map(|p| p.to_string()).collect(),
         Source::EnvFrom(names) => {

@@ -15,7 +15,7 @@
 //! environment names: `[A-Za-z_][A-Za-z0-9_]*`.
 
 /// Why `name` cannot be an environment variable name (the message names it).
-pub fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let first_ok = chars
         .next()
@@ -30,7 +30,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// The value, double-quoted for `EnvironmentFile=`.
-pub fn quote(value: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn quote(value: &[u8]) -> Result<Vec<u8>, String> {
     if value.contains(&0) {
         return Err("contains a NUL byte, which an environment variable cannot hold".into());
     }
@@ -49,7 +49,7 @@ pub fn quote(value: &[u8]) -> Result<Vec<u8>, String> {
 /// One `NAME="value"\n` line per entry, in order. On failure, every entry that
 /// cannot be written, with why (names only, never values). `from` labels where
 /// each name came from (e.g. "secret db") in the messages.
-pub fn render(entries: &[(String, String, Vec<u8>)]) -> Result<Vec<u8>, Vec<String>> {
+pub(crate) fn render(entries: &[(String, String, Vec<u8>)]) -> Result<Vec<u8>, Vec<String>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut seen: std::collections::BTreeMap<&str, &str> = Default::default();

@@ -6,7 +6,7 @@ use crate::cache::CacheError;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
-pub enum TemplateError {
+pub(crate) enum TemplateError {
     #[error("template {template}: secret {secret} was never fetched (no cached data in {cache}): run `vaultkeeper fetch {secret}`; the template was not rendered")]
     NoData {
         template: String,
@@ -47,7 +47,7 @@ pub enum TemplateError {
 }
 
 impl TemplateError {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         crate::exit::RENDER
     }
 }

@@ -15,16 +15,16 @@
 //! while holding their locks, so it never mixes two versions of one secret.
 
 mod after_fetch;
-pub mod cli;
+pub(crate) mod cli;
 mod current;
-pub mod env;
+pub(crate) mod env;
 mod error;
-pub mod render;
+pub(crate) mod render;
 mod select;
 
-pub use crate::spec::template::{parse, Source, TemplateSpec};
-pub use after_fetch::{after_fetch, report, TemplateOutcome};
-pub use current::{dry_run_lines, render_current};
-pub use error::TemplateError;
-pub use render::Written;
-pub use select::select;
+pub(crate) use crate::spec::template::TemplateSpec;
+pub(crate) use after_fetch::{after_fetch, report};
+pub(crate) use current::render_current;
+pub(crate) use error::TemplateError;
+pub(crate) use render::Written;
+pub(crate) use select::select;

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, thiserror::Error)]
-pub enum WriteError {
+pub(crate) enum WriteError {
     #[error("{message}")]
     Account { message: String },
     #[error("{path} is {what} that vaultkeeper did not write; move it away or set another path for the template")]
@@ -47,14 +47,14 @@ pub enum WriteError {
 
 /// What writing a template did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Written {
+pub(crate) enum Written {
     Changed,
     Unchanged,
 }
 
 /// The template's bytes; on failure every problem (names of secrets and keys,
 /// never values).
-pub fn build(
+pub(crate) fn build(
     t: &TemplateSpec,
     data: &BTreeMap<String, SecretData>,
 ) -> Result<Vec<u8>, Vec<String>> {
@@ -145,7 +145,11 @@ fn kind(mode: u32) -> &'static str {
 }
 
 /// Writes `bytes` as template `t` (see the module documentation).
-pub fn write(t: &TemplateSpec, state_dir: &Path, bytes: &[u8]) -> Result<Written, WriteError> {
+pub(crate) fn write(
+    t: &TemplateSpec,
+    state_dir: &Path,
+    bytes: &[u8],
+) -> Result<Written, WriteError> {
     let uid = owner::resolve_user(&t.owner).map_err(|message| WriteError::Account { message })?;
     let gid = owner::resolve_group(&t.group).map_err(|message| WriteError::Account { message })?;
     let parent_path = t.path.parent().unwrap_or(Path::new("/"));

@@ -5,7 +5,7 @@ use crate::spec::{SecretSpec, Spec};
 
 /// The secrets and templates `fetch NAMES` works on: all of both when no name
 /// is given; a template brings its secrets along.
-pub fn select<'a>(
+pub(crate) fn select<'a>(
     spec: &'a Spec,
     names: &[String],
 ) -> Result<(Vec<&'a SecretSpec>, Vec<&'a TemplateSpec>), String> {

@@ -14,7 +14,10 @@ fn a_token_file_is_emptied_in_place() {
     std::fs::write(&f, format!("{TOKEN}\n")).unwrap();
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
     let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&f).unwrap());
-    assert_eq!(erase(&f, &tok()).unwrap(), Erased::Erased { lines_kept: 0 });
+    assert_eq!(
+        erase(&f, &tok()).unwrap(),
+        Erased::Removed { lines_kept: 0 }
+    );
     assert_eq!(std::fs::read_to_string(&f).unwrap(), "");
     let m = std::fs::metadata(&f).unwrap();
     assert_eq!(std::os::unix::fs::MetadataExt::ino(&m), ino, "same file");
@@ -38,7 +41,7 @@ fn an_environment_file_keeps_every_other_line() {
         .unwrap();
         assert_eq!(
             erase(&f, &tok()).unwrap(),
-            Erased::Erased { lines_kept: 3 },
+            Erased::Removed { lines_kept: 3 },
             "{line}"
         );
         let after = std::fs::read_to_string(&f).unwrap();

@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 impl VaultClient {
     /// GET `/v1/<path>` with the client's token.
-    pub async fn read(&self, path: &str) -> Result<Value, VaultError> {
+    pub(crate) async fn read(&self, path: &str) -> Result<Value, VaultError> {
         self.call(Method::GET, path, None, Auth::Client, None).await
     }
 
     /// LIST `/v1/<path>` with the client's token; a missing path is an empty list.
-    pub async fn list(&self, path: &str) -> Result<Vec<String>, VaultError> {
+    pub(crate) async fn list(&self, path: &str) -> Result<Vec<String>, VaultError> {
         let method = Method::from_bytes(b"LIST").expect("LIST is a valid method");
         match self.call(method, path, None, Auth::Client, None).await {
             Ok(v) => Ok(v["data"]["keys"]
@@ -34,13 +34,13 @@ impl VaultClient {
     }
 
     /// POST/PUT `/v1/<path>` with a JSON body and the client's token.
-    pub async fn write(&self, path: &str, body: &Value) -> Result<Value, VaultError> {
+    pub(crate) async fn write(&self, path: &str, body: &Value) -> Result<Value, VaultError> {
         self.call(Method::POST, path, Some(body), Auth::Client, None)
             .await
     }
 
     /// DELETE `/v1/<path>` with the client's token.
-    pub async fn delete(&self, path: &str) -> Result<Value, VaultError> {
+    pub(crate) async fn delete(&self, path: &str) -> Result<Value, VaultError> {
         self.call(Method::DELETE, path, None, Auth::Client, None)
             .await
     }
@@ -48,7 +48,7 @@ impl VaultClient {
     /// The one place an HTTP request goes out: to the addresses in the order
     /// [`failover`] says, the next one on no answer, 5xx, 429 or 503. `wrap_ttl`
     /// asks Vault to response-wrap the answer.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,

@@ -10,7 +10,7 @@ use crate::spec::VaultSpec;
 use std::sync::Arc;
 
 #[derive(Clone)]
-pub struct VaultClient {
+pub(crate) struct VaultClient {
     pub(super) http: reqwest::Client,
     pub(super) endpoints: Arc<failover::Endpoints>,
     pub(super) timeout: std::time::Duration,
@@ -31,7 +31,7 @@ impl std::fmt::Debug for VaultClient {
 
 /// How a request authenticates.
 #[derive(Clone, Copy)]
-pub enum Auth<'a> {
+pub(crate) enum Auth<'a> {
     /// The client's own token, if it has one.
     Client,
     /// No token at all (login, wrapping lookup).
@@ -44,7 +44,7 @@ impl VaultClient {
     /// The client for the spec's Vault: TLS from the spec only (`vault.caCert`,
     /// `vault.skipVerify`), no automatic redirects, bodies capped at
     /// `vault.maxResponseSize` (see [`http`]).
-    pub fn new(spec: &VaultSpec) -> Result<VaultClient, VaultError> {
+    pub(crate) fn new(spec: &VaultSpec) -> Result<VaultClient, VaultError> {
         if spec.addresses.is_empty() {
             return Err(VaultError::Config(
                 "vault.address lists no address; set it to the URL of the Vault server (or its nodes)"
@@ -94,24 +94,24 @@ impl VaultClient {
 
     /// The address requests go to first now: the last one that answered (the
     /// host's preferred one until another had to answer).
-    pub fn addr(&self) -> String {
+    pub(crate) fn addr(&self) -> String {
         self.endpoints.current().to_string()
     }
 
     /// The addresses in this host's order and each one's last state.
-    pub fn endpoints(&self) -> &failover::Endpoints {
+    pub(crate) fn endpoints(&self) -> &failover::Endpoints {
         &self.endpoints
     }
 
     /// A client that sends `token` with every request (shares the connection pool).
-    pub fn with_token(&self, token: Secret) -> VaultClient {
+    pub(crate) fn with_token(&self, token: Secret) -> VaultClient {
         VaultClient {
             token: Some(Arc::new(token)),
             ..self.clone()
         }
     }
 
-    pub fn token(&self) -> Option<&Secret> {
+    pub(crate) fn token(&self) -> Option<&Secret> {
         self.token.as_deref()
     }
 }

@@ -38,10 +38,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::spec::FAILBACK_AFTER;
-
 /// The pause before going round the addresses again while a cluster elects.
-pub const ROUND_PAUSE: Duration = Duration::from_millis(250);
+pub(crate) const ROUND_PAUSE: Duration = Duration::from_millis(250);
 
 /// The addresses in the order `host` tries them: the listed order rotated by a
 /// stable hash (SHA-256, not the standard library's hasher, whose output may
@@ -60,7 +58,7 @@ pub fn host_order(addresses: &[String], host: &str) -> Vec<String> {
 }
 
 /// True when this outcome sends the request to the next address.
-pub fn fails_over(outcome: Outcome) -> bool {
+pub(crate) fn fails_over(outcome: Outcome) -> bool {
     matches!(
         outcome,
         Outcome::ConnectionError
@@ -74,7 +72,7 @@ pub fn fails_over(outcome: Outcome) -> bool {
 /// One address's last state, as `status` shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AddressState {
+pub(crate) struct AddressState {
     pub address: String,
     /// First in this host's order.
     pub preferred: bool,
@@ -99,7 +97,7 @@ struct Inner {
 }
 
 /// The addresses of one Vault cluster in this host's order, and which to try.
-pub struct Endpoints {
+pub(crate) struct Endpoints {
     order: Vec<Arc<str>>,
     failback_after: Duration,
     inner: Mutex<Inner>,
@@ -114,12 +112,11 @@ impl std::fmt::Debug for Endpoints {
 }
 
 impl Endpoints {
-    /// `addresses` as listed in the spec; `host` decides the rotation.
-    pub fn new(addresses: &[String], host: &str) -> Endpoints {
-        Endpoints::with_failback(addresses, host, FAILBACK_AFTER)
-    }
-
-    pub fn with_failback(addresses: &[String], host: &str, failback_after: Duration) -> Endpoints {
+    pub(crate) fn with_failback(
+        addresses: &[String],
+        host: &str,
+        failback_after: Duration,
+    ) -> Endpoints {
         let order = host_order(addresses, host);
         let states = order
             .iter()
@@ -146,21 +143,17 @@ impl Endpoints {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.order.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
-    }
-
     /// The addresses in this host's order.
-    pub fn order(&self) -> &[Arc<str>] {
+    pub(crate) fn order(&self) -> &[Arc<str>] {
         &self.order
     }
 
     /// The address requests go to first now.
-    pub fn current(&self) -> Arc<str> {
+    pub(crate) fn current(&self) -> Arc<str> {
         let i = self.inner().current;
         self.order[i].clone()
     }
@@ -168,7 +161,7 @@ impl Endpoints {
     /// The order one request tries the addresses in: the current one, then the
     /// others in host order after it. Past the failback time, the preferred one
     /// leads again.
-    pub fn plan(&self) -> Vec<usize> {
+    pub(crate) fn plan(&self) -> Vec<usize> {
         self.plan_at(Instant::now())
     }
 
@@ -195,7 +188,7 @@ impl Endpoints {
 
     /// Records one attempt at address `i` (and counts it in
     /// `vaultkeeper_vault_requests_total`). `error` says why it failed.
-    pub fn record(&self, i: usize, outcome: Outcome, error: Option<&str>) {
+    pub(crate) fn record(&self, i: usize, outcome: Outcome, error: Option<&str>) {
         self.record_at(i, outcome, error, Instant::now());
     }
 
@@ -230,20 +223,20 @@ impl Endpoints {
     }
 
     /// Every address's last state, in this host's order.
-    pub fn snapshot(&self) -> Vec<AddressState> {
+    pub(crate) fn snapshot(&self) -> Vec<AddressState> {
         self.inner().states.clone()
     }
 }
 
 /// `<stateDir>/vault-addresses.json`: the agent's (`fetch`, the daemon) last
 /// view of every address, for `vaultkeeper status`.
-pub const RECORD_FILE: &str = "vault-addresses.json";
+pub(crate) const RECORD_FILE: &str = "vault-addresses.json";
 
 /// A record larger than this is not read (16 addresses take about 6 KiB).
 const MAX_RECORD: u64 = 64 * 1024;
 
 /// Records `states` (best effort, like the other status records: logged, never fatal).
-pub fn save(state_dir: &Path, states: &[AddressState]) {
+pub(crate) fn save(state_dir: &Path, states: &[AddressState]) {
     let volatile = crate::fs::Durability::Volatile;
     if let Err(e) = crate::fs::save_record(state_dir, state_dir, RECORD_FILE, &states, volatile) {
         tracing::warn!(error = %e, "cannot record the Vault addresses' state");
@@ -252,14 +245,14 @@ pub fn save(state_dir: &Path, states: &[AddressState]) {
 
 /// The recorded states; empty when there is no record, or it is not a regular
 /// file of at most 64 KiB holding that JSON (a symlink is not followed).
-pub fn load(state_dir: &Path) -> Vec<AddressState> {
+pub(crate) fn load(state_dir: &Path) -> Vec<AddressState> {
     crate::fs::load_record_capped(state_dir, RECORD_FILE, MAX_RECORD).unwrap_or_default()
 }
 
 /// What `status` shows per address: this command's own observations (`mine`,
 /// which say which address answered it) and, where newer, the agent's
 /// `recorded` ones. Addresses no longer in the spec are dropped.
-pub fn merged(mine: &[AddressState], recorded: &[AddressState]) -> Vec<AddressState> {
+pub(crate) fn merged(mine: &[AddressState], recorded: &[AddressState]) -> Vec<AddressState> {
     mine.iter()
         .map(|m| {
             let r = recorded.iter().find(|r| r.address == m.address);
@@ -280,12 +273,12 @@ pub fn merged(mine: &[AddressState], recorded: &[AddressState]) -> Vec<AddressSt
 /// Saves `states` to `<stateDir>` when they changed in what `status` shows
 /// (not only in their times), or at most once a minute otherwise.
 #[derive(Default)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     last: Option<(Vec<AddressState>, Instant)>,
 }
 
 impl Recorder {
-    pub fn record(&mut self, state_dir: &Path, endpoints: &Endpoints) {
+    pub(crate) fn record(&mut self, state_dir: &Path, endpoints: &Endpoints) {
         let now = endpoints.snapshot();
         let key = |v: &[AddressState]| {
             v.iter()

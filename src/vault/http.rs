@@ -13,22 +13,20 @@
 //!   here, see [`load_ca_bundle`]), and a certificate that does not verify is a
 //!   [`VaultError::TlsUntrusted`] or [`VaultError::TlsHostname`], never "unreachable".
 
-use crate::spec::Origin;
 use super::error::VaultError;
+use crate::spec::Origin;
 use reqwest::Url;
 use std::path::Path;
 
 /// At most this many redirects are followed for one request.
-pub const MAX_HOPS: usize = 3;
-
+pub(crate) const MAX_HOPS: usize = 3;
 
 /// Largest CA bundle file read (a bundle of every public CA is about 250 KiB).
 const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
 
-
 /// Where requests may go and how much may come back.
 #[derive(Debug, Clone)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// The configured Vault addresses' origins; redirects may go to these only.
     pub allowed: Vec<Origin>,
     /// `vault.maxResponseSize` in bytes.
@@ -38,7 +36,7 @@ pub struct Policy {
 impl Policy {
     /// The policy for these configured addresses (today `vault.address`; a list
     /// of addresses only adds entries here).
-    pub fn new<'a>(addresses: impl IntoIterator<Item = &'a str>, max_body: u64) -> Policy {
+    pub(crate) fn new<'a>(addresses: impl IntoIterator<Item = &'a str>, max_body: u64) -> Policy {
         Policy {
             allowed: addresses.into_iter().filter_map(Origin::parse).collect(),
             max_body,
@@ -47,7 +45,7 @@ impl Policy {
 
     /// The URL a redirect from `from` to `location` leads to, if the policy lets
     /// the request follow it. `location` may be relative.
-    pub fn follow(&self, from: &Url, location: &str) -> Result<Url, VaultError> {
+    pub(crate) fn follow(&self, from: &Url, location: &str) -> Result<Url, VaultError> {
         let from_origin = Origin::of(from).map_or_else(|| from.to_string(), |o| o.to_string());
         let refuse = |to: String, reason: &str| VaultError::RedirectRefused {
             from: from_origin.clone(),
@@ -88,7 +86,7 @@ impl Policy {
 
 /// Reads a response body, refusing it as soon as it passes `max` bytes (a
 /// `Content-Length` above `max` is refused before reading anything).
-pub async fn read_capped(
+pub(crate) async fn read_capped(
     mut resp: reqwest::Response,
     max: u64,
     path: &str,
@@ -113,14 +111,14 @@ pub async fn read_capped(
 }
 
 #[derive(Debug)]
-pub enum BodyError {
+pub(crate) enum BodyError {
     TooLarge { path: String, limit: u64 },
     Transport(reqwest::Error),
 }
 
 /// What a certificate failure says, found in an error's source chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsFailure {
+pub(crate) enum TlsFailure {
     /// The chain does not lead to a trusted CA (or is expired, revoked, badly signed).
     Untrusted,
     /// The certificate is valid but for other names than the address's host.
@@ -129,7 +127,7 @@ pub enum TlsFailure {
 
 /// Looks through `e`'s causes for rustls' certificate verdict. `io::Error`
 /// hides the error it wraps from `source()`, so it is opened explicitly.
-pub fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<(TlsFailure, String)> {
+pub(crate) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<(TlsFailure, String)> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(found) = rustls_verdict(err) {
@@ -162,7 +160,7 @@ fn rustls_verdict(err: &(dyn std::error::Error + 'static)) -> Option<(TlsFailure
 /// Reads and checks `vault.caCert`: a regular file of at most 4 MiB holding at
 /// least one PEM certificate, every one of them a parseable X.509 certificate.
 /// The message says what is wrong with the file (it never quotes its content).
-pub fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
+pub(crate) fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
     use std::io::Read;
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
     if !meta.is_file() {

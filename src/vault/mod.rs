@@ -4,17 +4,17 @@
 //! Each API area has its own file; all of them go through [`VaultClient::call`],
 //! which turns HTTP outcomes into [`VaultError`] variants.
 
-pub mod approle;
+pub(crate) mod approle;
 mod attempt;
 mod call;
 mod client;
 mod error;
-pub mod failover;
+pub(crate) mod failover;
 mod field;
-pub mod http;
-pub mod kv;
-pub mod wrapping;
+pub(crate) mod http;
+pub(crate) mod kv;
+pub(crate) mod wrapping;
 
-pub use client::{Auth, VaultClient};
-pub use error::VaultError;
+pub(crate) use client::{Auth, VaultClient};
+pub(crate) use error::VaultError;
 pub(crate) use field::field;

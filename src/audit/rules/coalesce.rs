@@ -18,12 +18,12 @@ use std::collections::BTreeMap;
 /// Keys kept per rule; beyond this, hits share one overflow key.
 const MAX_KEYS_PER_RULE: usize = 10_000;
 /// Critical events of one rule posted individually per minute.
-pub const CRITICAL_PER_MINUTE: u64 = 10;
+pub(crate) const CRITICAL_PER_MINUTE: u64 = 10;
 const MINUTE_MS: i64 = 60_000;
 /// Events listed in a summary of a non-critical rule; the rest are counted.
-pub const LISTED: usize = 50;
+pub(crate) const LISTED: usize = 50;
 /// Events listed in a summary of a critical rule (what one Slack message can carry).
-pub const CRITICAL_LISTED: usize = 200;
+pub(crate) const CRITICAL_LISTED: usize = 200;
 
 struct Window {
     start_ms: i64,
@@ -59,13 +59,13 @@ impl Window {
 }
 
 #[derive(Default)]
-pub struct Coalescer {
+pub(crate) struct Coalescer {
     windows: BTreeMap<(String, String), Window>,
     per_rule: BTreeMap<String, usize>,
 }
 
 impl Coalescer {
-    pub fn hit(
+    pub(crate) fn hit(
         &mut self,
         key: String,
         window_ms: i64,
@@ -109,7 +109,7 @@ impl Coalescer {
     }
 
     /// Closes the windows that ended by `now_ms`, emitting their summaries.
-    pub fn tick(&mut self, now_ms: i64, out: &mut Vec<Alert>) {
+    pub(crate) fn tick(&mut self, now_ms: i64, out: &mut Vec<Alert>) {
         let per_rule = &mut self.per_rule;
         self.windows.retain(|(rule, _), w| {
             if now_ms < w.start_ms + w.window_ms {
@@ -126,7 +126,7 @@ impl Coalescer {
     }
 
     /// Emits every pending summary now.
-    pub fn flush(&mut self, out: &mut Vec<Alert>) {
+    pub(crate) fn flush(&mut self, out: &mut Vec<Alert>) {
         self.tick(i64::MAX, out);
     }
 }

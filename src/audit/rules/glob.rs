@@ -1,7 +1,7 @@
 //! A tiny glob for custom rules' paths: `*` matches any run of characters
 //! (including `/`), `?` exactly one; everything else matches itself.
 
-pub fn matches(pattern: &str, text: &str) -> bool {
+pub(crate) fn matches(pattern: &str, text: &str) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);

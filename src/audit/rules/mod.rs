@@ -4,10 +4,10 @@
 
 mod builtin;
 mod classify;
-pub mod coalesce;
+pub(crate) mod coalesce;
 mod context;
 mod failure_rules;
-pub mod glob;
+pub(crate) mod glob;
 mod hit;
 mod memory;
 mod system_rules;
@@ -23,6 +23,8 @@ use coalesce::Coalescer;
 use hit::{error_detail, Hit};
 use memory::RuleMemory;
 
+/// The alert rules over a stream of audit entries: built-in and custom rules,
+/// their memory (login failures, root tokens) and Slack coalescing.
 pub struct Engine {
     spec: AuditSpec,
     dedup: Dedup,
@@ -31,6 +33,7 @@ pub struct Engine {
     coalescer: Coalescer,
     /// False: every hit is its own alert (`audit replay` without `--coalesce`).
     coalesce: bool,
+    /// What the engine saw: entries, hits per rule, request breakdowns.
     pub counts: EngineCounts,
     last_ms: i64,
 }
@@ -45,6 +48,7 @@ pub enum Clock {
 }
 
 impl Engine {
+    /// An engine with the rules of `spec` and nothing remembered yet.
     pub fn new(spec: &AuditSpec) -> Engine {
         Engine {
             spec: spec.clone(),

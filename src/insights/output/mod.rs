@@ -6,10 +6,11 @@ mod reports;
 mod status;
 mod table;
 
-pub use posture::{posture, version};
-pub use reports::{leases, usage};
-pub use status::{addresses_table, outage, secret_state_words, status, Outage, OutageServer};
-pub use table::{age_words, table};
+pub(crate) use posture::{posture, version};
+pub(crate) use reports::{leases, usage};
+#[cfg(test)]
+pub(crate) use status::addresses_table;
+pub(crate) use status::{outage, status, Outage, OutageServer};
 
 #[cfg(test)]
 mod tests;

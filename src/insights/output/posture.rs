@@ -5,7 +5,7 @@ use crate::insights::version::VersionReport;
 use std::fmt::Write;
 
 /// The posture report: the score, then each check with its outcome.
-pub fn posture(r: &Report) -> String {
+pub(crate) fn posture(r: &Report) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -44,7 +44,7 @@ pub fn posture(r: &Report) -> String {
 }
 
 /// The version check: this server, the latest release, and what to do.
-pub fn version(r: &VersionReport) -> String {
+pub(crate) fn version(r: &VersionReport) -> String {
     let mut o = String::new();
     if r.update_available {
         let _ = writeln!(

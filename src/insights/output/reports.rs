@@ -6,7 +6,7 @@ use crate::insights::usage::UsageReport;
 use std::fmt::Write;
 
 /// The lease report: counts by mount and expiry, the longest-lived first.
-pub fn leases(r: &LeaseReport) -> String {
+pub(crate) fn leases(r: &LeaseReport) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -99,7 +99,7 @@ pub fn leases(r: &LeaseReport) -> String {
 }
 
 /// The usage report: requests by path and client over the window.
-pub fn usage(r: &UsageReport) -> String {
+pub(crate) fn usage(r: &UsageReport) -> String {
     let mut o = String::new();
     let opt = |v: Option<usize>| v.map_or("not assessed".to_string(), |n| n.to_string());
     let _ = writeln!(o, "Entities    {}", opt(r.entities));

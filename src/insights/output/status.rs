@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 /// One secret's state in words: fresh, served from the cache (and how old the
 /// cached copy is), or never fetched.
-pub fn secret_state_words(x: &SecretState, now: u64) -> String {
+pub(crate) fn secret_state_words(x: &SecretState, now: u64) -> String {
     if let (None, Some(_)) = (x.from_cache_since, x.boot_cache_since) {
         return match x.confirmed_at {
             Some(c) => format!(
@@ -61,7 +61,7 @@ fn secrets_table(o: &mut String, secrets: &[SecretState], now: u64) {
     }
 }
 
-pub fn status(s: &Status, now: u64) -> String {
+pub(crate) fn status(s: &Status, now: u64) -> String {
     let v = &s.server;
     let mut rows = vec![row(&["Server", &v.address])];
     let state = if !v.initialized {
@@ -150,7 +150,7 @@ pub fn status(s: &Status, now: u64) -> String {
 
 /// With several `vault.address`es: each one, in this host's order, with its
 /// last state (one address: nothing, the Server line says it all).
-pub fn addresses_table(o: &mut String, addresses: &[AddressState], now: u64) {
+pub(crate) fn addresses_table(o: &mut String, addresses: &[AddressState], now: u64) {
     if addresses.len() < 2 {
         return;
     }
@@ -205,7 +205,7 @@ pub fn addresses_table(o: &mut String, addresses: &[AddressState], now: u64) {
 /// reason, and each secret with where its files come from now.
 #[derive(Debug, Clone, serde::Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Outage {
+pub(crate) struct Outage {
     pub server: OutageServer,
     pub secrets: Vec<SecretState>,
     pub addresses: Vec<AddressState>,
@@ -213,14 +213,14 @@ pub struct Outage {
 
 #[derive(Debug, Clone, serde::Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct OutageServer {
+pub(crate) struct OutageServer {
     pub address: String,
     /// Always false here (the JSON of a reachable server has no such key).
     pub reachable: bool,
     pub error: String,
 }
 
-pub fn outage(x: &Outage, now: u64) -> String {
+pub(crate) fn outage(x: &Outage, now: u64) -> String {
     let mut o = table(
         "",
         None,

@@ -29,7 +29,7 @@ pub(crate) fn na(
 
 /// Rows as aligned columns: comfy-table without borders, two spaces between
 /// columns, every line indented by `indent`, no trailing spaces.
-pub fn table(indent: &str, header: Option<&[&str]>, rows: Vec<Vec<String>>) -> String {
+pub(crate) fn table(indent: &str, header: Option<&[&str]>, rows: Vec<Vec<String>>) -> String {
     if rows.is_empty() && header.is_none() {
         return String::new();
     }
@@ -58,7 +58,7 @@ pub(crate) fn row(cells: &[&str]) -> Vec<String> {
 }
 
 /// "3 min", "45 s", "2h 5m": an age for people.
-pub fn age_words(secs: u64) -> String {
+pub(crate) fn age_words(secs: u64) -> String {
     match secs {
         0..=59 => format!("{secs} s"),
         60..=7199 => format!("{} min", secs / 60),

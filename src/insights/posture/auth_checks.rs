@@ -12,7 +12,7 @@ use crate::vault::VaultClient;
 use serde_json::Value;
 
 /// `root_tokens` (15): no outstanding root token.
-pub async fn root_tokens(c: &VaultClient) -> Finding {
+pub(super) async fn root_tokens(c: &VaultClient) -> Finding {
     let f = Finding::new("root_tokens", "No outstanding root tokens", 15);
     let tokens = match leases::list_tokens(c).await {
         Ok(t) => t,
@@ -50,7 +50,7 @@ pub async fn root_tokens(c: &VaultClient) -> Finding {
 
 /// `approle_roles` (10): each role has secret_id_ttl > 0, a CIDR binding and
 /// token TTLs ≤ 24h / 7 days. Points: share of (role, property) pairs that are fine.
-pub async fn approle_roles(c: &VaultClient, auths: &Result<Value, String>) -> Finding {
+pub(super) async fn approle_roles(c: &VaultClient, auths: &Result<Value, String>) -> Finding {
     let f = Finding::new(
         "approle_roles",
         "AppRole roles: secret-id TTL, CIDR binding, token TTLs",
@@ -113,7 +113,7 @@ pub async fn approle_roles(c: &VaultClient, auths: &Result<Value, String>) -> Fi
 
 /// `policies` (10): no policy with a glob over every mount, write+sudo on a glob,
 /// or write on all of sys/. Points: share of policies that are fine.
-pub async fn policies(c: &VaultClient) -> Finding {
+pub(super) async fn policies(c: &VaultClient) -> Finding {
     let f = Finding::new("policies", "No overly broad policies", 10);
     let names = match c.list("sys/policies/acl").await {
         Ok(n) => n,

@@ -16,7 +16,7 @@ use crate::vault::VaultClient;
 
 use std::time::Duration;
 
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub client: &'a VaultClient,
     pub server: &'a Server,
     pub timeout: Duration,
@@ -24,7 +24,7 @@ pub struct Ctx<'a> {
 }
 
 /// Runs every check (concurrently) in a fixed order.
-pub async fn run_all(ctx: &Ctx<'_>) -> Vec<Finding> {
+pub(crate) async fn run_all(ctx: &Ctx<'_>) -> Vec<Finding> {
     let c = ctx.client;
     let (auths, mounts) = futures::join!(c.read("sys/auth"), c.read("sys/mounts"));
     let auths = auths
@@ -58,7 +58,7 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<Finding> {
 
 /// `audit_devices` (15): at least one; `audit_redundancy` (5): more than one, and
 /// a file device beside any socket device.
-pub async fn audit(c: &VaultClient) -> [Finding; 2] {
+pub(crate) async fn audit(c: &VaultClient) -> [Finding; 2] {
     let one = Finding::new("audit_devices", "At least one audit device", 15);
     let two = Finding::new(
         "audit_redundancy",
@@ -98,7 +98,7 @@ pub async fn audit(c: &VaultClient) -> [Finding; 2] {
 }
 
 /// `tls` (15): the configured address uses https; `tls_certificate_expiry` (5): days left.
-pub async fn tls_checks(ctx: &Ctx<'_>) -> [Finding; 2] {
+pub(crate) async fn tls_checks(ctx: &Ctx<'_>) -> [Finding; 2] {
     let tls = Finding::new("tls", "TLS on the listener", 15);
     let exp = Finding::new("tls_certificate_expiry", "Days to certificate expiry", 5);
     let url = match reqwest::Url::parse(&ctx.server.address) {
@@ -155,7 +155,7 @@ pub async fn tls_checks(ctx: &Ctx<'_>) -> [Finding; 2] {
 }
 
 /// `ha` (5): HA storage with at least two nodes (half for HA with one node).
-pub async fn ha(c: &VaultClient, server: &Server) -> Finding {
+pub(crate) async fn ha(c: &VaultClient, server: &Server) -> Finding {
     let f = Finding::new("ha", "High availability", 5);
     let Some(enabled) = server.ha_enabled else {
         return f.not_assessed("sys/leader did not answer");
@@ -181,7 +181,7 @@ pub async fn ha(c: &VaultClient, server: &Server) -> Finding {
 }
 
 /// `version_age` (5): the server build is younger than 180 days (half up to 365).
-pub fn version_age(server: &Server, now: u64) -> Finding {
+pub(crate) fn version_age(server: &Server, now: u64) -> Finding {
     let f = Finding::new("version_age", "Age of the server version", 5);
     let Some(date) = server.build_date.as_deref() else {
         return f.not_assessed("the server reports no build date");

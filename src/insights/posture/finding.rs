@@ -5,7 +5,7 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Pass,
     /// Part of the points.
     Warn,
@@ -16,7 +16,7 @@ pub enum Outcome {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Finding {
+pub(crate) struct Finding {
     /// Stable identifier (documented in docs/reference/insights-json.md).
     pub id: &'static str,
     pub title: &'static str,
@@ -29,7 +29,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(id: &'static str, title: &'static str, weight: u32) -> Finding {
+    pub(crate) fn new(id: &'static str, title: &'static str, weight: u32) -> Finding {
         Finding {
             id,
             title,
@@ -41,14 +41,14 @@ impl Finding {
         }
     }
 
-    pub fn not_assessed(mut self, reason: impl Into<String>) -> Finding {
+    pub(crate) fn not_assessed(mut self, reason: impl Into<String>) -> Finding {
         self.outcome = Outcome::NotAssessed;
         self.points = 0;
         self.evidence = vec![reason.into()];
         self
     }
 
-    pub fn not_applicable(mut self, reason: impl Into<String>) -> Finding {
+    pub(crate) fn not_applicable(mut self, reason: impl Into<String>) -> Finding {
         self.outcome = Outcome::NotApplicable;
         self.points = 0;
         self.evidence = vec![reason.into()];
@@ -57,7 +57,12 @@ impl Finding {
 
     /// Sets points (clamped to the weight) and the outcome they imply; a fix is
     /// kept only when points are missing.
-    pub fn scored(mut self, points: u32, evidence: Vec<String>, fix: impl Into<String>) -> Finding {
+    pub(crate) fn scored(
+        mut self,
+        points: u32,
+        evidence: Vec<String>,
+        fix: impl Into<String>,
+    ) -> Finding {
         self.points = points.min(self.weight);
         self.outcome = if self.points == self.weight {
             Outcome::Pass
@@ -72,14 +77,14 @@ impl Finding {
     }
 
     /// `weight × good ÷ total`, rounded down (0 of 0 = all points).
-    pub fn fraction(&self, good: usize, total: usize) -> u32 {
+    pub(crate) fn fraction(&self, good: usize, total: usize) -> u32 {
         if total == 0 {
             return self.weight;
         }
         (self.weight as usize * good / total) as u32
     }
 
-    pub fn counts(&self) -> bool {
+    pub(crate) fn counts(&self) -> bool {
         matches!(self.outcome, Outcome::Pass | Outcome::Warn | Outcome::Fail)
     }
 }

@@ -6,19 +6,21 @@
 //! apply (no AppRole mount, no TLS) is `notApplicable`; neither counts.
 
 mod auth_checks;
-pub mod checks;
+pub(crate) mod checks;
 mod finding;
 mod mount_checks;
-pub mod policy;
+pub(crate) mod policy;
 mod score;
-pub mod thresholds;
-pub mod tls;
+pub(crate) mod thresholds;
+pub(crate) mod tls;
 
-pub use finding::{Finding, Outcome};
-pub use score::{score, Report};
+#[cfg(test)]
+pub(crate) use finding::Finding;
+pub(crate) use finding::Outcome;
+pub(crate) use score::{score, Report};
 
 /// Runs every check with the insights token and scores them.
-pub async fn assess(
+pub(crate) async fn assess(
     client: &crate::vault::VaultClient,
     server: &crate::insights::status::Server,
     timeout: std::time::Duration,

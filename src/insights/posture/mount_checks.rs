@@ -14,7 +14,7 @@ pub(super) fn ttl_of(v: &Value, key: &str) -> u64 {
 
 /// `lease_ttls` (10): the token store's default TTL ≤ 24h and max TTL ≤ 7 days;
 /// mounts tuned above 7 days are listed.
-pub async fn lease_ttls(c: &VaultClient, mounts: &Result<Value, String>) -> Finding {
+pub(super) async fn lease_ttls(c: &VaultClient, mounts: &Result<Value, String>) -> Finding {
     let f = Finding::new("lease_ttls", "Default and max lease TTLs", 10);
     let tune = match c.read("sys/auth/token/tune").await {
         Ok(v) => data(&v).clone(),
@@ -64,7 +64,7 @@ pub(super) fn mounts_where(table: &Value, keep: impl Fn(&Value) -> bool) -> Vec<
 }
 
 /// `kv_max_versions` (5): every KV v2 mount keeps at most 20 versions (0 = 10).
-pub async fn kv_versions(c: &VaultClient, mounts: &Result<Value, String>) -> Finding {
+pub(super) async fn kv_versions(c: &VaultClient, mounts: &Result<Value, String>) -> Finding {
     let f = Finding::new("kv_max_versions", "KV v2 max_versions", 5);
     let mounts = match mounts {
         Ok(m) => m,

@@ -2,7 +2,7 @@
 //! each `path "..." { capabilities = [...] }`.
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
+pub(crate) struct Rule {
     pub path: String,
     pub capabilities: Vec<String>,
 }
@@ -78,7 +78,7 @@ fn tokens(text: &str) -> Vec<Tok> {
 }
 
 /// The path rules of a policy. JSON policies are read as JSON, anything else as HCL.
-pub fn rules(text: &str) -> Vec<Rule> {
+pub(crate) fn rules(text: &str) -> Vec<Rule> {
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
         if let Some(paths) = v.get("path").and_then(|p| p.as_object()) {
             return paths
@@ -146,7 +146,7 @@ pub fn rules(text: &str) -> Vec<Rule> {
 const WRITE: [&str; 4] = ["create", "update", "delete", "patch"];
 
 /// Why a rule is over-broad, or `None`.
-pub fn broad(rule: &Rule) -> Option<String> {
+pub(crate) fn broad(rule: &Rule) -> Option<String> {
     let caps: Vec<&str> = rule.capabilities.iter().map(String::as_str).collect();
     if caps.is_empty() || caps.contains(&"deny") {
         return None;

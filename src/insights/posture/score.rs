@@ -6,7 +6,7 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Report {
+pub(crate) struct Report {
     pub score: u32,
     pub address: String,
     /// Sum of the weights of the assessed checks.
@@ -24,7 +24,7 @@ impl Report {
     /// True when every check that needs the token could not be assessed: the
     /// token is wrong, expired, or has none of the insights policy's rights,
     /// and the score describes only the listener.
-    pub fn token_read_nothing(&self) -> bool {
+    pub(crate) fn token_read_nothing(&self) -> bool {
         let mut with_token = self
             .findings
             .iter()
@@ -34,7 +34,7 @@ impl Report {
     }
 }
 
-pub fn score(findings: Vec<Finding>, address: String) -> Report {
+pub(crate) fn score(findings: Vec<Finding>, address: String) -> Report {
     let assessed: u32 = findings
         .iter()
         .filter(|f| f.counts())

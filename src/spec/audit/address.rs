@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListenAddr {
+pub(crate) enum ListenAddr {
     Tcp(SocketAddr),
     Unix(PathBuf),
 }
@@ -21,7 +21,7 @@ impl std::fmt::Display for ListenAddr {
 }
 
 impl ListenAddr {
-    pub fn parse(s: &str) -> Result<ListenAddr, String> {
+    pub(crate) fn parse(s: &str) -> Result<ListenAddr, String> {
         if let Some(rest) = s.strip_prefix("tcp:") {
             return rest
                 .parse::<SocketAddr>()
@@ -43,13 +43,13 @@ impl ListenAddr {
 
 /// An address block: `10.0.0.5` or `10.0.0.0/24` or `fd00::/8`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
+pub(crate) struct Cidr {
     pub addr: std::net::IpAddr,
     pub prefix: u8,
 }
 
 impl Cidr {
-    pub fn parse(s: &str) -> Option<Cidr> {
+    pub(crate) fn parse(s: &str) -> Option<Cidr> {
         let (a, p) = match s.split_once('/') {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
@@ -64,7 +64,7 @@ impl Cidr {
     }
 
     /// True when `ip` (IPv4-mapped IPv6 counts as IPv4) is inside the block.
-    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: std::net::IpAddr) -> bool {
         use std::net::IpAddr;
         let ip = match ip {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),

@@ -7,10 +7,10 @@ use crate::spec::fields::duration;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
-pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
-pub const DEFAULT_MEMORY_BUDGET: usize = 64 << 20;
-pub const DEFAULT_SPILL_BYTES: u64 = 1 << 30;
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 64;
+pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const DEFAULT_MEMORY_BUDGET: usize = 64 << 20;
+pub(crate) const DEFAULT_SPILL_BYTES: u64 = 1 << 30;
 const DEFAULT_QUEUE_BYTES: u64 = 16 << 20;
 const DEFAULT_STATS_INTERVAL: Duration = Duration::from_secs(30);
 

@@ -6,45 +6,47 @@
 //! - [`rules`]: built-in and custom rules; [`severity`]: how bad an alert is;
 //! - [`limits`]: queue, connections, memory, spill and timing bounds.
 
-pub mod access;
-pub mod address;
-pub mod limits;
-pub mod raw;
-pub mod rules;
-pub mod severity;
+pub(crate) mod access;
+pub(crate) mod address;
+pub(crate) mod limits;
+pub(crate) mod raw;
+pub(crate) mod rules;
+pub(crate) mod severity;
 
-pub use super::slack::{RawSlack, SlackSpec};
-pub use address::{Cidr, ListenAddr};
-pub use limits::{
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MEMORY_BUDGET, DEFAULT_SPILL_BYTES,
-};
-pub use raw::{RawAudit, RawRule, UserRef};
-pub use rules::{CustomMatch, RuleConfig, BUILTIN, DEFAULT_LOGIN_FAILURES, DEFAULT_LONG_TTL};
-pub use severity::Severity;
+pub(crate) use super::slack::SlackSpec;
+pub(crate) use address::{Cidr, ListenAddr};
+pub(crate) use raw::RawAudit;
+pub(crate) use rules::RuleConfig;
+pub use rules::BUILTIN;
+#[cfg(test)]
+pub(crate) use rules::DEFAULT_LONG_TTL;
+#[cfg(test)]
+pub(crate) use severity::Severity;
 
 use super::error::Problem;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// The `audit` section, resolved: listeners, Slack, rules and limits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditSpec {
-    pub listen: Vec<ListenAddr>,
+    pub(crate) listen: Vec<ListenAddr>,
     /// Group of the `unix:` sockets; `None` = the agent's own group.
-    pub socket_group: Option<String>,
-    pub slack: Option<SlackSpec>,
+    pub(crate) socket_group: Option<String>,
+    pub(crate) slack: Option<SlackSpec>,
     /// Every built-in rule (with defaults filled in) and every custom rule, by id.
-    pub rules: BTreeMap<String, RuleConfig>,
-    pub queue_bytes: usize,
-    pub stats_interval: Duration,
+    pub(crate) rules: BTreeMap<String, RuleConfig>,
+    pub(crate) queue_bytes: usize,
+    pub(crate) stats_interval: Duration,
     /// The Vault server's users (names or numeric uids), resolved when binding;
     /// empty = root and the agent's own user.
-    pub peer_users: Vec<String>,
+    pub(crate) peer_users: Vec<String>,
     /// Remote peers accepted on non-loopback TCP listeners.
-    pub allow_from: Vec<Cidr>,
-    pub max_connections: usize,
-    pub idle_timeout: Duration,
-    pub memory_budget: usize,
-    pub spill_bytes: u64,
+    pub(crate) allow_from: Vec<Cidr>,
+    pub(crate) max_connections: usize,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) memory_budget: usize,
+    pub(crate) spill_bytes: u64,
 }
 
 impl AuditSpec {
@@ -56,6 +58,7 @@ impl AuditSpec {
         spec
     }
 
+    /// The rule `id` (every built-in rule is present).
     pub fn rule(&self, id: &str) -> &RuleConfig {
         &self.rules[id]
     }
@@ -63,7 +66,7 @@ impl AuditSpec {
 
 /// Validates the raw section. `need_listen`: the section came from a spec (then
 /// at least one listen address is required).
-pub fn resolve(raw: RawAudit, need_listen: bool, problems: &mut Vec<Problem>) -> AuditSpec {
+pub(crate) fn resolve(raw: RawAudit, need_listen: bool, problems: &mut Vec<Problem>) -> AuditSpec {
     let listen = address::listen(&raw.listen, need_listen, problems);
     let slack = raw
         .slack

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawAudit {
+pub(crate) struct RawAudit {
     #[serde(default)]
     pub listen: Vec<String>,
     /// Group owning the `unix:` sockets (mode 0660), e.g. the Vault server's group.
@@ -57,14 +57,14 @@ impl RawAudit {
 /// A user named or given by uid.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-pub enum UserRef {
+pub(crate) enum UserRef {
     Id(u32),
     Name(String),
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawRule {
+pub(crate) struct RawRule {
     pub enabled: Option<bool>,
     pub severity: Option<String>,
     /// A count (`login-failures`) or a duration (`token-long-ttl`).

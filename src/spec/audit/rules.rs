@@ -59,8 +59,8 @@ pub const BUILTIN: &[(&str, Severity, u64)] = &[
     ("root-token-new-address", Severity::Critical, 3600),
 ];
 
-pub const DEFAULT_LOGIN_FAILURES: u64 = 5;
-pub const DEFAULT_LONG_TTL: Duration = Duration::from_secs(168 * 3600);
+pub(crate) const DEFAULT_LOGIN_FAILURES: u64 = 5;
+pub(crate) const DEFAULT_LONG_TTL: Duration = Duration::from_secs(168 * 3600);
 
 /// The operations a custom rule may name (Vault's logical operations).
 const OPERATIONS: &[&str] = &[

@@ -3,12 +3,12 @@
 //! problem names its JSON path (`templates.<name>.<key>`); every unknown
 //! placeholder of every template is reported, not only the first.
 
-pub mod parse;
+pub(crate) mod parse;
 mod resolve;
 mod types;
 
-pub use resolve::{resolve, RENDERED_DIR};
-pub use types::{RawTemplate, Source, TemplateSpec};
+pub(crate) use resolve::resolve;
+pub(crate) use types::{RawTemplate, Source, TemplateSpec};
 
 #[cfg(test)]
 mod tests;

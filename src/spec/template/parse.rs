@@ -15,14 +15,14 @@ use std::fmt;
 
 /// A piece of a parsed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
+pub(crate) enum Segment {
     Text(String),
     Placeholder(Placeholder),
 }
 
 /// `{{ SECRET.KEY }}`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Placeholder {
+pub(crate) struct Placeholder {
     pub secret: String,
     pub key: String,
 }
@@ -35,7 +35,7 @@ impl fmt::Display for Placeholder {
 
 /// A problem in a template's text, at a 1-based line and column (in characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseProblem {
+pub(crate) struct ParseProblem {
     pub line: usize,
     pub column: usize,
     pub message: String,
@@ -57,7 +57,7 @@ const MAX_NAME: usize = 512;
 
 /// Parses `content`; `known` lists the spec's secret names. Returns the segments
 /// (placeholders with problems are left out) and every problem found.
-pub fn parse(content: &str, known: &[&str]) -> (Vec<Segment>, Vec<ParseProblem>) {
+pub(crate) fn parse(content: &str, known: &[&str]) -> (Vec<Segment>, Vec<ParseProblem>) {
     let mut segments = Vec::new();
     let mut problems = Vec::new();
     let mut text = String::new();
@@ -170,7 +170,7 @@ fn truncate(s: &str, max: usize) -> &str {
 }
 
 /// The placeholders of a template, each once, in order of first use.
-pub fn placeholders(segments: &[Segment]) -> Vec<&Placeholder> {
+pub(crate) fn placeholders(segments: &[Segment]) -> Vec<&Placeholder> {
     let mut out: Vec<&Placeholder> = Vec::new();
     for s in segments {
         if let Segment::Placeholder(p) = s {
@@ -184,7 +184,7 @@ pub fn placeholders(segments: &[Segment]) -> Vec<&Placeholder> {
 
 /// Fills the placeholders with `value(placeholder)`; on failure, every
 /// placeholder that could not be filled, with why (never a value).
-pub fn fill(
+pub(crate) fn fill(
     segments: &[Segment],
     mut value: impl FnMut(&Placeholder) -> Result<Vec<u8>, String>,
 ) -> Result<Vec<u8>, Vec<String>> {

@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The subdirectory of the secrets directory that templates go to by default.
-pub const RENDERED_DIR: &str = "rendered";
+pub(crate) const RENDERED_DIR: &str = "rendered";
 
 /// Fills in defaults and validates every template against the secrets.
-pub fn resolve(
+pub(crate) fn resolve(
     raw: BTreeMap<String, RawTemplate>,
     secrets: &BTreeMap<String, SecretSpec>,
     state_dir: &Path,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 /// A template exactly as JSON writes it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawTemplate {
+pub(crate) struct RawTemplate {
     pub content: Option<String>,
     pub env_from: Option<Vec<String>>,
     pub path: Option<String>,
@@ -23,7 +23,7 @@ pub struct RawTemplate {
 
 /// What a template is made of.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// Text with `{{ SECRET.KEY }}` placeholders.
     Content(Vec<Segment>),
     /// Every key of these secrets, in this order, as `KEY="value"` lines.
@@ -31,7 +31,7 @@ pub enum Source {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateSpec {
+pub(crate) struct TemplateSpec {
     pub name: String,
     pub source: Source,
     /// The rendered file.
@@ -45,7 +45,7 @@ pub struct TemplateSpec {
 
 impl TemplateSpec {
     /// The secrets this template reads, sorted, each once.
-    pub fn secrets(&self) -> Vec<&str> {
+    pub(crate) fn secrets(&self) -> Vec<&str> {
         let mut v: Vec<&str> = match &self.source {
             Source::Content(segs) => parse::placeholders(segs)
                 .into_iter()
@@ -58,12 +58,12 @@ impl TemplateSpec {
         v
     }
 
-    pub fn uses(&self, secret: &str) -> bool {
+    pub(crate) fn uses(&self, secret: &str) -> bool {
         self.secrets().contains(&secret)
     }
 
     /// The placeholders of a content template (empty for envFrom).
-    pub fn placeholders(&self) -> Vec<&Placeholder> {
+    pub(crate) fn placeholders(&self) -> Vec<&Placeholder> {
         match &self.source {
             Source::Content(segs) => parse::placeholders(segs),
             Source::EnvFrom(_) => Vec::new(),

@@ -4,7 +4,7 @@
 //! just went away costs one request.
 
 use super::core::{drive, Daemon};
-use super::tracked::{Check, Health};
+use super::tracked::{next_health, Check, Health, Seen};
 use super::{schedule, templates};
 use crate::fetch::{self, Outcome};
 use crate::render::Rendered;
@@ -170,8 +170,9 @@ impl Daemon {
                 let t = self.tracked.get_mut(&s.name).expect("tracked");
                 t.next_check =
                     Instant::now() + schedule::refresh_delay(s.refresh_interval, rand::random());
-                if matches!(t.health, Health::Fresh | Health::BootCache) {
-                    t.health = Health::FromCache;
+                let new = next_health(t.health, Seen::Unreachable);
+                if new != t.health {
+                    t.health = new;
                     crate::metrics::global().secret_still_cached(&s.name);
                 }
             }

@@ -4,7 +4,7 @@
 
 use super::core::{drive, Daemon, TOKEN_CHECK_EVERY};
 use super::refresh::verify_one;
-use super::tracked::{Check, Health};
+use super::tracked::{next_health, serving, Check, Health, Seen};
 use super::{restart, schedule, status_line};
 use crate::fetch::{self, Outcome};
 use crate::render::Rendered;
@@ -22,7 +22,7 @@ impl Daemon {
             Check::Same => {
                 self.vault_up();
                 let t = self.tracked.get_mut(name)?;
-                if !matches!(t.health, Health::Fresh | Health::BootCache) {
+                if !serving(t.health) {
                     // Back from the cache with the same data: the status record says so.
                     let mut st = state::load(&self.spec.state_dir, name);
                     st.last_fetch = Some(crate::clock::now_unix());
@@ -34,15 +34,16 @@ impl Daemon {
                 if t.health == Health::BootCache {
                     tracing::info!("secret {name}: Vault confirmed the version rendered at boot from the cache");
                 }
-                t.health = Health::Fresh;
+                t.health = next_health(t.health, Seen::Same);
                 crate::metrics::global().secret_fresh(name, crate::clock::now_unix());
             }
             Check::Unreachable(reason) => {
                 self.vault_down(&reason);
                 crate::metrics::global().secret_still_cached(name);
                 let t = self.tracked.get_mut(name)?;
-                if matches!(t.health, Health::Fresh | Health::BootCache) {
-                    t.health = Health::FromCache;
+                let new = next_health(t.health, Seen::Unreachable);
+                if new != t.health {
+                    t.health = new;
                     let mut st = state::load(&self.spec.state_dir, name);
                     st.from_cache_since.get_or_insert(crate::clock::now_unix());
                     st.last_error = Some(reason);
@@ -72,11 +73,12 @@ impl Daemon {
                 }
                 let first = t.health == Health::Pending;
                 t.version = version;
-                t.health = if boot_cache.is_some() {
-                    Health::BootCache
-                } else {
-                    Health::Fresh
-                };
+                t.health = next_health(
+                    t.health,
+                    Seen::Fresh {
+                        boot_cache: boot_cache.is_some(),
+                    },
+                );
                 let m = crate::metrics::global();
                 m.secret_fresh(name, boot_cache.unwrap_or_else(crate::clock::now_unix));
                 if !first && matches!(rendered, Rendered::Changed { .. }) {
@@ -120,7 +122,7 @@ impl Daemon {
                     crate::clock::now_unix().saturating_sub(age.as_secs()),
                 );
                 let t = self.tracked.get_mut(name)?;
-                t.health = Health::FromCache;
+                t.health = next_health(t.health, Seen::FromCache);
                 if let Rendered::Changed { generation, .. } = rendered {
                     tracing::warn!(
                         "secret {name}: rendered from the last-known-good cache ({} old) as generation {generation}, because {reason}",
@@ -162,7 +164,8 @@ impl Daemon {
                 }
                 tracing::error!("{e}");
                 crate::metrics::global().secret_failed(name);
-                self.tracked.get_mut(name)?.health = Health::Failed;
+                let t = self.tracked.get_mut(name)?;
+                t.health = next_health(t.health, Seen::Failed);
                 failed = true;
             }
         }

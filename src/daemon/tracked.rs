@@ -19,6 +19,43 @@ pub(super) enum Health {
     Failed,
 }
 
+/// What a check found, as far as a secret's [`Health`] is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Seen {
+    /// Vault confirmed the version on disk (metadata check).
+    Same,
+    /// Vault could not be asked (an outage, or no token).
+    Unreachable,
+    /// Rendered from Vault's answer, or (`boot_cache`) adopted from the cache
+    /// the boot unit rendered without Vault.
+    Fresh { boot_cache: bool },
+    /// Rendered from the last-known-good cache because Vault cannot answer.
+    FromCache,
+    /// The check failed (denied, not found, render error...).
+    Failed,
+}
+
+/// The health after a check: pure, so every transition has its unit test.
+/// A secret that was serving current data (fresh, or from the boot cache) and
+/// cannot be checked is now served from the cache; one that was never rendered,
+/// already from the cache or failed stays as it was.
+pub(super) fn next_health(old: Health, seen: Seen) -> Health {
+    match seen {
+        Seen::Same => Health::Fresh,
+        Seen::Unreachable if serving(old) => Health::FromCache,
+        Seen::Unreachable => old,
+        Seen::Fresh { boot_cache: true } => Health::BootCache,
+        Seen::Fresh { boot_cache: false } => Health::Fresh,
+        Seen::FromCache => Health::FromCache,
+        Seen::Failed => Health::Failed,
+    }
+}
+
+/// Serving current data: fresh from Vault, or the boot cache not yet checked.
+pub(super) fn serving(h: Health) -> bool {
+    matches!(h, Health::Fresh | Health::BootCache)
+}
+
 /// What the daemon knows about one secret.
 #[derive(Debug)]
 pub(super) struct Tracked {
@@ -79,37 +116,34 @@ pub(super) fn adopt_boot_fetch(
         now.checked_sub(t)
             .filter(|age| *age < secret.refresh_interval.as_secs())
     };
-    if let (Some(age), Some(c)) = (st.boot_cache_since.and_then(recent), &st.confirmed) {
+    let boot_cache = st
+        .boot_cache_since
+        .and_then(recent)
+        .zip(st.confirmed.as_ref());
+    let (age, first_check, boot_cache, what) = match boot_cache {
         // Rendered by the boot unit from the cache Vault confirmed within
         // bootCacheMaxAge: adopted like a boot fetch; the first check (a
         // metadata read) comes at a random time within the first interval.
-        let version = st.version?;
-        tracing::debug!(
-            secret = %secret.name,
-            version,
-            age_s = age,
-            "rendered at boot from its confirmed cache: checked within the first refresh interval"
-        );
-        return Some(Tracked {
-            next_check: Instant::now() + secret.refresh_interval.mul_f64(rand::random::<f64>()),
-            version: Some(version),
-            adopted: true,
-            boot_cache: Some(c.at),
-            ..Tracked::new()
-        });
-    }
-    let age = recent(st.last_fetch?)?;
+        Some((age, c)) => (
+            age,
+            secret.refresh_interval.mul_f64(rand::random::<f64>()),
+            Some(c.at),
+            "rendered at boot from its confirmed cache: checked within the first refresh interval",
+        ),
+        None => (
+            recent(st.last_fetch?)?,
+            secret.refresh_interval,
+            None,
+            "fetched by its boot unit moments ago: rendered from its cache, checked at the next refresh",
+        ),
+    };
     let version = st.version?;
-    tracing::debug!(
-        secret = %secret.name,
-        version,
-        age_s = age,
-        "fetched by its boot unit moments ago: rendered from its cache, checked at the next refresh"
-    );
+    tracing::debug!(secret = %secret.name, version, age_s = age, "{what}");
     Some(Tracked {
-        next_check: Instant::now() + secret.refresh_interval,
+        next_check: Instant::now() + first_check,
         version: Some(version),
         adopted: true,
+        boot_cache,
         ..Tracked::new()
     })
 }
@@ -122,3 +156,6 @@ pub(super) enum Check {
     Full(Outcome, bool),
     Unreachable(String),
 }
+
+#[cfg(test)]
+mod tests;

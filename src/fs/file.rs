@@ -32,40 +32,55 @@ pub(crate) fn create_file(
     owner: Option<(Uid, Gid)>,
     label: &Path,
 ) -> Result<(), FsError> {
-    create_file_with(dir, name, bytes, mode, owner, label, Durability::Durable)
+    let durability = Durability::Durable;
+    create_file_with(
+        dir,
+        NewFile {
+            name,
+            bytes,
+            mode,
+            owner,
+            label,
+            durability,
+        },
+    )
 }
 
-fn create_file_with(
-    dir: impl AsFd,
-    name: &str,
-    bytes: &[u8],
+/// A file to create: its name in the directory, content, mode, owner, and
+/// whether it must survive a crash.
+struct NewFile<'a> {
+    name: &'a str,
+    bytes: &'a [u8],
     mode: u32,
     owner: Option<(Uid, Gid)>,
-    label: &Path,
+    /// The directory's path, for messages.
+    label: &'a Path,
     durability: Durability,
-) -> Result<(), FsError> {
+}
+
+fn create_file_with(dir: impl AsFd, new: NewFile<'_>) -> Result<(), FsError> {
     let flags =
         OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
     let dir = dir.as_fd();
-    let fd = openat(dir, name, flags, Mode::from_bits_truncate(0o600))
-        .map_err(|e| fs_err("cannot create", label.join(name).display(), e))?;
-    let result = fill_file(fd, name, bytes, mode, owner, label, durability);
+    let fd = openat(dir, new.name, flags, Mode::from_bits_truncate(0o600))
+        .map_err(|e| fs_err("cannot create", new.label.join(new.name).display(), e))?;
+    let result = fill_file(fd, &new);
     if result.is_err() {
         // Never leave part of a secret behind (a full disk fails the write half-way).
-        let _ = unlinkat(dir, name, UnlinkatFlags::NoRemoveDir);
+        let _ = unlinkat(dir, new.name, UnlinkatFlags::NoRemoveDir);
     }
     result
 }
 
-fn fill_file(
-    fd: OwnedFd,
-    name: &str,
-    bytes: &[u8],
-    mode: u32,
-    owner: Option<(Uid, Gid)>,
-    label: &Path,
-    durability: Durability,
-) -> Result<(), FsError> {
+fn fill_file(fd: OwnedFd, new: &NewFile<'_>) -> Result<(), FsError> {
+    let NewFile {
+        name,
+        bytes,
+        mode,
+        owner,
+        label,
+        durability,
+    } = *new;
     if let Some((uid, gid)) = owner {
         fchown(&fd, Some(uid), Some(gid))
             .map_err(|e| fs_err("cannot chown", label.join(name).display(), e))?;
@@ -90,7 +105,18 @@ pub(crate) fn write_new_file_volatile(
     mode: u32,
     label: &Path,
 ) -> Result<(), FsError> {
-    create_file_with(dir, name, bytes, mode, None, label, Durability::Volatile)
+    let durability = Durability::Volatile;
+    create_file_with(
+        dir,
+        NewFile {
+            name,
+            bytes,
+            mode,
+            owner: None,
+            label,
+            durability,
+        },
+    )
 }
 
 /// Atomically replaces `name` in `dir`: a temporary file in the same directory,
@@ -117,7 +143,15 @@ pub(crate) fn replace_file_with(
 ) -> Result<(), FsError> {
     let dir = dir.as_fd();
     let tmp = format!(".{name}.tmp-{}", temp_tail());
-    if let Err(e) = create_file_with(dir, &tmp, bytes, mode, None, label, durability) {
+    let new = NewFile {
+        name: &tmp,
+        bytes,
+        mode,
+        owner: None,
+        label,
+        durability,
+    };
+    if let Err(e) = create_file_with(dir, new) {
         let _ = unlinkat(dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
         return Err(e);
     }

@@ -112,7 +112,6 @@ pub(crate) fn stage(
         &dir,
         &tmp,
         &encode(secret, kv, fetched_at),
-        0o600,
         &secret.cache_dir,
     )
     .map_err(fs)?;

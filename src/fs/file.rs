@@ -32,18 +32,8 @@ pub(crate) fn create_file(
     owner: Option<(Uid, Gid)>,
     label: &Path,
 ) -> Result<(), FsError> {
-    let durability = Durability::Durable;
-    create_file_with(
-        dir,
-        NewFile {
-            name,
-            bytes,
-            mode,
-            owner,
-            label,
-            durability,
-        },
-    )
+    let new = NewFile::new(name, bytes, mode, label, Durability::Durable);
+    create_file_with(dir, NewFile { owner, ..new })
 }
 
 /// A file to create: its name in the directory, content, mode, owner, and
@@ -56,6 +46,25 @@ struct NewFile<'a> {
     /// The directory's path, for messages.
     label: &'a Path,
     durability: Durability,
+}
+
+impl<'a> NewFile<'a> {
+    fn new(
+        name: &'a str,
+        bytes: &'a [u8],
+        mode: u32,
+        label: &'a Path,
+        durability: Durability,
+    ) -> Self {
+        NewFile {
+            name,
+            bytes,
+            mode,
+            owner: None,
+            label,
+            durability,
+        }
+    }
 }
 
 fn create_file_with(dir: impl AsFd, new: NewFile<'_>) -> Result<(), FsError> {
@@ -102,20 +111,11 @@ pub(crate) fn write_new_file_volatile(
     dir: impl AsFd,
     name: &str,
     bytes: &[u8],
-    mode: u32,
     label: &Path,
 ) -> Result<(), FsError> {
-    let durability = Durability::Volatile;
     create_file_with(
         dir,
-        NewFile {
-            name,
-            bytes,
-            mode,
-            owner: None,
-            label,
-            durability,
-        },
+        NewFile::new(name, bytes, 0o600, label, Durability::Volatile),
     )
 }
 
@@ -143,15 +143,7 @@ pub(crate) fn replace_file_with(
 ) -> Result<(), FsError> {
     let dir = dir.as_fd();
     let tmp = format!(".{name}.tmp-{}", temp_tail());
-    let new = NewFile {
-        name: &tmp,
-        bytes,
-        mode,
-        owner: None,
-        label,
-        durability,
-    };
-    if let Err(e) = create_file_with(dir, new) {
+    if let Err(e) = create_file_with(dir, NewFile::new(&tmp, bytes, mode, label, durability)) {
         let _ = unlinkat(dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
         return Err(e);
     }

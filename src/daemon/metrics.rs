@@ -6,16 +6,17 @@
 use crate::metrics::{self, AuditTotals, TokenExpiry};
 use crate::spec::metrics::MetricsSpec;
 use std::time::Duration;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 /// The textfile is rewritten at most this often.
 const MIN_WRITE_INTERVAL: Duration = Duration::from_secs(1);
 
 pub(crate) struct Publisher {
     spec: MetricsSpec,
-    server: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    /// The endpoint; dropping the guard stops it.
+    server: Option<(DropGuard, JoinHandle<()>)>,
     last_write: Option<Instant>,
     /// The last textfile error, logged once until it changes or clears.
     last_error: Option<String>,
@@ -41,8 +42,9 @@ impl Publisher {
                 match metrics::http::bind(addr).await {
                     Ok(l) => {
                         tracing::info!("metrics: serving http://{addr}/metrics");
-                        let (tx, rx) = watch::channel(false);
-                        self.server = Some((tx, tokio::spawn(metrics::http::serve(l, rx))));
+                        let stop = CancellationToken::new();
+                        let server = tokio::spawn(metrics::http::serve(l, stop.clone()));
+                        self.server = Some((stop.drop_guard(), server));
                     }
                     // Metrics never stop the agent: the secrets matter more.
                     Err(e) => tracing::error!("{e}; metrics are not served over HTTP"),
@@ -91,8 +93,8 @@ impl Publisher {
     }
 
     async fn stop_server(&mut self) {
-        if let Some((tx, join)) = self.server.take() {
-            let _ = tx.send(true);
+        if let Some((stop, join)) = self.server.take() {
+            drop(stop);
             let _ = tokio::time::timeout(Duration::from_secs(2), join).await;
         }
     }

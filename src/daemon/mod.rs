@@ -81,11 +81,13 @@ pub(crate) async fn run(
     let notifier = Notifier::from_env();
     notifier.status("starting: rendering secrets");
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Cancelled at the end, or when this function returns early (the guard).
+    let stop = tokio_util::sync::CancellationToken::new();
+    let _stop_on_exit = stop.clone().drop_guard();
     let audit = AuditTask::spawn(&spec);
     let chat = crate::chat::server::ChatTask::spawn(&spec);
     let (insights, insights_spec) =
-        crate::insights::agent::spawn(Arc::new(spec.clone()), stop_rx.clone());
+        crate::insights::agent::spawn(Arc::new(spec.clone()), stop.clone());
 
     let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
     let worker = tokio::spawn(restart::worker(jobs_rx));
@@ -162,7 +164,7 @@ pub(crate) async fn run(
         // A clean stop leaves no live token behind (a crash leaves it to its TTL).
         crate::vault::approle::release(&c).await;
     }
-    let _ = stop_tx.send(true);
+    stop.cancel();
     let audit_totals = d
         .audit
         .as_ref()

@@ -26,6 +26,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 /// A digest that could not be collected is tried again after this.
 pub(crate) const DIGEST_RETRY: Duration = Duration::from_secs(300);
@@ -52,11 +53,11 @@ pub(crate) fn after_failure(first_failure: u64, now: u64) -> AfterFailure {
     }
 }
 
-/// Starts the task; send a new spec on reload, turn `shutdown` true to stop it
+/// Starts the task; send a new spec on reload, cancel `shutdown` to stop it
 /// (it then gives queued messages a moment to leave).
 pub(crate) fn spawn(
     spec: Arc<Spec>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
 ) -> (JoinHandle<()>, watch::Sender<Arc<Spec>>) {
     let (tx, rx) = watch::channel(spec);
     (tokio::spawn(run(rx, shutdown)), tx)
@@ -152,7 +153,7 @@ struct Agent {
     digest_retry_at: Option<u64>,
 }
 
-async fn run(mut spec_rx: watch::Receiver<Arc<Spec>>, mut shutdown: watch::Receiver<bool>) {
+async fn run(mut spec_rx: watch::Receiver<Arc<Spec>>, shutdown: CancellationToken) {
     let mut a = Agent {
         host: crate::host::hostname(),
         client: None,
@@ -163,7 +164,7 @@ async fn run(mut spec_rx: watch::Receiver<Arc<Spec>>, mut shutdown: watch::Recei
         digest_retry_at: None,
     };
     loop {
-        if *shutdown.borrow() {
+        if shutdown.is_cancelled() {
             break;
         }
         let spec = spec_rx.borrow_and_update().clone();
@@ -182,7 +183,7 @@ async fn run(mut spec_rx: watch::Receiver<Arc<Spec>>, mut shutdown: watch::Recei
                 if due_in.is_zero() {
                     tokio::select! {
                         _ = a.digest(&spec) => {}
-                        _ = shutdown.changed() => break,
+                        _ = shutdown.cancelled() => break,
                     }
                     wait = Duration::ZERO;
                 } else {
@@ -195,7 +196,7 @@ async fn run(mut spec_rx: watch::Receiver<Arc<Spec>>, mut shutdown: watch::Recei
         }
         tokio::select! {
             r = spec_rx.changed() => if r.is_err() { break },
-            _ = shutdown.changed() => {}
+            _ = shutdown.cancelled() => {}
             _ = tokio::time::sleep(wait) => {}
         }
     }

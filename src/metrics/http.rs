@@ -13,7 +13,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 
 pub(crate) const MAX_CONNECTIONS: usize = 8;
 pub(crate) const MAX_HEAD: usize = 16 * 1024;
@@ -37,12 +38,12 @@ pub(crate) async fn bind(addr: SocketAddr) -> Result<TcpListener, ListenError> {
         .map_err(|source| ListenError { addr, source })
 }
 
-pub(crate) async fn serve(listener: TcpListener, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn serve(listener: TcpListener, stop: CancellationToken) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let permit = tokio::select! {
             p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
-            _ = stop.changed() => return,
+            _ = stop.cancelled() => return,
         };
         let stream = tokio::select! {
             r = listener.accept() => match r {
@@ -53,7 +54,7 @@ pub(crate) async fn serve(listener: TcpListener, mut stop: watch::Receiver<bool>
                     continue;
                 }
             },
-            _ = stop.changed() => return,
+            _ = stop.cancelled() => return,
         };
         tokio::spawn(async move {
             let conn = hyper::server::conn::http1::Builder::new()

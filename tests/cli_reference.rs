@@ -670,8 +670,9 @@ fn every_exit_code_in_the_table_is_provoked() {
     let defined: Vec<u8> = consts
         .lines()
         .filter_map(|l| {
-            l.trim()
-                .strip_prefix("pub const ")?
+            let l = l.trim();
+            l.strip_prefix("pub(crate) const ")
+                .or_else(|| l.strip_prefix("pub const "))?
                 .split("u8 = ")
                 .nth(1)?
                 .trim_end_matches(';')

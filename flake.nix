@@ -21,7 +21,7 @@
       });
 
       nixosModules.default = { lib, pkgs, ... }: {
-        imports = [ ./nixos/module.nix ];
+        imports = [ ./nix/module ];
         vault.package = lib.mkDefault self.packages.${pkgs.stdenv.hostPlatform.system}.default;
       };
 

@@ -7,12 +7,13 @@
 //!
 //! `cargo bench --bench audit_ingest` runs both (rss first, in a fresh process
 //! state); `-- rss` or `-- throughput` runs one.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 use std::io::Write;
 use std::time::{Duration, Instant};
-use vaultkeeper::audit::frame::{Frame, Framer};
-use vaultkeeper::audit::rules::{Clock, Engine};
-use vaultkeeper::audit::{serve_with_stats, AuditSpec, StatsHandle};
+use vaultkeeper::{serve_with_stats, AuditSpec, StatsHandle};
+use vaultkeeper::{Clock, Engine};
+use vaultkeeper::{Frame, Framer};
 
 const H: &str = "hmac-sha256:3c9d2a0e4b7f61d8a5c3e2f1b0a9d8c7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1";
 
@@ -127,7 +128,7 @@ fn rss() {
         .unwrap()
         .port();
     let state = tempfile::tempdir().unwrap();
-    let spec = vaultkeeper::audit::spec::from_json(
+    let spec = vaultkeeper::audit_spec_from_json(
         "bench",
         &format!(r#"{{"listen":["tcp:127.0.0.1:{port}"],"statsInterval":"1h"}}"#),
     )

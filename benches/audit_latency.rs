@@ -9,6 +9,7 @@
 //! scripts/bench-audit.sh installs OpenBao and runs this; figures go to
 //! docs/benchmarks.md. It reuses the test harness (real OpenBao dev servers, a
 //! real `vaultkeeper audit listen`, the Slack stand-in in hang mode).
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 #[path = "../tests/support/mod.rs"]
 mod support;

@@ -22,10 +22,11 @@
 //!   interval): one KV v2 metadata read, plus a full read when the version
 //!   changed (`daily` rotation: each secret changes once a day at a random time);
 //! - the token renewed at 2/3 of its 1 h lease.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 use std::time::Duration;
-use vaultkeeper::daemon::schedule::refresh_delay;
-use vaultkeeper::daemon::token::{after_login, after_renewal, Plan};
+use vaultkeeper::refresh_delay;
+use vaultkeeper::{after_login, after_renewal, Plan};
 
 struct Counts(Vec<u32>);
 

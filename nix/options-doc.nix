@@ -7,7 +7,7 @@ let
   root = toString ../.;
   eval = lib.evalModules {
     modules = [
-      ../nixos/module.nix
+      ./module
       # Only the options are read: the NixOS options the module sets need not exist.
       { _module.check = false; _module.args.pkgs = { }; }
     ];
@@ -40,7 +40,7 @@ in
 ''
   # vaultkeeper NixOS module options
 
-  Generated from `nixos/module.nix` by `scripts/gen-options-doc.sh`; do not edit by hand.
+  Generated from `nix/module` (imported by `nixos/module.nix`) by `scripts/gen-options-doc.sh`; do not edit by hand.
 
 ''
 + lib.concatMapStringsSep "\n" section options

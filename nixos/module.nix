@@ -1,15 +1,2 @@
-# The vaultkeeper NixOS module: `vault.secrets.<name>` -> a checked JSON spec ->
-# systemd units. Import it (or the flake's nixosModules.default) and set
-# `vault.enable`, `vault.address` and `vault.secrets`.
-{
-  imports = [
-    ./options.nix
-    ./spec.nix
-    ./templates.nix
-    ./units.nix
-    ./checks.nix
-    ./paths.nix
-    ./migrate.nix
-    ./metrics.nix
-  ];
-}
+# The vaultkeeper NixOS module (it lives in nix/module/); kept here as the import path users know.
+{ imports = [ ../nix/module ]; }

@@ -31,6 +31,8 @@ say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
+say "structure: no import cycle between source files, none over 400 lines (scripts/modgraph.py)"
+python3 scripts/modgraph.py src --check
 
 rm -rf target/test-logs
 mkdir -p target/test-logs

@@ -1,11 +1,8 @@
 //! What `vaultkeeper --version` prints: the crate's version and the git revision
 //! it was built from (see build.rs; "unknown" when built without git metadata).
 
-/// The git revision (12 hex digits), or "unknown".
-pub const GIT_REV: &str = env!("VAULTKEEPER_GIT_REV");
-
 /// `0.1.0 (git 0123456789ab)`.
-pub const VERSION: &str = concat!(
+pub(crate) const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (git ",
     env!("VAULTKEEPER_GIT_REV"),

@@ -2,7 +2,7 @@
 //! (0700 directory, 0600 file, root), written atomically and fsynced after every
 //! successful fetch, read when Vault is unreachable.
 
-use crate::render::atomic::{self, FsError};
+use crate::fs::{self, FsError};
 use crate::spec::{KvVersion, SecretSpec};
 use crate::vault::kv::{KvSecret, SecretData};
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ const FILE: &str = "data.json";
 const FORMAT: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
-pub enum CacheError {
+pub(crate) enum CacheError {
     #[error("cache of secret {secret}: {source}")]
     Fs {
         secret: String,
@@ -52,7 +52,7 @@ struct CacheFile {
 
 /// A cached secret.
 #[derive(Debug, Clone)]
-pub struct CacheEntry {
+pub(crate) struct CacheEntry {
     pub fetched_at: SystemTime,
     /// The KV engine version the data was read with (1 or 2).
     pub kv_version: u8,
@@ -61,26 +61,23 @@ pub struct CacheEntry {
 }
 
 impl CacheEntry {
-    pub fn age(&self, now: SystemTime) -> Duration {
+    pub(crate) fn age(&self, now: SystemTime) -> Duration {
         now.duration_since(self.fetched_at).unwrap_or_default()
     }
 }
 
-/// Unix seconds (as the cache file records times).
-pub fn unix(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 /// Writes one secret's cache durably (fsync of the file and the directory).
-pub fn store(secret: &SecretSpec, kv: &KvSecret, fetched_at: SystemTime) -> Result<(), CacheError> {
+pub(crate) fn store(
+    secret: &SecretSpec,
+    kv: &KvSecret,
+    fetched_at: SystemTime,
+) -> Result<(), CacheError> {
     let fs = |source| CacheError::Fs {
         secret: secret.name.clone(),
         source,
     };
-    let dir = atomic::ensure_private_dir(&secret.cache_dir, 0o700).map_err(fs)?;
-    atomic::replace_file(
+    let dir = fs::ensure_private_dir(&secret.cache_dir, 0o700).map_err(fs)?;
+    fs::replace_file(
         &dir,
         FILE,
         &encode(secret, kv, fetched_at),
@@ -93,14 +90,14 @@ pub fn store(secret: &SecretSpec, kv: &KvSecret, fetched_at: SystemTime) -> Resu
 /// A cache file written to a temporary name, not yet renamed into place nor
 /// fsynced: many secrets are staged, then [`commit`]ted with two `syncfs`
 /// calls instead of two fsyncs (two journal commits) per secret.
-pub struct Staged {
+pub(crate) struct Staged {
     secret: String,
     dir: std::os::fd::OwnedFd,
     dir_path: PathBuf,
     tmp: String,
 }
 
-pub fn stage(
+pub(crate) fn stage(
     secret: &SecretSpec,
     kv: &KvSecret,
     fetched_at: SystemTime,
@@ -109,13 +106,12 @@ pub fn stage(
         secret: secret.name.clone(),
         source,
     };
-    let dir = atomic::ensure_private_dir(&secret.cache_dir, 0o700).map_err(fs)?;
+    let dir = fs::ensure_private_dir(&secret.cache_dir, 0o700).map_err(fs)?;
     let tmp = format!(".{FILE}.staged-{}", crate::render::debris::temp_tail());
-    atomic::write_new_file_volatile(
+    fs::write_new_file_volatile(
         &dir,
         &tmp,
         &encode(secret, kv, fetched_at),
-        0o600,
         &secret.cache_dir,
     )
     .map_err(fs)?;
@@ -131,8 +127,8 @@ pub fn stage(
 /// [`stage`] and [`commit`], temporaries of [`store`]): each is a full copy of
 /// an older version of the secret. The caller holds the secret's lock, which
 /// every writer of the cache takes, so none of them is in use. Returns how many.
-pub fn clean_debris(secret: &SecretSpec) -> usize {
-    let Ok(dir) = atomic::open_dir_nofollow(&secret.cache_dir) else {
+pub(crate) fn clean_debris(secret: &SecretSpec) -> usize {
+    let Ok(dir) = fs::open_dir_nofollow(&secret.cache_dir) else {
         return 0;
     };
     crate::render::debris::remove_temporaries(
@@ -146,7 +142,7 @@ pub fn clean_debris(secret: &SecretSpec) -> usize {
 /// Makes staged cache files durable and visible: `syncfs` of each file system
 /// involved (the data reaches the disk), `rename` of every file into place, and
 /// `syncfs` again (the renames reach the disk). Returns the failures by secret.
-pub fn commit(staged: Vec<Staged>) -> Vec<(String, CacheError)> {
+pub(crate) fn commit(staged: Vec<Staged>) -> Vec<(String, CacheError)> {
     let mut failures = Vec::new();
     let sync_all = |staged: &[Staged], failures: &mut Vec<(String, CacheError)>| {
         let mut devices = std::collections::BTreeSet::new();
@@ -199,7 +195,7 @@ fn fs_error(
 ) -> CacheError {
     CacheError::Fs {
         secret: secret.to_string(),
-        source: crate::render::atomic::fs_err(action, path.display(), e),
+        source: crate::fs::fs_err(action, path.display(), e),
     }
 }
 
@@ -213,24 +209,24 @@ fn encode(secret: &SecretSpec, kv: &KvSecret, fetched_at: SystemTime) -> Vec<u8>
             KvVersion::V2 => 2,
         },
         version: kv.version,
-        fetched_at: unix(fetched_at),
+        fetched_at: crate::clock::unix_secs(fetched_at),
         data: kv.data.0.clone(),
     };
     serde_json::to_vec(&file).expect("cache file serializes")
 }
 
 /// The cached data, `Ok(None)` when there is none yet.
-pub fn load(secret: &SecretSpec) -> Result<Option<CacheEntry>, CacheError> {
+pub(crate) fn load(secret: &SecretSpec) -> Result<Option<CacheEntry>, CacheError> {
     let fs = |source| CacheError::Fs {
         secret: secret.name.clone(),
         source,
     };
-    let dir = match atomic::open_dir_nofollow(&secret.cache_dir) {
+    let dir = match fs::open_dir_nofollow(&secret.cache_dir) {
         Ok(d) => d,
         Err(e) if e.source.raw_os_error() == Some(nix::libc::ENOENT) => return Ok(None),
         Err(e) => return Err(fs(e)),
     };
-    let Some(bytes) = atomic::read_file_at(&dir, FILE, &secret.cache_dir).map_err(fs)? else {
+    let Some(bytes) = fs::read_file_at(&dir, FILE, &secret.cache_dir).map_err(fs)? else {
         return Ok(None);
     };
     let path = secret.cache_dir.join(FILE);
@@ -268,76 +264,4 @@ pub fn load(secret: &SecretSpec) -> Result<Option<CacheEntry>, CacheError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::spec::Spec;
-    use serde_json::json;
-    use std::os::unix::fs::PermissionsExt;
-
-    fn secrets(root: &std::path::Path) -> Spec {
-        let text = json!({
-            "vault": {"address": "http://127.0.0.1:1"},
-            "stateDir": root,
-            "secrets": {"a": {"secretPath": "x/a"}, "b": {"secretPath": "x/b"}},
-        });
-        Spec::from_json("t", &text.to_string()).unwrap()
-    }
-
-    fn kv(v: &str) -> KvSecret {
-        KvSecret {
-            data: SecretData([("k".to_string(), json!(v))].into_iter().collect()),
-            version: Some(3),
-        }
-    }
-
-    #[test]
-    fn staged_caches_appear_only_on_commit() {
-        let t = tempfile::tempdir().unwrap();
-        let spec = secrets(t.path());
-        let (a, b) = (&spec.secrets["a"], &spec.secrets["b"]);
-        store(a, &kv("old"), SystemTime::now()).unwrap();
-        let staged = vec![
-            stage(a, &kv("new-a"), SystemTime::now()).unwrap(),
-            stage(b, &kv("new-b"), SystemTime::now()).unwrap(),
-        ];
-        // Not visible yet: the old data is still what an outage would render.
-        assert_eq!(load(a).unwrap().unwrap().data.0["k"], json!("old"));
-        assert!(load(b).unwrap().is_none());
-        assert!(commit(staged).is_empty());
-        assert_eq!(load(a).unwrap().unwrap().data.0["k"], json!("new-a"));
-        let entry = load(b).unwrap().unwrap();
-        assert_eq!(
-            (entry.data.0["k"].clone(), entry.version),
-            (json!("new-b"), Some(3))
-        );
-        for dir in [&a.cache_dir, &b.cache_dir] {
-            let names: Vec<_> = std::fs::read_dir(dir)
-                .unwrap()
-                .map(|e| e.unwrap().file_name())
-                .collect();
-            assert_eq!(
-                names,
-                vec![std::ffi::OsString::from("data.json")],
-                "no temporary left in {dir:?}"
-            );
-            assert_eq!(
-                std::fs::metadata(dir.join("data.json"))
-                    .unwrap()
-                    .permissions()
-                    .mode()
-                    & 0o7777,
-                0o600
-            );
-        }
-    }
-
-    #[test]
-    fn a_cache_of_another_path_is_not_used() {
-        let t = tempfile::tempdir().unwrap();
-        let spec = secrets(t.path());
-        store(&spec.secrets["a"], &kv("v"), SystemTime::now()).unwrap();
-        let mut moved = spec.secrets["a"].clone();
-        moved.secret_path = "y/a".into();
-        assert!(matches!(load(&moved), Err(CacheError::OtherPath { .. })));
-    }
-}
+mod tests;

@@ -6,7 +6,7 @@
 //! seccomp filter refuses `setrlimit`, which is why a failure here is only logged).
 
 /// Called by `main` before anything else; failures are returned for the log.
-pub fn harden() -> Vec<String> {
+pub(crate) fn harden() -> Vec<String> {
     let mut problems = Vec::new();
     if let Err(e) = nix::sys::prctl::set_dumpable(false) {
         problems.push(format!(
@@ -20,13 +20,4 @@ pub fn harden() -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    #[test]
-    fn the_process_is_not_dumpable_after_harden() {
-        assert!(super::harden().is_empty());
-        assert!(!nix::sys::prctl::get_dumpable().unwrap());
-        let (soft, hard) =
-            nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_CORE).unwrap();
-        assert_eq!((soft, hard), (0, 0));
-    }
-}
+mod tests;

@@ -44,32 +44,61 @@
 //! - [`cli`]: argument parsing and the edge where errors become messages and exit codes.
 #![forbid(unsafe_code)]
 
-pub mod audit;
-pub mod boot_cache;
-pub mod bootstrap;
-pub mod build_info;
-pub mod cache;
-pub mod chat;
-pub mod cli;
-pub mod daemon;
-pub mod dumpable;
-pub mod exit;
-pub mod fetch;
-pub mod input;
-pub mod insights;
-pub mod lock;
-pub mod logging;
-pub mod metrics;
-pub mod paths;
-pub mod pin;
-pub mod provision;
-pub mod render;
-pub mod report;
-pub mod secret;
-pub mod slack;
-pub mod spec;
-pub mod state;
-pub mod systemd;
-pub mod template;
-pub mod token_erase;
-pub mod vault;
+mod audit;
+mod backoff;
+mod boot_cache;
+mod bootstrap;
+mod build_info;
+mod cache;
+mod chat;
+mod cli;
+mod clock;
+mod daemon;
+mod dumpable;
+mod exit;
+mod fetch;
+mod fs;
+mod host;
+mod input;
+mod insights;
+mod lock;
+mod logging;
+mod metrics;
+mod paths;
+mod pin;
+mod provision;
+mod render;
+mod report;
+mod runtime;
+mod secret;
+mod slack;
+mod spec;
+mod state;
+mod systemd;
+mod template;
+mod token_erase;
+mod vault;
+
+/// The binary's entry point (`src/main.rs` is one line).
+pub use cli::main;
+
+// What integration tests, benchmarks, fuzz targets and examples use; the rest
+// of the crate is `pub(crate)` (the `unreachable_pub` lint keeps it so).
+pub use audit::frame::{Frame, Framer};
+pub use audit::rules::{Clock, Engine};
+pub use audit::slack::payload as audit_alert_payload;
+pub use audit::spec::from_json as audit_spec_from_json;
+pub use audit::{serve_with_stats, AuditSpec, StatsHandle};
+pub use clock::now_unix;
+pub use daemon::schedule::refresh_delay;
+pub use daemon::token::{after_login, after_renewal, Plan};
+pub use host::hostname;
+pub use lock::SecretLock;
+pub use metrics::{AuditTotals, Metrics, Outcome, TokenExpiry};
+pub use render::{render, Rendered};
+pub use spec::audit::BUILTIN as BUILTIN_AUDIT_RULES;
+pub use spec::{KvVersion, OnChange, SecretSpec, Spec};
+pub use state::{save as save_secret_record, SecretRecord};
+pub use systemd::monotonic_usec;
+pub use vault::failover::host_order;
+pub use vault::kv::SecretData;

@@ -12,8 +12,7 @@
 //! holder of one secret's lock takes no other lock, except through
 //! [`SecretLock::acquire_all`], which takes them in name order.
 
-use crate::render::atomic::{self, FsError};
-use crate::spec::Spec;
+use crate::fs::{self as vfs, FsError};
 use nix::fcntl::{openat, Flock, FlockArg, OFlag};
 use nix::sys::stat::{fstat, Mode};
 use std::fs::File;
@@ -21,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// How long `fetch` and the daemon wait for a secret held by another writer.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often a waiting writer tries again.
 const POLL: Duration = Duration::from_millis(10);
@@ -50,11 +49,6 @@ pub struct SecretLock {
 }
 
 impl SecretLock {
-    /// Takes `name`'s lock for `spec`, waiting up to `timeout`.
-    pub fn acquire(spec: &Spec, name: &str, timeout: Duration) -> Result<SecretLock, LockError> {
-        Self::acquire_in(&spec.state_dir, name, timeout)
-    }
-
     /// Takes `name`'s lock in `state_dir`, waiting up to `timeout`.
     pub fn acquire_in(
         state_dir: &Path,
@@ -66,15 +60,15 @@ impl SecretLock {
             source,
         };
         crate::spec::check_secret_name(name).map_err(|m| {
-            fs(atomic::fs_err(
+            fs(vfs::fs_err(
                 "cannot lock",
                 name,
                 std::io::Error::new(std::io::ErrorKind::InvalidInput, m),
             ))
         })?;
         let dir_path = state_dir.join("locks");
-        atomic::ensure_private_dir(state_dir, 0o700).map_err(fs)?;
-        let dir = atomic::ensure_private_dir(&dir_path, 0o700).map_err(fs)?;
+        vfs::ensure_private_dir(state_dir, 0o700).map_err(fs)?;
+        let dir = vfs::ensure_private_dir(&dir_path, 0o700).map_err(fs)?;
         let file_name = format!("{name}.lock");
         let path = dir_path.join(&file_name);
         let fd = openat(
@@ -87,11 +81,11 @@ impl SecretLock {
                 | OFlag::O_NONBLOCK,
             Mode::from_bits_truncate(0o600),
         )
-        .map_err(|e| fs(atomic::fs_err("cannot open lock file", path.display(), e)))?;
-        let st = fstat(&fd).map_err(|e| fs(atomic::fs_err("cannot stat", path.display(), e)))?;
+        .map_err(|e| fs(vfs::fs_err("cannot open lock file", path.display(), e)))?;
+        let st = fstat(&fd).map_err(|e| fs(vfs::fs_err("cannot stat", path.display(), e)))?;
         if st.st_mode & 0o170000 != 0o100000 || st.st_uid != nix::unistd::Uid::effective().as_raw()
         {
-            return Err(fs(atomic::fs_err(
+            return Err(fs(vfs::fs_err(
                 "refusing a lock file that is not a regular file of ours",
                 path.display(),
                 std::io::Error::from(std::io::ErrorKind::PermissionDenied),
@@ -119,7 +113,7 @@ impl SecretLock {
                     std::thread::sleep(POLL.min(timeout.saturating_sub(started.elapsed())));
                 }
                 Err((_, e)) => {
-                    return Err(fs(atomic::fs_err("cannot flock", path.display(), e)));
+                    return Err(fs(vfs::fs_err("cannot flock", path.display(), e)));
                 }
             }
         }
@@ -148,49 +142,4 @@ impl SecretLock {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_second_writer_waits_then_gets_a_clear_error() {
-        let t = tempfile::tempdir().unwrap();
-        let held = SecretLock::acquire_in(t.path(), "app", Duration::from_secs(1)).unwrap();
-        let started = Instant::now();
-        let e = SecretLock::acquire_in(t.path(), "app", Duration::from_millis(200)).unwrap_err();
-        assert!(started.elapsed() >= Duration::from_millis(200));
-        let msg = e.to_string();
-        assert!(
-            msg.contains("secret app")
-                && msg.contains("another vaultkeeper process")
-                && msg.contains("locks/app.lock"),
-            "{msg}"
-        );
-        // Another secret is independent.
-        SecretLock::acquire_in(t.path(), "other", Duration::ZERO).unwrap();
-        // Released on drop: the waiter gets it.
-        let waiter = {
-            let p = t.path().to_path_buf();
-            std::thread::spawn(move || {
-                SecretLock::acquire_in(&p, "app", Duration::from_secs(5)).map(|_| ())
-            })
-        };
-        std::thread::sleep(Duration::from_millis(50));
-        drop(held);
-        waiter.join().unwrap().unwrap();
-        // Lock files are in stateDir/locks, 0700.
-        use std::os::unix::fs::MetadataExt;
-        assert_eq!(
-            std::fs::metadata(t.path().join("locks")).unwrap().mode() & 0o7777,
-            0o700
-        );
-    }
-
-    #[test]
-    fn acquire_all_takes_them_in_name_order_and_refuses_bad_names() {
-        let t = tempfile::tempdir().unwrap();
-        let locks = SecretLock::acquire_all(t.path(), ["b", "a", "b"], Duration::ZERO).unwrap();
-        let names: Vec<&str> = locks.iter().map(|l| l.secret()).collect();
-        assert_eq!(names, ["a", "b"]);
-        assert!(SecretLock::acquire_in(t.path(), "../x", Duration::ZERO).is_err());
-    }
-}
+mod tests;

@@ -24,20 +24,20 @@ use crate::spec::{Spec, SpecError};
 use std::path::{Path, PathBuf};
 
 /// The file's name in `stateDir`.
-pub const FILE: &str = "vault-address";
+pub(crate) const FILE: &str = "vault-address";
 
 /// Longest address accepted from the environment or the pinned file.
 const MAX_LEN: usize = 2048;
 
 /// `<stateDir>/vault-address`.
-pub fn path(spec: &Spec) -> PathBuf {
+pub(crate) fn path(spec: &Spec) -> PathBuf {
     spec.state_dir.join(FILE)
 }
 
 /// Whether the address may come from the environment (bootstrap) or only from
 /// the pinned file (every other command).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// `bootstrap`: pins `BAO_ADDR`/`VAULT_ADDR` when nothing is pinned yet.
     MayPin,
     /// Everything that talks to Vault: the pinned file or nothing.
@@ -57,7 +57,7 @@ fn env_addr(env: &impl Fn(&str) -> Option<String>) -> Option<(&'static str, Stri
 /// address (the unwrap and the AppRole login would otherwise cross the network
 /// in clear), no user name or password, query or fragment, one address, at
 /// most 2 KiB of printable text. Returns the address without trailing `/`.
-pub fn check_pinnable(addr: &str) -> Result<String, String> {
+pub(crate) fn check_pinnable(addr: &str) -> Result<String, String> {
     let addr = addr.trim();
     if addr.len() > MAX_LEN {
         return Err(format!(
@@ -106,7 +106,7 @@ fn invalid(spec_file: &Path, path: &str, message: String) -> SpecError {
 /// Fills `spec.vault.address(es)` from the pinned file when the spec has no
 /// address (see the module doc); with [`Source::MayPin`] and nothing pinned,
 /// pins `BAO_ADDR`/`VAULT_ADDR` first. A spec with an address is left alone.
-pub fn resolve(
+pub(crate) fn resolve(
     spec: &mut Spec,
     spec_file: &Path,
     env: impl Fn(&str) -> Option<String>,
@@ -183,15 +183,9 @@ fn pin_from_env(
         )
     })?;
     let dir_path = pin.parent().unwrap_or(Path::new("/"));
-    let write = || -> Result<(), crate::render::atomic::FsError> {
+    let write = || -> Result<(), crate::fs::FsError> {
         let dir = crate::paths::walk::open_dir(dir_path, Some(0o700)).map_err(|e| e.into_fs())?;
-        crate::render::atomic::replace_file(
-            dir,
-            FILE,
-            format!("{addr}\n").as_bytes(),
-            0o600,
-            dir_path,
-        )
+        crate::fs::replace_file(dir, FILE, format!("{addr}\n").as_bytes(), 0o600, dir_path)
     };
     write().map_err(|e| {
         invalid(
@@ -208,36 +202,4 @@ fn pin_from_env(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pinnable_addresses_are_https_or_loopback_and_alone() {
-        assert_eq!(
-            check_pinnable("https://vault.example.org:8200/").unwrap(),
-            "https://vault.example.org:8200"
-        );
-        for ok in [
-            "http://127.0.0.1:8200",
-            "http://[::1]:8200",
-            "http://localhost:8200",
-        ] {
-            assert!(check_pinnable(ok).is_ok(), "{ok}");
-        }
-        for (bad, why) in [
-            ("http://vault.example.org:8200", "plain http"),
-            ("http://10.0.0.5:8200", "plain http"),
-            ("garbage", "not a Vault address"),
-            ("", "not one URL"),
-            ("https://a.example https://b.example", "not one URL"),
-            ("https://user:pw@vault.example.org", "user name or password"),
-            ("https://vault.example.org/?x=1", "query"),
-            ("ftp://vault.example.org", "not a Vault address"),
-        ] {
-            let e = check_pinnable(bad).unwrap_err();
-            assert!(e.contains(why), "{bad}: {e}");
-        }
-        let long = format!("https://{}.example", "a".repeat(3000));
-        assert!(check_pinnable(&long).unwrap_err().contains("more than"));
-    }
-}
+mod tests;

@@ -6,16 +6,16 @@ use zeroize::Zeroize;
 /// A secret string (token, secret-id, wrapped token). Its `Debug` output is
 /// `Secret(***)` so that it can never reach a log by accident.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
+    pub(crate) fn new(s: impl Into<String>) -> Self {
         Secret(s.into())
     }
 
     /// The secret value. Call sites are the few places that must send it to Vault
     /// or write it to a 0600 file.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -33,13 +33,4 @@ impl Drop for Secret {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_never_shows_the_value() {
-        let s = Secret::new("hunter2");
-        assert_eq!(format!("{s:?}"), "Secret(***)");
-        assert_eq!(s.expose(), "hunter2");
-    }
-}
+mod tests;

@@ -2,14 +2,16 @@
 //! secret was last fetched from Vault and since when it is served from the cache.
 //! `vaultkeeper status` and the daemon read them. They hold no secret values.
 
-use crate::render::atomic;
+use crate::fs::{self, Durability};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
+/// A secret's record under `<stateDir>/status/<name>.json`: what `status`, the
+/// daemon and the boot cache know of its last fetch.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecretStatus {
+pub struct SecretRecord {
     /// Unix seconds of the last successful fetch from Vault.
     pub last_fetch: Option<u64>,
     /// KV v2 version of that fetch.
@@ -48,41 +50,16 @@ pub struct Confirmation {
     pub cache_fetched_at: u64,
 }
 
-pub fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-pub fn load(state_dir: &Path, name: &str) -> SecretStatus {
-    let dir = state_dir.join("status");
-    let Ok(fd) = atomic::open_dir_nofollow(&dir) else {
-        return SecretStatus::default();
-    };
-    match atomic::read_file_at(&fd, &format!("{name}.json"), &dir) {
-        Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_default(),
-        _ => SecretStatus::default(),
-    }
+pub(crate) fn load(state_dir: &Path, name: &str) -> SecretRecord {
+    fs::load_record(&state_dir.join("status"), &format!("{name}.json")).unwrap_or_default()
 }
 
 /// Best effort and not fsynced (the next run rewrites it): a status file that
 /// cannot be written is logged, never fatal.
-pub fn save(state_dir: &Path, name: &str, status: &SecretStatus) {
+pub fn save(state_dir: &Path, name: &str, status: &SecretRecord) {
     let dir = state_dir.join("status");
-    let result = atomic::ensure_private_dir(state_dir, 0o700)
-        .and_then(|_| atomic::ensure_private_dir(&dir, 0o700))
-        .and_then(|fd| {
-            let bytes = serde_json::to_vec(status).expect("status serializes");
-            atomic::replace_file_with(
-                &fd,
-                &format!("{name}.json"),
-                &bytes,
-                0o600,
-                &dir,
-                atomic::Durability::Volatile,
-            )
-        });
+    let file = format!("{name}.json");
+    let result = fs::save_record(state_dir, &dir, &file, status, Durability::Volatile);
     if let Err(e) = result {
         tracing::warn!(secret = name, error = %e, "cannot record the secret's status");
     }
@@ -93,7 +70,7 @@ pub fn save(state_dir: &Path, name: &str, status: &SecretStatus) {
 /// shown by `status` (and the daemon's STATUS= line).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LoginStatus {
+pub(crate) struct LoginStatus {
     /// Unix seconds of the first rejection of the current streak.
     pub failing_since: u64,
     pub reason: String,
@@ -101,11 +78,11 @@ pub struct LoginStatus {
 
 impl LoginStatus {
     /// "login failing since 2026-11-30T10:00:00Z: invalid role or secret ID"
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let at = UNIX_EPOCH + std::time::Duration::from_secs(self.failing_since);
         format!(
             "login failing since {}: {}",
-            humantime::format_rfc3339_seconds(at),
+            crate::clock::rfc3339(at),
             self.reason
         )
     }
@@ -113,39 +90,25 @@ impl LoginStatus {
 
 const LOGIN_FILE: &str = "login-status.json";
 
-pub fn load_login(state_dir: &Path) -> Option<LoginStatus> {
-    let fd = atomic::open_dir_nofollow(state_dir).ok()?;
-    match atomic::read_file_at(&fd, LOGIN_FILE, state_dir) {
-        Ok(Some(bytes)) => serde_json::from_slice(&bytes).ok(),
-        _ => None,
-    }
+pub(crate) fn load_login(state_dir: &Path) -> Option<LoginStatus> {
+    fs::load_record(state_dir, LOGIN_FILE)
 }
 
 /// A rejected login: keeps the streak's start when one is recorded.
-pub fn login_rejected(state_dir: &Path, reason: &str) {
-    let since = load_login(state_dir).map_or_else(now_unix, |l| l.failing_since);
+pub(crate) fn login_rejected(state_dir: &Path, reason: &str) {
+    let since = load_login(state_dir).map_or_else(crate::clock::now_unix, |l| l.failing_since);
     let st = LoginStatus {
         failing_since: since,
         reason: reason.to_string(),
     };
-    let result = atomic::ensure_private_dir(state_dir, 0o700).and_then(|fd| {
-        let bytes = serde_json::to_vec(&st).expect("status serializes");
-        atomic::replace_file_with(
-            &fd,
-            LOGIN_FILE,
-            &bytes,
-            0o600,
-            state_dir,
-            atomic::Durability::Volatile,
-        )
-    });
+    let result = fs::save_record(state_dir, state_dir, LOGIN_FILE, &st, Durability::Volatile);
     if let Err(e) = result {
         tracing::warn!(error = %e, "cannot record the login status");
     }
 }
 
 /// A login worked: the failure record, if any, goes.
-pub fn login_ok(state_dir: &Path) {
+pub(crate) fn login_ok(state_dir: &Path) {
     match std::fs::remove_file(state_dir.join(LOGIN_FILE)) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -155,9 +118,9 @@ pub fn login_ok(state_dir: &Path) {
 
 /// Removes status temporaries of `name` whose writer died (status records are
 /// written outside the secret's lock, so a live writer's are left alone).
-pub fn clean_debris(state_dir: &Path, name: &str) -> usize {
+pub(crate) fn clean_debris(state_dir: &Path, name: &str) -> usize {
     let dir = state_dir.join("status");
-    let Ok(fd) = atomic::open_dir_nofollow(&dir) else {
+    let Ok(fd) = fs::open_dir_nofollow(&dir) else {
         return 0;
     };
     crate::render::debris::remove_temporaries(&fd, &dir, &[format!(".{name}.json.tmp-")], false)

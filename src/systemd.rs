@@ -12,18 +12,18 @@ use std::process::Stdio;
 use std::time::Duration;
 
 /// How long one `systemctl try-restart` may take before it is abandoned.
-pub const SYSTEMCTL_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const SYSTEMCTL_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The `$NOTIFY_SOCKET` connection; a no-op when the daemon does not run under
 /// systemd (or the variable is invalid).
-pub struct Notifier {
+pub(crate) struct Notifier {
     target: Option<(UnixDatagram, SocketAddr)>,
     watchdog: Option<Duration>,
 }
 
 impl Notifier {
     /// Reads `$NOTIFY_SOCKET`, `$WATCHDOG_USEC` and `$WATCHDOG_PID`.
-    pub fn from_env() -> Notifier {
+    pub(crate) fn from_env() -> Notifier {
         Notifier::new(
             std::env::var_os("NOTIFY_SOCKET").map(|s| s.to_string_lossy().into_owned()),
             std::env::var("WATCHDOG_USEC").ok(),
@@ -31,7 +31,7 @@ impl Notifier {
         )
     }
 
-    pub fn new(
+    pub(crate) fn new(
         socket: Option<String>,
         wd_usec: Option<String>,
         wd_pid: Option<String>,
@@ -54,22 +54,24 @@ impl Notifier {
     }
 
     /// True when a notify socket is configured.
-    pub fn enabled(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn enabled(&self) -> bool {
         self.target.is_some()
     }
 
     /// `WatchdogSec=` as systemd passed it, when the watchdog is on for us.
-    pub fn watchdog_timeout(&self) -> Option<Duration> {
+    #[cfg(test)]
+    pub(crate) fn watchdog_timeout(&self) -> Option<Duration> {
         self.watchdog
     }
 
     /// How often to send WATCHDOG=1: half the timeout, as sd_watchdog_enabled(3) advises.
-    pub fn watchdog_interval(&self) -> Option<Duration> {
+    pub(crate) fn watchdog_interval(&self) -> Option<Duration> {
         self.watchdog.map(|d| d / 2)
     }
 
     /// Sends one notify message (several `KEY=VALUE` lines); logs failures.
-    pub fn send(&self, message: &str) {
+    pub(crate) fn send(&self, message: &str) {
         let Some((sock, addr)) = &self.target else {
             return;
         };
@@ -79,27 +81,27 @@ impl Notifier {
         }
     }
 
-    pub fn ready(&self, status: &str) {
+    pub(crate) fn ready(&self, status: &str) {
         self.send(&format!("READY=1\nSTATUS={status}"));
     }
 
-    pub fn status(&self, status: &str) {
+    pub(crate) fn status(&self, status: &str) {
         self.send(&format!("STATUS={status}"));
     }
 
     /// RELOADING=1 with MONOTONIC_USEC, as `Type=notify-reload` (systemd 253+) wants.
-    pub fn reloading(&self) {
+    pub(crate) fn reloading(&self) {
         self.send(&format!(
             "RELOADING=1\nMONOTONIC_USEC={}\nSTATUS=reloading the spec",
             monotonic_usec()
         ));
     }
 
-    pub fn stopping(&self) {
+    pub(crate) fn stopping(&self) {
         self.send("STOPPING=1\nSTATUS=stopping");
     }
 
-    pub fn watchdog(&self) {
+    pub(crate) fn watchdog(&self) {
         if self.watchdog.is_some() {
             self.send("WATCHDOG=1");
         }
@@ -130,7 +132,7 @@ pub fn monotonic_usec() -> u64 {
 
 /// What a unit change asks of systemd.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnitAction {
+pub(crate) enum UnitAction {
     /// `systemctl try-restart`: restarts a running unit, leaves a stopped one alone.
     TryRestart,
     /// `systemctl try-reload-or-restart`.
@@ -138,7 +140,7 @@ pub enum UnitAction {
 }
 
 impl UnitAction {
-    pub fn verb(self) -> &'static str {
+    pub(crate) fn verb(self) -> &'static str {
         match self {
             UnitAction::TryRestart => "try-restart",
             UnitAction::TryReloadOrRestart => "try-reload-or-restart",
@@ -147,7 +149,7 @@ impl UnitAction {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum SystemctlError {
+pub(crate) enum SystemctlError {
     #[error("cannot run systemctl: {0}")]
     Spawn(std::io::Error),
     #[error("`systemctl {verb} {unit}` did not finish within {secs}s and was abandoned")]
@@ -167,7 +169,7 @@ pub enum SystemctlError {
 
 /// Runs `systemctl VERB UNIT` with an empty environment (no secret can reach
 /// it: unit names only in argv) and a timeout.
-pub async fn unit_action(
+pub(crate) async fn unit_action(
     action: UnitAction,
     unit: &str,
     timeout: Duration,
@@ -220,60 +222,4 @@ fn systemctl_bin() -> std::path::PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn messages_reach_a_path_socket_and_an_abstract_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("notify");
-        let rx = UnixDatagram::bind(&path).unwrap();
-        let n = Notifier::new(
-            Some(path.display().to_string()),
-            Some("2000000".into()),
-            None,
-        );
-        n.ready("1 secret fresh");
-        n.watchdog();
-        let mut buf = [0u8; 256];
-        let len = rx.recv(&mut buf).unwrap();
-        assert_eq!(&buf[..len], b"READY=1\nSTATUS=1 secret fresh");
-        let len = rx.recv(&mut buf).unwrap();
-        assert_eq!(&buf[..len], b"WATCHDOG=1");
-        assert_eq!(n.watchdog_interval(), Some(Duration::from_secs(1)));
-
-        let name = format!("vaultkeeper-test-{}", std::process::id());
-        let abs = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
-        let rx = UnixDatagram::bind_addr(&abs).unwrap();
-        let n = Notifier::new(Some(format!("@{name}")), None, None);
-        n.stopping();
-        let len = rx.recv(&mut buf).unwrap();
-        assert_eq!(&buf[..len], b"STOPPING=1\nSTATUS=stopping");
-    }
-
-    #[test]
-    fn watchdog_is_off_for_another_pid_or_without_usec() {
-        let n = Notifier::new(None, Some("1000000".into()), Some("1".into()));
-        assert_eq!(n.watchdog_timeout(), None);
-        let n = Notifier::new(None, None, None);
-        assert_eq!(n.watchdog_interval(), None);
-        let n = Notifier::new(
-            None,
-            Some("3000000".into()),
-            Some(std::process::id().to_string()),
-        );
-        assert_eq!(n.watchdog_timeout(), Some(Duration::from_secs(3)));
-        // No socket: sending is a silent no-op.
-        n.ready("x");
-        assert!(!n.enabled());
-        let bad = Notifier::new(Some("relative".into()), None, None);
-        assert!(!bad.enabled());
-    }
-
-    #[test]
-    fn monotonic_clock_moves_forward() {
-        let a = monotonic_usec();
-        std::thread::sleep(Duration::from_millis(2));
-        assert!(monotonic_usec() >= a + 2000);
-    }
-}
+mod tests;

@@ -1,5 +1,6 @@
 //! The audit listener against a real OpenBao socket audit device, a local
 //! stand-in for Slack that checks every payload, restarts, outages and bad input.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod audit_support;
 mod support;
@@ -10,7 +11,9 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use support::bao::{bao_bin, free_port, Bao};
+use support::logged::assert_logged;
 use support::run::vaultkeeper;
+use support::wait::wait_until;
 
 fn audit_spec(port: u16, slack: &Slack, dir: &std::path::Path, rules: Value) -> Value {
     let url_file = dir.join("webhook-url");
@@ -34,14 +37,6 @@ fn summary(payloads: &[Value]) -> Vec<(String, u64, bool)> {
         .collect();
     v.sort();
     v
-}
-
-fn wait_until(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn seal_line(id: &str) -> String {
@@ -179,9 +174,11 @@ fn a_real_openbao_scenario_raises_every_expected_alert_and_no_other() {
 
     // Everything OpenBao audited reached the agent.
     let total = std::fs::read_to_string(&file_log).unwrap().lines().count() as u64;
-    wait_until(30, "all audit lines at the agent", || {
-        agent.stats()["lines_read"].as_u64().unwrap() >= total
-    });
+    wait_until(
+        "all audit lines at the agent",
+        Duration::from_secs(30),
+        || agent.stats()["lines_read"].as_u64().unwrap() >= total,
+    );
 
     // First alerts arrive at once (no coalescing delay).
     let first = slack.wait_for(10, 20);
@@ -367,7 +364,9 @@ fn a_slack_outage_and_an_agent_restart_lose_and_duplicate_nothing() {
         bytes.push(b'\n');
     }
     send(port, &bytes);
-    wait_until(10, "5 alerts in the outbox", || agent.outbox().len() == 5);
+    wait_until("5 alerts in the outbox", Duration::from_secs(10), || {
+        agent.outbox().len() == 5
+    });
     // Restart during the outage: the outbox survives.
     assert_eq!(agent.stop(), 0);
     assert_eq!(agent.outbox().len(), 5);
@@ -377,7 +376,9 @@ fn a_slack_outage_and_an_agent_restart_lose_and_duplicate_nothing() {
         send(port, format!("{l}\n").as_bytes());
         std::thread::sleep(Duration::from_millis(100));
     }
-    wait_until(10, "7 alerts in the outbox", || agent.outbox().len() == 7);
+    wait_until("7 alerts in the outbox", Duration::from_secs(10), || {
+        agent.outbox().len() == 7
+    });
     std::thread::sleep(Duration::from_secs(2)); // a few failed attempts
     assert_eq!(slack.requests(), 0);
     // Slack comes back, rate-limiting the first attempt.
@@ -402,7 +403,9 @@ fn a_slack_outage_and_an_agent_restart_lose_and_duplicate_nothing() {
         .map(|(r, _)| r.clone())
         .collect();
     assert_eq!(rules, want);
-    wait_until(10, "an empty outbox", || agent.outbox().is_empty());
+    wait_until("an empty outbox", Duration::from_secs(10), || {
+        agent.outbox().is_empty()
+    });
     assert_eq!(agent.stop(), 0);
 }
 
@@ -462,17 +465,23 @@ fn a_raw_token_in_a_real_openbao_request_path_is_redacted_in_alerts_and_replay()
     // Slack: the two lookups (first at once, the second in the summary listing
     // each event) and root-token-used for each of root2's requests.
     let total = raw.lines().count() as u64;
-    wait_until(30, "all audit lines at the agent", || {
-        agent.stats()["lines_read"].as_u64().unwrap() >= total
-    });
-    wait_until(20, "the lookup alert and its summary", || {
-        slack
-            .payloads()
-            .iter()
-            .filter(|p| rule_of(p) == "token-lookup")
-            .count()
-            == 2
-    });
+    wait_until(
+        "all audit lines at the agent",
+        Duration::from_secs(30),
+        || agent.stats()["lines_read"].as_u64().unwrap() >= total,
+    );
+    wait_until(
+        "the lookup alert and its summary",
+        Duration::from_secs(20),
+        || {
+            slack
+                .payloads()
+                .iter()
+                .filter(|p| rule_of(p) == "token-lookup")
+                .count()
+                == 2
+        },
+    );
     assert_eq!(agent.stop(), 0);
     let payloads = slack.payloads();
     slack.assert_valid();
@@ -528,7 +537,7 @@ fn a_raw_token_in_a_real_openbao_request_path_is_redacted_in_alerts_and_replay()
         Vec::<&str>::new(),
         "a raw token reached the log"
     );
-    assert!(log.contains("auth/token/lookup/<redacted>"), "{log}");
+    assert_logged(&log, "auth/token/lookup/<redacted>");
 
     // Replay of the file device's log: every event on its own, then the Slack view.
     for coalesce in [false, true] {
@@ -588,7 +597,7 @@ fn a_slack_answering_late_gets_each_alert_exactly_once() {
     alert(0);
     slack.wait_for(1, 10);
     let read_at = slack.request_times()[0];
-    wait_until(10, "message 1 delivered", || {
+    wait_until("message 1 delivered", Duration::from_secs(10), || {
         agent
             .log_text()
             .contains("message 1 (seal) delivered to Slack")
@@ -604,14 +613,16 @@ fn a_slack_answering_late_gets_each_alert_exactly_once() {
     alert(1);
     slack.wait_for(2, 10);
     let read_at = slack.request_times()[1];
-    wait_until(10, "message 2 set aside", || agent.unconfirmed().len() == 1);
+    wait_until("message 2 set aside", Duration::from_secs(10), || {
+        agent.unconfirmed().len() == 1
+    });
     let waited = read_at.elapsed();
     assert!(
         waited >= Duration::from_millis(2900) && waited < Duration::from_secs(6),
         "set aside after the 3 s response timeout, not after Slack's answer: {waited:?}"
     );
     // The log line follows the move.
-    wait_until(5, "the log saying so", || {
+    wait_until("the log saying so", Duration::from_secs(5), || {
         agent.log_text().contains("message 2 (policy-changed) may or may not be in Slack: the request was sent but Slack did not answer within 3s. It is not sent again")
     });
     let aside = std::fs::read_to_string(
@@ -634,13 +645,17 @@ fn a_slack_answering_late_gets_each_alert_exactly_once() {
     alert(3);
     slack.wait_for(4, 10);
     let marker = agent.state_dir.join("audit/in-flight");
-    wait_until(5, "the in-flight marker", || marker.exists());
+    wait_until("the in-flight marker", Duration::from_secs(5), || {
+        marker.exists()
+    });
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "4");
     agent.kill9();
     slack.set_mode(Mode::Accept);
     agent.restart();
-    wait_until(10, "message 4 set aside", || agent.unconfirmed().len() == 2);
-    wait_until(5, "the log saying so", || {
+    wait_until("message 4 set aside", Duration::from_secs(10), || {
+        agent.unconfirmed().len() == 2
+    });
+    wait_until("the log saying so", Duration::from_secs(5), || {
         agent.log_text().contains(
             "message 4 (audit-device-changed) may or may not be in Slack: the agent stopped while waiting for Slack's answer to it"
         )
@@ -681,7 +696,9 @@ fn a_restart_mid_stream_keeps_every_coalesced_event() {
     }
     conn.flush().unwrap();
     // The connection stays open (OpenBao keeps it) while the agent is stopped.
-    wait_until(10, "the first alert", || slack.payloads().len() == 1);
+    wait_until("the first alert", Duration::from_secs(10), || {
+        slack.payloads().len() == 1
+    });
     assert_eq!(agent.stop(), 0);
     let p = slack.wait_for(2, 10);
     assert_eq!(
@@ -832,7 +849,7 @@ fn replay_without_a_spec_uses_the_default_rules() {
             Some("auth/userpass/login/bob")
         )
     );
-    assert!(r.stderr.contains("replayed 9 lines (8 entries): 4 alerts; dropped 0 not JSON, 1 duplicates, 0 too long, 0 invalid UTF-8, 1 partial"), "{}", r.stderr);
+    assert_logged(&r.stderr, "replayed 9 lines (8 entries): 4 alerts; dropped 0 not JSON, 1 duplicates, 0 too long, 0 invalid UTF-8, 1 partial");
     // --coalesce: the Slack view (seal is critical: never held back).
     let r = vaultkeeper(
         &[
@@ -912,12 +929,16 @@ fn a_unix_socket_device_with_its_group_raises_alerts() {
     std::fs::write(&pf, "path \"secret/*\" { capabilities = [\"read\"] }\n").unwrap();
     bao.cli(&["policy", "write", "readers", pf.to_str().unwrap()]);
     // Other alerts (the dev server's own setup with its root token) come too.
-    wait_until(20, "a policy-changed alert over the unix socket", || {
-        slack
-            .payloads()
-            .iter()
-            .any(|p| rule_of(p) == "policy-changed")
-    });
+    wait_until(
+        "a policy-changed alert over the unix socket",
+        Duration::from_secs(20),
+        || {
+            slack
+                .payloads()
+                .iter()
+                .any(|p| rule_of(p) == "policy-changed")
+        },
+    );
     slack.assert_valid();
 }
 
@@ -1181,12 +1202,16 @@ fn flood_never_hides_a_root_token(starved: bool) {
         file_log.display()
     ));
     // The dev server's own start-up alerts first.
-    wait_until(30, "the dev server's root-token-created alert", || {
-        slack
-            .payloads()
-            .iter()
-            .any(|p| rule_of(p) == "root-token-created")
-    });
+    wait_until(
+        "the dev server's root-token-created alert",
+        Duration::from_secs(30),
+        || {
+            slack
+                .payloads()
+                .iter()
+                .any(|p| rule_of(p) == "root-token-created")
+        },
+    );
     let flood = Peers::spawn("flood", port, None, 4, 25.0, 0, &wrap);
     let stranger = Peers::spawn("flood", port, Some(65534), 1, 5.0, 0, &wrap);
     std::thread::sleep(Duration::from_secs(3));
@@ -1313,12 +1338,16 @@ fn limits_hold_under_idle_and_partial_line_floods() {
          audit \"file\" \"local\" {{\n  options = {{ file_path = \"{}\" }}\n}}\n",
         dir.path().join("file-audit.log").display()
     ));
-    wait_until(30, "the dev server's start-up alerts", || {
-        slack
-            .payloads()
-            .iter()
-            .any(|p| rule_of(p) == "root-token-created")
-    });
+    wait_until(
+        "the dev server's start-up alerts",
+        Duration::from_secs(30),
+        || {
+            slack
+                .payloads()
+                .iter()
+                .any(|p| rule_of(p) == "root-token-created")
+        },
+    );
     let (rss0, _) = agent.rss();
     let peers_nofile = ["prlimit", "--nofile=4096:4096"];
     let pf = bao.path().join("p.hcl");
@@ -1476,7 +1505,7 @@ fn every_builtin_rule_is_documented_with_its_severity() {
             (id.to_string(), sev.to_string())
         })
         .collect();
-    let want: Vec<(String, String)> = vaultkeeper::audit::spec::BUILTIN
+    let want: Vec<(String, String)> = vaultkeeper::BUILTIN_AUDIT_RULES
         .iter()
         .map(|(id, sev, _)| (id.to_string(), sev.as_str().to_string()))
         .collect();
@@ -1486,6 +1515,6 @@ fn every_builtin_rule_is_documented_with_its_severity() {
     b.sort();
     assert_eq!(
         a, b,
-        "docs/reference/audit-rules.md headings vs vaultkeeper::audit::spec::BUILTIN"
+        "docs/reference/audit-rules.md headings vs vaultkeeper::BUILTIN_AUDIT_RULES"
     );
 }

@@ -1,4 +1,5 @@
 //! `vaultkeeper bootstrap` and `provision` against a real OpenBao.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
@@ -8,6 +9,7 @@ mod pin;
 use serde_json::json;
 use std::os::unix::fs::MetadataExt;
 use support::bao::Bao;
+use support::logged::assert_logged;
 use support::run::{register_secret, vaultkeeper};
 use support::spec::Host;
 
@@ -76,11 +78,7 @@ fn provision_bootstrap_fetch_round_trip() {
     );
     let r = bootstrap(&spec, Some(&token), true);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("bootstrapped: stored role-id"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "bootstrapped: stored role-id");
     let dir = host.path("state/approle");
     assert_eq!(std::fs::metadata(&dir).unwrap().mode() & 0o7777, 0o700);
     for f in ["role-id", "secret-id"] {
@@ -98,7 +96,7 @@ fn provision_bootstrap_fetch_round_trip() {
     // Nothing to do the second time, even without a token.
     let r = bootstrap(&spec, None, true);
     assert_eq!(r.code, 0);
-    assert!(r.stderr.contains("already bootstrapped"), "{}", r.stderr);
+    assert_logged(&r.stderr, "already bootstrapped");
 
     let r = vaultkeeper(&["--spec", spec.to_str().unwrap(), "fetch"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -127,16 +125,8 @@ fn a_second_unwrap_is_reported_as_already_used_and_the_boot_goes_on() {
 
     let r = bootstrap(&spec, Some(&token), false);
     assert_eq!(r.code, 0, "the boot must go on");
-    assert!(
-        r.stderr.contains("wrapped token was ALREADY USED"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("vaultkeeper provision --host NAME"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "wrapped token was ALREADY USED");
+    assert_logged(&r.stderr, "vaultkeeper provision --host NAME");
     let r = bootstrap(&spec, Some(&token), true);
     assert_eq!(r.code, 10, "{}", r.stderr);
 }
@@ -151,12 +141,8 @@ fn a_token_used_by_someone_else_is_reported_as_used_or_expired() {
     let spec = spec_as(&host, &bao.addr, "web03", json!({}));
     let r = bootstrap(&spec, Some(&token), true);
     assert_eq!(r.code, 13, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("already used or has expired"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("check the audit log"), "{}", r.stderr);
+    assert_logged(&r.stderr, "already used or has expired");
+    assert_logged(&r.stderr, "check the audit log");
     assert!(!host.path("state/approle/secret-id").exists());
 }
 
@@ -179,20 +165,16 @@ fn an_expired_token_is_reported_as_expired() {
     // First boot: the role-id is not there yet, so the token is looked up but kept.
     let r = bootstrap(&spec, Some(&token), true);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(r.stderr.contains("there is no role-id at"), "{}", r.stderr);
-    assert!(r.stderr.contains("was NOT unwrapped"), "{}", r.stderr);
+    assert_logged(&r.stderr, "there is no role-id at");
+    assert_logged(&r.stderr, "was NOT unwrapped");
 
     std::fs::create_dir_all(host.path("state/approle")).unwrap();
     support::spec::write_private(&host.path("state/approle/role-id"), &role_id);
     std::thread::sleep(std::time::Duration::from_secs(4));
     let r = bootstrap(&spec, Some(&token), false);
     assert_eq!(r.code, 0, "the boot must go on");
-    assert!(
-        r.stderr.contains("wrapped token EXPIRED at"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("it lived 3s"), "{}", r.stderr);
+    assert_logged(&r.stderr, "wrapped token EXPIRED at");
+    assert_logged(&r.stderr, "it lived 3s");
     assert_eq!(bootstrap(&spec, Some(&token), true).code, 11);
 }
 
@@ -214,7 +196,7 @@ fn a_plain_wrapped_secret_id_is_accepted_when_the_role_id_is_in_place() {
     let spec = spec_as(&host, &bao.addr, "web05", json!({}));
     let r = bootstrap(&spec, Some(&token), true);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("stored secret-id"), "{}", r.stderr);
+    assert_logged(&r.stderr, "stored secret-id");
     let secret_id = std::fs::read_to_string(host.path("state/approle/secret-id")).unwrap();
     register_secret(secret_id.trim());
     // The stored secret-id logs in.
@@ -256,12 +238,8 @@ fn vault_unreachable_is_reported_and_the_boot_goes_on() {
     let spec = host.write_spec(&host.spec(&format!("http://127.0.0.1:{port}"), json!({})));
     let r = bootstrap(&spec, Some("s.notarealtoken000000000000"), false);
     assert_eq!(r.code, 0);
-    assert!(r.stderr.contains("is UNREACHABLE"), "{}", r.stderr);
-    assert!(
-        r.stderr.contains("bootstrap runs again at the next boot"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "is UNREACHABLE");
+    assert_logged(&r.stderr, "bootstrap runs again at the next boot");
     assert_eq!(
         bootstrap(&spec, Some("s.notarealtoken000000000000"), true).code,
         6

@@ -3,6 +3,7 @@
 //! exactly as Slack documents it (HMAC-SHA256 of `v0:{timestamp}:{body}`,
 //! written here independently of the agent's code) and the Slack stand-in of
 //! tests/support/slack.rs receiving what is posted to `response_url`.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
@@ -11,10 +12,11 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use support::bao::{free_port, Bao};
-use support::run::{assert_no_secret_in, bin, keep_log, secret};
+use support::daemon::Daemon;
+use support::logged::{assert_logged, assert_not_logged};
+use support::run::secret;
 use support::slack::{check_block_kit, Slack};
 use support::spec::Host;
 
@@ -125,83 +127,39 @@ fn signed_request(secret: &str, ts: u64, body: &[u8]) -> Vec<u8> {
     )
 }
 
-/// `vaultkeeper chat serve` (or `run`); killed, its log kept and swept for
-/// secrets when dropped.
+/// `vaultkeeper chat serve` (or `run`) and its port; killed, its log kept and
+/// swept for secrets when dropped (see [`Daemon`]).
 struct Server {
-    child: Option<Child>,
-    log: PathBuf,
+    proc: Daemon,
     port: u16,
 }
 
 impl Server {
     fn start(spec: &Path, port: u16, sub: &[&str]) -> Server {
-        let log = spec.with_file_name(format!("chat-{}.log", support::bao::rand_suffix()));
-        let f = std::fs::File::create(&log).unwrap();
-        let mut cmd = Command::new(bin());
-        cmd.args(["--spec", spec.to_str().unwrap()])
-            .args(sub)
-            .stdin(Stdio::null())
-            .stdout(f.try_clone().unwrap())
-            .stderr(f)
-            .env("VAULTKEEPER_LOG", "debug");
-        for k in [
-            "VAULT_ADDR",
-            "BAO_ADDR",
-            "VAULT_TOKEN",
-            "BAO_TOKEN",
-            "NOTIFY_SOCKET",
-        ] {
-            cmd.env_remove(k);
-        }
         let s = Server {
-            child: Some(cmd.spawn().unwrap()),
-            log,
+            proc: Daemon::spawn(spec, sub, "chat", &[]),
             port,
         };
-        s.wait_log("chat: answering Slack commands on", Duration::from_secs(30));
+        s.proc
+            .wait_log("chat: answering Slack commands on", Duration::from_secs(30));
         s
     }
 
     fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.proc.log_text()
     }
 
     fn wait_log(&self, needle: &str, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if self.log_text().contains(needle) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "no {needle:?} in the log within {timeout:?}:\n{}",
-            self.log_text()
-        );
+        self.proc.wait_log(needle, timeout)
     }
 
     /// Waits until `needle` was logged `n` times.
     fn wait_log_count(&self, needle: &str, n: usize, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if self.log_text().matches(needle).count() >= n {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "{needle:?} not logged {n} times within {timeout:?}:\n{}",
-            self.log_text()
-        );
+        self.proc.wait_log_count(needle, n, timeout)
     }
 
     fn hangup(&self) {
-        let pid = self.child.as_ref().unwrap().id() as i32;
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGHUP,
-        )
-        .unwrap();
+        self.proc.signal("HUP")
     }
 
     fn send(&self, request: &[u8]) -> Answer {
@@ -210,37 +168,7 @@ impl Server {
 
     /// SIGTERM, as systemd stops it; waits until it has exited.
     fn terminate(&mut self) -> std::process::ExitStatus {
-        let mut c = self.child.take().unwrap();
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(c.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        )
-        .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(st) = c.try_wait().unwrap() {
-                return st;
-            }
-            if Instant::now() > deadline {
-                let _ = c.kill();
-                panic!("no exit within 20 s of SIGTERM:\n{}", self.log_text());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        let text = self.log_text();
-        keep_log("chat", &text);
-        if !std::thread::panicking() {
-            assert_no_secret_in(&text, "the chat endpoint's log");
-        }
+        self.proc.stop()
     }
 }
 
@@ -520,12 +448,10 @@ fn verified_commands_get_block_kit_and_every_forgery_is_refused() {
         "the signature does not match the signing secret",
         "this signature was already used (a replay)",
     ] {
-        assert!(log.contains(needle), "{needle:?} not in:\n{log}");
+        assert_logged(&log, needle);
     }
-    assert!(
-        !log.contains(&slack.path),
-        "the response_url is never logged"
-    );
+    // The response_url is never logged.
+    assert_not_logged(&log, &slack.path);
 
     // The token kept for reuse is revoked when the endpoint stops: none of
     // the logins above stays alive in Vault.
@@ -846,30 +772,23 @@ fn chat_serve_needs_its_section_and_a_free_address() {
     let spec = host.write_spec(&host.spec("http://127.0.0.1:9", json!({})));
     let r = support::run::vaultkeeper(&["--spec", spec.to_str().unwrap(), "chat", "serve"], &[]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains("the spec has no chat section"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "the spec has no chat section");
 
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let spec = chat_spec(&host, "http://127.0.0.1:9", port, json!({}));
     let r = support::run::vaultkeeper(&["--spec", spec.to_str().unwrap(), "chat", "serve"], &[]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stderr.contains(&format!(
-            "cannot listen on 127.0.0.1:{port} for Slack commands"
-        )),
-        "{}",
-        r.stderr
+    assert_logged(
+        &r.stderr,
+        &format!("cannot listen on 127.0.0.1:{port} for Slack commands"),
     );
     let mut bad = host.spec("http://127.0.0.1:9", json!({}));
     bad["chat"] = json!({ "listen": "127.0.0.1:1", "signingSecretFile": "/s", "testResponseOrigin": "http://10.1.1.1:80" });
     let spec = host.write_spec(&bad);
     let r = support::run::vaultkeeper(&["--spec", spec.to_str().unwrap(), "check"], &[]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("chat.testResponseOrigin"), "{}", r.stderr);
+    assert_logged(&r.stderr, "chat.testResponseOrigin");
 }
 
 #[test]

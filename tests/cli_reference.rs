@@ -5,16 +5,16 @@
 //! A hand-written runner rather than `trycmd`: the examples need a live OpenBao
 //! dev server, a bootstrapped host and an outage set up per block
 //! (`console scenario=dev|outage`), which trycmd's markdown mode cannot provide.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use support::bao::Bao;
 use support::fake::{vault_like, Fake, Pki, Reply};
-use support::run::{assert_no_secret_in, keep_log, register_secret, secret, Run};
+use support::run::{assert_no_secret_in, register_secret, secret, Run};
 use support::spec::Host;
 
 const CLI_MD: &str = include_str!("../docs/reference/cli.md");
@@ -144,29 +144,19 @@ impl World {
             }
         };
         let mut words = cmdline.split_whitespace();
-        let mut cmd = Command::new(support::run::bin());
-        cmd.env_clear()
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            // No timestamps, as under systemd: the examples show the log lines.
-            .env("JOURNAL_STREAM", "8:1")
-            .current_dir(self.host.root.path())
-            .stdin(Stdio::null());
+        // No timestamps, as under systemd: the examples show the log lines.
+        let mut env = vec![("JOURNAL_STREAM".to_string(), "8:1".to_string())];
         for w in words.by_ref() {
             if w == "vaultkeeper" {
                 break;
             }
             let (k, v) = w.split_once('=').expect("VAR=value before vaultkeeper");
-            cmd.env(k, real(v));
+            env.push((k.to_string(), real(v)));
         }
-        cmd.args(words.map(real));
-        let out = cmd.output().unwrap();
-        let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
-        keep_log("vaultkeeper", &format!("$ {cmdline}\n{}", run.stderr));
-        assert_no_secret_in(&run.stderr, "stderr");
+        let args: Vec<String> = words.map(real).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let run = support::run::vaultkeeper_bare(self.host.root.path(), &args, &env);
         assert_no_secret_in(&run.stdout, "stdout");
         run
     }
@@ -248,27 +238,7 @@ fn exit_table() -> BTreeMap<u8, (String, String)> {
 }
 
 fn vk(host: &Host, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(support::run::bin());
-    cmd.env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .current_dir(host.root.path())
-        .stdin(Stdio::null())
-        .args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    keep_log(
-        "vaultkeeper",
-        &format!("$ {}\n{}", args.join(" "), run.stderr),
-    );
-    assert_no_secret_in(&run.stderr, "stderr");
-    run
+    support::run::vaultkeeper_bare(host.root.path(), args, env)
 }
 
 fn spec_arg(p: &Path) -> &str {
@@ -700,8 +670,9 @@ fn every_exit_code_in_the_table_is_provoked() {
     let defined: Vec<u8> = consts
         .lines()
         .filter_map(|l| {
-            l.trim()
-                .strip_prefix("pub const ")?
+            let l = l.trim();
+            l.strip_prefix("pub(crate) const ")
+                .or_else(|| l.strip_prefix("pub const "))?
                 .split("u8 = ")
                 .nth(1)?
                 .trim_end_matches(';')

@@ -1,5 +1,5 @@
 //! End to end on a real systemd: the units the NixOS module evaluates to
-//! (tests/nix/scenarios/container.nix and its next build container-v2.nix),
+//! (nix/tests/scenarios/container.nix and its next build container-v2.nix),
 //! rendered to unit files, with the real binary and a real OpenBao.
 //!
 //! - First boot with the wrapped token already in the token file (as cloud-init
@@ -27,6 +27,7 @@
 //!   the others.
 //!
 //! Also measures `systemd-analyze security` of the daemon's unit.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 #[path = "support/container.rs"]
 mod container;
@@ -44,9 +45,10 @@ use container::{Container, Disk};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::bao::Bao;
+use support::logged::assert_logged;
 use support::run::{register_secret, secret, vaultkeeper};
 
 const TOKEN_FILE: &str = "/var/lib/vaultkeeper/wrapped-token";
@@ -144,6 +146,55 @@ fn install(c: &Container, b: &Build, token: Option<&str>) {
     c.ok(&enable);
 }
 
+/// One host across boots: its directory and its disk (the writable layer).
+struct Machine {
+    dir: tempfile::TempDir,
+    disk: Disk,
+}
+
+impl Machine {
+    /// Boot 0: the image is prepared (the build installed, the wrapped token
+    /// in place when given) and `prepare` runs in it before it shuts down.
+    fn prepared(
+        rootfs: &Path,
+        b: &Build,
+        token: Option<&str>,
+        prepare: impl FnOnce(&Container),
+    ) -> Machine {
+        let m = Machine {
+            dir: tempfile::tempdir().unwrap(),
+            disk: Disk::new(),
+        };
+        {
+            let c = m.boot(rootfs);
+            install(&c, b, token);
+            prepare(&c);
+        }
+        m
+    }
+
+    /// The next boot of this host.
+    fn boot(&self, rootfs: &Path) -> Container {
+        Container::boot_on(rootfs, &self.disk, self.dir.path())
+    }
+}
+
+/// What the seed's module left on a host: the role's credentials under
+/// /var/lib/vault/approle.
+fn write_seed_credentials(c: &Container, role_id: &str, secret_id: &str) {
+    c.ok(&["install", "-d", "-m", "0700", "/var/lib/vault/approle"]);
+    c.write(
+        "/var/lib/vault/approle/role-id",
+        &format!("{role_id}\n"),
+        0o600,
+    );
+    c.write(
+        "/var/lib/vault/approle/secret-id",
+        &format!("{secret_id}\n"),
+        0o600,
+    );
+}
+
 fn journal(c: &Container, unit: &str) -> String {
     c.stdout(&["journalctl", "-b", "--no-pager", "-o", "cat", "-u", unit])
 }
@@ -210,17 +261,12 @@ fn module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache() {
     let (mut bao, password, token) = vault();
     let b = build(&nix.eval("container"), &bao.addr);
 
-    let host = tempfile::tempdir().unwrap();
-    let disk = Disk::new();
     // Boot 0: the image is prepared, the token in place before the first boot.
-    {
-        let c = Container::boot_on(&rootfs, &disk, host.path());
-        install(&c, &b, Some(&token));
-    }
+    let m = Machine::prepared(&rootfs, &b, Some(&token), |_| {});
 
     // Boot 1: the host's first real boot.
     {
-        let c = Container::boot_on(&rootfs, &disk, host.path());
+        let c = m.boot(&rootfs);
         say(&format!("e2e first boot: {} ms", c.boot_time.as_millis()));
         for unit in FETCH.iter().chain(&CONSUMERS).chain(&["vaultkeeper"]) {
             assert_active(&c, unit);
@@ -246,9 +292,9 @@ fn module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache() {
         // The spent token is erased from the file cloud-init wrote.
         assert_eq!(c.ok(&["stat", "-c", "%s %a", TOKEN_FILE]), "0 600");
         let log = journal(&c, boot);
-        assert!(
-            log.contains(&format!("erased the spent wrapped token from {TOKEN_FILE}")),
-            "{log}"
+        assert_logged(
+            &log,
+            &format!("erased the spent wrapped token from {TOKEN_FILE}"),
         );
         assert_eq!(
             c.ok(&["stat", "-L", "-c", "%U:%G %a", "/run/secrets/demo/password"]),
@@ -295,7 +341,7 @@ fn module_units_boot_bootstrap_fetch_consumer_then_reboot_from_cache() {
     // Boot 2: OpenBao is down.
     bao.stop();
     {
-        let c = Container::boot_on(&rootfs, &disk, host.path());
+        let c = m.boot(&rootfs);
         assert_eq!(
             c.show("vaultkeeper-bootstrap.service", "ConditionResult"),
             "no"
@@ -320,13 +366,8 @@ fn a_token_arriving_after_boot_starts_the_failed_fetch_units_and_their_consumers
     };
     let (_bao, password, token) = vault();
     let b = build(&nix.eval("container"), &_bao.addr);
-    let host = tempfile::tempdir().unwrap();
-    let disk = Disk::new();
-    {
-        let c = Container::boot_on(&rootfs, &disk, host.path());
-        install(&c, &b, None);
-    }
-    let c = Container::boot_on(&rootfs, &disk, host.path());
+    let m = Machine::prepared(&rootfs, &b, None, |_| {});
+    let c = m.boot(&rootfs);
     // No token: the bootstrap did not run, the fetches failed for want of
     // credentials, the consumers that Require= them did not start.
     assert_eq!(
@@ -386,10 +427,7 @@ fn a_token_arriving_after_boot_starts_the_failed_fetch_units_and_their_consumers
         std::thread::sleep(Duration::from_millis(200));
     }
     let log = journal(&c, "vaultkeeper-bootstrap.service");
-    assert!(
-        log.contains("vault-secret-demo.service failed before this host had credentials: starting it again with demo.service crit.service"),
-        "{log}"
-    );
+    assert_logged(&log, "vault-secret-demo.service failed before this host had credentials: starting it again with demo.service crit.service");
     assert_eq!(c.ok(&["cat", "/var/lib/demo/seen"]), password);
     assert_eq!(c.ok(&["stat", "-c", "%s", TOKEN_FILE]), "0");
     assert_eq!(
@@ -415,13 +453,8 @@ fn a_switch_restarts_no_fetch_unit_and_a_changed_secrets_consumer_once() {
     let v1 = build(&nix.eval("container"), &_bao.addr);
     let v2 = build(&nix.eval("container-v2"), &_bao.addr);
     assert_ne!(v1.package, v2.package, "the new build has a new package");
-    let host = tempfile::tempdir().unwrap();
-    let disk = Disk::new();
-    {
-        let c = Container::boot_on(&rootfs, &disk, host.path());
-        install(&c, &v1, Some(&token));
-    }
-    let c = Container::boot_on(&rootfs, &disk, host.path());
+    let m = Machine::prepared(&rootfs, &v1, Some(&token), |_| {});
+    let c = m.boot(&rootfs);
     for unit in FETCH.iter().chain(&CONSUMERS).chain(&["vaultkeeper"]) {
         assert_active(&c, unit);
     }
@@ -507,10 +540,7 @@ fn a_switch_restarts_no_fetch_unit_and_a_changed_secrets_consumer_once() {
         "demo:demo 400"
     );
     let log = journal(&c, "vaultkeeper.service");
-    assert!(
-        log.contains("restart needed: crit.service uses secret demo"),
-        "{log}"
-    );
+    assert_logged(&log, "restart needed: crit.service uses secret demo");
     for consumer in CONSUMERS {
         assert_active(&c, consumer);
     }
@@ -527,24 +557,10 @@ fn a_host_migrated_from_the_seed_module_adopts_its_credentials_and_feeds_a_dynam
     // What the seed's module left on the host: the role's credentials.
     let (role_id, secret_id) = bao.approle("e2e");
     let b = build(&nix.eval("container-migrate"), &bao.addr);
-    let host = tempfile::tempdir().unwrap();
-    let disk = Disk::new();
-    {
-        let c = Container::boot_on(&rootfs, &disk, host.path());
-        install(&c, &b, None);
-        c.ok(&["install", "-d", "-m", "0700", "/var/lib/vault/approle"]);
-        c.write(
-            "/var/lib/vault/approle/role-id",
-            &format!("{role_id}\n"),
-            0o600,
-        );
-        c.write(
-            "/var/lib/vault/approle/secret-id",
-            &format!("{secret_id}\n"),
-            0o600,
-        );
-    }
-    let c = Container::boot_on(&rootfs, &disk, host.path());
+    let m = Machine::prepared(&rootfs, &b, None, |c| {
+        write_seed_credentials(c, &role_id, &secret_id)
+    });
+    let c = m.boot(&rootfs);
     let adopt = "vaultkeeper-adopt-credentials.service";
     assert_eq!(c.show(adopt, "Result"), "success", "{}", journal(&c, adopt));
     assert_eq!(c.show(adopt, "ExecMainStatus"), "0");
@@ -611,12 +627,8 @@ fn a_token_in_etc_environment_is_used_then_erased_keeping_the_other_lines() {
     };
     let (bao, password, token) = vault();
     let b = build(&nix.eval("container-envfile"), &bao.addr);
-    let host = tempfile::tempdir().unwrap();
-    let disk = Disk::new();
     let others = format!("LANG=C.UTF-8\nVAULT_ADDR={}\n", bao.addr);
-    {
-        let c = Container::boot_on(&rootfs, &disk, host.path());
-        install(&c, &b, None);
+    let m = Machine::prepared(&rootfs, &b, None, |c| {
         c.write(
             "/etc/environment",
             &format!(
@@ -625,8 +637,8 @@ fn a_token_in_etc_environment_is_used_then_erased_keeping_the_other_lines() {
             ),
             0o644,
         );
-    }
-    let c = Container::boot_on(&rootfs, &disk, host.path());
+    });
+    let c = m.boot(&rootfs);
     let boot = "vaultkeeper-bootstrap.service";
     assert_eq!(c.show(boot, "Result"), "success", "{}", journal(&c, boot));
     for unit in FETCH.iter().chain(&CONSUMERS) {
@@ -640,10 +652,7 @@ fn a_token_in_etc_environment_is_used_then_erased_keeping_the_other_lines() {
     );
     assert_eq!(c.ok(&["stat", "-c", "%a", "/etc/environment"]), "644");
     let log = journal(&c, boot);
-    assert!(
-        log.contains("erased the spent wrapped token from /etc/environment"),
-        "{log}"
-    );
+    assert_logged(&log, "erased the spent wrapped token from /etc/environment");
 }
 
 /// The seed's configuration as is (no vault.address) on a host migrated from
@@ -679,31 +688,17 @@ fn a_seed_config_without_address_pins_vault_addr_on_the_adopted_host() {
             f.1 = spec_text.clone();
         }
     }
-    let host = tempfile::tempdir().unwrap();
-    let disk = Disk::new();
-    {
-        let c = Container::boot_on(&rootfs, &disk, host.path());
-        install(&c, &b, None);
-        c.ok(&["install", "-d", "-m", "0700", "/var/lib/vault/approle"]);
-        c.write(
-            "/var/lib/vault/approle/role-id",
-            &format!("{role_id}\n"),
-            0o600,
-        );
-        c.write(
-            "/var/lib/vault/approle/secret-id",
-            &format!("{secret_id}\n"),
-            0o600,
-        );
+    let m = Machine::prepared(&rootfs, &b, None, |c| {
+        write_seed_credentials(c, &role_id, &secret_id);
         // What the seed's cloud-init wrote (its token long spent).
         c.write(
             "/etc/environment",
             &format!("LANG=C.UTF-8\nVAULT_ADDR={}\n", bao.addr),
             0o644,
         );
-    }
+    });
     {
-        let c = Container::boot_on(&rootfs, &disk, host.path());
+        let c = m.boot(&rootfs);
         let adopt = "vaultkeeper-adopt-credentials.service";
         assert_eq!(c.show(adopt, "Result"), "success", "{}", journal(&c, adopt));
         let boot = "vaultkeeper-bootstrap.service";
@@ -725,7 +720,7 @@ fn a_seed_config_without_address_pins_vault_addr_on_the_adopted_host() {
             "root 600"
         );
         let log = journal(&c, boot);
-        assert!(log.contains(&format!("PINNED {}", bao.addr)), "{log}");
+        assert_logged(&log, &format!("PINNED {}", bao.addr));
         for unit in FETCH
             .iter()
             .chain(&CONSUMERS)
@@ -738,7 +733,7 @@ fn a_seed_config_without_address_pins_vault_addr_on_the_adopted_host() {
     // Someone rewrites /etc/environment: the next boot ignores it.
     let elsewhere = support::fake::Fake::http(|_| support::fake::Reply::Empty(200));
     {
-        let c = Container::boot_on(&rootfs, &disk, host.path());
+        let c = m.boot(&rootfs);
         c.write(
             "/etc/environment",
             &format!("LANG=C.UTF-8\nVAULT_ADDR={}\n", elsewhere.addr),

@@ -1,10 +1,12 @@
 //! The systemd container harness works: boot, a Type=notify unit, a restart
 //! seen as a new InvocationID, a clean power-off with nothing left behind.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 #[path = "support/container.rs"]
 mod container;
 #[path = "support/loud.rs"]
 mod loud;
+mod support;
 
 use container::Container;
 use std::io::Write;

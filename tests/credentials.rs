@@ -1,12 +1,14 @@
 //! Credentials against a real OpenBao: every token a command makes is revoked,
 //! bootstrap proves which AppRole it got, `provision` cannot be injected and
 //! cleans up after itself, logins do not trip the AppRole lockout.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
 use serde_json::json;
 use std::path::Path;
 use support::bao::Bao;
+use support::logged::assert_logged;
 use support::run::{secret, vaultkeeper, Run};
 use support::spec::{files, Host};
 
@@ -162,7 +164,7 @@ fn provision_refuses_injection_and_writes_nothing() {
     ] {
         let r = provision(&bao, "root", &["--host", "evil", flag, value]);
         assert_eq!(r.code, 2, "{flag} {value:?}: {}", r.stderr);
-        assert!(r.stderr.contains(flag), "{}", r.stderr);
+        assert_logged(&r.stderr, flag);
         assert!(r.stdout.is_empty());
     }
     assert_eq!(bao.cli(&["policy", "list"]), before);
@@ -205,7 +207,7 @@ fn a_failed_provision_rolls_back_what_it_created() {
     let admin = bao.token_create(&["-policy=no-wrap"]);
     let r = provision(&bao, &admin, &["--host", "web07"]);
     assert_ne!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("rolling back"), "{}", r.stderr);
+    assert_logged(&r.stderr, "rolling back");
     assert!(r.stdout.is_empty());
     let policies = bao.cli(&["policy", "list"]);
     assert!(!policies.contains("host-web07"), "{policies}");

@@ -1,233 +1,70 @@
 //! `vaultkeeper run` against a real OpenBao, with a fake `$NOTIFY_SOCKET` (a unix
 //! datagram socket the test binds) to read exactly what the daemon tells systemd.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
 use serde_json::{json, Value};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::bao::Bao;
-use support::run::{assert_no_secret_in, bin, keep_log, secret};
+use support::daemon::Daemon;
+use support::logged::{assert_logged, assert_not_logged};
+use support::notify::NotifySocket;
+use support::run::{assert_no_secret_in, secret};
+use support::spec::Host;
+use support::wait::wait_until;
 
-/// The fake systemd end of `$NOTIFY_SOCKET`.
-struct NotifySocket {
-    sock: UnixDatagram,
-    path: PathBuf,
-    seen: Vec<String>,
+/// A dev OpenBao with a file audit device: (its directory, the audit log, the server).
+fn bao_with_file_audit() -> (tempfile::TempDir, PathBuf, Bao) {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.log");
+    let bao = Bao::dev_with_config(&format!(
+        "audit \"file\" \"local\" {{ options = {{ file_path = \"{}\" }} }}\n",
+        audit.display()
+    ));
+    (dir, audit, bao)
 }
 
-impl NotifySocket {
-    fn bind(dir: &Path) -> NotifySocket {
-        let path = dir.join("notify.sock");
-        let sock = UnixDatagram::bind(&path).unwrap();
-        sock.set_read_timeout(Some(Duration::from_millis(100)))
-            .unwrap();
-        NotifySocket {
-            sock,
-            path,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for a message satisfying `pred`; returns it. Every message is kept in `seen`.
-    fn wait_for(&mut self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + timeout;
-        let mut buf = vec![0u8; 4096];
-        while Instant::now() < deadline {
-            if let Ok(n) = self.sock.recv(&mut buf) {
-                let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
-                assert_no_secret_in(&msg, "a notify message");
-                self.seen.push(msg.clone());
-                if pred(&msg) {
-                    return msg;
-                }
-            }
-        }
-        panic!(
-            "no notify message {what} within {timeout:?}; seen: {:#?}",
-            self.seen
-        );
-    }
-
-    fn drain(&mut self) {
-        let mut buf = vec![0u8; 4096];
-        self.sock.set_nonblocking(true).unwrap();
-        while let Ok(n) = self.sock.recv(&mut buf) {
-            self.seen
-                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-        }
-        self.sock.set_nonblocking(false).unwrap();
-    }
+/// The daemon on `host`'s spec, with a notify socket in the host's directory.
+fn start_daemon(host: &Host) -> (NotifySocket, Daemon) {
+    let notify = NotifySocket::bind(host.root.path());
+    let d = Daemon::start_with_notify(&host.etc_spec(), &notify.path, &[]);
+    (notify, d)
 }
 
-/// The daemon process; killed (and its log checked for secrets) when dropped.
-struct Daemon {
-    child: Option<Child>,
-    log: PathBuf,
+/// A host with AppRole credentials for `role` and the daemon tests' spec.
+fn daemon_host(bao: &Bao, role: &str, extra: Value) -> Host {
+    let (role_id, secret_id) = bao.approle(role);
+    daemon_host_with(bao, &role_id, &secret_id, extra)
 }
 
-impl Daemon {
-    fn start(spec: &Path, notify: &Path, extra_env: &[(&str, &str)]) -> Daemon {
-        let log = spec.with_file_name(format!("daemon-{}.log", support::bao::rand_suffix()));
-        let f = std::fs::File::create(&log).unwrap();
-        let mut cmd = Command::new(bin());
-        cmd.args(["--spec", spec.to_str().unwrap(), "run"])
-            .stdin(Stdio::null())
-            .stdout(f.try_clone().unwrap())
-            .stderr(f);
-        for k in [
-            "VAULT_ADDR",
-            "BAO_ADDR",
-            "VAULT_TOKEN",
-            "BAO_TOKEN",
-            "WATCHDOG_USEC",
-            "WATCHDOG_PID",
-        ] {
-            cmd.env_remove(k);
-        }
-        cmd.env("VAULTKEEPER_LOG", "debug")
-            .env("NOTIFY_SOCKET", notify);
-        for (k, v) in extra_env {
-            cmd.env(k, v);
-        }
-        Daemon {
-            child: Some(cmd.spawn().unwrap()),
-            log,
-        }
-    }
-
-    fn pid(&self) -> i32 {
-        self.child.as_ref().unwrap().id() as i32
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{sig}"), &self.pid().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn wait_log(&self, needle: &str, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if self.log_text().contains(needle) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "the daemon did not log {needle:?} within {timeout:?}:\n{}",
-            self.log_text()
-        );
-    }
-
-    fn wait_exit(&mut self, timeout: Duration) -> i32 {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Some(s) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                self.child = None;
-                return s.code().unwrap_or(-1);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "the daemon did not exit within {timeout:?}:\n{}",
-            self.log_text()
-        );
-    }
+/// A host with these AppRole credentials and the daemon tests' spec.
+fn daemon_host_with(bao: &Bao, role_id: &str, secret_id: &str, extra: Value) -> Host {
+    let host = Host::new();
+    host.write_credentials(role_id, secret_id);
+    write_daemon_spec(&host, bao, extra);
+    host
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        let text = self.log_text();
-        keep_log("daemon", &text);
-        if !std::thread::panicking() {
-            assert_no_secret_in(&text, "the daemon's log");
-        }
+/// The daemon tests' spec (2 s Vault timeout, 1 s refresh) with `extra`'s
+/// top-level keys, replacing `etc/spec.json` as NixOS does.
+fn write_daemon_spec(host: &Host, bao: &Bao, extra: Value) {
+    let mut spec = json!({
+        "vault": {"address": bao.addr, "timeout": "2s"},
+        "stateDir": host.state_dir(),
+        "refreshInterval": "1s",
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        spec[k] = v.clone();
     }
-}
-
-struct Host {
-    dir: tempfile::TempDir,
-    spec_path: PathBuf,
-}
-
-impl Host {
-    /// AppRole credentials for `role` in files, and a spec with `secrets`.
-    fn new(bao: &Bao, role: &str, extra: Value) -> Host {
-        let (role_id, secret_id) = bao.approle(role);
-        Host::with_credentials(bao, &role_id, &secret_id, extra)
-    }
-
-    fn with_credentials(bao: &Bao, role_id: &str, secret_id: &str, extra: Value) -> Host {
-        let dir = tempfile::tempdir().unwrap();
-        let cred = dir.path().join("state/approle");
-        std::fs::create_dir_all(&cred).unwrap();
-        support::spec::write_private(&cred.join("role-id"), role_id);
-        support::spec::write_private(&cred.join("secret-id"), secret_id);
-        let spec_path = dir.path().join("etc/spec.json");
-        std::fs::create_dir_all(spec_path.parent().unwrap()).unwrap();
-        let h = Host { dir, spec_path };
-        h.write_spec(bao, extra);
-        h
-    }
-
-    fn spec_json(&self, bao: &Bao, extra: Value) -> Value {
-        let mut spec = json!({
-            "vault": {"address": bao.addr, "timeout": "2s"},
-            "stateDir": self.dir.path().join("state"),
-            "refreshInterval": "1s",
-        });
-        for (k, v) in extra.as_object().unwrap() {
-            spec[k] = v.clone();
-        }
-        spec
-    }
-
-    fn write_spec(&self, bao: &Bao, extra: Value) {
-        let text = serde_json::to_string_pretty(&self.spec_json(bao, extra)).unwrap();
-        // Atomically, as NixOS does (a new file renamed over the old).
-        let tmp = self.spec_path.with_extension("tmp");
-        std::fs::write(&tmp, text).unwrap();
-        std::fs::rename(&tmp, &self.spec_path).unwrap();
-    }
-
-    fn out(&self, name: &str) -> PathBuf {
-        self.dir.path().join("run/secrets").join(name)
-    }
-
-    fn secret_entry(&self, name: &str, path: &str) -> Value {
-        json!({"secretPath": path, "outputDir": self.out(name)})
-    }
+    host.replace_spec(&spec);
 }
 
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-fn wait_until(what: &str, timeout: Duration, f: impl Fn() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("timed out after {timeout:?} waiting for {what}");
 }
 
 fn status_of(msg: &str) -> &str {
@@ -242,23 +79,21 @@ fn ready_status_watchdog_change_selfheal_reload_and_stop() {
     let (pw1, pw2, key) = (secret("pw1"), secret("pw2"), secret("key"));
     bao.kv_put("hosts/web01/app", &json!({"password": pw1}));
     bao.kv_put("hosts/web01/tls", &json!({"key": key}));
-    let host = Host::new(&bao, "web01", json!({}));
+    let host = daemon_host(&bao, "web01", json!({}));
     let secrets = json!({
         "app": host.secret_entry("app", "hosts/web01/app"),
         "tls": host.secret_entry("tls", "hosts/web01/tls"),
     });
-    host.write_spec(&bao, json!({"secrets": secrets.clone()}));
-    let mut notify = NotifySocket::bind(host.dir.path());
-    let mut d = Daemon::start(
-        &host.spec_path,
+    write_daemon_spec(&host, &bao, json!({"secrets": secrets.clone()}));
+    let mut notify = NotifySocket::bind(host.root.path());
+    let mut d = Daemon::start_with_notify(
+        &host.etc_spec(),
         &notify.path,
         &[("WATCHDOG_USEC", "600000")],
     );
 
     // READY=1 only once the files exist, with an honest STATUS.
-    let ready = notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let ready = notify.wait_ready(Duration::from_secs(20));
     assert_eq!(read(&host.out("app").join("password")), pw1);
     assert_eq!(read(&host.out("tls").join("key")), key);
     assert_eq!(ready, "READY=1\nSTATUS=2 secrets fresh, token ttl 59m");
@@ -365,7 +200,7 @@ fn ready_status_watchdog_change_selfheal_reload_and_stop() {
         .expect("MONOTONIC_USEC")
         .parse()
         .unwrap();
-    let now = vaultkeeper::systemd::monotonic_usec();
+    let now = vaultkeeper::monotonic_usec();
     assert!(usec <= now && now - usec < 5_000_000, "{usec} vs {now}");
     let ready = notify.wait_for("READY=1 after reload", Duration::from_secs(5), |m| {
         m.starts_with("READY=1")
@@ -377,22 +212,20 @@ fn ready_status_watchdog_change_selfheal_reload_and_stop() {
     // An invalid spec file: the old spec stays, and the log says why.
     notify.seen.clear();
     std::fs::write(
-        host.spec_path.with_extension("tmp"),
+        host.etc_spec().with_extension("tmp"),
         r#"{"vault": {"address": "nope"}}"#,
     )
     .unwrap();
-    std::fs::rename(host.spec_path.with_extension("tmp"), &host.spec_path).unwrap();
+    std::fs::rename(host.etc_spec().with_extension("tmp"), host.etc_spec()).unwrap();
     notify.wait_for("RELOADING=1 (inotify)", Duration::from_secs(5), |m| {
         m.starts_with("RELOADING=1")
     });
-    notify.wait_for("READY=1", Duration::from_secs(5), |m| {
-        m.starts_with("READY=1")
-    });
+    notify.wait_ready(Duration::from_secs(5));
     d.wait_log(
         "the new spec is invalid, the one in use is kept",
         Duration::from_secs(2),
     );
-    assert!(d.log_text().contains("vault.address"), "{}", d.log_text());
+    assert_logged(&d.log_text(), "vault.address");
 
     // A valid spec with one more secret: it is rendered, the others are not touched.
     let (k3,) = (secret("k3"),);
@@ -400,7 +233,7 @@ fn ready_status_watchdog_change_selfheal_reload_and_stop() {
     let mut more = secrets.clone();
     more["extra"] = host.secret_entry("extra", "hosts/web01/extra");
     notify.seen.clear();
-    host.write_spec(&bao, json!({"secrets": more}));
+    write_daemon_spec(&host, &bao, json!({"secrets": more}));
     let ready = notify.wait_for(
         "READY=1 after the spec change",
         Duration::from_secs(5),
@@ -422,7 +255,7 @@ fn ready_status_watchdog_change_selfheal_reload_and_stop() {
         m.starts_with("STOPPING=1")
     });
     assert_eq!(d.wait_exit(Duration::from_secs(10)), 0);
-    let leftovers: Vec<String> = walk(&host.dir.path().join("run"))
+    let leftovers: Vec<String> = walk(&host.root.path().join("run"))
         .into_iter()
         .filter(|p| p.contains(".tmp-") || p.contains(".link-"))
         .collect();
@@ -469,12 +302,7 @@ fn audit_requests(log: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn cheap_metadata_checks_and_full_reads_where_metadata_is_denied() {
-    let audit_dir = tempfile::tempdir().unwrap();
-    let audit = audit_dir.path().join("audit.log");
-    let bao = Bao::dev_with_config(&format!(
-        "audit \"file\" \"local\" {{ options = {{ file_path = \"{}\" }} }}\n",
-        audit.display()
-    ));
+    let (_audit_dir, audit, bao) = bao_with_file_audit();
     let (a, b) = (secret("a"), secret("b"));
     bao.kv_put("hosts/web02/open", &json!({"v": a}));
     bao.kv_put("shared/closed", &json!({"v": b}));
@@ -489,19 +317,17 @@ fn cheap_metadata_checks_and_full_reads_where_metadata_is_denied() {
     )
     .unwrap();
     bao.cli(&["policy", "write", "host-web02", pf.to_str().unwrap()]);
-    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
-    host.write_spec(
+    let host = daemon_host_with(&bao, &role_id, &secret_id, json!({}));
+    write_daemon_spec(
+        &host,
         &bao,
         json!({"secrets": {
             "open": host.secret_entry("open", "hosts/web02/open"),
             "closed": host.secret_entry("closed", "shared/closed"),
         }}),
     );
-    let mut notify = NotifySocket::bind(host.dir.path());
-    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
-    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, d) = start_daemon(&host);
+    notify.wait_ready(Duration::from_secs(20));
     d.wait_log(
         "secret closed: the policy denies its KV metadata",
         Duration::from_secs(5),
@@ -534,16 +360,14 @@ fn an_outage_is_served_from_the_cache_and_recovery_is_seen() {
     let v = secret("v");
     bao.kv_put("hosts/web03/db", &json!({"password": v}));
     let (role_id, secret_id) = bao.approle("web03");
-    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
-    host.write_spec(
+    let host = daemon_host_with(&bao, &role_id, &secret_id, json!({}));
+    write_daemon_spec(
+        &host,
         &bao,
         json!({"secrets": {"db": host.secret_entry("db", "hosts/web03/db")}}),
     );
-    let mut notify = NotifySocket::bind(host.dir.path());
-    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
-    let ready = notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, d) = start_daemon(&host);
+    let ready = notify.wait_ready(Duration::from_secs(20));
     assert_eq!(status_of(&ready), "1 secret fresh, token ttl 59m");
 
     bao.stop();
@@ -556,7 +380,7 @@ fn an_outage_is_served_from_the_cache_and_recovery_is_seen() {
     );
     assert_eq!(read(&host.out("db").join("password")), v);
     d.wait_log("Vault is unreachable", Duration::from_secs(1));
-    let status_file = host.dir.path().join("state/status/db.json");
+    let status_file = host.root.path().join("state/status/db.json");
     let st: Value = serde_json::from_str(&read(&status_file)).unwrap();
     assert!(st["fromCacheSince"].is_u64(), "{st}");
 
@@ -593,11 +417,7 @@ fn an_outage_is_served_from_the_cache_and_recovery_is_seen() {
         "{}",
         d.log_text()
     );
-    assert!(
-        !d.log_text().contains("grant the host's policy"),
-        "{}",
-        d.log_text()
-    );
+    assert_not_logged(&d.log_text(), "grant the host's policy");
 }
 
 #[test]
@@ -611,17 +431,12 @@ fn an_invalid_spec_at_start_is_a_usage_error() {
     .unwrap();
     let run = support::run::vaultkeeper(&["--spec", spec.to_str().unwrap(), "run"], &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("refreshInterval"), "{}", run.stderr);
+    assert_logged(&run.stderr, "refreshInterval");
 }
 
 #[test]
 fn short_lived_tokens_are_renewed_then_replaced_before_their_max_ttl() {
-    let audit_dir = tempfile::tempdir().unwrap();
-    let audit = audit_dir.path().join("audit.log");
-    let bao = Bao::dev_with_config(&format!(
-        "audit \"file\" \"local\" {{ options = {{ file_path = \"{}\" }} }}\n",
-        audit.display()
-    ));
+    let (_audit_dir, audit, bao) = bao_with_file_audit();
     let v = secret("v");
     bao.kv_put("hosts/web05/db", &json!({"password": v}));
     let (role_id, secret_id) = bao.approle("web05");
@@ -633,17 +448,16 @@ fn short_lived_tokens_are_renewed_then_replaced_before_their_max_ttl() {
         "token_ttl=6s",
         "token_max_ttl=15s",
     ]);
-    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
-    host.write_spec(
+    let host = daemon_host_with(&bao, &role_id, &secret_id, json!({}));
+    write_daemon_spec(
+        &host,
         &bao,
         json!({"secrets": {"db": host.secret_entry("db", "hosts/web05/db")}}),
     );
-    let mut notify = NotifySocket::bind(host.dir.path());
+    let mut notify = NotifySocket::bind(host.root.path());
     let start = Instant::now();
-    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
-    let ready = notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let d = Daemon::start_with_notify(&host.etc_spec(), &notify.path, &[]);
+    let ready = notify.wait_ready(Duration::from_secs(20));
     assert_eq!(status_of(&ready), "1 secret fresh, token ttl 5s");
     // Login at 0 (6s), renewals at 4 and 8 (6s each), at 12 only 3s are left
     // (half the lease): a new login at 14, renewed at 18.
@@ -672,8 +486,8 @@ fn short_lived_tokens_are_renewed_then_replaced_before_their_max_ttl() {
     );
     let log = d.log_text();
     assert!(log.contains("the token's max TTL is near"), "{log}");
-    assert!(!log.contains("ERROR"), "{log}");
-    assert!(!log.contains("permission denied"), "{log}");
+    assert_not_logged(&log, "ERROR");
+    assert_not_logged(&log, "permission denied");
 
     // The token the second login replaced was revoked then; a clean stop
     // revokes the last one: no AppRole lease is left.
@@ -707,16 +521,14 @@ fn new_credential_files_are_used_for_the_next_login() {
     let bao = Bao::dev();
     let v = secret("v");
     bao.kv_put("hosts/web06/db", &json!({"password": v}));
-    let host = Host::new(&bao, "web06", json!({}));
-    host.write_spec(
+    let host = daemon_host(&bao, "web06", json!({}));
+    write_daemon_spec(
+        &host,
         &bao,
         json!({"secrets": {"db": host.secret_entry("db", "hosts/web06/db")}}),
     );
-    let mut notify = NotifySocket::bind(host.dir.path());
-    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
-    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, d) = start_daemon(&host);
+    notify.wait_ready(Duration::from_secs(20));
     // A new secret-id (as `vaultkeeper bootstrap` would store it), the old one destroyed.
     let new_id = bao.cli_json(&["write", "-f", "auth/approle/role/web06/secret-id"])["data"]
         ["secret_id"]
@@ -724,7 +536,7 @@ fn new_credential_files_are_used_for_the_next_login() {
         .unwrap()
         .to_string();
     support::run::register_secret(&new_id);
-    let file = host.dir.path().join("state/approle/secret-id");
+    let file = host.root.path().join("state/approle/secret-id");
     let old_id = read(&file);
     bao.cli(&[
         "write",
@@ -739,7 +551,7 @@ fn new_credential_files_are_used_for_the_next_login() {
     wait_until("a second login", Duration::from_secs(5), || {
         d.log_text().matches("logged in with AppRole").count() == 2
     });
-    assert!(!d.log_text().contains("was rejected"), "{}", d.log_text());
+    assert_not_logged(&d.log_text(), "was rejected");
 }
 
 #[test]
@@ -747,8 +559,9 @@ fn ready_comes_when_a_secret_has_definitively_failed() {
     let bao = Bao::dev();
     let v = secret("v");
     bao.kv_put("hosts/web07/ok", &json!({"v": v}));
-    let host = Host::new(&bao, "web07", json!({}));
-    host.write_spec(
+    let host = daemon_host(&bao, "web07", json!({}));
+    write_daemon_spec(
+        &host,
         &bao,
         json!({"secrets": {
             "ok": host.secret_entry("ok", "hosts/web07/ok"),
@@ -756,22 +569,19 @@ fn ready_comes_when_a_secret_has_definitively_failed() {
             "denied": host.secret_entry("denied", "hosts/other/x"),
         }}),
     );
-    let mut notify = NotifySocket::bind(host.dir.path());
-    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
-    let ready = notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, d) = start_daemon(&host);
+    let ready = notify.wait_ready(Duration::from_secs(20));
     assert_eq!(status_of(&ready), "1 secret fresh, 2 failed, token ttl 59m");
     assert_eq!(read(&host.out("ok").join("v")), v);
     assert!(!host.out("missing").exists());
     let log = d.log_text();
-    assert!(
-        log.contains("secret missing: secret/data/hosts/web07/missing does not exist in Vault"),
-        "{log}"
+    assert_logged(
+        &log,
+        "secret missing: secret/data/hosts/web07/missing does not exist in Vault",
     );
-    assert!(
-        log.contains("secret denied: Vault denied reading secret/data/hosts/other/x"),
-        "{log}"
+    assert_logged(
+        &log,
+        "secret denied: Vault denied reading secret/data/hosts/other/x",
     );
     // Failures are retried with backoff, never in a tight loop: at most a few
     // attempts in 3 s at a 1 s refresh interval.
@@ -796,12 +606,13 @@ fn digests_on_schedule_and_seal_alerts_reach_slack_once() {
     let v = secret("v");
     bao.kv_put("hosts/web05/db", &json!({"password": v}));
     let (role_id, secret_id) = bao.approle("web05");
-    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
+    let host = daemon_host_with(&bao, &role_id, &secret_id, json!({}));
     let slack = support::slack::Slack::up_now();
     // The webhook file does not exist yet (at boot it can itself be a secret
     // the daemon renders): messages wait until it does.
-    let url_file = host.dir.path().join("webhook-url");
-    host.write_spec(
+    let url_file = host.root.path().join("webhook-url");
+    write_daemon_spec(
+        &host,
         &bao,
         json!({
             "secrets": {"db": host.secret_entry("db", "hosts/web05/db")},
@@ -814,11 +625,8 @@ fn digests_on_schedule_and_seal_alerts_reach_slack_once() {
             },
         }),
     );
-    let mut notify = NotifySocket::bind(host.dir.path());
-    let mut d = Daemon::start(&host.spec_path, &notify.path, &[]);
-    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, mut d) = start_daemon(&host);
+    notify.wait_ready(Duration::from_secs(20));
 
     d.wait_log(
         "messages wait in the outbox until it can be read",
@@ -849,7 +657,7 @@ fn digests_on_schedule_and_seal_alerts_reach_slack_once() {
         t.iter().any(|x| x.starts_with("*Updates* not checked: ")),
         "{t:?}"
     );
-    let last_file = host.dir.path().join("state/insights/last-digest.json");
+    let last_file = host.root.path().join("state/insights/last-digest.json");
     let last: Value = serde_json::from_str(&read(&last_file)).unwrap();
     let score = last["score"].as_u64().unwrap();
     assert!(last["sentAt"].as_u64().unwrap() > 1_700_000_000, "{last}");
@@ -905,14 +713,12 @@ fn digests_on_schedule_and_seal_alerts_reach_slack_once() {
     // 4. A restart neither repeats the digest nor alerts on the healthy server.
     d.signal("TERM");
     assert_eq!(d.wait_exit(Duration::from_secs(20)), 0);
-    let _d = Daemon::start(&host.spec_path, &notify.path, &[]);
-    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let _d = Daemon::start_with_notify(&host.etc_spec(), &notify.path, &[]);
+    notify.wait_ready(Duration::from_secs(20));
     std::thread::sleep(Duration::from_secs(4));
     assert_eq!(slack.payloads().len(), 4, "{:#?}", slack.payloads());
     slack.assert_valid();
-    let outbox = host.dir.path().join("state/insights/outbox");
+    let outbox = host.root.path().join("state/insights/outbox");
     assert_eq!(
         std::fs::read_dir(&outbox).unwrap().count(),
         0,
@@ -933,7 +739,7 @@ fn an_outage_is_one_probe_at_a_time() {
     bao.kv_put("hosts/web06/db", &json!({"password": v}));
     let (role_id, secret_id) = bao.approle("web06");
     let proxy = support::fake::CountingProxy::new(bao.port);
-    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
+    let host = daemon_host_with(&bao, &role_id, &secret_id, json!({}));
     let secrets: serde_json::Map<String, Value> = (0..SECRETS)
         .map(|i| {
             let name = format!("s{i:03}");
@@ -941,18 +747,16 @@ fn an_outage_is_one_probe_at_a_time() {
             (name, entry)
         })
         .collect();
-    host.write_spec(
+    write_daemon_spec(
+        &host,
         &bao,
         json!({
             "vault": {"address": proxy.addr, "timeout": "2s"},
             "secrets": secrets,
         }),
     );
-    let mut notify = NotifySocket::bind(host.dir.path());
-    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
-    let ready = notify.wait_for("READY=1", Duration::from_secs(60), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, d) = start_daemon(&host);
+    let ready = notify.wait_ready(Duration::from_secs(60));
     assert!(
         status_of(&ready).starts_with("100 secrets fresh"),
         "{ready}"
@@ -992,25 +796,18 @@ fn an_outage_is_one_probe_at_a_time() {
 /// once (inotify) and works: the host was not locked out.
 #[test]
 fn rejected_logins_stay_under_the_lockout_and_a_new_secret_id_is_tried_at_once() {
-    let audit_dir = tempfile::tempdir().unwrap();
-    let audit = audit_dir.path().join("audit.log");
-    let bao = Bao::dev_with_config(&format!(
-        "audit \"file\" \"local\" {{ options = {{ file_path = \"{}\" }} }}\n",
-        audit.display()
-    ));
+    let (_audit_dir, audit, bao) = bao_with_file_audit();
     let v = secret("v");
     bao.kv_put("hosts/web08/db", &json!({"password": v}));
     let (role_id, secret_id) = bao.approle("web08");
-    let host = Host::with_credentials(&bao, &role_id, &secret_id, json!({}));
-    host.write_spec(
+    let host = daemon_host_with(&bao, &role_id, &secret_id, json!({}));
+    write_daemon_spec(
+        &host,
         &bao,
         json!({"secrets": {"db": host.secret_entry("db", "hosts/web08/db")}}),
     );
-    let mut notify = NotifySocket::bind(host.dir.path());
-    let d = Daemon::start(&host.spec_path, &notify.path, &[]);
-    notify.wait_for("READY=1", Duration::from_secs(20), |m| {
-        m.starts_with("READY=1")
-    });
+    let (mut notify, d) = start_daemon(&host);
+    notify.wait_ready(Duration::from_secs(20));
 
     // The secret-id is destroyed and the host's token revoked.
     bao.cli(&[
@@ -1041,7 +838,7 @@ fn rejected_logins_stay_under_the_lockout_and_a_new_secret_id_is_tried_at_once()
         audit_requests(&audit)
     );
     let r = support::run::vaultkeeper(
-        &["--spec", host.spec_path.to_str().unwrap(), "status"],
+        &["--spec", host.etc_spec().to_str().unwrap(), "status"],
         &[("VAULT_TOKEN", "root")],
     );
     assert!(
@@ -1057,7 +854,7 @@ fn rejected_logins_stay_under_the_lockout_and_a_new_secret_id_is_tried_at_once()
         .unwrap()
         .to_string();
     support::run::register_secret(&new_id);
-    let cred = host.dir.path().join("state/approle");
+    let cred = host.root.path().join("state/approle");
     support::spec::write_private(&cred.join("secret-id.new"), &new_id);
     std::fs::rename(cred.join("secret-id.new"), cred.join("secret-id")).unwrap();
     // (Tried at once: well before the next 5-minute retry; the limits below
@@ -1067,7 +864,7 @@ fn rejected_logins_stay_under_the_lockout_and_a_new_secret_id_is_tried_at_once()
     });
     assert!(!status_of(&st).contains("failing"), "{st}");
     d.wait_log("the AppRole login works again", Duration::from_secs(5));
-    assert!(!host.dir.path().join("state/login-status.json").exists());
+    assert!(!host.root.path().join("state/login-status.json").exists());
     assert!(
         logins() - 1 <= 3,
         "more rejected logins than the lockout allows: {:?}",

@@ -4,15 +4,18 @@
 //! on disk against the cache at once, and reads from Vault whatever it cannot
 //! adopt. After a boot from the confirmed cache (`fetch --boot`,
 //! `bootCacheMaxAge`) it reads nothing at start and confirms within one interval.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
 use serde_json::json;
 use std::time::Duration;
-use support::daemon::{wait_for, Daemon};
+use support::daemon::Daemon;
 use support::fake::{vault_like, Fake};
+use support::logged::assert_not_logged;
 use support::run::{secret, vaultkeeper};
 use support::spec::{files, Host};
+use support::wait::wait_for;
 
 fn data_reads(v: &Fake, from: usize) -> Vec<String> {
     v.requests()[from..]
@@ -90,7 +93,7 @@ fn the_daemon_adopts_what_the_boot_fetch_just_read_and_reads_the_rest() {
         "the daemon's spec applies"
     );
     let log = d.log_text();
-    assert!(!log.contains(" ERROR "), "{log}");
+    assert_not_logged(&log, " ERROR ");
 }
 
 /// `fetch --boot` rendered the secret from the cache Vault confirmed moments

@@ -3,6 +3,7 @@
 //! host's loopback: Type=notify readiness, per-secret oneshots before their
 //! consumers, change-driven and scheduled restarts (critical services left
 //! alone), reload without restarts, an OpenBao outage, and the watchdog.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 #[path = "support/container.rs"]
 mod container;
@@ -12,9 +13,10 @@ mod support;
 
 use container::Container;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::bao::Bao;
 use support::run::{assert_no_secret_in, keep_log, secret};
+use support::wait::wait_until;
 
 const DAEMON_UNIT: &str = "[Unit]
 Description=vaultkeeper daemon
@@ -28,7 +30,7 @@ Restart=on-failure
 RestartSec=500ms
 TimeoutStopSec=3s
 Environment=VAULTKEEPER_LOG=info
-# The sandbox of nixos/hardening.nix: the daemon must still render, watch and
+# The sandbox of nix/module/hardening.nix: the daemon must still render, watch and
 # restart services through PID 1 inside it.
 CapabilityBoundingSet=CAP_CHOWN CAP_FOWNER CAP_DAC_OVERRIDE
 AmbientCapabilities=
@@ -85,18 +87,6 @@ After=vault-secret-{secret}.service
 ExecStart=/bin/sh -c 'cat /run/secrets/{secret}/{file} > /run/{saw}; exec sleep infinity'
 "
     )
-}
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    start.elapsed()
 }
 
 fn provision(bao: &Bao, role_id: &str, secret_id: &str, values: &[(&str, serde_json::Value)]) {

@@ -2,6 +2,7 @@
 //! destroy data or leave a secret missing. Each test reproduces a failure the
 //! released binary had (see docs/explanation/security-model.md, "What
 //! vaultkeeper will never do to your file system").
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
@@ -10,8 +11,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use support::bao::Bao;
+use support::logged::assert_logged;
 use support::run::{secret, vaultkeeper, Run};
-use support::spec::{files, write_private, Host};
+use support::spec::{dev_host, files, write_private, Host};
 
 fn fetch(spec: &Path, names: &[&str]) -> Run {
     let mut args = vec!["--spec", spec.to_str().unwrap(), "fetch"];
@@ -21,15 +23,6 @@ fn fetch(spec: &Path, names: &[&str]) -> Run {
 
 fn check(spec: &Path) -> Run {
     vaultkeeper(&["check", "--spec", spec.to_str().unwrap()], &[])
-}
-
-/// A dev server with an AppRole `role` whose credentials `host` holds.
-fn setup(role: &str) -> (Bao, Host) {
-    let bao = Bao::dev();
-    let host = Host::new();
-    let (role_id, secret_id) = bao.approle(role);
-    host.write_credentials(&role_id, &secret_id);
-    (bao, host)
 }
 
 #[test]
@@ -115,7 +108,7 @@ fn check_refuses_system_state_and_nested_output_dirs_with_exit_2() {
 
 #[test]
 fn fetch_refuses_credential_files_that_are_symlinks_fifos_shared_or_foreign() {
-    let (bao, host) = setup("d1");
+    let (bao, host) = dev_host("d1");
     bao.kv_put("hosts/d1/app", &json!({ "pw": secret("pw") }));
     let spec = host.write_spec(&host.spec(
         &bao.addr,
@@ -132,13 +125,12 @@ fn fetch_refuses_credential_files_that_are_symlinks_fifos_shared_or_foreign() {
     std::os::unix::fs::symlink(&elsewhere, &sid).unwrap();
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!(
+    assert_logged(
+        &r.stderr,
+        &format!(
             "AppRole secret-id at {} is refused: it is a symlink",
             sid.display()
-        )),
-        "{}",
-        r.stderr
+        ),
     );
 
     // Group- or world-readable/writable.
@@ -161,7 +153,7 @@ fn fetch_refuses_credential_files_that_are_symlinks_fifos_shared_or_foreign() {
     nix::unistd::chown(&sid, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(r.stderr.contains("is owned by uid 65534"), "{}", r.stderr);
+    assert_logged(&r.stderr, "is owned by uid 65534");
     nix::unistd::chown(&sid, Some(nix::unistd::Uid::from_raw(0)), None).unwrap();
 
     // A FIFO: refused at once, not waited on.
@@ -183,11 +175,7 @@ fn fetch_refuses_credential_files_that_are_symlinks_fifos_shared_or_foreign() {
     write_private(&sid, &"x".repeat(5000));
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("more than the 4096 bytes"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "more than the 4096 bytes");
 
     // Back to a good file: works again.
     write_private(&sid, &good);
@@ -196,7 +184,7 @@ fn fetch_refuses_credential_files_that_are_symlinks_fifos_shared_or_foreign() {
 
 #[test]
 fn an_output_dir_under_a_world_writable_parent_is_refused() {
-    let (bao, host) = setup("d2");
+    let (bao, host) = dev_host("d2");
     bao.kv_put("hosts/d2/app", &json!({ "pw": secret("pw") }));
     let parent = host.path("shared");
     std::fs::create_dir(&parent).unwrap();
@@ -353,7 +341,7 @@ fn debris(host: &Host, name: &str) -> Debris {
 
 #[test]
 fn a_directory_vaultkeeper_did_not_write_is_kept_with_every_byte() {
-    let (bao, host) = setup("d3");
+    let (bao, host) = dev_host("d3");
     let v = secret("pw");
     bao.kv_put("hosts/d3/app", &json!({ "pw": v }));
     let spec = host.write_spec(&host.spec(
@@ -402,15 +390,15 @@ fn a_directory_vaultkeeper_did_not_write_is_kept_with_every_byte() {
 
 #[test]
 fn a_second_writer_waits_for_the_lock_then_fails_clearly() {
-    let (bao, host) = setup("d4");
+    let (bao, host) = dev_host("d4");
     bao.kv_put("hosts/d4/app", &json!({ "pw": secret("pw") }));
     let spec = host.write_spec(&host.spec(
         &bao.addr,
         json!({ "app": { "secretPath": "hosts/d4/app" } }),
     ));
     // The templates and the daemon take the same lock through this API.
-    let held = vaultkeeper::lock::SecretLock::acquire_in(&host.state_dir(), "app", Duration::ZERO)
-        .unwrap();
+    let held =
+        vaultkeeper::SecretLock::acquire_in(&host.state_dir(), "app", Duration::ZERO).unwrap();
     let started = Instant::now();
     let r = vaultkeeper(
         &[
@@ -448,7 +436,7 @@ fn a_second_writer_waits_for_the_lock_then_fails_clearly() {
 #[test]
 fn two_fetches_at_once_200_times_never_leave_a_dangling_output_dir() {
     let _one_at_a_time = heavy();
-    let (bao, host) = setup("d5");
+    let (bao, host) = dev_host("d5");
     let base = secret("two");
     kv_put_fast(&bao, "hosts/d5/app", &version(&base, 0));
     let spec = host.write_spec(&host.spec(
@@ -514,7 +502,7 @@ fn two_fetches_at_once_200_times_never_leave_a_dangling_output_dir() {
 #[test]
 fn fetch_beside_a_running_daemon_with_a_secret_changing_every_50ms() {
     let _one_at_a_time = heavy();
-    let (bao, host) = setup("d6");
+    let (bao, host) = dev_host("d6");
     let base = secret("daemon");
     kv_put_fast(&bao, "hosts/d6/app", &version(&base, 0));
     let mut spec_json = host.spec(
@@ -598,7 +586,7 @@ fn fetch_beside_a_running_daemon_with_a_secret_changing_every_50ms() {
 #[test]
 fn kill_9_at_200_random_points_then_one_clean_fetch_leaves_no_debris() {
     let _one_at_a_time = heavy();
-    let (bao, host) = setup("d7");
+    let (bao, host) = dev_host("d7");
     let base = secret("kill");
     let names = ["a", "b", "c"];
     for n in names {
@@ -711,7 +699,7 @@ impl Drop for Tmpfs {
 
 #[test]
 fn a_full_output_file_system_keeps_the_previous_version_and_recovers() {
-    let (bao, host) = setup("d8");
+    let (bao, host) = dev_host("d8");
     let small = host.path("small");
     let _fs = Tmpfs::mount(&small, "256k");
     let spec = host.write_spec(&host.spec(
@@ -754,7 +742,7 @@ fn a_full_output_file_system_keeps_the_previous_version_and_recovers() {
 
 #[test]
 fn a_full_cache_file_system_leaves_no_staged_file() {
-    let (bao, host) = setup("d9");
+    let (bao, host) = dev_host("d9");
     let small = host.path("smallcache");
     let _fs = Tmpfs::mount(&small, "128k");
     let spec = host.write_spec(&host.spec(
@@ -768,7 +756,7 @@ fn a_full_cache_file_system_leaves_no_staged_file() {
     kv_put_fast(&bao, "hosts/d9/app", &json!({ "pw": big }));
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 7, "{}", r.stderr);
-    assert!(r.stderr.contains("cache of secret app"), "{}", r.stderr);
+    assert_logged(&r.stderr, "cache of secret app");
     let names: Vec<String> = std::fs::read_dir(small.join("app"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

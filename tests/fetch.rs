@@ -1,5 +1,6 @@
 //! `vaultkeeper fetch` against a real OpenBao: rendering, cache fallback and
 //! every failure mode with its exit code.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
@@ -7,8 +8,9 @@ use serde_json::json;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use support::bao::Bao;
+use support::logged::{assert_logged, assert_not_logged};
 use support::run::{secret, vaultkeeper, Run};
-use support::spec::{files, Host};
+use support::spec::{dev_host, files, Host};
 
 fn fetch(spec: &Path, names: &[&str]) -> Run {
     let mut args = vec!["--spec", spec.to_str().unwrap(), "fetch"];
@@ -16,18 +18,9 @@ fn fetch(spec: &Path, names: &[&str]) -> Run {
     vaultkeeper(&args, &[])
 }
 
-/// A dev server with an AppRole `role` whose credentials `host` holds.
-fn setup(role: &str) -> (Bao, Host) {
-    let bao = Bao::dev();
-    let host = Host::new();
-    let (role_id, secret_id) = bao.approle(role);
-    host.write_credentials(&role_id, &secret_id);
-    (bao, host)
-}
-
 #[test]
 fn kv_v2_and_v1_render_one_file_per_key() {
-    let (bao, host) = setup("h1");
+    let (bao, host) = dev_host("h1");
     bao.cli(&["secrets", "enable", "-path=kv1", "-version=1", "kv"]);
     let (p1, p2) = (secret("v2pass"), secret("v1pass"));
     bao.kv_put(
@@ -82,7 +75,7 @@ fn kv_v2_and_v1_render_one_file_per_key() {
         .mtime_nsec();
     let r = fetch(&spec, &["app"]);
     assert_eq!(r.code, 0);
-    assert!(r.stderr.contains("app: unchanged"), "{}", r.stderr);
+    assert_logged(&r.stderr, "app: unchanged");
     assert_eq!(
         std::fs::metadata(host.out("app").join("password"))
             .unwrap()
@@ -93,7 +86,7 @@ fn kv_v2_and_v1_render_one_file_per_key() {
 
 #[test]
 fn a_key_removed_in_vault_disappears() {
-    let (bao, host) = setup("h2");
+    let (bao, host) = dev_host("h2");
     bao.kv_put(
         "hosts/h2/app",
         &json!({ "a": secret("a"), "b": secret("b") }),
@@ -115,7 +108,7 @@ fn a_key_removed_in_vault_disappears() {
 
 #[test]
 fn owner_group_and_mode_with_real_users() {
-    let (bao, host) = setup("h3");
+    let (bao, host) = dev_host("h3");
     let user = format!("vkt{}", &support::bao::rand_suffix()[..8]);
     let group = format!("{user}g");
     let _accounts = Accounts::create(&user, &group);
@@ -185,7 +178,7 @@ impl Drop for Accounts {
 
 #[test]
 fn vault_down_renders_from_the_cache_with_a_warning() {
-    let (mut bao, host) = setup("h4");
+    let (mut bao, host) = dev_host("h4");
     let pw = secret("pw");
     bao.kv_put("hosts/h4/app", &json!({ "pw": pw }));
     let spec = host.write_spec(&host.spec(
@@ -208,8 +201,8 @@ fn vault_down_renders_from_the_cache_with_a_warning() {
         .and_then(|(n, _)| n.parse().ok())
         .unwrap_or_else(|| panic!("no {prefix:?}<N>s old, because Vault at in:\n{}", r.stderr));
     assert!(age <= 30, "the cache was written seconds ago: {age}s old");
-    assert!(!r.stderr.contains("WARNING"), "{}", r.stderr);
-    assert!(r.stderr.contains("is unreachable"), "{}", r.stderr);
+    assert_not_logged(&r.stderr, "WARNING");
+    assert_logged(&r.stderr, "is unreachable");
     assert_eq!(files(&host.out("app"))["pw"], pw);
     let status: serde_json::Value =
         serde_json::from_slice(&std::fs::read(host.state_dir().join("status/app.json")).unwrap())
@@ -226,8 +219,8 @@ fn unreachable_without_a_cache_is_an_error() {
         host.write_spec(&host.spec(&addr, json!({ "app": { "secretPath": "hosts/x/app" } })));
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 6, "{}", r.stderr);
-    assert!(r.stderr.contains("is unreachable"), "{}", r.stderr);
-    assert!(r.stderr.contains("there is no cache at"), "{}", r.stderr);
+    assert_logged(&r.stderr, "is unreachable");
+    assert_logged(&r.stderr, "there is no cache at");
     assert!(!host.out("app").exists());
 }
 
@@ -248,25 +241,17 @@ fn a_sealed_server_counts_as_unreachable() {
     std::fs::remove_dir_all(host.path("run")).unwrap();
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("sealed or in standby (HTTP 503)"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("rendered from the last-known-good cache"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "sealed or in standby (HTTP 503)");
+    assert_logged(&r.stderr, "rendered from the last-known-good cache");
     assert_eq!(files(&host.out("app"))["pw"], pw);
     bao.unseal();
     let r = fetch(&spec, &[]);
-    assert!(r.stderr.contains("app: unchanged"), "{}", r.stderr);
+    assert_logged(&r.stderr, "app: unchanged");
 }
 
 #[test]
 fn invalid_credentials_name_the_role_id_file_and_never_use_the_cache() {
-    let (bao, host) = setup("h6");
+    let (bao, host) = dev_host("h6");
     bao.kv_put("hosts/h6/app", &json!({ "pw": secret("pw") }));
     let spec = host.write_spec(&host.spec(
         &bao.addr,
@@ -286,13 +271,12 @@ fn invalid_credentials_name_the_role_id_file_and_never_use_the_cache() {
         "{}",
         r.stderr
     );
-    assert!(
-        r.stderr.contains(&format!(
+    assert_logged(
+        &r.stderr,
+        &format!(
             "check the role-id in {}",
             host.path("state/approle/role-id").display()
-        )),
-        "{}",
-        r.stderr
+        ),
     );
     assert!(
         !host.out("app").exists(),
@@ -312,7 +296,7 @@ fn invalid_credentials_name_the_role_id_file_and_never_use_the_cache() {
 
 #[test]
 fn denied_and_not_found_name_the_path() {
-    let (bao, host) = setup("h7");
+    let (bao, host) = dev_host("h7");
     bao.kv_put("hosts/other/app", &json!({ "pw": secret("pw") }));
     bao.kv_put("hosts/h7/ok", &json!({ "pw": secret("pw") }));
     let spec = host.write_spec(&host.spec(
@@ -356,7 +340,7 @@ fn denied_and_not_found_name_the_path() {
 
 #[test]
 fn path_traversal_key_names_fail_that_secret_and_write_nothing() {
-    let (bao, host) = setup("h8");
+    let (bao, host) = dev_host("h8");
     for (i, bad) in ["../../etc/evil", "..", "a/b"].iter().enumerate() {
         bao.kv_put(
             &format!("hosts/h8/bad{i}"),
@@ -385,11 +369,7 @@ fn path_traversal_key_names_fail_that_secret_and_write_nothing() {
         "{}",
         r.stderr
     );
-    assert!(
-        r.stderr.contains("nothing of it was written"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "nothing of it was written");
     for i in 0..3 {
         assert!(!host.out(&format!("bad{i}")).exists());
     }
@@ -403,7 +383,7 @@ fn path_traversal_key_names_fail_that_secret_and_write_nothing() {
 
 #[test]
 fn a_symlink_planted_in_the_output_and_cache_dirs_is_not_followed() {
-    let (bao, host) = setup("h9");
+    let (bao, host) = dev_host("h9");
     let v = secret("v");
     bao.kv_put("hosts/h9/app", &json!({ "pw": v }));
     let spec = host.write_spec(&host.spec(
@@ -435,7 +415,7 @@ fn a_symlink_planted_in_the_output_and_cache_dirs_is_not_followed() {
     bao.kv_put("hosts/h9/app", &json!({ "pw": secret("v2") }));
     let r = fetch(&spec, &[]);
     assert_eq!(r.code, 7, "{}", r.stderr);
-    assert!(r.stderr.contains("symlinks are refused"), "{}", r.stderr);
+    assert_logged(&r.stderr, "symlinks are refused");
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 }
 
@@ -463,11 +443,7 @@ fn check_validates_offline() {
     );
     let r = vaultkeeper(&["check", "--spec", "/nonexistent/spec.json"], &[]);
     assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains("cannot read spec /nonexistent/spec.json"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "cannot read spec /nonexistent/spec.json");
 }
 
 // ---- `fetch --boot`: the boot units render from a recently confirmed cache ----
@@ -502,7 +478,7 @@ fn confirmed(
     std::path::PathBuf,
     String,
 ) {
-    let (bao, host) = setup(role);
+    let (bao, host) = dev_host(role);
     let pw = secret("bootpw");
     bao.kv_put(&format!("hosts/{role}/app"), &json!({ "pw": pw }));
     let proxy = support::fake::CountingProxy::new(bao.port);
@@ -625,7 +601,7 @@ fn boot_fetch_reads_vault_when_the_confirmation_is_older_than_max_age() {
     // An outage fallback is no confirmation: the next boot tries Vault again
     // (and falls back again), even though the confirmation was moved back.
     edit_status(&host, "app", |v| {
-        v["confirmed"]["at"] = json!(vaultkeeper::state::now_unix() - 10);
+        v["confirmed"]["at"] = json!(vaultkeeper::now_unix() - 10);
     });
     let seen = proxy.connections();
     let r = boot_fetch(&spec);

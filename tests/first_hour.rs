@@ -1,6 +1,7 @@
 //! A new user's first hour: the README's commands on a stock Debian 12 /
 //! Ubuntu 24.04, whose `/usr/bin/python3` is "externally managed" (PEP 668) and
 //! refuses `pip install` outside a virtual environment.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -10,6 +10,7 @@
 //! The suite runs 30; a bigger fleet is a measurement, not a test of the suite:
 //! `VAULTKEEPER_FLEET_HOSTS=200 VAULTKEEPER_FLEET_REFRESH_S=10 cargo test --test
 //! fleet -- --nocapture` (figures in docs/benchmarks.md).
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
@@ -17,11 +18,11 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::daemon::wait_for;
 use support::raft::Cluster;
 use support::run::secret;
 use support::spec::Host;
-use vaultkeeper::vault::failover::host_order;
+use support::wait::wait_for;
+use vaultkeeper::host_order;
 
 const SECRETS: usize = 5;
 

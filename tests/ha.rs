@@ -1,9 +1,11 @@
 //! A real 3-node OpenBao 2.7.2 raft cluster on loopback (tests/support/raft.rs):
 //! the harness itself, and vaultkeeper against it.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
 use serde_json::json;
+use support::logged::{assert_logged, assert_not_logged};
 use support::raft::Cluster;
 use support::run::secret;
 
@@ -46,7 +48,7 @@ fn raft_cluster_elects_a_new_leader_and_rejoins_a_restarted_node() {
     c.wait_health(leader, &[429]);
     assert_eq!(c.leader(), new, "the restarted node must not take over");
     let want = c.addr(new);
-    support::daemon::wait_for(
+    support::wait::wait_for(
         "the restarted node to follow the new leader",
         std::time::Duration::from_secs(30),
         || (c.leader_address_seen_by(leader)? == want).then_some(()),
@@ -60,10 +62,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::daemon::{wait_for, Daemon};
+use support::daemon::Daemon;
 use support::run::vaultkeeper;
 use support::spec::{files, Host};
-use vaultkeeper::vault::failover::host_order;
+use support::wait::wait_for;
+use vaultkeeper::host_order;
 
 /// The role every HA test logs in as (its policy reads `secret/hosts/ha/*`).
 const ROLE: &str = "ha";
@@ -151,7 +154,7 @@ fn ha_host(c: &Cluster, n: usize, extra: Value) -> (Host, PathBuf) {
 /// (the order is the list rotated by a hash of the host name).
 fn list_preferring(c: &Cluster, first: usize) -> Vec<String> {
     let addrs = c.addrs();
-    let host = vaultkeeper::slack::hostname();
+    let host = vaultkeeper::hostname();
     (0..addrs.len())
         .map(|k| {
             let mut l = addrs.clone();
@@ -165,7 +168,7 @@ fn list_preferring(c: &Cluster, first: usize) -> Vec<String> {
 /// Node indices in the order this machine tries them.
 fn host_order_of(c: &Cluster) -> Vec<usize> {
     let addrs = c.addrs();
-    host_order(&addrs, &vaultkeeper::slack::hostname())
+    host_order(&addrs, &vaultkeeper::hostname())
         .iter()
         .map(|a| addrs.iter().position(|x| x == a).unwrap())
         .collect()
@@ -192,7 +195,7 @@ fn assert_no_cache_no_failure(log: &str) {
         " ERROR ",
         "render failed",
     ] {
-        assert!(!log.contains(bad), "{bad:?} in the log:\n{log}");
+        assert_not_logged(log, bad);
     }
 }
 
@@ -492,11 +495,7 @@ fn the_first_node_down_then_all_down_then_recovery() {
     let t = Instant::now();
     let r = vaultkeeper(&["--spec", spec.to_str().unwrap(), "fetch"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("rendered from the last-known-good cache"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "rendered from the last-known-good cache");
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
     assert_all_rendered(&host, &want);
 
@@ -523,5 +522,5 @@ fn the_first_node_down_then_all_down_then_recovery() {
         },
     );
     let log = d.log_text();
-    assert!(!log.contains(" ERROR "), "{log}");
+    assert_not_logged(&log, " ERROR ");
 }

@@ -1,6 +1,7 @@
 //! Insights against a real OpenBao: status, posture, version-check, reports and
 //! the digest, on dev servers and on a file-storage server that is sealed,
 //! unsealed and restarted with a changed config.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
@@ -164,11 +165,11 @@ fn status_shows_server_token_and_each_secrets_state() {
     let bao = Bao::dev();
     let host = Host::new();
     let spec = spec_for(&host, &bao.addr, json!({}));
-    let now = vaultkeeper::state::now_unix();
-    vaultkeeper::state::save(
+    let now = vaultkeeper::now_unix();
+    vaultkeeper::save_secret_record(
         &host.state_dir(),
         "web",
-        &vaultkeeper::state::SecretStatus {
+        &vaultkeeper::SecretRecord {
             last_fetch: Some(now - 120),
             version: Some(3),
             from_cache_since: None,
@@ -176,10 +177,10 @@ fn status_shows_server_token_and_each_secrets_state() {
             ..Default::default()
         },
     );
-    vaultkeeper::state::save(
+    vaultkeeper::save_secret_record(
         &host.state_dir(),
         "db",
-        &vaultkeeper::state::SecretStatus {
+        &vaultkeeper::SecretRecord {
             last_fetch: Some(now - 7200),
             version: Some(1),
             from_cache_since: Some(now - 3600),
@@ -669,7 +670,7 @@ fn lease_report_counts_by_mount_and_bucket() {
     let root_created = bao.cli_json(&["token", "lookup"])["data"]["creation_time"]
         .as_u64()
         .unwrap();
-    while vaultkeeper::state::now_unix() <= root_created {
+    while vaultkeeper::now_unix() <= root_created {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     bao.token_create(&["-policy=root", "-display-name=breakglass"]);

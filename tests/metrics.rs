@@ -1,5 +1,6 @@
 //! Metrics (`metrics.textfile`, `metrics.listen`) from a real daemon against a
 //! real OpenBao, parsed with Python's prometheus_client (tests/support/prom.rs).
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
@@ -8,10 +9,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 use support::bao::{free_port, Bao};
-use support::daemon::{wait_for, Daemon};
+use support::daemon::Daemon;
 use support::prom::{self, value};
 use support::run::secret;
 use support::spec::Host;
+use support::wait::wait_for;
 
 /// A fake `systemctl` that records its arguments (restarts are counted, not done).
 fn fake_systemctl(host: &Host) -> String {
@@ -304,7 +306,7 @@ fn metrics_problems_never_stop_the_agent() {
 /// documented.
 #[test]
 fn alert_rules_and_reference_name_only_exported_metrics() {
-    use vaultkeeper::metrics::{AuditTotals, Metrics, Outcome, TokenExpiry};
+    use vaultkeeper::{AuditTotals, Metrics, Outcome, TokenExpiry};
     let m = Metrics::new();
     m.track_secret("s");
     m.secret_fresh("s", 1);

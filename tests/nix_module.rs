@@ -1,8 +1,9 @@
-//! The NixOS module, evaluated for real with nixpkgs' lib (tests/nix/eval.nix):
+//! The NixOS module, evaluated for real with nixpkgs' lib (nix/tests/eval.nix):
 //! the JSON spec it generates, its units, its checks, its option docs.
 //! Fails when nixpkgs' lib or nix-instantiate is missing; skipped (loudly, and
 //! counted by scripts/test.sh) only with VAULTKEEPER_SKIP_NIX=1 (see
 //! tests/support/nix_eval.rs).
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 #[path = "support/loud.rs"]
 mod loud;
@@ -34,7 +35,7 @@ mod templates;
 #[path = "nix_module/units.rs"]
 mod units;
 
-/// The fake store path of the package in tests/nix/pkgs.nix.
+/// The fake store path of the package in nix/tests/pkgs.nix.
 const PKG: &str = "/nix/store/4506a7d859bee29ca07e46a5e0e7af99-vaultkeeper-0.1.0";
 
 /// `Nix`, or return from the test after a loud SKIPPED line (VAULTKEEPER_SKIP_NIX=1 only).

@@ -1,5 +1,6 @@
 //! A reader polling while 1,000 generations are published never sees a partial
 //! file or a mix of two versions of one secret.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 use nix::fcntl::{openat, OFlag};
 use nix::sys::stat::Mode;
@@ -9,9 +10,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use vaultkeeper::render::{render, Rendered};
-use vaultkeeper::spec::{KvVersion, OnChange, SecretSpec};
-use vaultkeeper::vault::kv::SecretData;
+use vaultkeeper::SecretData;
+use vaultkeeper::{render, Rendered};
+use vaultkeeper::{KvVersion, OnChange, SecretSpec};
 
 const UPDATES: usize = 1000;
 const KEYS: [&str; 3] = ["cert", "key", "chain"];

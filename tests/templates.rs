@@ -4,15 +4,16 @@
 //! `render --dry-run` printing names only, and files vaultkeeper did not write
 //! left alone. The systemd side (EnvironmentFile= read back byte for byte, one
 //! restart per change) is in tests/templates_systemd.rs.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
 use serde_json::{json, Value};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use support::bao::Bao;
+use support::logged::assert_logged;
 use support::run::{assert_no_secret_in, secret, vaultkeeper, Run};
-use support::spec::Host;
+use support::spec::{dev_host, Host};
 
 fn run(spec: &Path, args: &[&str]) -> Run {
     let mut a = vec!["--spec", spec.to_str().unwrap()];
@@ -20,14 +21,6 @@ fn run(spec: &Path, args: &[&str]) -> Run {
     let r = vaultkeeper(&a, &[]);
     assert_no_secret_in(&r.stdout, "vaultkeeper's stdout");
     r
-}
-
-fn setup(role: &str) -> (Bao, Host) {
-    let bao = Bao::dev();
-    let host = Host::new();
-    let (role_id, secret_id) = bao.approle(role);
-    host.write_credentials(&role_id, &secret_id);
-    (bao, host)
 }
 
 fn rendered(host: &Host, name: &str) -> PathBuf {
@@ -55,7 +48,7 @@ fn read(p: &Path) -> String {
 
 #[test]
 fn an_ini_file_from_two_secrets() {
-    let (mut bao, host) = setup("t1");
+    let (mut bao, host) = dev_host("t1");
     let (pw, user, url) = (
         secret("grafana-pw"),
         secret("grafana-user"),
@@ -85,11 +78,7 @@ fn an_ini_file_from_two_secrets() {
     assert_eq!(read(&out), want);
     let m = std::fs::metadata(&out).unwrap();
     assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (0, 0, 0o440));
-    assert!(
-        r.stderr.contains("template grafana.ini: rendered"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "template grafana.ini: rendered");
     assert!(host.out("grafana").join("password").exists());
     // Not cached as text: the cache holds the secrets, nothing else.
     let cached: Vec<String> = std::fs::read_dir(host.state_dir().join("cache"))
@@ -103,11 +92,7 @@ fn an_ini_file_from_two_secrets() {
     let (ino, mtime) = (m.ino(), m.mtime_nsec());
     let r = run(&spec, &["fetch"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("template grafana.ini: unchanged"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "template grafana.ini: unchanged");
     let m = std::fs::metadata(&out).unwrap();
     assert_eq!((m.ino(), m.mtime_nsec()), (ino, mtime));
 
@@ -124,14 +109,10 @@ fn an_ini_file_from_two_secrets() {
     bao.kv_put("hosts/t1/grafana", &json!({ "password": pw2 }));
     let r = run(&spec, &["fetch"]);
     assert_eq!(r.code, 7, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!(
+    assert_logged(&r.stderr, &format!(
             "template grafana.ini: {{{{ grafana.user }}}}: secret grafana has no key \"user\" (its keys: \"password\"); nothing was written, the previous version at {} is kept",
             out.display()
-        )),
-        "{}",
-        r.stderr
-    );
+        ));
     assert_eq!(read(&out), want);
     // ...and the secret itself was still rendered.
     assert_eq!(read(&host.out("grafana").join("password")), pw2);
@@ -183,7 +164,7 @@ fn walk_contains(dir: &Path, needle: &[u8]) -> bool {
 
 #[test]
 fn an_env_file_from_two_secrets_and_its_refusals() {
-    let (bao, host) = setup("t2");
+    let (bao, host) = dev_host("t2");
     let hostile = format!(
         "{} \"dq\" 'sq' \\bs $HOME ${{X}} `cmd` a=b\nline2\n",
         secret("env")
@@ -224,10 +205,9 @@ fn an_env_file_from_two_secrets_and_its_refusals() {
     );
     let r = run(&spec, &["fetch", "app.env"]);
     assert_eq!(r.code, 7, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("template app.env: secret api: key \"api-url\" is not a valid environment variable name"),
-        "{}",
-        r.stderr
+    assert_logged(
+        &r.stderr,
+        "template app.env: secret api: key \"api-url\" is not a valid environment variable name",
     );
     assert!(read(&rendered(&host, "app.env")).contains("API_TOKEN="));
 }
@@ -254,7 +234,7 @@ fn check_lists_every_unknown_placeholder_and_fetch_names_are_checked() {
         "templates.b.env.envFrom[1]: \"cache\" is not in secrets",
         "templates.c.conf: has both content and envFrom",
     ] {
-        assert!(r.stderr.contains(want), "{want}\n{}", r.stderr);
+        assert_logged(&r.stderr, want);
     }
 
     let spec = spec_with(
@@ -272,25 +252,18 @@ fn check_lists_every_unknown_placeholder_and_fetch_names_are_checked() {
     );
     let r = run(&spec, &["fetch", "nope"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(
-            "no secret or template named \"nope\" in the spec (secrets: db; templates: a.conf)"
-        ),
-        "{}",
-        r.stderr
+    assert_logged(
+        &r.stderr,
+        "no secret or template named \"nope\" in the spec (secrets: db; templates: a.conf)",
     );
     let r = run(&spec, &["render", "--template", "db", "--dry-run"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("no template named \"db\""),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "no template named \"db\"");
 }
 
 #[test]
 fn a_file_vaultkeeper_did_not_write_is_never_overwritten() {
-    let (bao, host) = setup("t3");
+    let (bao, host) = dev_host("t3");
     bao.kv_put("hosts/t3/db", &json!({ "pw": secret("pw") }));
     let spec = spec_with(
         &host,
@@ -303,14 +276,10 @@ fn a_file_vaultkeeper_did_not_write_is_never_overwritten() {
     std::fs::write(&out, "the operator's own file\n").unwrap();
     let r = run(&spec, &["fetch"]);
     assert_eq!(r.code, 7, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!(
+    assert_logged(&r.stderr, &format!(
             "template db.conf: {} is a file that vaultkeeper did not write; move it away or set another path",
             out.display()
-        )),
-        "{}",
-        r.stderr
-    );
+        ));
     assert_eq!(read(&out), "the operator's own file\n");
     // Moved away: vaultkeeper renders, and from then on the path is its own.
     std::fs::remove_file(&out).unwrap();
@@ -355,7 +324,7 @@ impl Drop for Tmpfs {
 
 #[test]
 fn a_full_file_system_keeps_the_previous_version_and_no_debris() {
-    let (bao, host) = setup("t4");
+    let (bao, host) = dev_host("t4");
     let small = secret("small");
     bao.kv_put("hosts/t4/db", &json!({ "PW": small }));
     let spec = spec_with(
@@ -395,7 +364,7 @@ fn a_full_file_system_keeps_the_previous_version_and_no_debris() {
 
 #[test]
 fn concurrent_renders_beside_a_changing_secret_always_leave_one_complete_version() {
-    let (bao, host) = setup("t5");
+    let (bao, host) = dev_host("t5");
     let versions: Vec<(String, String)> = (0..6)
         .map(|i| (secret(&format!("u{i}")), secret(&format!("p{i}"))))
         .collect();

@@ -12,6 +12,7 @@
 //! - a key missing from a `content` template → its previous version kept, a
 //!   clear error in the journal; the file deleted → rendered again, no restart;
 //! - no secret value in the journal.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 #[path = "support/container.rs"]
 mod container;
@@ -21,9 +22,10 @@ mod support;
 
 use container::Container;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::bao::Bao;
 use support::run::{assert_no_secret_in, keep_log, register_secret, secret};
+use support::wait::wait_until;
 
 const DAEMON_UNIT: &str = "[Unit]
 Description=vaultkeeper daemon
@@ -63,18 +65,6 @@ After=vault-template-app.env.service
 EnvironmentFile=/run/secrets/rendered/app.env
 ExecStart=/bin/sh -c 'printf %%s \"$$DB_PASSWORD\" > /run/saw-password; printf %%s \"$$API_TOKEN\" > /run/saw-token; exec sleep infinity'
 ";
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    start.elapsed()
-}
 
 #[test]
 fn environment_files_read_back_by_systemd_and_one_restart_per_change() {

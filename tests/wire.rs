@@ -1,12 +1,14 @@
 //! Safe on the wire: where credentials can go, how much is read, whose TLS
 //! counts. `vaultkeeper fetch` against fake Vault servers that redirect, send
 //! 2 GB, or present certificates that must not verify.
+#![allow(unreachable_pub)] // helpers are `pub` for sibling test modules: this crate has no API
 
 mod support;
 
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use support::fake::{vault_like, Fake, Pki, Reply};
+use support::logged::{assert_logged, assert_not_logged};
 use support::run::{secret, vaultkeeper, vaultkeeper_prefixed, Run};
 use support::spec::{files, Host};
 
@@ -28,7 +30,7 @@ fn host_for(addr: &str, vault_extra: serde_json::Value) -> (Host, PathBuf) {
 
 fn assert_has(r: &Run, needles: &[&str]) {
     for n in needles {
-        assert!(r.stderr.contains(n), "expected {n:?} in:\n{}", r.stderr);
+        assert_logged(&r.stderr, n);
     }
 }
 
@@ -226,7 +228,7 @@ fn tls_is_the_specs_and_failures_are_named() {
             "is ignored",
         ],
     );
-    assert!(!r.stderr.contains("unreachable"), "{}", r.stderr);
+    assert_not_logged(&r.stderr, "unreachable");
     assert!(
         untrusted.requests().is_empty(),
         "an HTTP request went over an unverified connection"
@@ -289,7 +291,7 @@ fn a_bad_ca_cert_is_a_configuration_error_already_at_check() {
     let r = vaultkeeper(&["--spec", p, "fetch"], &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_has(&r, &["vault.caCert", "holds no PEM certificate"]);
-    assert!(!r.stderr.contains("unreachable"), "{}", r.stderr);
+    assert_not_logged(&r.stderr, "unreachable");
     // A caCert that does not exist yet is fine for check (deployed later)...
     std::fs::remove_file(&ca).unwrap();
     let r = vaultkeeper(&["--spec", p, "check"], &[]);

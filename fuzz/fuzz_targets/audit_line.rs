@@ -4,14 +4,14 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use vaultkeeper::audit::frame::{Frame, Framer};
-use vaultkeeper::audit::rules::{Clock, Engine};
-use vaultkeeper::audit::AuditSpec;
+use vaultkeeper::{Frame, Framer};
+use vaultkeeper::{Clock, Engine};
+use vaultkeeper::AuditSpec;
 
 fuzz_target!(|data: &[u8]| {
     static SPEC: OnceLock<AuditSpec> = OnceLock::new();
     let spec = SPEC.get_or_init(|| {
-        vaultkeeper::audit::spec::from_json(
+        vaultkeeper::audit_spec_from_json(
             "fuzz",
             r#"{"rules":{"login-failures":{"threshold":2},"custom":{"path":"secret/*","error":"*"}}}"#,
         )
@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
     engine.flush(&mut out);
     for a in &out {
         assert!(!a.rule.is_empty());
-        let p = vaultkeeper::audit::slack::payload(a, "fuzz");
+        let p = vaultkeeper::audit_alert_payload(a, "fuzz");
         assert!(p["blocks"].as_array().unwrap().len() <= 50);
     }
 });

@@ -1,6 +1,6 @@
 //! One alert: what a rule found, ready for Slack, the outbox and `audit replay`.
 
-use super::spec::Severity;
+use crate::spec::audit::severity::Severity;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

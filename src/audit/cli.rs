@@ -1,15 +1,31 @@
 //! `vaultkeeper audit listen` and `vaultkeeper audit replay`.
 
 use super::AuditSpec;
-use crate::cli::AuditCommand;
 use crate::exit;
 use crate::report::{Failure, UsageContext};
 use crate::spec::DEFAULT_SPEC_PATH;
 use anyhow::Context;
+use clap::Subcommand;
 use std::os::unix::fs::FileTypeExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-pub fn run(spec_path: &Path, cmd: AuditCommand) -> anyhow::Result<u8> {
+#[derive(Subcommand, Debug)]
+pub(crate) enum AuditCommand {
+    /// Listen for the socket audit device and alert Slack, until SIGTERM/SIGINT.
+    Listen,
+    /// Run the alert rules over a file of audit lines; print one JSON object per
+    /// matching event (`--coalesce`: the alerts as Slack would get them).
+    /// Without a spec (the default path absent) the default rules apply.
+    Replay {
+        /// A file audit device's log or a capture of the socket ("-" = stdin).
+        file: PathBuf,
+        /// Coalesce as the listener does for Slack (summaries listing each event).
+        #[arg(long)]
+        coalesce: bool,
+    },
+}
+
+pub(crate) fn run(spec_path: &Path, cmd: AuditCommand) -> anyhow::Result<u8> {
     match cmd {
         AuditCommand::Listen => listen(spec_path),
         AuditCommand::Replay { file, coalesce } => replay(spec_path, &file, coalesce),
@@ -18,7 +34,7 @@ pub fn run(spec_path: &Path, cmd: AuditCommand) -> anyhow::Result<u8> {
 
 fn listen(spec_path: &Path) -> anyhow::Result<u8> {
     // The listener never talks to Vault: it runs before the address is pinned.
-    let spec = crate::cli::load_spec_from(spec_path, crate::pin::Source::NotNeeded)?;
+    let spec = crate::spec::load_spec_from(spec_path, crate::pin::Source::NotNeeded)?;
     let Some(audit) = spec.audit.clone() else {
         return Err(Failure::usage(
             format!("{}: no \"audit\" section", spec_path.display()),
@@ -26,11 +42,11 @@ fn listen(spec_path: &Path) -> anyhow::Result<u8> {
         )
         .into());
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let stats = rt.block_on(super::serve(&audit, &spec.state_dir, shutdown_signal()))?;
+    let rt = crate::runtime::multi_thread()?;
+    let stats = rt.block_on(async {
+        let shutdown = crate::runtime::shutdown_signal();
+        super::serve(&audit, &spec.state_dir, shutdown).await
+    })?;
     tracing::info!(
         "audit listener stopped: {} lines read, {} entries, {} alerts",
         stats.lines_read,
@@ -38,17 +54,6 @@ fn listen(spec_path: &Path) -> anyhow::Result<u8> {
         stats.alerts.values().sum::<u64>()
     );
     Ok(exit::OK)
-}
-
-/// Completes on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
 }
 
 fn replay(spec_path: &Path, file: &Path, coalesce: bool) -> anyhow::Result<u8> {

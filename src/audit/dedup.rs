@@ -6,7 +6,7 @@ use std::collections::hash_map::RandomState;
 use std::collections::{HashSet, VecDeque};
 use std::hash::BuildHasher;
 
-pub struct Dedup {
+pub(crate) struct Dedup {
     set: HashSet<u64>,
     order: VecDeque<u64>,
     cap: usize,
@@ -14,7 +14,7 @@ pub struct Dedup {
 }
 
 impl Dedup {
-    pub fn new(cap: usize) -> Dedup {
+    pub(crate) fn new(cap: usize) -> Dedup {
         Dedup {
             set: HashSet::with_capacity(cap.min(1 << 16)),
             order: VecDeque::with_capacity(cap.min(1 << 16)),
@@ -24,7 +24,7 @@ impl Dedup {
     }
 
     /// True the first time a key is seen (within the last `cap` keys).
-    pub fn first(&mut self, kind: &str, id: &str) -> bool {
+    pub(crate) fn first(&mut self, kind: &str, id: &str) -> bool {
         let h = self.hasher.hash_one((kind, id));
         if !self.set.insert(h) {
             return false;
@@ -38,28 +38,11 @@ impl Dedup {
         true
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.set.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn same_type_and_id_once_and_bounded() {
-        let mut d = Dedup::new(3);
-        assert!(d.first("request", "a"));
-        assert!(d.first("response", "a"));
-        assert!(!d.first("request", "a"));
-        assert!(d.first("request", "b"));
-        assert!(d.first("request", "c"));
-        assert_eq!(d.len(), 3);
-        assert!(d.first("request", "a"), "forgotten after cap newer keys");
-    }
-}
+mod tests;

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 type Str<'a> = Cow<'a, str>;
 
 #[derive(Debug, Deserialize)]
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     #[serde(rename = "type", borrow)]
     pub kind: Str<'a>,
     #[serde(default, borrow)]
@@ -25,7 +25,7 @@ pub struct Entry<'a> {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Auth<'a> {
+pub(crate) struct Auth<'a> {
     #[serde(default, borrow)]
     pub accessor: Option<Str<'a>>,
     #[serde(default, borrow)]
@@ -34,12 +34,10 @@ pub struct Auth<'a> {
     pub policies: Vec<Str<'a>>,
     #[serde(default)]
     pub token_ttl: Option<i64>,
-    #[serde(default, borrow)]
-    pub token_type: Option<Str<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     #[serde(default, borrow)]
     pub id: Option<Str<'a>>,
     #[serde(default, borrow)]
@@ -48,8 +46,6 @@ pub struct Request<'a> {
     pub path: Option<Str<'a>>,
     #[serde(default, borrow)]
     pub mount_type: Option<Str<'a>>,
-    #[serde(default, borrow)]
-    pub mount_class: Option<Str<'a>>,
     #[serde(default, borrow)]
     pub remote_address: Option<Str<'a>>,
     #[serde(default, borrow)]
@@ -60,13 +56,13 @@ pub struct Request<'a> {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Namespace<'a> {
+pub(crate) struct Namespace<'a> {
     #[serde(default, borrow)]
     pub path: Option<Str<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Response<'a> {
+pub(crate) struct Response<'a> {
     #[serde(default, borrow)]
     pub auth: Option<Auth<'a>>,
     #[serde(default, borrow)]
@@ -75,40 +71,40 @@ pub struct Response<'a> {
 
 impl<'a> Entry<'a> {
     /// Parses one line. serde_json's recursion limit (128) bounds nesting.
-    pub fn parse(line: &'a str) -> Result<Entry<'a>, serde_json::Error> {
+    pub(crate) fn parse(line: &'a str) -> Result<Entry<'a>, serde_json::Error> {
         serde_json::from_str(line)
     }
 
-    pub fn is_request(&self) -> bool {
+    pub(crate) fn is_request(&self) -> bool {
         self.kind == "request"
     }
 
-    pub fn is_response(&self) -> bool {
+    pub(crate) fn is_response(&self) -> bool {
         self.kind == "response"
     }
 
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.request
             .as_ref()
             .and_then(|r| r.path.as_deref())
             .unwrap_or("")
     }
 
-    pub fn operation(&self) -> &str {
+    pub(crate) fn operation(&self) -> &str {
         self.request
             .as_ref()
             .and_then(|r| r.operation.as_deref())
             .unwrap_or("")
     }
 
-    pub fn request_id(&self) -> &str {
+    pub(crate) fn request_id(&self) -> &str {
         self.request
             .as_ref()
             .and_then(|r| r.id.as_deref())
             .unwrap_or("")
     }
 
-    pub fn remote_address(&self) -> &str {
+    pub(crate) fn remote_address(&self) -> &str {
         self.request
             .as_ref()
             .and_then(|r| r.remote_address.as_deref())
@@ -116,7 +112,7 @@ impl<'a> Entry<'a> {
     }
 
     /// The namespace path (`team-a/`), empty for the root namespace.
-    pub fn namespace(&self) -> &str {
+    pub(crate) fn namespace(&self) -> &str {
         self.request
             .as_ref()
             .and_then(|r| r.namespace.as_ref())
@@ -124,28 +120,28 @@ impl<'a> Entry<'a> {
             .unwrap_or("")
     }
 
-    pub fn error(&self) -> Option<&str> {
+    pub(crate) fn error(&self) -> Option<&str> {
         self.error.as_deref().filter(|e| !e.is_empty())
     }
 
     /// The caller's policies contain `root`.
-    pub fn caller_is_root(&self) -> bool {
+    pub(crate) fn caller_is_root(&self) -> bool {
         self.auth
             .as_ref()
             .is_some_and(|a| a.policies.iter().any(|p| p == "root"))
     }
 
     /// The token this response hands out (login, token create), if any.
-    pub fn new_token(&self) -> Option<&Auth<'a>> {
+    pub(crate) fn new_token(&self) -> Option<&Auth<'a>> {
         self.response.as_ref().and_then(|r| r.auth.as_ref())
     }
 
     /// A top-level field of `request.data`, parsed on demand.
-    pub fn request_field(&self, key: &str) -> Option<serde_json::Value> {
+    pub(crate) fn request_field(&self, key: &str) -> Option<serde_json::Value> {
         field(self.request.as_ref()?.data?, key)
     }
 
-    pub fn response_field(&self, key: &str) -> Option<serde_json::Value> {
+    pub(crate) fn response_field(&self, key: &str) -> Option<serde_json::Value> {
         field(self.response.as_ref()?.data?, key)
     }
 }
@@ -157,52 +153,9 @@ fn field(raw: &RawValue, key: &str) -> Option<serde_json::Value> {
 }
 
 /// A value the audit device HMAC'd (unreadable by design).
-pub fn is_hmac(v: &str) -> bool {
+pub(crate) fn is_hmac(v: &str) -> bool {
     v.starts_with("hmac-sha256:")
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_an_openbao_response_line() {
-        let line = r#"{"time":"2026-11-22T08:51:47.277301907Z","type":"response","auth":{"client_token":"hmac-sha256:e3","accessor":"hmac-sha256:18","display_name":"token","policies":["root"],"token_policies":["root"],"token_type":"service"},"request":{"id":"0c4f","operation":"update","mount_type":"token","path":"auth/token/create","data":{"no_parent":true,"ttl":"hmac-sha256:c0"},"remote_address":"127.0.0.1","remote_port":37880},"response":{"auth":{"accessor":"hmac-sha256:71","display_name":"token-emergency","policies":["root"]},"mount_type":"token"}}"#;
-        let e = Entry::parse(line).unwrap();
-        assert!(e.is_response());
-        assert_eq!(
-            (e.path(), e.operation(), e.request_id(), e.remote_address()),
-            ("auth/token/create", "update", "0c4f", "127.0.0.1")
-        );
-        assert!(e.caller_is_root());
-        assert_eq!(
-            e.new_token().unwrap().display_name.as_deref(),
-            Some("token-emergency")
-        );
-        assert_eq!(
-            e.request_field("no_parent"),
-            Some(serde_json::Value::Bool(true))
-        );
-        assert_eq!(e.error(), None);
-    }
-
-    #[test]
-    fn deep_nesting_is_an_error_not_a_crash() {
-        let deep = format!(
-            "{{\"type\":\"request\",\"request\":{{\"data\":{}{}}}}}",
-            "[".repeat(100_000),
-            "]".repeat(100_000)
-        );
-        // `data` is skipped unparsed; reading a field from it hits the recursion limit.
-        let e = Entry::parse(&deep).unwrap();
-        assert_eq!(e.request_field("x"), None);
-        let deep = format!(
-            "{{\"type\":\"request\",\"auth\":{}{}}}",
-            "[".repeat(100_000),
-            "]".repeat(100_000)
-        );
-        assert!(Entry::parse(&deep).is_err());
-        assert!(Entry::parse("{\"no_type\":1}").is_err());
-        assert!(Entry::parse("not json").is_err());
-    }
-}
+mod tests;

@@ -15,116 +15,12 @@
 //! All memory that peers can make the agent hold (partial lines beyond a small
 //! per-connection allowance, queued lines) is charged to one [`Budget`].
 
+use super::budget::Budget;
+use super::spill::{SpillArea, SpillFile};
 use std::collections::VecDeque;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
-
-/// The global byte budget for buffers peers can fill.
-#[derive(Debug)]
-pub struct Budget {
-    used: AtomicUsize,
-    limit: usize,
-}
-
-impl Budget {
-    pub fn new(limit: usize) -> Budget {
-        Budget {
-            used: AtomicUsize::new(0),
-            limit,
-        }
-    }
-
-    /// Takes `n` bytes if they fit.
-    pub fn try_take(&self, n: usize) -> bool {
-        self.try_take_within(n, self.limit)
-    }
-
-    /// Takes `n` bytes if the total stays within `cap` (≤ the limit).
-    pub fn try_take_within(&self, n: usize, cap: usize) -> bool {
-        let cap = cap.min(self.limit);
-        let mut cur = self.used.load(Ordering::Relaxed);
-        loop {
-            if cur + n > cap {
-                return false;
-            }
-            match self
-                .used
-                .compare_exchange_weak(cur, cur + n, Ordering::AcqRel, Ordering::Relaxed)
-            {
-                Ok(_) => return true,
-                Err(c) => cur = c,
-            }
-        }
-    }
-
-    pub fn give(&self, n: usize) {
-        self.used.fetch_sub(n, Ordering::AcqRel);
-    }
-
-    pub fn used(&self) -> usize {
-        self.used.load(Ordering::Relaxed)
-    }
-
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-}
-
-/// Where spilled priority lines go, and how much may go there.
-#[derive(Debug)]
-pub struct SpillArea {
-    pub dir: PathBuf,
-    pub limit: u64,
-    pub used: AtomicU64,
-}
-
-/// An unlinked file holding one connection's spilled lines, in order.
-struct SpillFile {
-    file: File,
-    write_at: u64,
-    read_at: u64,
-    lines: u64,
-    rbuf: Vec<u8>,
-}
-
-impl SpillFile {
-    fn push(&mut self, line: &str) -> std::io::Result<()> {
-        let mut rec = Vec::with_capacity(line.len() + 1);
-        rec.extend_from_slice(line.as_bytes());
-        rec.push(b'\n');
-        self.file.write_all_at(&rec, self.write_at)?;
-        self.write_at += rec.len() as u64;
-        self.lines += 1;
-        Ok(())
-    }
-
-    fn pop(&mut self) -> std::io::Result<Option<String>> {
-        if self.lines == 0 {
-            return Ok(None);
-        }
-        loop {
-            if let Some(i) = memchr::memchr(b'\n', &self.rbuf) {
-                let line: Vec<u8> = self.rbuf.drain(..=i).take(i).collect();
-                self.lines -= 1;
-                return Ok(Some(String::from_utf8_lossy(&line).into_owned()));
-            }
-            let mut chunk = vec![0u8; 64 << 10];
-            let n = self.file.read_at(&mut chunk, self.read_at)?;
-            if n == 0 {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "spill file shorter than written",
-                ));
-            }
-            self.read_at += n as u64;
-            self.rbuf.extend_from_slice(&chunk[..n]);
-        }
-    }
-}
 
 #[derive(Default)]
 struct Lanes {
@@ -135,7 +31,7 @@ struct Lanes {
 }
 
 /// One accepted connection, shared by its reading task and the engine.
-pub struct Conn {
+pub(crate) struct Conn {
     pub id: u64,
     /// Who it is, for logs: `uid 992` or `10.0.0.5:41230`.
     pub peer: String,
@@ -153,7 +49,7 @@ pub struct Conn {
 
 /// What became of one offered line.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Offer {
+pub(crate) enum Offer {
     Queued,
     Spilled,
     /// Ordinary line dropped: lanes full.
@@ -163,7 +59,7 @@ pub enum Offer {
 }
 
 /// Every connection's lanes and the engine's wake-up.
-pub struct Hub {
+pub(crate) struct Hub {
     conns: Mutex<Vec<Arc<Conn>>>,
     next_id: AtomicU64,
     wake: (Mutex<bool>, Condvar),
@@ -179,7 +75,12 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn new(budget: usize, queue_bytes: usize, reserve: usize, spill: SpillArea) -> Arc<Hub> {
+    pub(crate) fn new(
+        budget: usize,
+        queue_bytes: usize,
+        reserve: usize,
+        spill: SpillArea,
+    ) -> Arc<Hub> {
         Arc::new(Hub {
             conns: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
@@ -193,11 +94,11 @@ impl Hub {
         })
     }
 
-    pub fn now_ms(&self) -> u64 {
+    pub(crate) fn now_ms(&self) -> u64 {
         self.start.elapsed().as_millis() as u64
     }
 
-    pub fn register(&self, peer: String) -> Arc<Conn> {
+    pub(crate) fn register(&self, peer: String) -> Arc<Conn> {
         let c = Arc::new(Conn {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             peer,
@@ -213,7 +114,7 @@ impl Hub {
     }
 
     /// Open connections (not yet closed by their reader).
-    pub fn open(&self) -> usize {
+    pub(crate) fn open(&self) -> usize {
         self.conns
             .lock()
             .unwrap()
@@ -226,7 +127,7 @@ impl Hub {
     /// a complete line and has been silent for `fresh_ms` to close, else one
     /// that did send lines (the Vault server's) but has been silent for
     /// `delivered_ms`; the most silent first. False when none qualifies.
-    pub fn evict_most_silent(&self, fresh_ms: u64, delivered_ms: u64) -> bool {
+    pub(crate) fn evict_most_silent(&self, fresh_ms: u64, delivered_ms: u64) -> bool {
         let now = self.now_ms();
         let conns = self.conns.lock().unwrap();
         let silence = |c: &Conn| now.saturating_sub(c.last_read_ms.load(Ordering::Relaxed));
@@ -260,7 +161,7 @@ impl Hub {
     }
 
     /// Offers one complete line of `conn`.
-    pub fn offer(&self, conn: &Conn, line: &str, priority: bool) -> Offer {
+    pub(crate) fn offer(&self, conn: &Conn, line: &str, priority: bool) -> Offer {
         conn.delivered.store(true, Ordering::Relaxed);
         let len = line.len();
         // Lock order: `conns` before any connection's `lanes` (as in `round`).
@@ -303,7 +204,7 @@ impl Hub {
     }
 
     /// What queued lines may fill of the budget.
-    pub fn queued_cap(&self) -> usize {
+    pub(crate) fn queued_cap(&self) -> usize {
         self.budget.limit().saturating_sub(self.reserve)
     }
 
@@ -313,33 +214,19 @@ impl Hub {
 
     fn spill_push(&self, lanes: &mut Lanes, line: &str) -> std::io::Result<()> {
         let need = line.len() as u64 + 1;
-        let used = self.spill.used.fetch_add(need, Ordering::AcqRel);
-        if used + need > self.spill.limit {
-            self.spill.used.fetch_sub(need, Ordering::AcqRel);
-            return Err(std::io::Error::other(format!(
-                "the spill area is full (audit.spillBytes = {})",
-                self.spill.limit
-            )));
-        }
+        self.spill.reserve(need)?;
         if lanes.spill.is_none() {
-            let file = match tempfile::tempfile_in(&self.spill.dir) {
-                Ok(f) => f,
+            match self.spill.open_file() {
+                Ok(f) => lanes.spill = Some(f),
                 Err(e) => {
-                    self.spill.used.fetch_sub(need, Ordering::AcqRel);
+                    self.spill.release(need);
                     return Err(e);
                 }
-            };
-            lanes.spill = Some(SpillFile {
-                file,
-                write_at: 0,
-                read_at: 0,
-                lines: 0,
-                rbuf: Vec::new(),
-            });
+            }
         }
         let r = lanes.spill.as_mut().unwrap().push(line);
         if r.is_err() {
-            self.spill.used.fetch_sub(need, Ordering::AcqRel);
+            self.spill.release(need);
         }
         r
     }
@@ -354,10 +241,8 @@ impl Hub {
         if let Some(s) = lanes.spill.as_mut() {
             match s.pop() {
                 Ok(Some(l)) => {
-                    self.spill
-                        .used
-                        .fetch_sub(l.len() as u64 + 1, Ordering::AcqRel);
-                    if s.lines == 0 {
+                    self.spill.release(l.len() as u64 + 1);
+                    if s.is_empty() {
                         lanes.spill = None; // back to memory; the file goes with it
                     }
                     return Some(l);
@@ -389,7 +274,7 @@ impl Hub {
 
     /// One round: a priority line from each connection that has one; when
     /// none has, an ordinary line from each. Forgets closed, drained connections.
-    pub fn round(&self, out: &mut Vec<String>) {
+    pub(crate) fn round(&self, out: &mut Vec<String>) {
         let conns: Vec<Arc<Conn>> = {
             let mut v = self.conns.lock().unwrap();
             v.retain(|c| !(c.closed.load(Ordering::Acquire) && self.empty(c)));
@@ -410,7 +295,7 @@ impl Hub {
     }
 
     /// Waits until a line is offered or `timeout` passes.
-    pub fn wait(&self, timeout: Duration) {
+    pub(crate) fn wait(&self, timeout: Duration) {
         let (m, cv) = &self.wake;
         let mut pending = m.lock().unwrap();
         if !*pending {
@@ -420,136 +305,14 @@ impl Hub {
     }
 
     /// Wakes the engine (shutdown).
-    pub fn kick(&self) {
+    pub(crate) fn kick(&self) {
         self.notify();
     }
 
-    pub fn is_idle(&self) -> bool {
+    pub(crate) fn is_idle(&self) -> bool {
         self.conns.lock().unwrap().iter().all(|c| self.empty(c))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hub(budget: usize, queue: usize, spill_limit: u64, dir: &std::path::Path) -> Arc<Hub> {
-        Hub::new(
-            budget,
-            queue,
-            0,
-            SpillArea {
-                dir: dir.to_path_buf(),
-                limit: spill_limit,
-                used: AtomicU64::new(0),
-            },
-        )
-    }
-
-    #[test]
-    fn rounds_are_fair_and_priority_comes_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let h = hub(1 << 20, 1 << 20, 1 << 20, dir.path());
-        let flood = h.register("flood".into());
-        let vault = h.register("vault".into());
-        for i in 0..1000 {
-            assert_eq!(h.offer(&flood, &format!("junk{i}"), true), Offer::Queued);
-        }
-        h.offer(&vault, "ordinary", false);
-        h.offer(&vault, "root-token-created", true);
-        let mut out = Vec::new();
-        h.round(&mut out);
-        assert_eq!(out, ["junk0", "root-token-created"]);
-        out.clear();
-        h.round(&mut out);
-        assert_eq!(out, ["junk1"]);
-    }
-
-    #[test]
-    fn ordinary_lines_beyond_the_fair_share_are_overload_priority_spills() {
-        let dir = tempfile::tempdir().unwrap();
-        let h = hub(4096, 1024, 1 << 20, dir.path());
-        let a = h.register("a".into());
-        let b = h.register("b".into());
-        let line = "x".repeat(100);
-        let mut over = 0;
-        for _ in 0..20 {
-            if h.offer(&a, &line, false) == Offer::Overload {
-                over += 1;
-            }
-        }
-        assert_eq!(over, 10, "the queue holds 1024 bytes");
-        // b still gets its fair share (512 bytes) although the queue is full.
-        let mut ok = 0;
-        for _ in 0..10 {
-            if h.offer(&b, &line, false) == Offer::Queued {
-                ok += 1;
-            }
-        }
-        assert_eq!(ok, 5);
-        // The budget (4096) is nearly used: priority lines spill to disk, in order.
-        for i in 0..100 {
-            let r = h.offer(&b, &format!("p{i:03}{line}"), true);
-            assert!(matches!(r, Offer::Queued | Offer::Spilled), "{r:?}");
-        }
-        assert!(h.budget.used() <= 4096);
-        let mut got = Vec::new();
-        loop {
-            let mut out = Vec::new();
-            h.round(&mut out);
-            if out.is_empty() {
-                break;
-            }
-            got.extend(out);
-        }
-        let prio: Vec<&String> = got.iter().filter(|l| l.starts_with('p')).collect();
-        assert_eq!(prio.len(), 100);
-        for (i, p) in prio.iter().enumerate() {
-            assert!(p.starts_with(&format!("p{i:03}")), "order kept: {p}");
-        }
-        assert_eq!(got.len(), 100 + 10 + 5);
-        assert_eq!(h.budget.used(), 0);
-        assert_eq!(h.spill.used.load(Ordering::Relaxed), 0);
-    }
-
-    #[test]
-    fn a_full_spill_area_loses_and_says_so() {
-        let dir = tempfile::tempdir().unwrap();
-        let h = hub(4 << 10, 1024, 1 << 10, dir.path());
-        let a = h.register("a".into());
-        let line = "y".repeat(200);
-        let rs: Vec<Offer> = (0..40).map(|_| h.offer(&a, &line, true)).collect();
-        assert!(rs.contains(&Offer::Spilled));
-        assert_eq!(
-            rs.iter().filter(|r| **r == Offer::Lost).count(),
-            40 - 20 - 5
-        );
-    }
-
-    #[test]
-    fn eviction_picks_silent_junk_and_spares_the_servers_connection() {
-        let dir = tempfile::tempdir().unwrap();
-        let h = hub(1 << 20, 1 << 20, 1 << 20, dir.path());
-        let vault = h.register("vault".into());
-        h.offer(&vault, "a line", false);
-        vault.last_read_ms.store(0, Ordering::Relaxed);
-        let a = h.register("a".into());
-        let b = h.register("b".into());
-        a.last_read_ms.store(5, Ordering::Relaxed);
-        b.last_read_ms.store(0, Ordering::Relaxed);
-        std::thread::sleep(Duration::from_millis(30));
-        // vault is the most silent, but it sent lines: junk goes first.
-        assert!(h.evict_most_silent(1, 60_000));
-        assert!(b.evicted.load(Ordering::Relaxed));
-        assert!(h.evict_most_silent(1, 60_000));
-        assert!(a.evicted.load(Ordering::Relaxed));
-        assert!(
-            !h.evict_most_silent(1, 60_000),
-            "the server's connection stays"
-        );
-        assert!(!vault.evicted.load(Ordering::Relaxed));
-        // ... unless it has been silent for the long delay.
-        assert!(h.evict_most_silent(1, 10));
-        assert!(vault.evicted.load(Ordering::Relaxed));
-    }
-}
+mod tests;

@@ -13,7 +13,7 @@
 //! Allowed users are `audit.peerUsers` (the Vault server's), or root and the
 //! agent's own user when none are given.
 
-use super::spec::Cidr;
+use crate::spec::audit::address::Cidr;
 use std::net::{IpAddr, SocketAddr};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +30,7 @@ pub enum PeerError {
 
 /// Who may send audit lines.
 #[derive(Debug, Clone)]
-pub struct PeerPolicy {
+pub(crate) struct PeerPolicy {
     pub uids: Vec<u32>,
     pub allow_from: Vec<Cidr>,
     /// On unix sockets, a process whose group is `audit.socketGroup` (the one
@@ -40,7 +40,7 @@ pub struct PeerPolicy {
 
 impl PeerPolicy {
     /// Resolves user names; empty = root and the agent's own user.
-    pub fn resolve(users: &[String], allow_from: &[Cidr]) -> Result<PeerPolicy, PeerError> {
+    pub(crate) fn resolve(users: &[String], allow_from: &[Cidr]) -> Result<PeerPolicy, PeerError> {
         let mut uids = Vec::new();
         for u in users {
             if let Ok(n) = u.parse::<u32>() {
@@ -71,12 +71,12 @@ impl PeerPolicy {
         })
     }
 
-    pub fn uid_allowed(&self, uid: u32) -> bool {
+    pub(crate) fn uid_allowed(&self, uid: u32) -> bool {
         self.uids.contains(&uid)
     }
 
     /// Checks a unix-socket peer's credentials.
-    pub fn check_unix(&self, uid: u32, gid: u32) -> Result<String, String> {
+    pub(crate) fn check_unix(&self, uid: u32, gid: u32) -> Result<String, String> {
         if self.uid_allowed(uid) {
             Ok(format!("uid {uid}"))
         } else if self.socket_gid == Some(gid) {
@@ -89,7 +89,7 @@ impl PeerPolicy {
     }
 
     /// Checks a TCP peer; `Ok(description)` or `Err(why refused)`.
-    pub fn check_tcp(&self, ours: SocketAddr, peer: SocketAddr) -> Result<String, String> {
+    pub(crate) fn check_tcp(&self, ours: SocketAddr, peer: SocketAddr) -> Result<String, String> {
         let ip = normalize(peer.ip());
         if !ip.is_loopback() {
             return if self.allow_from.iter().any(|c| c.contains(ip)) {
@@ -120,7 +120,7 @@ fn normalize_sa(sa: SocketAddr) -> SocketAddr {
 
 /// The uid owning the socket at `peer` connected to `ours`: `sock_diag`,
 /// else `/proc/net/tcp{,6}`; `None` when no live socket matches.
-pub fn tcp_peer_uid(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
+pub(crate) fn tcp_peer_uid(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
     match diag::owner(ours, peer) {
         Ok(found) => Ok(found),
         Err(_) => proc_peer_uid(ours, peer),
@@ -128,7 +128,7 @@ pub fn tcp_peer_uid(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Optio
 }
 
 /// [`tcp_peer_uid`] from `/proc/net/tcp{,6}`.
-pub fn proc_peer_uid(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
+pub(crate) fn proc_peer_uid(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
     let (ours, peer) = (normalize_sa(ours), normalize_sa(peer));
     for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let text = match std::fs::read_to_string(file) {
@@ -199,7 +199,7 @@ mod diag {
 
     /// The owner uid of the TCP socket bound to `peer` and connected to
     /// `ours`; `Ok(None)` when there is none (or it has no inode: closed).
-    pub fn owner(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
+    pub(super) fn owner(ours: SocketAddr, peer: SocketAddr) -> std::io::Result<Option<u32>> {
         let (ours, peer) = (normalize_sa(ours), normalize_sa(peer));
         let mut families = vec![];
         match (ours.ip(), peer.ip()) {
@@ -279,76 +279,4 @@ mod diag {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::net::TcpListener;
-
-    #[test]
-    fn proc_net_tcp_rows_parse() {
-        let t = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
-                 0: 0100007F:A000 0100007F:1F90 01 00000000:00000000 00:00000000 00000000   992        0 4242 1 0 20 4 30 10 -1\n\
-                 1: 0100007F:A001 0100007F:1F90 06 00000000:00000000 03:00000000 00000000     0        0 0 3\n";
-        let ours: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        assert_eq!(
-            find_owner(t, ours, "127.0.0.1:40960".parse().unwrap()),
-            Some(992)
-        );
-        assert_eq!(
-            find_owner(t, ours, "127.0.0.1:40961".parse().unwrap()),
-            None,
-            "TIME_WAIT rows (no inode) prove nothing"
-        );
-        let v6 = "  sl  local_address                         remote_address                        st\n\
-                  0: 0000000000000000FFFF00000100007F:A002 0000000000000000FFFF00000100007F:1F90 01 00000000:00000000 00:00000000 00000000  1000 0 77 1\n";
-        assert_eq!(
-            find_owner(v6, ours, "[::ffff:127.0.0.1]:40962".parse().unwrap()),
-            Some(1000)
-        );
-    }
-
-    #[test]
-    fn unix_peers_by_uid_or_socket_group() {
-        let mut p = PeerPolicy::resolve(&["992".into()], &[]).unwrap();
-        assert!(p.check_unix(992, 5).is_ok());
-        assert!(p.check_unix(1000, 5).is_err());
-        p.socket_gid = Some(5);
-        assert!(p.check_unix(1000, 5).is_ok());
-        assert_eq!(
-            p.check_unix(1000, 6).unwrap_err(),
-            "uid 1000 (group 6) is neither an allowed peer user nor in audit.socketGroup"
-        );
-    }
-
-    #[test]
-    fn our_own_loopback_connection_is_found_with_our_uid() {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let ours = l.local_addr().unwrap();
-        let _c = std::net::TcpStream::connect(ours).unwrap();
-        let (_s, peer) = l.accept().unwrap();
-        let me = nix::unistd::geteuid().as_raw();
-        assert_eq!(diag::owner(ours, peer).unwrap(), Some(me), "sock_diag");
-        assert_eq!(
-            proc_peer_uid(ours, peer).unwrap(),
-            Some(me),
-            "/proc/net/tcp"
-        );
-        assert_eq!(tcp_peer_uid(ours, peer).unwrap(), Some(me));
-        let nobody: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        assert_eq!(diag::owner(ours, nobody).unwrap(), None);
-        let p = PeerPolicy::resolve(&[], &[]).unwrap();
-        assert!(p.check_tcp(ours, peer).is_ok());
-        let strict = PeerPolicy::resolve(&["4242".into()], &[]).unwrap();
-        assert_eq!(
-            strict.check_tcp(ours, peer).unwrap_err(),
-            format!("uid {me} is not an allowed peer user")
-        );
-        let remote: SocketAddr = "10.1.2.3:5555".parse().unwrap();
-        assert!(p.check_tcp(ours, remote).is_err());
-        let allow = PeerPolicy::resolve(&[], &[Cidr::parse("10.1.2.0/24").unwrap()]).unwrap();
-        assert!(allow.check_tcp(ours, remote).is_ok());
-        assert!(PeerPolicy::resolve(&["no-such-user-vk".into()], &[])
-            .unwrap_err()
-            .to_string()
-            .contains("does not exist"));
-    }
-}
+mod tests;

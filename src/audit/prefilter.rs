@@ -11,7 +11,7 @@ use memchr::memmem::Finder;
 /// Path prefixes the built-in rules look at.
 const PREFIXES: &[&[u8]] = &[b"sys/", b"auth/", b"identity/", b"/"];
 
-pub struct Prefilter {
+pub(crate) struct Prefilter {
     path: Finder<'static>,
     error: Finder<'static>,
     root: Finder<'static>,
@@ -21,7 +21,7 @@ pub struct Prefilter {
 
 impl Prefilter {
     /// `custom_globs`: the enabled custom rules' path globs.
-    pub fn new<'a>(custom_globs: impl IntoIterator<Item = &'a str>) -> Prefilter {
+    pub(crate) fn new<'a>(custom_globs: impl IntoIterator<Item = &'a str>) -> Prefilter {
         Prefilter {
             path: Finder::new(b"\"path\""),
             error: Finder::new(b"\"error\""),
@@ -40,7 +40,7 @@ impl Prefilter {
     }
 
     /// True when a rule could fire on this line.
-    pub fn candidate(&self, line: &[u8]) -> bool {
+    pub(crate) fn candidate(&self, line: &[u8]) -> bool {
         if self.root.find(line).is_some() {
             return true; // a root token used or handed out
         }
@@ -102,34 +102,4 @@ fn string_value(rest: &[u8]) -> Value<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn security_relevant_lines_are_candidates() {
-        let f = Prefilter::new(["secret/data/prod/*"]);
-        let yes: &[&str] = &[
-            r#"{"type":"request","request":{"path":"sys/seal"}}"#,
-            r#"{"type":"request","request":{"path" : "auth/token/create"}}"#,
-            r#"{"type":"response","request":{"path":"identity/entity"}}"#,
-            r#"{"type":"response","auth":{"policies":["root"]},"request":{"path":"secret/data/x"}}"#,
-            r#"{"type":"response","request":{"path":"secret/data/x"},"error":"permission denied"}"#,
-            r#"{"type":"request","request":{"path":"sy\u0073/seal"}}"#,
-            r#"{"type":"request","request":{"path":"ns1/sys/policy/x"}}"#,
-            r#"{"type":"request","request":{"path":"secret/data/prod/db"}}"#,
-            r#"{"type":"request","request":{"path":"secret/data/x"},"error":"\u0041"}"#,
-        ];
-        for l in yes {
-            assert!(f.candidate(l.as_bytes()), "{l}");
-        }
-        let no: &[&str] = &[
-            r#"{"type":"request","request":{"path":"secret/data/app"}}"#,
-            r#"{"type":"response","request":{"path":"secret/data/app"},"error":""}"#,
-            r#"{"type":"request","request":{"path":"kv/x","data":{"path":{"a":1}}}}"#,
-            "garbage",
-        ];
-        for l in no {
-            assert!(!f.candidate(l.as_bytes()), "{l}");
-        }
-    }
-}
+mod tests;

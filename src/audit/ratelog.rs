@@ -6,17 +6,17 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The interval between two lines of one [`RateLog`].
-pub const INTERVAL: Duration = Duration::from_secs(60);
+pub(crate) const INTERVAL: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
-pub struct RateLog {
+pub(crate) struct RateLog {
     state: Mutex<(Option<Instant>, u64)>,
 }
 
 impl RateLog {
     /// Logs `msg` at WARN unless a line went out within [`INTERVAL`]; returns
     /// whether it did.
-    pub fn warn(&self, msg: &str) -> bool {
+    pub(crate) fn warn(&self, msg: &str) -> bool {
         match self.admit(Instant::now()) {
             Some(0) => {
                 tracing::warn!("{msg}");
@@ -48,18 +48,4 @@ impl RateLog {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_line_a_minute_with_the_count() {
-        let r = RateLog::default();
-        let t0 = Instant::now();
-        assert_eq!(r.admit(t0), Some(0));
-        for i in 1..1000 {
-            assert_eq!(r.admit(t0 + Duration::from_millis(i)), None);
-        }
-        assert_eq!(r.admit(t0 + INTERVAL), Some(999));
-        assert_eq!(r.admit(t0 + INTERVAL + Duration::from_secs(1)), None);
-    }
-}
+mod tests;

@@ -4,14 +4,14 @@
 //! forensic listing: nothing coalesced), or with `coalesce` the alerts as the
 //! listener posts them to Slack.
 
+use super::engine_counts::EngineCounts;
 use super::frame::Framer;
 use super::rules::{Clock, Engine};
-use super::stats::EngineCounts;
 use super::{Alert, AuditSpec};
 use std::io::{Read, Write};
 
 #[derive(Debug, Default)]
-pub struct ReplayReport {
+pub(crate) struct ReplayReport {
     pub lines: u64,
     pub dropped_too_long: u64,
     pub dropped_invalid_utf8: u64,
@@ -21,7 +21,7 @@ pub struct ReplayReport {
 }
 
 /// Reads `input` to its end; every alert is written to `out` as a JSON line.
-pub fn replay(
+pub(crate) fn replay(
     spec: &AuditSpec,
     coalesce: bool,
     mut input: impl Read,

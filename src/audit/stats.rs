@@ -2,13 +2,22 @@
 //! connection), what the engine saw and raised. [`StatsSnapshot`] is what
 //! insights reports read, from memory or from `<stateDir>/audit/stats.json`.
 
-use super::entry::Entry;
+use super::engine_counts::EngineCounts;
+use super::lost_lines::LostLines;
+use crate::fs::{ensure_private_dir, replace_file, FsError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-/// Distinct keys kept per breakdown; the rest count under "(other)".
-const MAX_KEYS: usize = 1000;
+/// `Type { field: counters.field (loaded), ..., other: value }`: a snapshot
+/// struct whose fields are named as the [`ReaderCounters`] they copy.
+macro_rules! loaded {
+    ($c:expr, $t:ident { $($f:ident),* } $(; $($k:ident: $v:expr),*)?) => {
+        $t { $($f: $c.$f.load(Ordering::Relaxed),)* $($($k: $v,)*)? }
+    };
+}
 
 /// Counted by the listener, lock-free.
 #[derive(Debug, Default)]
@@ -39,54 +48,14 @@ pub struct ReaderCounters {
     pub accept_errors: AtomicU64,
 }
 
-/// Counted by the engine (one thread).
-#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct EngineCounts {
-    pub entries: u64,
-    pub not_json: u64,
-    pub duplicates: u64,
-    pub alerts: BTreeMap<String, u64>,
-    pub by_type: BTreeMap<String, u64>,
-    pub by_operation: BTreeMap<String, u64>,
-    pub by_path_prefix: BTreeMap<String, u64>,
-    pub by_auth_method: BTreeMap<String, u64>,
-}
-
-impl EngineCounts {
-    pub(crate) fn count(&mut self, e: &Entry<'_>) {
-        self.entries += 1;
-        bump(&mut self.by_type, &e.kind);
-        if !e.is_request() {
-            return;
+impl ReaderCounters {
+    /// Lines read and never evaluated, so far.
+    pub(crate) fn lost(&self) -> LostLines {
+        LostLines {
+            overload: self.overload.load(Ordering::Relaxed),
+            over_budget: self.over_budget.load(Ordering::Relaxed),
+            priority: self.priority_lost.load(Ordering::Relaxed),
         }
-        bump(&mut self.by_operation, e.operation());
-        bump(&mut self.by_path_prefix, &path_prefix(e.path()));
-        if let Some(name) = e.auth.as_ref().and_then(|a| a.display_name.as_deref()) {
-            bump(
-                &mut self.by_auth_method,
-                name.split('-').next().unwrap_or(name),
-            );
-        }
-    }
-}
-
-fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
-    if let Some(n) = map.get_mut(key) {
-        *n += 1;
-    } else if map.len() < MAX_KEYS {
-        map.insert(key.to_string(), 1);
-    } else {
-        *map.entry("(other)".into()).or_default() += 1;
-    }
-}
-
-/// The first two segments: `secret/data`, `auth/approle`, `sys/mounts`.
-pub fn path_prefix(path: &str) -> String {
-    let mut it = path.splitn(3, '/');
-    match (it.next(), it.next()) {
-        (Some(a), Some(b)) if !b.is_empty() => format!("{a}/{b}"),
-        (Some(a), _) => a.to_string(),
-        _ => String::new(),
     }
 }
 
@@ -167,59 +136,57 @@ impl StatsSnapshot {
         delivered: u64,
     ) -> StatsSnapshot {
         let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let requests = &e.requests;
         StatsSnapshot {
-            time: super::rules::format_time_ms(super::rules::now_ms()),
+            time: crate::clock::rfc3339_ms(crate::clock::now_ms()),
             connections: g(&r.connections),
             open_connections: g(&r.open_connections),
             bytes_read: g(&r.bytes),
             lines_read: g(&r.lines),
-            dropped: Dropped {
-                too_long: g(&r.too_long),
-                invalid_utf8: g(&r.invalid_utf8),
-                partial: g(&r.partial),
-                empty: g(&r.empty),
-                not_json: e.not_json,
-                duplicate: e.duplicates,
-                overload: g(&r.overload),
-                over_budget: g(&r.over_budget),
-                priority_lost: g(&r.priority_lost),
-            },
-            refused: ConnectionCounts {
-                rejected_peer: g(&r.rejected_peer),
-                rejected_limit: g(&r.rejected_limit),
-                evicted: g(&r.evicted),
-                idle_closed: g(&r.idle_closed),
-                accept_errors: g(&r.accept_errors),
-            },
+            dropped: loaded!(r, Dropped { too_long, invalid_utf8, partial, empty, overload, over_budget, priority_lost }; not_json: e.not_json, duplicate: e.duplicates),
+            refused: loaded!(
+                r,
+                ConnectionCounts {
+                    rejected_peer,
+                    rejected_limit,
+                    evicted,
+                    idle_closed,
+                    accept_errors
+                }
+            ),
             spilled: g(&r.spilled),
             entries: e.entries,
             alerts: e.alerts.clone(),
-            requests_by_type: e.by_type.clone(),
-            requests_by_operation: e.by_operation.clone(),
-            requests_by_path_prefix: e.by_path_prefix.clone(),
-            requests_by_auth_method: e.by_auth_method.clone(),
+            requests_by_type: requests.by_type.clone(),
+            requests_by_operation: requests.by_operation.clone(),
+            requests_by_path_prefix: requests.by_path_prefix.clone(),
+            requests_by_auth_method: requests.by_auth_method.clone(),
             outbox,
             delivered,
         }
     }
+}
 
-    /// Reads `<stateDir>/audit/stats.json`.
-    pub fn load(state_dir: &std::path::Path) -> std::io::Result<StatsSnapshot> {
-        let bytes = std::fs::read(state_dir.join("audit/stats.json"))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+/// The live counters of a running [`super::serve`], for the daemon and insights.
+#[derive(Clone, Default)]
+pub struct StatsHandle(Arc<Mutex<StatsSnapshot>>);
+
+impl StatsHandle {
+    /// A copy of the counters now.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// Replaces what [`Self::snapshot`] returns.
+    pub(crate) fn set(&self, snap: StatsSnapshot) {
+        *self.0.lock().unwrap() = snap;
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefixes() {
-        assert_eq!(path_prefix("secret/data/hosts/a"), "secret/data");
-        assert_eq!(path_prefix("sys/seal"), "sys/seal");
-        assert_eq!(path_prefix("sys"), "sys");
-        assert_eq!(path_prefix("sys/"), "sys");
-    }
+/// Saves `<stateDir>/audit/stats.json` (atomically, mode 0600).
+pub(crate) fn write_stats(audit_dir: &Path, snap: &StatsSnapshot) -> Result<(), FsError> {
+    let fd = ensure_private_dir(audit_dir, 0o700)?;
+    let mut bytes = serde_json::to_vec_pretty(snap).expect("stats serialize");
+    bytes.push(b'\n');
+    replace_file(&fd, "stats.json", &bytes, 0o600, audit_dir)
 }

@@ -27,15 +27,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// How long a snapshot's seal state is checked before it is answered.
-pub const SEAL_PROBE: Duration = Duration::from_millis(500);
+pub(crate) const SEAL_PROBE: Duration = Duration::from_millis(500);
 /// A collection taking longer than this is given up (and answered as such).
-pub const COLLECT_MAX: Duration = Duration::from_secs(120);
+pub(crate) const COLLECT_MAX: Duration = Duration::from_secs(120);
 /// The longest a token is reused.
 const TOKEN_REUSE_MAX: Duration = Duration::from_secs(900);
 
 /// One collected answer.
 #[derive(Debug, Clone)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     pub answer: Arc<Value>,
     /// Unix seconds; `None` for an answer that is not a snapshot (a failure).
     pub collected_at: Option<u64>,
@@ -44,7 +44,7 @@ pub struct Snapshot {
     at: Instant,
 }
 
-pub type Pending = Shared<BoxFuture<'static, Snapshot>>;
+pub(crate) type Pending = Shared<BoxFuture<'static, Snapshot>>;
 
 #[derive(Default)]
 struct Slot {
@@ -58,7 +58,7 @@ struct Token {
     until: Instant,
 }
 
-pub struct Collector {
+pub(crate) struct Collector {
     host: String,
     spec: watch::Receiver<Arc<Spec>>,
     slots: Mutex<HashMap<Ask, Slot>>,
@@ -66,7 +66,7 @@ pub struct Collector {
 }
 
 impl Collector {
-    pub fn new(host: String, spec: watch::Receiver<Arc<Spec>>) -> Collector {
+    pub(crate) fn new(host: String, spec: watch::Receiver<Arc<Spec>>) -> Collector {
         Collector {
             host,
             spec,
@@ -80,7 +80,7 @@ impl Collector {
     }
 
     /// The snapshot of `ask` when it is younger than `max_age`.
-    pub fn fresh(&self, ask: Ask, max_age: Duration) -> Option<Snapshot> {
+    pub(crate) fn fresh(&self, ask: Ask, max_age: Duration) -> Option<Snapshot> {
         self.slots()
             .get(&ask)
             .and_then(|s| s.fresh.clone())
@@ -92,7 +92,7 @@ impl Collector {
     /// [`SEAL_PROBE`]) is still the one it was collected in: an operator asking
     /// "is it sealed?" right after an alert never gets a stale "unsealed".
     /// When the state changed, every snapshot is dropped.
-    pub async fn fresh_checked(&self, ask: Ask, max_age: Duration) -> Option<Snapshot> {
+    pub(crate) async fn fresh_checked(&self, ask: Ask, max_age: Duration) -> Option<Snapshot> {
         let snap = self.fresh(ask, max_age)?;
         let Some(was) = snap.sealed else {
             return Some(snap);
@@ -121,7 +121,7 @@ impl Collector {
     }
 
     /// The collection of `ask` in progress, or a new one.
-    pub fn start(self: &Arc<Self>, ask: Ask) -> Pending {
+    pub(crate) fn start(self: &Arc<Self>, ask: Ask) -> Pending {
         let mut slots = self.slots();
         let slot = slots.entry(ask).or_default();
         if let Some(p) = &slot.pending {
@@ -136,13 +136,13 @@ impl Collector {
                 Ok(Err(reason)) => Err(reason),
                 Err(_) => Err(format!(
                     "no answer within {}",
-                    crate::insights::human_secs(COLLECT_MAX.as_secs())
+                    crate::clock::coarse_words(COLLECT_MAX.as_secs())
                 )),
             };
             let snap = match answer {
                 Ok((v, sealed)) => Snapshot {
                     answer: Arc::new(v),
-                    collected_at: Some(crate::state::now_unix()),
+                    collected_at: Some(crate::clock::now_unix()),
                     sealed,
                     at: Instant::now(),
                 },
@@ -234,7 +234,7 @@ impl Collector {
     }
 
     /// Revokes the token kept for reuse (when the endpoint stops).
-    pub async fn release(&self) {
+    pub(crate) async fn release(&self) {
         if let Some(old) = self.token.lock().await.take() {
             crate::vault::approle::release(&old.client).await;
         }

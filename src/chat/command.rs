@@ -4,7 +4,7 @@
 
 /// The fields of Slack's slash-command payload this endpoint uses.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct SlashCommand {
+pub(crate) struct SlashCommand {
     pub command: String,
     pub text: String,
     pub channel_id: String,
@@ -15,7 +15,7 @@ pub struct SlashCommand {
 
 /// What the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Ask {
+pub(crate) enum Ask {
     Status,
     Posture,
     Leases,
@@ -25,7 +25,7 @@ pub enum Ask {
 }
 
 impl Ask {
-    pub const ALL: [Ask; 5] = [
+    pub(crate) const ALL: [Ask; 5] = [
         Ask::Status,
         Ask::Posture,
         Ask::Leases,
@@ -33,7 +33,7 @@ impl Ask {
         Ask::Updates,
     ];
 
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Ask::Status => "status",
             Ask::Posture => "posture",
@@ -44,7 +44,7 @@ impl Ask {
         }
     }
 
-    pub fn what(self) -> &'static str {
+    pub(crate) fn what(self) -> &'static str {
         match self {
             Ask::Status => "seal state, version, HA, audit devices, this host's secrets",
             Ask::Posture => "the 0–100 posture score and what costs points",
@@ -57,7 +57,7 @@ impl Ask {
 }
 
 /// Parses the command text; `Err(word)` for an unknown word (answered with help).
-pub fn parse_ask(text: &str) -> Result<Ask, String> {
+pub(crate) fn parse_ask(text: &str) -> Result<Ask, String> {
     let word = text.split_whitespace().next().unwrap_or("");
     Ok(match word.to_ascii_lowercase().as_str() {
         "" | "help" | "?" => Ask::Help,
@@ -72,7 +72,7 @@ pub fn parse_ask(text: &str) -> Result<Ask, String> {
 
 /// Parses the form body. Unknown fields are ignored (Slack adds some over time);
 /// a field given twice keeps the first value.
-pub fn parse_form(body: &[u8]) -> SlashCommand {
+pub(crate) fn parse_form(body: &[u8]) -> SlashCommand {
     let mut c = SlashCommand::default();
     let mut seen = std::collections::HashSet::new();
     for (k, v) in form_urlencoded::parse(body) {
@@ -96,7 +96,7 @@ pub fn parse_form(body: &[u8]) -> SlashCommand {
 /// Slack's certificate check of a new Request URL: `ssl_check=1` (and a token),
 /// no command. It is answered 200 with nothing, signed or not: it triggers no
 /// work and reveals nothing.
-pub fn is_ssl_check(body: &[u8]) -> bool {
+pub(crate) fn is_ssl_check(body: &[u8]) -> bool {
     let mut ssl_check = false;
     for (k, v) in form_urlencoded::parse(body) {
         match k.as_ref() {
@@ -110,7 +110,7 @@ pub fn is_ssl_check(body: &[u8]) -> bool {
 
 /// A Slack ID fit for a log line, or a placeholder (the field is attacker-chosen
 /// only if the signature is broken, but logs stay one line regardless).
-pub fn loggable_id(id: &str) -> &str {
+pub(crate) fn loggable_id(id: &str) -> &str {
     if !id.is_empty()
         && id.len() <= 32
         && id
@@ -124,28 +124,4 @@ pub fn loggable_id(id: &str) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn form_fields_and_words() {
-        let c = parse_form(b"token=x&team_id=T1&channel_id=C0OPS&user_id=U0ME&command=%2Fvault&text=Status+now&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1%2F1%2Fabc&channel_id=C0EVIL");
-        assert_eq!(c.command, "/vault");
-        assert_eq!(c.text, "Status now");
-        assert_eq!(c.channel_id, "C0OPS", "the first value counts");
-        assert_eq!(c.user_id, "U0ME");
-        assert_eq!(c.response_url, "https://hooks.slack.com/commands/T1/1/abc");
-        assert_eq!(parse_ask("Status now"), Ok(Ask::Status));
-        assert_eq!(parse_ask("  "), Ok(Ask::Help));
-        assert_eq!(parse_ask("version"), Ok(Ask::Updates));
-        assert_eq!(parse_ask("rm -rf"), Err("rm".into()));
-        assert_eq!(parse_ask(&"x".repeat(100)), Err("x".repeat(40)));
-        assert_eq!(parse_form(b"\xff\xfe=%zz&&=").command, "");
-        assert!(is_ssl_check(b"ssl_check=1&token=abc"));
-        assert!(!is_ssl_check(b"ssl_check=1&command=%2Fvault&text=status"));
-        assert!(!is_ssl_check(b"ssl_check=0"));
-        assert!(!is_ssl_check(b""));
-        assert_eq!(loggable_id("C0OPS"), "C0OPS");
-        assert_eq!(loggable_id("C0\nfake log line"), "(invalid id)");
-    }
-}
+mod tests;

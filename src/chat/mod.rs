@@ -21,21 +21,20 @@
 //! must be `https://hooks.slack.com/...` ([`check_response_url`]): the endpoint
 //! never sends anything anywhere else.
 //!
-//! - [`spec`]: the `chat` section; [`verify`]: signatures and replays;
+//! - [`crate::spec::chat`]: the `chat` section; [`verify`]: signatures and replays;
 //!   [`secret_file`]: the signing secret; [`command`]: the form and the words;
 //!   [`collect`]: snapshots; [`render`]: Block Kit; [`server`]: HTTP (hyper);
 //!   [`ratelog`]: rate-limited logging.
 
-pub mod collect;
-pub mod command;
-pub mod ratelog;
-pub mod render;
-pub mod secret_file;
-pub mod server;
-pub mod spec;
-pub mod verify;
+pub(crate) mod collect;
+pub(crate) mod command;
+pub(crate) mod ratelog;
+pub(crate) mod render;
+pub(crate) mod secret_file;
+pub(crate) mod server;
+pub(crate) mod verify;
 
-pub use spec::ChatSpec;
+pub(crate) use crate::spec::chat::ChatSpec;
 
 use crate::spec::Spec;
 use bytes::Bytes;
@@ -50,19 +49,19 @@ use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
 
 /// Slack's payloads are a few hundred bytes; anything above this is refused.
-pub const MAX_BODY: usize = 16 * 1024;
+pub(crate) const MAX_BODY: usize = 16 * 1024;
 /// How long a request may take to send its body.
-pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a command waits for a collection before acknowledging instead
 /// (Slack gives up after 3 s, and the proxy and the network take their share).
-pub const INLINE_WAIT: Duration = Duration::from_millis(1500);
+pub(crate) const INLINE_WAIT: Duration = Duration::from_millis(1500);
 /// Answers waiting to be POSTed to their `response_url` at most.
-pub const MAX_FOLLOW_UPS: usize = 32;
+pub(crate) const MAX_FOLLOW_UPS: usize = 32;
 /// Slack's `response_url` stays valid 30 minutes; an answer later than this is dropped.
-pub const FOLLOW_UP_MAX: Duration = Duration::from_secs(300);
+pub(crate) const FOLLOW_UP_MAX: Duration = Duration::from_secs(300);
 
 #[derive(Debug, thiserror::Error)]
-pub enum ChatError {
+pub(crate) enum ChatError {
     #[error("the spec has no chat section: add chat.listen and chat.signingSecretFile (see docs/how-to/ask-in-slack.md)")]
     NotConfigured,
     #[error(
@@ -78,7 +77,7 @@ pub enum ChatError {
 }
 
 impl ChatError {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             ChatError::NotConfigured | ChatError::Bind { .. } => crate::exit::USAGE,
             ChatError::Client(_) => crate::exit::INTERNAL,
@@ -87,7 +86,7 @@ impl ChatError {
 }
 
 /// Everything one endpoint shares between its requests.
-pub struct App {
+pub(crate) struct App {
     pub chat: ChatSpec,
     host: String,
     secret: secret_file::SigningSecret,
@@ -100,8 +99,11 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(chat: ChatSpec, spec: watch::Receiver<Arc<Spec>>) -> Result<Arc<App>, ChatError> {
-        let host = crate::slack::hostname();
+    pub(crate) fn new(
+        chat: ChatSpec,
+        spec: watch::Receiver<Arc<Spec>>,
+    ) -> Result<Arc<App>, ChatError> {
+        let host = crate::host::hostname();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
@@ -123,7 +125,7 @@ impl App {
 
     /// Says at start whether the signing secret can be read (it may be a
     /// secret this agent renders a moment later).
-    pub fn check_secret(&self) {
+    pub(crate) fn check_secret(&self) {
         if let Err(e) = self.secret.current() {
             tracing::warn!("chat: {e}; commands are refused until it can be read");
         }
@@ -136,7 +138,7 @@ impl App {
     }
 
     /// One HTTP request: checks, then the command.
-    pub async fn handle(
+    pub(crate) async fn handle(
         self: Arc<Self>,
         req: Request<Incoming>,
         peer: SocketAddr,
@@ -201,7 +203,7 @@ impl App {
                 return bare(StatusCode::SERVICE_UNAVAILABLE);
             }
         };
-        let now = crate::state::now_unix();
+        let now = crate::clock::now_unix();
         let verified = verify::verify(
             secret.expose().as_bytes(),
             &timestamp,
@@ -254,13 +256,13 @@ impl App {
             &snap.answer,
             self.chat.response_type.as_str(),
             snap.collected_at,
-            crate::state::now_unix(),
+            crate::clock::now_unix(),
         )
     }
 
     async fn answer(&self, cmd: SlashCommand) -> Value {
         let rt = self.chat.response_type.as_str();
-        let now = crate::state::now_unix();
+        let now = crate::clock::now_unix();
         let ask = match parse_ask(&cmd.text) {
             Ok(a) => a,
             Err(word) => {
@@ -320,7 +322,7 @@ impl App {
                 &snap.answer,
                 &rt_owned,
                 snap.collected_at,
-                crate::state::now_unix(),
+                crate::clock::now_unix(),
             );
             post_follow_up(&http, url, &body, word).await;
         });
@@ -361,7 +363,7 @@ async fn post_follow_up(http: &reqwest::Client, url: reqwest::Url, body: &Value,
 /// (default port, no user info), or, for the test suite only, on the single
 /// loopback origin `chat.testResponseOrigin` names. Anything else would let
 /// whoever controls a request's body make this host send requests elsewhere.
-pub fn check_response_url(raw: &str, test_origin: Option<&str>) -> Option<reqwest::Url> {
+pub(crate) fn check_response_url(raw: &str, test_origin: Option<&str>) -> Option<reqwest::Url> {
     if raw.is_empty() || raw.len() > 2048 {
         return None;
     }
@@ -385,31 +387,4 @@ fn bare(status: StatusCode) -> Response<Full<Bytes>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_slack_response_urls_are_followed() {
-        let ok = "https://hooks.slack.com/commands/T1/2/abc";
-        assert!(check_response_url(ok, None).is_some());
-        for bad in [
-            "",
-            "http://hooks.slack.com/commands/T1/2/abc",
-            "https://hooks.slack.com:8443/commands/x",
-            "https://hooks.slack.com.evil.example/commands/x",
-            "https://evil.example/?hooks.slack.com",
-            "https://user@hooks.slack.com/commands/x",
-            "https://169.254.169.254/latest/meta-data",
-            "http://127.0.0.1:4000/commands/x",
-            "file:///etc/shadow",
-        ] {
-            assert!(check_response_url(bad, None).is_none(), "{bad}");
-        }
-        let t = Some("http://127.0.0.1:4000");
-        assert!(check_response_url("http://127.0.0.1:4000/services/x", t).is_some());
-        assert!(check_response_url("http://127.0.0.1:4001/services/x", t).is_none());
-        assert!(check_response_url("http://localhost:4000/services/x", t).is_none());
-        assert!(check_response_url(ok, t).is_some(), "Slack still works");
-        assert!(check_response_url(&format!("{ok}{}", "a".repeat(3000)), None).is_none());
-    }
-}
+mod tests;

@@ -6,10 +6,10 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub const WINDOW: Duration = Duration::from_secs(60);
-pub const PER_WINDOW: u32 = 5;
+pub(crate) const WINDOW: Duration = Duration::from_secs(60);
+pub(crate) const PER_WINDOW: u32 = 5;
 
-pub struct RateLog {
+pub(crate) struct RateLog {
     state: Mutex<State>,
     window: Duration,
     per_window: u32,
@@ -23,7 +23,7 @@ struct State {
 
 /// What the caller should log now.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Permit {
+pub(crate) struct Permit {
     /// Lines suppressed in the previous window(s), to be mentioned once.
     pub suppressed_before: u64,
 }
@@ -35,7 +35,7 @@ impl Default for RateLog {
 }
 
 impl RateLog {
-    pub fn new(window: Duration, per_window: u32) -> RateLog {
+    pub(crate) fn new(window: Duration, per_window: u32) -> RateLog {
         RateLog {
             state: Mutex::new(State {
                 start: None,
@@ -48,7 +48,7 @@ impl RateLog {
     }
 
     /// `Some` when this event may be logged.
-    pub fn permit(&self, now: Instant) -> Option<Permit> {
+    pub(crate) fn permit(&self, now: Instant) -> Option<Permit> {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if s.start.is_none_or(|t| now.duration_since(t) >= self.window) {
             s.start = Some(now);
@@ -66,7 +66,7 @@ impl RateLog {
     }
 
     /// Logs `line` as a warning when the rate allows.
-    pub fn warn(&self, line: impl FnOnce() -> String) {
+    pub(crate) fn warn(&self, line: impl FnOnce() -> String) {
         if let Some(p) = self.permit(Instant::now()) {
             if p.suppressed_before > 0 {
                 tracing::warn!(
@@ -80,7 +80,7 @@ impl RateLog {
     }
 
     /// Logs `line` as an error when the rate allows.
-    pub fn error(&self, line: impl FnOnce() -> String) {
+    pub(crate) fn error(&self, line: impl FnOnce() -> String) {
         if let Some(p) = self.permit(Instant::now()) {
             if p.suppressed_before > 0 {
                 tracing::warn!(
@@ -95,27 +95,4 @@ impl RateLog {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bounded_per_window_and_counts_the_rest() {
-        let l = RateLog::new(Duration::from_secs(60), 3);
-        let t = Instant::now();
-        let allowed = (0..1000).filter(|_| l.permit(t).is_some()).count();
-        assert_eq!(allowed, 3);
-        assert_eq!(l.permit(t + Duration::from_secs(30)), None);
-        assert_eq!(
-            l.permit(t + Duration::from_secs(61)),
-            Some(Permit {
-                suppressed_before: 998
-            })
-        );
-        assert_eq!(
-            l.permit(t + Duration::from_secs(62)),
-            Some(Permit {
-                suppressed_before: 0
-            })
-        );
-    }
-}
+mod tests;

@@ -4,6 +4,7 @@
 //! feed is mrkdwn-escaped; every text is cut to Slack's limits.
 
 use super::command::Ask;
+use crate::clock::{coarse_words, rfc3339_secs};
 use crate::insights::digest::{
     leases_block, posture_block, secrets_block, server_block, updates_block,
 };
@@ -12,7 +13,6 @@ use crate::insights::posture::{Outcome, Report};
 use crate::insights::status::Status;
 use crate::insights::usage::UsageReport;
 use crate::insights::version::VersionReport;
-use crate::insights::{human_secs, rfc3339};
 use crate::slack::blocks::{code, context, esc, header, section, MAX_BLOCKS};
 use serde_json::{json, Value};
 
@@ -34,7 +34,7 @@ fn list(lines: impl IntoIterator<Item = String>, more_of: usize) -> String {
     t
 }
 
-pub fn help(host: &str, command: &str, unknown: Option<&str>) -> Value {
+pub(crate) fn help(host: &str, command: &str, unknown: Option<&str>) -> Value {
     let command = if command.starts_with('/') && command.len() <= 40 {
         command
     } else {
@@ -62,7 +62,7 @@ pub fn help(host: &str, command: &str, unknown: Option<&str>) -> Value {
     )
 }
 
-pub fn status(host: &str, s: &Status) -> Value {
+pub(crate) fn status(host: &str, s: &Status) -> Value {
     let mut blocks = vec![
         header(&format!("Vault status for {host}")),
         server_block(&s.server),
@@ -98,7 +98,7 @@ pub fn status(host: &str, s: &Status) -> Value {
             if t.ttl_seconds == 0 {
                 "never expires".to_string()
             } else {
-                format!("TTL {}", human_secs(t.ttl_seconds))
+                format!("TTL {}", coarse_words(t.ttl_seconds))
             },
             esc(&t.policies.join(", "))
         ));
@@ -131,7 +131,7 @@ pub fn status(host: &str, s: &Status) -> Value {
     message(text, blocks)
 }
 
-pub fn posture(host: &str, r: &Report, previous: Option<u32>) -> Value {
+pub(crate) fn posture(host: &str, r: &Report, previous: Option<u32>) -> Value {
     let mut blocks = vec![
         header(&format!("Vault posture for {host}")),
         posture_block(Some(r), previous),
@@ -170,7 +170,7 @@ pub fn posture(host: &str, r: &Report, previous: Option<u32>) -> Value {
     message(format!("Vault posture for {host}: {}/100", r.score), blocks)
 }
 
-pub fn leases(host: &str, r: &LeaseReport) -> Value {
+pub(crate) fn leases(host: &str, r: &LeaseReport) -> Value {
     let mut blocks = vec![
         header(&format!("Vault leases for {host}")),
         leases_block(Some(&r.headline)),
@@ -223,7 +223,7 @@ pub fn leases(host: &str, r: &LeaseReport) -> Value {
     message(format!("Vault leases for {host}: {}", r.headline), blocks)
 }
 
-pub fn usage(host: &str, r: &UsageReport) -> Value {
+pub(crate) fn usage(host: &str, r: &UsageReport) -> Value {
     let opt = |v: Option<usize>| v.map_or("not assessed".to_string(), |n| n.to_string());
     let mut blocks = vec![
         header(&format!("Vault usage for {host}")),
@@ -295,7 +295,7 @@ pub fn usage(host: &str, r: &UsageReport) -> Value {
     )
 }
 
-pub fn updates(host: &str, v: Result<&VersionReport, &str>) -> Value {
+pub(crate) fn updates(host: &str, v: Result<&VersionReport, &str>) -> Value {
     let mut blocks = vec![
         header(&format!("Vault updates for {host}")),
         updates_block(v),
@@ -330,7 +330,7 @@ pub fn updates(host: &str, v: Result<&VersionReport, &str>) -> Value {
 }
 
 /// Collection failed (Vault unreachable, sealed, login refused): say so, and why.
-pub fn failure(host: &str, ask: Ask, address: &str, reason: &str) -> Value {
+pub(crate) fn failure(host: &str, ask: Ask, address: &str, reason: &str) -> Value {
     let text = format!(
         "Vault {} for {host}: nothing collected from {address}",
         ask.word()
@@ -349,7 +349,7 @@ pub fn failure(host: &str, ask: Ask, address: &str, reason: &str) -> Value {
 }
 
 /// The immediate acknowledgement when collecting takes longer than Slack waits.
-pub fn ack(host: &str, ask: Ask) -> Value {
+pub(crate) fn ack(host: &str, ask: Ask) -> Value {
     let text = format!(
         "Collecting the {} of {host} from Vault; the answer follows here in a moment.",
         ask.word()
@@ -358,74 +358,30 @@ pub fn ack(host: &str, ask: Ask) -> Value {
 }
 
 /// Too many answers already pending: ask the user to try again.
-pub fn busy(host: &str) -> Value {
+pub(crate) fn busy(host: &str) -> Value {
     let text =
         format!("vaultkeeper on {host} is busy answering other commands; try again in a minute.");
     json!({ "text": text, "blocks": [ section(&text) ] })
 }
 
 /// The final body sent to Slack: the answer, who sees it, and how old it is.
-pub fn respond(answer: &Value, response_type: &str, collected_at: Option<u64>, now: u64) -> Value {
+pub(crate) fn respond(
+    answer: &Value,
+    response_type: &str,
+    collected_at: Option<u64>,
+    now: u64,
+) -> Value {
     let mut out = answer.clone();
     out["response_type"] = json!(response_type);
     if let (Some(t), Some(blocks)) = (collected_at, out["blocks"].as_array_mut()) {
         blocks.push(context(&format!(
             "Collected {} ({} ago)",
-            rfc3339(t),
-            human_secs(now.saturating_sub(t))
+            rfc3339_secs(t),
+            coarse_words(now.saturating_sub(t))
         )));
     }
     out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn texts(v: &Value) -> String {
-        v["blocks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| {
-                b["text"]["text"]
-                    .as_str()
-                    .or(b["elements"][0]["text"].as_str())
-                    .unwrap_or_default()
-                    .to_string()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    #[test]
-    fn help_lists_every_command_with_the_configured_name() {
-        let h = help("web01", "/bao", Some("<!channel>"));
-        let t = texts(&h);
-        for w in ["status", "posture", "leases", "usage", "updates", "help"] {
-            assert!(t.contains(&format!("`/bao {w}`")), "{t}");
-        }
-        assert!(t.contains("I do not know `&lt;!channel&gt;`"), "{t}");
-        assert!(!t.contains("<!channel>"), "mentions are escaped: {t}");
-        let odd = help("web01", "not-a-command\n", None);
-        assert!(texts(&odd).contains("`/vault status`"));
-    }
-
-    #[test]
-    fn respond_adds_type_and_age() {
-        let a = json!({"text": "t", "blocks": [section("x")]});
-        let r = respond(&a, "ephemeral", Some(86400), 86400 + 75);
-        assert_eq!(r["response_type"], "ephemeral");
-        assert_eq!(
-            r["blocks"][1]["elements"][0]["text"],
-            "Collected 1970-01-02T00:00:00Z (1m 15s ago)"
-        );
-        assert_eq!(
-            respond(&a, "in_channel", None, 0)["blocks"]
-                .as_array()
-                .unwrap()
-                .len(),
-            1
-        );
-    }
-}
+mod tests;

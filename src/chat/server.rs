@@ -20,15 +20,16 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
-pub const MAX_CONNECTIONS: usize = 64;
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+pub(crate) const MAX_CONNECTIONS: usize = 64;
+pub(crate) const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
 /// hyper's smallest read buffer, which bounds the request head.
 const MAX_HEAD: usize = 8192;
 
 /// Binds `chat.listen`.
-pub async fn bind(app: &App) -> Result<TcpListener, super::ChatError> {
+pub(crate) async fn bind(app: &App) -> Result<TcpListener, super::ChatError> {
     TcpListener::bind(app.chat.listen)
         .await
         .map_err(|source| super::ChatError::Bind {
@@ -39,7 +40,11 @@ pub async fn bind(app: &App) -> Result<TcpListener, super::ChatError> {
 
 /// Serves until `shutdown` resolves; then stops accepting and gives requests in
 /// flight a second.
-pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()>,
+) {
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())
@@ -114,7 +119,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
 }
 
 /// `vaultkeeper chat serve`: the endpoint alone, until `shutdown` resolves.
-pub async fn run_standalone(
+pub(crate) async fn run_standalone(
     spec: Spec,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), super::ChatError> {
@@ -128,18 +133,21 @@ pub async fn run_standalone(
 
 /// The endpoint inside `vaultkeeper run`: started when the spec has a `chat`
 /// section, restarted when that section changes, told about other changes.
-pub struct ChatTask {
+pub(crate) struct ChatTask {
     pub spec: super::ChatSpec,
-    stop: tokio::sync::watch::Sender<bool>,
+    stop: CancellationToken,
+    /// Stops the endpoint if the task is dropped without [`ChatTask::stop`].
+    _stop_on_drop: DropGuard,
     spec_tx: tokio::sync::watch::Sender<Arc<Spec>>,
     join: tokio::task::JoinHandle<()>,
 }
 
 impl ChatTask {
-    pub fn spawn(spec: &Spec) -> Option<ChatTask> {
+    pub(crate) fn spawn(spec: &Spec) -> Option<ChatTask> {
         let chat = spec.chat.clone()?;
         let (spec_tx, spec_rx) = tokio::sync::watch::channel(Arc::new(spec.clone()));
-        let (stop, mut stop_rx) = tokio::sync::watch::channel(false);
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
         let run = chat.clone();
         let join = tokio::spawn(async move {
             let app = match App::new(run, spec_rx) {
@@ -156,17 +164,11 @@ impl ChatTask {
                     return;
                 }
             };
-            let shutdown = async move {
-                while !*stop_rx.borrow() {
-                    if stop_rx.changed().await.is_err() {
-                        return;
-                    }
-                }
-            };
-            serve(listener, app, shutdown).await;
+            serve(listener, app, stopped.cancelled_owned()).await;
         });
         Some(ChatTask {
             spec: chat,
+            _stop_on_drop: stop.clone().drop_guard(),
             stop,
             spec_tx,
             join,
@@ -174,12 +176,12 @@ impl ChatTask {
     }
 
     /// Another spec with the same `chat` section (Vault address, AppRole...).
-    pub fn update(&self, spec: &Spec) {
+    pub(crate) fn update(&self, spec: &Spec) {
         let _ = self.spec_tx.send(Arc::new(spec.clone()));
     }
 
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
+    pub(crate) async fn stop(self) {
+        self.stop.cancel();
         let mut join = self.join;
         if tokio::time::timeout(Duration::from_secs(3), &mut join)
             .await

@@ -18,27 +18,11 @@ use tokio::time::Instant;
 /// The quick second try after a first rejection.
 const FIRST_RETRY: Duration = Duration::from_secs(10);
 
-/// `approle.loginBackoff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginBackoff {
-    pub max_failures: u32,
-    pub window: Duration,
-    pub retry_interval: Duration,
-}
-
-impl Default for LoginBackoff {
-    fn default() -> Self {
-        LoginBackoff {
-            max_failures: 3,
-            window: Duration::from_secs(15 * 60),
-            retry_interval: Duration::from_secs(3600),
-        }
-    }
-}
+use crate::spec::LoginBackoff;
 
 /// The rejected logins of the current failing streak.
 #[derive(Debug)]
-pub struct LoginFailures {
+pub(crate) struct LoginFailures {
     policy: LoginBackoff,
     recent: VecDeque<Instant>,
     streak: u32,
@@ -47,7 +31,7 @@ pub struct LoginFailures {
 }
 
 impl LoginFailures {
-    pub fn new(policy: LoginBackoff) -> LoginFailures {
+    pub(crate) fn new(policy: LoginBackoff) -> LoginFailures {
         LoginFailures {
             policy,
             recent: VecDeque::new(),
@@ -58,7 +42,7 @@ impl LoginFailures {
 
     /// A reload changed `approle.loginBackoff`: the new policy applies from
     /// the next rejected login on (the failures seen so far still count).
-    pub fn set_policy(&mut self, policy: LoginBackoff) {
+    pub(crate) fn set_policy(&mut self, policy: LoginBackoff) {
         self.policy = policy;
     }
 
@@ -73,7 +57,7 @@ impl LoginFailures {
     }
 
     /// Vault rejected a login now, saying `reason`: how long until the next try.
-    pub fn rejected(&mut self, reason: &str, unit: f64) -> Duration {
+    pub(crate) fn rejected(&mut self, reason: &str, unit: f64) -> Duration {
         let now = Instant::now();
         self.trim(now);
         self.recent.push_back(now);
@@ -92,20 +76,20 @@ impl LoginFailures {
         base.mul_f64(1.0 + 0.1 * unit.clamp(0.0, 1.0))
     }
 
-    pub fn succeeded(&mut self) {
+    pub(crate) fn succeeded(&mut self) {
         self.recent.clear();
         self.streak = 0;
         self.failing = None;
     }
 
     /// May a credential change be tried at once (see the module doc)?
-    pub fn may_try_now(&mut self) -> bool {
+    pub(crate) fn may_try_now(&mut self) -> bool {
         self.trim(Instant::now());
         (self.recent.len() as u32) <= self.policy.max_failures
     }
 
     /// Rejections within the window now.
-    pub fn in_window(&mut self) -> usize {
+    pub(crate) fn in_window(&mut self) -> usize {
         self.trim(Instant::now());
         self.recent.len()
     }

@@ -6,23 +6,24 @@
 use crate::metrics::{self, AuditTotals, TokenExpiry};
 use crate::spec::metrics::MetricsSpec;
 use std::time::Duration;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 /// The textfile is rewritten at most this often.
 const MIN_WRITE_INTERVAL: Duration = Duration::from_secs(1);
 
-pub struct Publisher {
+pub(crate) struct Publisher {
     spec: MetricsSpec,
-    server: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    /// The endpoint; dropping the guard stops it.
+    server: Option<(DropGuard, JoinHandle<()>)>,
     last_write: Option<Instant>,
     /// The last textfile error, logged once until it changes or clears.
     last_error: Option<String>,
 }
 
 impl Publisher {
-    pub async fn start(spec: &MetricsSpec) -> Publisher {
+    pub(crate) async fn start(spec: &MetricsSpec) -> Publisher {
         let mut p = Publisher {
             spec: MetricsSpec::default(),
             server: None,
@@ -34,15 +35,16 @@ impl Publisher {
     }
 
     /// Applies a (re)loaded `metrics` section: the endpoint moves when `listen` changed.
-    pub async fn reconfigure(&mut self, spec: &MetricsSpec) {
+    pub(crate) async fn reconfigure(&mut self, spec: &MetricsSpec) {
         if spec.listen != self.spec.listen || self.server.is_none() && spec.listen.is_some() {
             self.stop_server().await;
             if let Some(addr) = spec.listen {
                 match metrics::http::bind(addr).await {
                     Ok(l) => {
                         tracing::info!("metrics: serving http://{addr}/metrics");
-                        let (tx, rx) = watch::channel(false);
-                        self.server = Some((tx, tokio::spawn(metrics::http::serve(l, rx))));
+                        let stop = CancellationToken::new();
+                        let server = tokio::spawn(metrics::http::serve(l, stop.clone()));
+                        self.server = Some((stop.drop_guard(), server));
                     }
                     // Metrics never stop the agent: the secrets matter more.
                     Err(e) => tracing::error!("{e}; metrics are not served over HTTP"),
@@ -57,7 +59,7 @@ impl Publisher {
     }
 
     /// Hands over the loop's values and rewrites the textfile when due.
-    pub fn publish(&mut self, token: TokenExpiry, audit: Option<AuditTotals>) {
+    pub(crate) fn publish(&mut self, token: TokenExpiry, audit: Option<AuditTotals>) {
         let m = metrics::global();
         m.set_token(token);
         if let Some(a) = audit {
@@ -73,7 +75,7 @@ impl Publisher {
             return;
         }
         self.last_write = Some(Instant::now());
-        let text = m.encode(crate::state::now_unix());
+        let text = m.encode(crate::clock::now_unix());
         match metrics::textfile::write(path, &text) {
             Ok(()) => {
                 if self.last_error.take().is_some() {
@@ -91,14 +93,14 @@ impl Publisher {
     }
 
     async fn stop_server(&mut self) {
-        if let Some((tx, join)) = self.server.take() {
-            let _ = tx.send(true);
+        if let Some((stop, join)) = self.server.take() {
+            drop(stop);
             let _ = tokio::time::timeout(Duration::from_secs(2), join).await;
         }
     }
 
     /// Final textfile write, then the endpoint stops.
-    pub async fn stop(&mut self, token: TokenExpiry, audit: Option<AuditTotals>) {
+    pub(crate) async fn stop(&mut self, token: TokenExpiry, audit: Option<AuditTotals>) {
         self.last_write = None;
         self.publish(token, audit);
         self.stop_server().await;
@@ -106,7 +108,7 @@ impl Publisher {
 }
 
 /// The audit listener's snapshot as metric totals.
-pub fn audit_totals(s: &crate::audit::StatsSnapshot) -> AuditTotals {
+pub(crate) fn audit_totals(s: &crate::audit::StatsSnapshot) -> AuditTotals {
     let d = &s.dropped;
     AuditTotals {
         lines_read: s.lines_read,

@@ -11,7 +11,7 @@ use reqwest::Method;
 use std::time::Duration;
 use tokio::time::Instant;
 
-pub struct Probe {
+pub(crate) struct Probe {
     base: Duration,
     cap: Duration,
     failures: u32,
@@ -21,7 +21,7 @@ pub struct Probe {
 
 impl Probe {
     /// `cap`: the shortest refresh interval of the spec.
-    pub fn new(cap: Duration) -> Probe {
+    pub(crate) fn new(cap: Duration) -> Probe {
         Probe {
             base: Duration::from_secs(1),
             cap: cap.max(Duration::from_secs(1)),
@@ -39,7 +39,7 @@ impl Probe {
     }
 
     /// Vault went down now: the first probe after the first backoff step.
-    pub fn start(&mut self, unit: f64) {
+    pub(crate) fn start(&mut self, unit: f64) {
         if self.next.is_none() {
             self.failures = 0;
             let wait = self.step(unit);
@@ -48,20 +48,20 @@ impl Probe {
     }
 
     /// The probe failed: the next one after the next backoff step.
-    pub fn failed(&mut self, unit: f64) -> Duration {
+    pub(crate) fn failed(&mut self, unit: f64) -> Duration {
         let wait = self.step(unit);
         self.next = Some(Instant::now() + wait);
         wait
     }
 
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         self.next = None;
         self.failures = 0;
     }
 
     /// A reload changed the shortest refresh interval: the new cap, and a
     /// probe already planned further out than it comes at the cap.
-    pub fn set_cap(&mut self, cap: Duration) {
+    pub(crate) fn set_cap(&mut self, cap: Duration) {
         self.cap = cap.max(Duration::from_secs(1));
         let latest = Instant::now() + self.cap.mul_f64(1.25);
         if let Some(next) = self.next.as_mut() {
@@ -69,14 +69,14 @@ impl Probe {
         }
     }
 
-    pub fn due(&self) -> bool {
+    pub(crate) fn due(&self) -> bool {
         self.next.is_some_and(|t| t <= Instant::now())
     }
 }
 
 /// `sys/health` answered that this node serves requests (active, standby or
 /// performance standby). Sealed, uninitialised or no answer: `Err(reason)`.
-pub async fn health(client: &VaultClient) -> Result<(), String> {
+pub(crate) async fn health(client: &VaultClient) -> Result<(), String> {
     client
         .call(
             Method::GET,

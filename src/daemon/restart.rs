@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 /// Why a unit is restarted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cause {
+pub(crate) enum Cause {
     Changed { secret: String },
     Scheduled { secret: String },
     TemplateChanged { template: String },
@@ -29,7 +29,7 @@ impl std::fmt::Display for Cause {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
+pub(crate) struct Job {
     pub unit: String,
     pub action: UnitAction,
     pub cause: Cause,
@@ -37,7 +37,7 @@ pub struct Job {
 
 /// What a changed secret asks for: the jobs for its non-critical units, and the
 /// critical units that need a restart nobody will do automatically.
-pub fn on_change_jobs(spec: &Spec, secret: &SecretSpec) -> (Vec<Job>, Vec<String>) {
+pub(crate) fn on_change_jobs(spec: &Spec, secret: &SecretSpec) -> (Vec<Job>, Vec<String>) {
     let action = match secret.on_change {
         OnChange::Restart => UnitAction::TryRestart,
         OnChange::Reload => UnitAction::TryReloadOrRestart,
@@ -63,7 +63,7 @@ pub fn on_change_jobs(spec: &Spec, secret: &SecretSpec) -> (Vec<Job>, Vec<String
 }
 
 /// Merges jobs for the same unit (a restart wins over a reload), keeping order.
-pub fn merge(jobs: Vec<Job>) -> Vec<Job> {
+pub(crate) fn merge(jobs: Vec<Job>) -> Vec<Job> {
     let mut by_unit: BTreeMap<String, usize> = BTreeMap::new();
     let mut out: Vec<Job> = Vec::new();
     for j in jobs {
@@ -85,7 +85,7 @@ pub fn merge(jobs: Vec<Job>) -> Vec<Job> {
 /// A critical unit whose secret changed: logged at WARN as "restart needed".
 ///
 /// This is the hook for alerting (Slack): the alerting code calls its sender here.
-pub fn restart_needed(unit: &str, secret: &str) {
+pub(crate) fn restart_needed(unit: &str, secret: &str) {
     crate::metrics::global()
         .restarts_skipped
         .with_label_values(&[unit, crate::metrics::SKIP_CRITICAL])
@@ -98,7 +98,7 @@ pub fn restart_needed(unit: &str, secret: &str) {
 }
 
 /// Runs jobs one at a time, each outcome logged.
-pub async fn worker(mut jobs: mpsc::UnboundedReceiver<Job>) {
+pub(crate) async fn worker(mut jobs: mpsc::UnboundedReceiver<Job>) {
     while let Some(job) = jobs.recv().await {
         let verb = job.action.verb();
         match systemd::unit_action(job.action, &job.unit, systemd::SYSTEMCTL_TIMEOUT).await {

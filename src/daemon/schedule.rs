@@ -9,7 +9,6 @@
 //! (a fleet does not restart at once). A restart for a change also sets `last`,
 //! so the schedule does not restart the unit again in the same window.
 
-use crate::render::atomic;
 use crate::spec::{unit_name, Spec};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -24,7 +23,7 @@ pub fn refresh_delay(interval: Duration, unit: f64) -> Duration {
 }
 
 /// The randomized delay of one window, like systemd's `RandomizedDelaySec=`.
-pub fn rotation_offset(seed: &str, unit: &str, last: u64, max_delay: Duration) -> Duration {
+pub(crate) fn rotation_offset(seed: &str, unit: &str, last: u64, max_delay: Duration) -> Duration {
     let max = max_delay.as_secs();
     if max == 0 {
         return Duration::ZERO;
@@ -40,14 +39,14 @@ pub fn rotation_offset(seed: &str, unit: &str, last: u64, max_delay: Duration) -
 }
 
 /// Unix second at which `unit` is next due.
-pub fn rotation_due(last: u64, interval: Duration, offset: Duration) -> u64 {
+pub(crate) fn rotation_due(last: u64, interval: Duration, offset: Duration) -> u64 {
     last.saturating_add(interval.as_secs())
         .saturating_add(offset.as_secs())
 }
 
 /// One unit's scheduled restart.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RotationJob {
+pub(crate) struct RotationJob {
     pub unit: String,
     /// The secret whose schedule is the earliest for this unit.
     pub secret: String,
@@ -58,7 +57,7 @@ pub struct RotationJob {
 /// time (earliest over the secrets naming it). Units never seen before are given
 /// `last = now`: the first scheduled restart is one interval after the daemon
 /// first sees them, never at once.
-pub fn rotation_jobs(
+pub(crate) fn rotation_jobs(
     spec: &Spec,
     book: &mut RotationBook,
     seed: &str,
@@ -92,53 +91,33 @@ pub fn rotation_jobs(
 
 /// Last restart time of each unit, persisted in `<stateDir>/rotation.json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RotationBook {
+pub(crate) struct RotationBook {
     pub last: BTreeMap<String, u64>,
 }
 
 const BOOK: &str = "rotation.json";
 
 impl RotationBook {
-    pub fn load(state_dir: &Path) -> RotationBook {
-        let Ok(fd) = atomic::open_dir_nofollow(state_dir) else {
-            return RotationBook::default();
-        };
-        match atomic::read_file_at(&fd, BOOK, state_dir) {
-            Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-                tracing::warn!(
-                    "{} is unreadable ({e}); the restart schedule starts afresh",
-                    state_dir.join(BOOK).display()
-                );
-                RotationBook::default()
-            }),
-            _ => RotationBook::default(),
-        }
+    pub(crate) fn load(state_dir: &Path) -> RotationBook {
+        crate::fs::load_record(state_dir, BOOK).unwrap_or_default()
     }
 
     /// Best effort: logged when it fails, never fatal.
-    pub fn save(&self, state_dir: &Path) {
-        let result = atomic::ensure_private_dir(state_dir, 0o700).and_then(|fd| {
-            let bytes = serde_json::to_vec_pretty(self).expect("book serializes");
-            atomic::replace_file(&fd, BOOK, &bytes, 0o600, state_dir)
-        });
-        if let Err(e) = result {
+    pub(crate) fn save(&self, state_dir: &Path) {
+        let durable = crate::fs::Durability::Durable;
+        if let Err(e) = crate::fs::save_record(state_dir, state_dir, BOOK, self, durable) {
             tracing::warn!("cannot record the restart schedule: {e}");
         }
     }
 }
 
 /// A per-host seed for the randomized delays: /etc/machine-id, else the host name.
-pub fn host_seed() -> String {
+pub(crate) fn host_seed() -> String {
     std::fs::read_to_string("/etc/machine-id")
         .ok()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .ok()
-                .map(|h| h.trim().to_string())
-        })
-        .unwrap_or_default()
+        .unwrap_or_else(crate::host::hostname)
 }
 
 #[cfg(test)]

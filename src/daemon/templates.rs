@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use tokio::time::Instant;
 
 #[derive(Debug, Default)]
-pub struct Templates {
+pub(crate) struct Templates {
     /// Templates to render at the end of the current pass.
     dirty: BTreeSet<String>,
     /// Templates whose file changed on disk, to verify at this time.
@@ -30,7 +30,7 @@ pub struct Templates {
 
 impl Templates {
     /// Every template is rendered once at start.
-    pub fn new(spec: &Spec) -> Templates {
+    pub(crate) fn new(spec: &Spec) -> Templates {
         Templates {
             dirty: spec.templates.keys().cloned().collect(),
             verify_at: BTreeMap::new(),
@@ -38,7 +38,7 @@ impl Templates {
     }
 
     /// `secret`'s rendered data changed: every template using it is re-rendered.
-    pub fn secret_changed(&mut self, spec: &Spec, secret: &str) {
+    pub(crate) fn secret_changed(&mut self, spec: &Spec, secret: &str) {
         for t in spec.templates.values().filter(|t| t.uses(secret)) {
             self.dirty.insert(t.name.clone());
         }
@@ -46,7 +46,7 @@ impl Templates {
 
     /// A new spec: new and changed templates are rendered; removed ones are
     /// forgotten (their files are left in place, as for secrets).
-    pub fn reload(&mut self, old: &Spec, new: &Spec) {
+    pub(crate) fn reload(&mut self, old: &Spec, new: &Spec) {
         for (name, t) in &old.templates {
             if !new.templates.contains_key(name) {
                 tracing::info!(
@@ -69,16 +69,16 @@ impl Templates {
     }
 
     /// The file of template `name` was touched (possibly by us: verified later).
-    pub fn file_changed(&mut self, name: &str, at: Instant) {
+    pub(crate) fn file_changed(&mut self, name: &str, at: Instant) {
         self.verify_at.entry(name.to_string()).or_insert(at);
     }
 
-    pub fn next_verify(&self) -> Option<Instant> {
+    pub(crate) fn next_verify(&self) -> Option<Instant> {
         self.verify_at.values().min().copied()
     }
 
     /// Renders the marked templates; returns the restarts their changes ask for.
-    pub async fn render_dirty(&mut self, spec: &Spec) -> Vec<Job> {
+    pub(crate) async fn render_dirty(&mut self, spec: &Spec) -> Vec<Job> {
         let names: Vec<String> = std::mem::take(&mut self.dirty)
             .into_iter()
             .filter(|n| spec.templates.contains_key(n))
@@ -105,7 +105,7 @@ impl Templates {
     }
 
     /// Self-healing: templates whose file changed are rendered again.
-    pub async fn verify_due(&mut self, spec: &Spec) {
+    pub(crate) async fn verify_due(&mut self, spec: &Spec) {
         let now = Instant::now();
         let due: Vec<String> = self
             .verify_at
@@ -156,7 +156,7 @@ async fn render_all(
 }
 
 /// The jobs a changed template asks for; critical units get a warning instead.
-pub fn on_change_jobs(spec: &Spec, t: &TemplateSpec) -> Vec<Job> {
+pub(crate) fn on_change_jobs(spec: &Spec, t: &TemplateSpec) -> Vec<Job> {
     let action = match t.on_change {
         OnChange::Restart => UnitAction::TryRestart,
         OnChange::Reload => UnitAction::TryReloadOrRestart,
@@ -187,7 +187,7 @@ pub fn on_change_jobs(spec: &Spec, t: &TemplateSpec) -> Vec<Job> {
 
 /// Secrets not in `due` that share a template with a secret in it: checked in
 /// the same pass, so one rotation of several secrets is one render.
-pub fn siblings(spec: &Spec, due: &[SecretSpec]) -> Vec<SecretSpec> {
+pub(crate) fn siblings(spec: &Spec, due: &[SecretSpec]) -> Vec<SecretSpec> {
     let due_names: BTreeSet<&str> = due.iter().map(|s| s.name.as_str()).collect();
     let mut extra: BTreeSet<&str> = BTreeSet::new();
     for t in spec.templates.values() {

@@ -9,7 +9,7 @@
 //! - A non-renewable token is replaced by a new login at `2/3 L`.
 //! - A lease of 0 never expires (e.g. a root token in tests): nothing to do.
 //! - Refused renewal → log in now; any failure → the caller backs off (see
-//!   [`super::backoff`]).
+//!   [`crate::backoff`]).
 
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ pub enum TokenAction {
     Login,
 }
 
+/// What to do next with the daemon's token, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plan {
     /// The token never expires.
@@ -31,7 +32,7 @@ pub enum Plan {
 const MAX_TTL_NEAR: f64 = 0.5;
 
 /// 2/3 of a lease (never less than 100 ms).
-pub fn two_thirds(lease: Duration) -> Duration {
+pub(crate) fn two_thirds(lease: Duration) -> Duration {
     (lease * 2 / 3).max(Duration::from_millis(100))
 }
 
@@ -64,7 +65,7 @@ pub fn after_renewal(lease: Duration, renewable: bool, login_lease: Duration) ->
 
 /// After a renewal failed because Vault could not be reached: retry renewing
 /// after `backoff`, unless the token dies first, then log in once it has.
-pub fn after_unreachable_renewal(backoff: Duration, remaining: Duration) -> Plan {
+pub(crate) fn after_unreachable_renewal(backoff: Duration, remaining: Duration) -> Plan {
     if backoff < remaining {
         Plan::After(backoff, TokenAction::Renew)
     } else {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// What an inotify event means to the daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     Spec,
     Credentials,
     /// A secret's outputs were touched (possibly by us: the caller verifies).
@@ -31,7 +31,7 @@ enum Interest {
     Generation(String),
 }
 
-pub struct Watcher {
+pub(crate) struct Watcher {
     stream: inotify::EventStream<Vec<u8>>,
     interests: HashMap<WatchDescriptor, Interest>,
     generation_wd: HashMap<String, WatchDescriptor>,
@@ -57,7 +57,7 @@ const GEN_MASK: WatchMask = WatchMask::MODIFY
     .union(WatchMask::ONLYDIR);
 
 impl Watcher {
-    pub fn new() -> std::io::Result<Watcher> {
+    pub(crate) fn new() -> std::io::Result<Watcher> {
         let stream = Inotify::init()?.into_event_stream(vec![0u8; 8192])?;
         Ok(Watcher {
             stream,
@@ -68,7 +68,7 @@ impl Watcher {
 
     /// Replaces every directory watch: the spec's symlink chain, the credential
     /// files' directories, and the parents of the outputs.
-    pub fn watch_config(
+    pub(crate) fn watch_config(
         &mut self,
         spec_path: &Path,
         credential_files: &[&Path],
@@ -129,7 +129,7 @@ impl Watcher {
 
     /// (Re)watches the current generation of a secret's output (inotify follows
     /// the `outputDir` symlink when the watch is added).
-    pub fn watch_generation(&mut self, secret: &str, output_dir: &Path) {
+    pub(crate) fn watch_generation(&mut self, secret: &str, output_dir: &Path) {
         if let Some(old) = self.generation_wd.remove(secret) {
             // The same directory gets the same descriptor back; only drop others.
             self.interests.remove(&old);
@@ -145,7 +145,7 @@ impl Watcher {
         }
     }
 
-    pub fn forget_generation(&mut self, secret: &str) {
+    pub(crate) fn forget_generation(&mut self, secret: &str) {
         if let Some(old) = self.generation_wd.remove(secret) {
             self.interests.remove(&old);
             let _ = self.stream.watches().remove(old);
@@ -153,7 +153,7 @@ impl Watcher {
     }
 
     /// The next change that matters (events nobody asked about are skipped).
-    pub async fn next(&mut self) -> Option<Change> {
+    pub(crate) async fn next(&mut self) -> Option<Change> {
         loop {
             let ev = match self.stream.next().await? {
                 Ok(ev) => ev,
@@ -195,7 +195,7 @@ impl Watcher {
 /// seen: its parent, and the parent of every symlink met while resolving it
 /// (NixOS: /etc/vaultkeeper/spec.json -> /etc/static/... with /etc/static itself
 /// a symlink replaced on every switch).
-pub fn symlink_chain_dirs(path: &Path) -> Vec<PathBuf> {
+pub(crate) fn symlink_chain_dirs(path: &Path) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     let mut todo = vec![path.to_path_buf()];
     let mut hops = 0;

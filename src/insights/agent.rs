@@ -26,17 +26,18 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 /// A digest that could not be collected is tried again after this.
-pub const DIGEST_RETRY: Duration = Duration::from_secs(300);
+pub(crate) const DIGEST_RETRY: Duration = Duration::from_secs(300);
 /// After failing this long, a short digest says why instead.
-pub const DIGEST_GIVE_UP: Duration = Duration::from_secs(1800);
+pub(crate) const DIGEST_GIVE_UP: Duration = Duration::from_secs(1800);
 /// The task re-reads its schedule at least this often.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 
 /// What to do after a digest could not be collected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AfterFailure {
+pub(crate) enum AfterFailure {
     /// Try again at this many seconds since the epoch.
     RetryAt(u64),
     /// Failing for [`DIGEST_GIVE_UP`] already: send the failure digest now.
@@ -44,7 +45,7 @@ pub enum AfterFailure {
 }
 
 /// `first_failure` and `now` are Unix seconds.
-pub fn after_failure(first_failure: u64, now: u64) -> AfterFailure {
+pub(crate) fn after_failure(first_failure: u64, now: u64) -> AfterFailure {
     if now.saturating_sub(first_failure) >= DIGEST_GIVE_UP.as_secs() {
         AfterFailure::Report
     } else {
@@ -52,11 +53,11 @@ pub fn after_failure(first_failure: u64, now: u64) -> AfterFailure {
     }
 }
 
-/// Starts the task; send a new spec on reload, turn `shutdown` true to stop it
+/// Starts the task; send a new spec on reload, cancel `shutdown` to stop it
 /// (it then gives queued messages a moment to leave).
-pub fn spawn(
+pub(crate) fn spawn(
     spec: Arc<Spec>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
 ) -> (JoinHandle<()>, watch::Sender<Arc<Spec>>) {
     let (tx, rx) = watch::channel(spec);
     (tokio::spawn(run(rx, shutdown)), tx)
@@ -68,8 +69,8 @@ struct Delivery {
     state_dir: PathBuf,
     outbox: Arc<Outbox>,
     notify: Arc<Notify>,
-    stop: watch::Sender<bool>,
-    drain: watch::Sender<bool>,
+    stop: tokio_util::sync::CancellationToken,
+    drain: tokio_util::sync::CancellationToken,
     sender: JoinHandle<()>,
 }
 
@@ -86,14 +87,14 @@ impl Delivery {
             }
         };
         let notify = Arc::new(Notify::new());
-        let (stop, stop_rx) = watch::channel(false);
-        let (drain, drain_rx) = watch::channel(false);
+        let stop = tokio_util::sync::CancellationToken::new();
+        let drain = tokio_util::sync::CancellationToken::new();
         let sender = tokio::spawn(run_sender(
             outbox.clone(),
             slack.clone(),
             notify.clone(),
-            stop_rx,
-            drain_rx,
+            stop.clone(),
+            drain.clone(),
             Arc::new(SenderCounters::default()),
         ));
         Some(Delivery {
@@ -126,8 +127,8 @@ impl Delivery {
 
     /// Lets what is queued leave for a moment; the rest waits in the outbox.
     async fn stop(mut self) {
-        let _ = self.stop.send(true);
-        let _ = self.drain.send(true);
+        self.stop.cancel();
+        self.drain.cancel();
         self.notify.notify_one();
         let grace = self.slack.timeout + Duration::from_secs(2);
         if tokio::time::timeout(grace, &mut self.sender).await.is_err() {
@@ -152,9 +153,9 @@ struct Agent {
     digest_retry_at: Option<u64>,
 }
 
-async fn run(mut spec_rx: watch::Receiver<Arc<Spec>>, mut shutdown: watch::Receiver<bool>) {
+async fn run(mut spec_rx: watch::Receiver<Arc<Spec>>, shutdown: CancellationToken) {
     let mut a = Agent {
-        host: crate::slack::hostname(),
+        host: crate::host::hostname(),
         client: None,
         delivery: None,
         seal: SealWatch::default(),
@@ -163,7 +164,7 @@ async fn run(mut spec_rx: watch::Receiver<Arc<Spec>>, mut shutdown: watch::Recei
         digest_retry_at: None,
     };
     loop {
-        if *shutdown.borrow() {
+        if shutdown.is_cancelled() {
             break;
         }
         let spec = spec_rx.borrow_and_update().clone();
@@ -182,7 +183,7 @@ async fn run(mut spec_rx: watch::Receiver<Arc<Spec>>, mut shutdown: watch::Recei
                 if due_in.is_zero() {
                     tokio::select! {
                         _ = a.digest(&spec) => {}
-                        _ = shutdown.changed() => break,
+                        _ = shutdown.cancelled() => break,
                     }
                     wait = Duration::ZERO;
                 } else {
@@ -195,7 +196,7 @@ async fn run(mut spec_rx: watch::Receiver<Arc<Spec>>, mut shutdown: watch::Recei
         }
         tokio::select! {
             r = spec_rx.changed() => if r.is_err() { break },
-            _ = shutdown.changed() => {}
+            _ = shutdown.cancelled() => {}
             _ = tokio::time::sleep(wait) => {}
         }
     }
@@ -230,13 +231,14 @@ impl Agent {
                 tracing::info!(
                     "insights: {}{} go to Slack",
                     match spec.insights.digest {
-                        Some(d) => format!("a digest every {}", super::human_secs(d.as_secs())),
+                        Some(d) =>
+                            format!("a digest every {}", crate::clock::coarse_words(d.as_secs())),
                         None => "no digest".into(),
                     },
                     if spec.insights.sealed_alert {
                         format!(
                             ", seal checks every {}",
-                            super::human_secs(spec.insights.seal_check_interval.as_secs())
+                            crate::clock::coarse_words(spec.insights.seal_check_interval.as_secs())
                         )
                     } else {
                         String::new()
@@ -276,7 +278,7 @@ impl Agent {
 
     /// Zero when the digest is due now.
     fn digest_due_in(&self, spec: &Spec, every: Duration) -> Duration {
-        let now = crate::state::now_unix();
+        let now = crate::clock::now_unix();
         if let Some(at) = self.digest_retry_at {
             return Duration::from_secs(at.saturating_sub(now));
         }
@@ -293,7 +295,7 @@ impl Agent {
             return;
         };
         let no_env = |_: &str| None::<String>;
-        let now = crate::state::now_unix();
+        let now = crate::clock::now_unix();
         let record = match digest::build(spec, &no_env, &self.host).await {
             Ok(built) => d.queue("digest", built.payload).then_some(built.record),
             Err(e) => {
@@ -302,7 +304,7 @@ impl Agent {
                     AfterFailure::RetryAt(at) => {
                         tracing::warn!(
                             "insights: cannot collect the digest ({e}); trying again in {}",
-                            super::human_secs(at - now)
+                            crate::clock::coarse_words(at - now)
                         );
                         self.digest_retry_at = Some(at);
                         return;
@@ -336,13 +338,4 @@ impl Agent {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_failing_digest_is_retried_then_reported() {
-        assert_eq!(after_failure(1000, 1000), AfterFailure::RetryAt(1300));
-        assert_eq!(after_failure(1000, 2799), AfterFailure::RetryAt(3099));
-        assert_eq!(after_failure(1000, 2800), AfterFailure::Report);
-    }
-}
+mod tests;

@@ -2,23 +2,24 @@
 //! operator's machine without one, VAULT_ADDR), authenticate, collect, print
 //! human text or `--json`, return the exit code.
 
-use super::{authenticate, output, InsightsError};
+use super::error::InsightsError;
+use super::output;
+use super::token::{authenticate, release, TokenSource};
 use crate::exit;
 use crate::spec::Spec;
 use crate::vault::VaultClient;
-use anyhow::Context;
 use serde::Serialize;
 use std::path::Path;
 
 #[derive(clap::Args, Debug)]
-pub struct JsonArg {
+pub(crate) struct JsonArg {
     /// Print JSON (stable, see docs/reference/insights-json.md) instead of text.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]
-pub struct VersionArgs {
+pub(crate) struct VersionArgs {
     /// A releases feed in the GitHub releases API shape (default: insights.versionFeed,
     /// else openbao/openbao or hashicorp/vault from the server's version).
     #[arg(long, value_name = "URL")]
@@ -28,7 +29,7 @@ pub struct VersionArgs {
 }
 
 #[derive(clap::Subcommand, Debug)]
-pub enum ReportCommand {
+pub(crate) enum ReportCommand {
     /// Leases by mount and TTL bucket, longest-lived leases and tokens, tokens without expiry.
     Leases(JsonArg),
     /// Entities, tokens, secrets per mount, auth methods, audit counters, suggestions.
@@ -40,14 +41,8 @@ fn env(k: &str) -> Option<String> {
 }
 
 /// The spec, or on a machine without one a spec built from VAULT_ADDR/BAO_ADDR.
-pub fn load(spec_path: &Path) -> anyhow::Result<Spec> {
-    if spec_path.exists() {
-        return Ok(crate::cli::load_spec(spec_path)?);
-    }
-    if env("VAULT_ADDR").is_none() && env("BAO_ADDR").is_none() {
-        return Err(crate::cli::no_address(spec_path).into());
-    }
-    Spec::from_env(env).with_context(|| format!("no spec at {}", spec_path.display()))
+pub(crate) fn load(spec_path: &Path) -> anyhow::Result<Spec> {
+    Ok(crate::spec::load_spec_or_env(spec_path)?)
 }
 
 fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T) -> String) {
@@ -80,16 +75,9 @@ fn fail(e: InsightsError) -> anyhow::Result<u8> {
     Ok(crate::report::fail(&e))
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
-pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
+pub(crate) fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
-    runtime()?.block_on(async {
+    crate::runtime::multi_thread()?.block_on(async {
         let client = VaultClient::new(&spec.vault).map_err(InsightsError::from);
         let client = match client {
             Ok(c) => c,
@@ -101,10 +89,10 @@ pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
             .map(|(c, s)| (c, *s))
             .map_err(|e| e.to_string());
         let collected = super::status::collect(&client, authed_ref, &spec).await;
-        super::release(&authed).await;
+        release(&authed).await;
         match collected {
             Ok(s) => {
-                print(a.json, &s, |s| output::status(s, crate::state::now_unix()));
+                print(a.json, &s, |s| output::status(s, crate::clock::now_unix()));
                 Ok(if s.server.sealed {
                     exit::SEALED
                 } else {
@@ -123,7 +111,7 @@ pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
                     addresses: super::status::address_states(&client, &spec),
                 };
                 print(a.json, &outage, |o| {
-                    output::outage(o, crate::state::now_unix())
+                    output::outage(o, crate::clock::now_unix())
                 });
                 fail(e.into())
             }
@@ -133,10 +121,10 @@ pub fn status(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
 }
 
 /// A client with the insights token on an unsealed server. An AppRole token is
-/// revoked when the caller is done ([`super::release`]).
+/// revoked when the caller is done ([`release`]).
 async fn ready(
     spec: &Spec,
-) -> Result<(VaultClient, super::TokenSource, super::status::Server), InsightsError> {
+) -> Result<(VaultClient, TokenSource, super::status::Server), InsightsError> {
     let client = VaultClient::new(&spec.vault)?;
     let server = super::status::server(&client).await?;
     if server.sealed {
@@ -148,13 +136,13 @@ async fn ready(
     Ok((authed, source, server))
 }
 
-pub fn posture(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
+pub(crate) fn posture(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
-    runtime()?.block_on(async {
+    crate::runtime::multi_thread()?.block_on(async {
         let r = async {
             let (c, source, server) = ready(&spec).await?;
             let r = super::posture::assess(&c, &server, spec.vault.timeout).await;
-            super::release(&Ok((c, source))).await;
+            release(&Ok((c, source))).await;
             Ok(r)
         };
         match r.await {
@@ -177,9 +165,9 @@ pub fn posture(spec_path: &Path, a: JsonArg) -> anyhow::Result<u8> {
     })
 }
 
-pub fn version_check(spec_path: &Path, a: VersionArgs) -> anyhow::Result<u8> {
+pub(crate) fn version_check(spec_path: &Path, a: VersionArgs) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
-    runtime()?.block_on(async {
+    crate::runtime::multi_thread()?.block_on(async {
         let run = async {
             let client = VaultClient::new(&spec.vault)?;
             let server = super::status::server(&client).await?;
@@ -205,9 +193,9 @@ pub fn version_check(spec_path: &Path, a: VersionArgs) -> anyhow::Result<u8> {
     })
 }
 
-pub fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
+pub(crate) fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
-    runtime()?.block_on(async {
+    crate::runtime::multi_thread()?.block_on(async {
         let (c, source, _) = match ready(&spec).await {
             Ok(x) => x,
             Err(e) => return fail(e),
@@ -222,16 +210,16 @@ pub fn report(spec_path: &Path, cmd: ReportCommand) -> anyhow::Result<u8> {
                 print(a.json, &r, output::usage);
             }
         }
-        super::release(&Ok((c, source))).await;
+        release(&Ok((c, source))).await;
         Ok(exit::OK)
     })
 }
 
 /// `vaultkeeper digest`: prints the Block Kit payload the daemon sends.
-pub fn digest(spec_path: &Path) -> anyhow::Result<u8> {
+pub(crate) fn digest(spec_path: &Path) -> anyhow::Result<u8> {
     let spec = load(spec_path)?;
-    let host = crate::slack::hostname();
-    runtime()?.block_on(async {
+    let host = crate::host::hostname();
+    crate::runtime::multi_thread()?.block_on(async {
         match super::digest::build(&spec, &env, &host).await {
             Ok(d) => {
                 println!(

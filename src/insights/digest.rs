@@ -9,11 +9,10 @@
 //! [`SealWatch::observe`] returns a message exactly when the server turns sealed
 //! or unsealed again. `vaultkeeper digest` prints the same payload.
 
+use super::error::InsightsError;
 use super::posture;
 use super::status::{Server, Status};
 use super::version::VersionReport;
-use super::InsightsError;
-use crate::render::atomic;
 use crate::slack::blocks::{esc, header, section};
 use crate::spec::Spec;
 use serde::{Deserialize, Serialize};
@@ -23,7 +22,7 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LastDigest {
+pub(crate) struct LastDigest {
     pub score: Option<u32>,
     /// Unix seconds.
     pub sent_at: Option<u64>,
@@ -32,39 +31,22 @@ pub struct LastDigest {
 const DIR: &str = "insights";
 const FILE: &str = "last-digest.json";
 
-pub fn load_last(state_dir: &Path) -> LastDigest {
-    let dir = state_dir.join(DIR);
-    let Ok(fd) = atomic::open_dir_nofollow(&dir) else {
-        return LastDigest::default();
-    };
-    match atomic::read_file_at(&fd, FILE, &dir) {
-        Ok(Some(b)) => serde_json::from_slice(&b).unwrap_or_default(),
-        _ => LastDigest::default(),
-    }
+pub(crate) fn load_last(state_dir: &Path) -> LastDigest {
+    crate::fs::load_record(&state_dir.join(DIR), FILE).unwrap_or_default()
 }
 
-pub fn save_last(state_dir: &Path, last: &LastDigest) -> Result<(), String> {
+pub(crate) fn save_last(state_dir: &Path, last: &LastDigest) -> Result<(), String> {
     let dir = state_dir.join(DIR);
-    atomic::ensure_private_dir(state_dir, 0o700)
-        .and_then(|_| atomic::ensure_private_dir(&dir, 0o700))
-        .and_then(|fd| {
-            atomic::replace_file(
-                &fd,
-                FILE,
-                &serde_json::to_vec(last).expect("serializes"),
-                0o600,
-                &dir,
-            )
-        })
+    crate::fs::save_record(state_dir, &dir, FILE, last, crate::fs::Durability::Durable)
         .map_err(|e| format!("cannot record the digest in {}: {e}", dir.display()))
 }
 
 /// True when no digest was sent yet or the last one is `every` old.
-pub fn digest_due(last_sent: Option<u64>, now: u64, every: Duration) -> bool {
+pub(crate) fn digest_due(last_sent: Option<u64>, now: u64, every: Duration) -> bool {
     last_sent.is_none_or(|t| now.saturating_sub(t) >= every.as_secs())
 }
 
-pub struct DigestInput<'a> {
+pub(crate) struct DigestInput<'a> {
     pub host: &'a str,
     pub status: &'a Status,
     pub posture: Option<&'a posture::Report>,
@@ -75,7 +57,7 @@ pub struct DigestInput<'a> {
 }
 
 /// "72 (+5 since the last digest)".
-pub fn score_line(score: u32, previous: Option<u32>) -> String {
+pub(crate) fn score_line(score: u32, previous: Option<u32>) -> String {
     match previous {
         None => format!("{score}/100 (first digest)"),
         Some(p) if p == score => format!("{score}/100 (unchanged)"),
@@ -91,7 +73,7 @@ fn mrkdwn(text: String) -> Value {
 }
 
 /// The server line of the digest (also `/vault status` in Slack).
-pub fn server_block(s: &Server) -> Value {
+pub(crate) fn server_block(s: &Server) -> Value {
     let state = if s.sealed {
         ":red_circle: *SEALED*"
     } else {
@@ -111,7 +93,7 @@ pub fn server_block(s: &Server) -> Value {
 }
 
 /// The secrets line: how many, and which are served from the cache.
-pub fn secrets_block(status: &Status) -> Value {
+pub(crate) fn secrets_block(status: &Status) -> Value {
     let cached: Vec<String> = status
         .secrets
         .iter()
@@ -130,7 +112,7 @@ pub fn secrets_block(status: &Status) -> Value {
 }
 
 /// The posture line: score, its change, the three costliest findings.
-pub fn posture_block(posture: Option<&posture::Report>, previous: Option<u32>) -> Value {
+pub(crate) fn posture_block(posture: Option<&posture::Report>, previous: Option<u32>) -> Value {
     mrkdwn(match posture {
         Some(p) => {
             let mut t = format!("*Posture* {}", score_line(p.score, previous));
@@ -152,7 +134,7 @@ pub fn posture_block(posture: Option<&posture::Report>, previous: Option<u32>) -
 }
 
 /// The updates line.
-pub fn updates_block(version: Result<&VersionReport, &str>) -> Value {
+pub(crate) fn updates_block(version: Result<&VersionReport, &str>) -> Value {
     mrkdwn(match version {
         Ok(v) if v.update_available => format!(
             "*Updates* {} → {} available ({} release(s), {} days behind)",
@@ -170,7 +152,7 @@ pub fn updates_block(version: Result<&VersionReport, &str>) -> Value {
 }
 
 /// The leases line.
-pub fn leases_block(headline: Option<&str>) -> Value {
+pub(crate) fn leases_block(headline: Option<&str>) -> Value {
     mrkdwn(format!(
         "*Leases* {}",
         esc(headline.unwrap_or("not assessed"))
@@ -178,7 +160,7 @@ pub fn leases_block(headline: Option<&str>) -> Value {
 }
 
 /// The digest as a Block Kit payload (`text` is the notification fallback).
-pub fn digest_payload(i: &DigestInput) -> Value {
+pub(crate) fn digest_payload(i: &DigestInput) -> Value {
     let s = &i.status.server;
     let mut blocks = vec![
         header(&format!("Vault digest for {}", i.host)),
@@ -205,7 +187,7 @@ pub fn digest_payload(i: &DigestInput) -> Value {
 }
 
 /// The immediate alert when the server becomes sealed.
-pub fn sealed_alert_payload(server: &Server, host: &str) -> Value {
+pub(crate) fn sealed_alert_payload(server: &Server, host: &str) -> Value {
     let text = format!(":rotating_light: Vault at {} is SEALED (seen from {host}): secrets are served from the cache until someone unseals it", server.address);
     json!({
         "text": text,
@@ -217,13 +199,13 @@ pub fn sealed_alert_payload(server: &Server, host: &str) -> Value {
 }
 
 /// The all-clear after a sealed alert.
-pub fn unsealed_payload(server: &Server, host: &str, sealed_for: Option<Duration>) -> Value {
+pub(crate) fn unsealed_payload(server: &Server, host: &str, sealed_for: Option<Duration>) -> Value {
     let text = format!(
         ":large_green_circle: Vault at {} is unsealed again (seen from {host}){}",
         server.address,
         sealed_for.map_or(String::new(), |d| format!(
             " after {}",
-            super::human_secs(d.as_secs())
+            crate::clock::coarse_words(d.as_secs())
         ))
     );
     json!({ "text": text, "blocks": [ header("Vault is unsealed again"), section(&text) ] })
@@ -231,7 +213,7 @@ pub fn unsealed_payload(server: &Server, host: &str, sealed_for: Option<Duration
 
 /// A digest that could not be collected, saying why (the server is unreachable,
 /// the host cannot log in): the team still hears from the host on schedule.
-pub fn failed_digest_payload(host: &str, address: &str, reason: &str) -> Value {
+pub(crate) fn failed_digest_payload(host: &str, address: &str, reason: &str) -> Value {
     let text = format!("Vault digest for {host}: nothing collected from {address}: {reason}");
     json!({
         "text": text,
@@ -244,7 +226,7 @@ pub fn failed_digest_payload(host: &str, address: &str, reason: &str) -> Value {
 
 /// A seal-state change worth telling the team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SealChange {
+pub(crate) enum SealChange {
     Sealed,
     Unsealed { sealed_for: Option<Duration> },
 }
@@ -252,13 +234,13 @@ pub enum SealChange {
 /// Remembers the last seal state; reports the turn to sealed (also when the
 /// first look finds it sealed) and, after that, the turn back.
 #[derive(Debug, Default)]
-pub struct SealWatch {
+pub(crate) struct SealWatch {
     sealed: Option<bool>,
     since: Option<std::time::Instant>,
 }
 
 impl SealWatch {
-    pub fn observe(&mut self, sealed: bool) -> Option<SealChange> {
+    pub(crate) fn observe(&mut self, sealed: bool) -> Option<SealChange> {
         let was = self.sealed.replace(sealed);
         match (was, sealed) {
             (Some(true), true) | (None | Some(false), false) => None,
@@ -274,19 +256,19 @@ impl SealWatch {
 }
 
 /// A digest, and what to record once it is safely queued.
-pub struct Digest {
+pub(crate) struct Digest {
     pub payload: Value,
     pub record: LastDigest,
 }
 
 /// Collects everything and builds the digest; records the score for the next one.
-pub async fn build(
+pub(crate) async fn build(
     spec: &Spec,
     env: &impl Fn(&str) -> Option<String>,
     host: &str,
 ) -> Result<Digest, InsightsError> {
     let client = crate::vault::VaultClient::new(&spec.vault)?;
-    let authed = super::authenticate(&client, spec, env).await;
+    let authed = super::token::authenticate(&client, spec, env).await;
     let status = super::status::collect(
         &client,
         authed
@@ -302,7 +284,7 @@ pub async fn build(
         posture_report = Some(super::posture::assess(c, &status.server, spec.vault.timeout).await);
         leases_headline = Some(super::leases::collect(c).await.headline);
     }
-    super::release(&authed).await;
+    super::token::release(&authed).await;
     let version = match &status.server.version {
         Some(v) => {
             let feed = spec
@@ -328,150 +310,10 @@ pub async fn build(
     });
     let record = LastDigest {
         score: posture_report.as_ref().map(|p| p.score).or(last.score),
-        sent_at: Some(crate::state::now_unix()),
+        sent_at: Some(crate::clock::now_unix()),
     };
     Ok(Digest { payload, record })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn server(sealed: bool) -> Server {
-        Server {
-            address: "https://vault.example:8200".into(),
-            initialized: true,
-            sealed,
-            version: Some("2.7.2".into()),
-            build_date: None,
-            cluster_name: Some("c1".into()),
-            storage_type: Some("raft".into()),
-            ha_enabled: Some(true),
-            is_leader: Some(true),
-            leader_address: None,
-        }
-    }
-
-    #[test]
-    fn seal_changes_are_reported_once_per_transition() {
-        let mut w = SealWatch::default();
-        assert_eq!(w.observe(false), None);
-        assert_eq!(w.observe(true), Some(SealChange::Sealed));
-        assert_eq!(w.observe(true), None);
-        assert!(matches!(
-            w.observe(false),
-            Some(SealChange::Unsealed {
-                sealed_for: Some(_)
-            })
-        ));
-        assert_eq!(w.observe(false), None);
-        assert_eq!(w.observe(true), Some(SealChange::Sealed));
-        // Sealed at the first look: alert too; unsealed at the first look: nothing.
-        assert_eq!(SealWatch::default().observe(true), Some(SealChange::Sealed));
-        assert_eq!(SealWatch::default().observe(false), None);
-        let a = sealed_alert_payload(&server(true), "h");
-        assert!(a["text"]
-            .as_str()
-            .unwrap()
-            .contains("Vault at https://vault.example:8200 is SEALED (seen from h)"));
-        let u = unsealed_payload(&server(false), "h", Some(Duration::from_secs(125)));
-        assert_eq!(
-            u["text"],
-            ":large_green_circle: Vault at https://vault.example:8200 is unsealed again (seen from h) after 2m 5s"
-        );
-    }
-
-    #[test]
-    fn digest_shows_score_change_updates_and_leases() {
-        let status = Status {
-            server: server(false),
-            audit_devices: Some(vec![]),
-            audit_warning: Some("NO AUDIT DEVICE".into()),
-            auth_methods: Some(2),
-            secrets_engines: Some(3),
-            token: None,
-            secrets: vec![],
-            addresses: vec![],
-            not_assessed: Default::default(),
-        };
-        let f = posture::Finding::new("audit_devices", "At least one audit device", 15).scored(
-            0,
-            vec![],
-            "fix",
-        );
-        let p = posture::score(
-            vec![
-                f,
-                posture::Finding::new("x", "X", 85).scored(85, vec![], ""),
-            ],
-            "a".into(),
-        );
-        let v = VersionReport {
-            server_version: "2.7.2".into(),
-            feed: "F".into(),
-            latest_version: Some("2.8.1".into()),
-            latest_published_at: None,
-            update_available: true,
-            versions_behind: 2,
-            days_behind: Some(71),
-            newer: vec![],
-        };
-        let payload = digest_payload(&DigestInput {
-            host: "web01",
-            status: &status,
-            posture: Some(&p),
-            previous_score: Some(80),
-            version: Ok(&v),
-            leases_headline: Some("3 leases"),
-        });
-        let text: Vec<String> = payload["blocks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|b| b["text"]["text"].as_str().map(str::to_string))
-            .collect();
-        assert_eq!(text[0], "Vault digest for web01");
-        assert!(
-            text.contains(&":warning: *NO AUDIT DEVICE*".to_string()),
-            "{text:?}"
-        );
-        assert!(
-            text.contains(
-                &"*Posture* 85/100 (+5 since the last digest)\n• At least one audit device (−15)"
-                    .to_string()
-            ),
-            "{text:?}"
-        );
-        assert!(text.contains(
-            &"*Updates* 2.7.2 → 2.8.1 available (2 release(s), 71 days behind)".to_string()
-        ));
-        assert!(text.contains(&"*Leases* 3 leases".to_string()));
-        assert_eq!(
-            payload["text"],
-            "Vault digest for web01: unsealed, posture 85/100 (+5 since the last digest)"
-        );
-        assert_eq!(score_line(70, None), "70/100 (first digest)");
-        assert_eq!(
-            score_line(70, Some(75)),
-            "70/100 (-5 since the last digest)"
-        );
-    }
-
-    #[test]
-    fn last_digest_round_trips_and_schedules() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(load_last(dir.path()), LastDigest::default());
-        save_last(
-            dir.path(),
-            &LastDigest {
-                score: Some(64),
-                sent_at: Some(100),
-            },
-        )
-        .unwrap();
-        assert_eq!(load_last(dir.path()).score, Some(64));
-        assert!(digest_due(None, 0, Duration::from_secs(60)));
-        assert!(!digest_due(Some(100), 159, Duration::from_secs(60)));
-        assert!(digest_due(Some(100), 160, Duration::from_secs(60)));
-    }
-}
+mod tests;

@@ -2,7 +2,8 @@
 //! leases and tokens, and tokens that never expire. Reads sys/leases/lookup
 //! (LIST + sudo) and auth/token/accessors (LIST + sudo) with lookup-accessor.
 
-use super::{data, human_secs, not_assessed, parse_time};
+use super::reads::{data, not_assessed};
+use crate::clock::{coarse_words, parse_rfc3339_secs};
 use crate::vault::VaultClient;
 use futures::StreamExt;
 use serde::Serialize;
@@ -10,15 +11,15 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 /// At most this many leases and tokens are looked up (the report says when it stopped).
-pub const LIMIT: usize = 5000;
+pub(crate) const LIMIT: usize = 5000;
 const CONCURRENCY: usize = 16;
 /// How many of the longest-lived leases and tokens are listed.
-pub const TOP: usize = 10;
+pub(crate) const TOP: usize = 10;
 
 /// TTL buckets, in this order.
-pub const BUCKETS: [&str; 6] = ["<1h", "1h-24h", "1d-7d", "7d-30d", ">30d", "no expiry"];
+pub(crate) const BUCKETS: [&str; 6] = ["<1h", "1h-24h", "1d-7d", "7d-30d", ">30d", "no expiry"];
 
-pub fn bucket(ttl: Option<u64>) -> &'static str {
+pub(crate) fn bucket(ttl: Option<u64>) -> &'static str {
     match ttl {
         None | Some(0) => "no expiry",
         Some(t) if t < 3600 => "<1h",
@@ -32,7 +33,7 @@ pub fn bucket(ttl: Option<u64>) -> &'static str {
 /// One token, from lookup-accessor (never the token itself).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct TokenEntry {
+pub(crate) struct TokenEntry {
     pub accessor: String,
     pub display_name: String,
     pub policies: Vec<String>,
@@ -47,14 +48,14 @@ pub struct TokenEntry {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct TokenList {
+pub(crate) struct TokenList {
     pub tokens: Vec<TokenEntry>,
     /// More accessors exist than [`LIMIT`].
     pub truncated: bool,
 }
 
 /// Looks up every token accessor (up to [`LIMIT`]); `Err` says why it could not.
-pub async fn list_tokens(c: &VaultClient) -> Result<TokenList, String> {
+pub(crate) async fn list_tokens(c: &VaultClient) -> Result<TokenList, String> {
     let accessors = c
         .list("auth/token/accessors")
         .await
@@ -115,7 +116,7 @@ pub async fn list_tokens(c: &VaultClient) -> Result<TokenList, String> {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Lease {
+pub(crate) struct Lease {
     pub id: String,
     pub mount: String,
     pub ttl_seconds: u64,
@@ -125,7 +126,7 @@ pub struct Lease {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct LeaseReport {
+pub(crate) struct LeaseReport {
     pub total_leases: Option<usize>,
     /// mount → bucket → count (every bucket present).
     pub by_mount: BTreeMap<String, BTreeMap<String, usize>>,
@@ -140,7 +141,7 @@ pub struct LeaseReport {
 }
 
 /// Every lease id below `sys/leases/lookup/` (depth-first, up to [`LIMIT`]).
-pub async fn list_lease_ids(c: &VaultClient) -> Result<(Vec<String>, bool), String> {
+pub(crate) async fn list_lease_ids(c: &VaultClient) -> Result<(Vec<String>, bool), String> {
     let mut out = Vec::new();
     let mut stack = vec![String::new()];
     while let Some(prefix) = stack.pop() {
@@ -164,7 +165,7 @@ pub async fn list_lease_ids(c: &VaultClient) -> Result<(Vec<String>, bool), Stri
 }
 
 /// The mount a lease belongs to: the longest mount path that prefixes it.
-pub fn mount_of(id: &str, mounts: &[String]) -> String {
+pub(crate) fn mount_of(id: &str, mounts: &[String]) -> String {
     mounts
         .iter()
         .filter(|m| id.starts_with(m.as_str()))
@@ -181,7 +182,7 @@ pub fn mount_of(id: &str, mounts: &[String]) -> String {
 }
 
 /// Mount paths from sys/mounts and sys/auth (`auth/` prefixed); empty when unreadable.
-pub async fn mount_paths(c: &VaultClient) -> Vec<String> {
+pub(crate) async fn mount_paths(c: &VaultClient) -> Vec<String> {
     let mut out = Vec::new();
     for (table, prefix) in [("sys/mounts", ""), ("sys/auth", "auth/")] {
         if let Ok(v) = c.read(table).await {
@@ -198,7 +199,7 @@ pub async fn mount_paths(c: &VaultClient) -> Vec<String> {
     out
 }
 
-pub async fn collect(c: &VaultClient) -> LeaseReport {
+pub(crate) async fn collect(c: &VaultClient) -> LeaseReport {
     let mut not_assessed_map = BTreeMap::new();
     let mounts = mount_paths(c).await;
     let mut truncated = false;
@@ -303,7 +304,7 @@ pub async fn collect(c: &VaultClient) -> LeaseReport {
 }
 
 /// One line for the digest: "12 leases (3 over 30 days), 7 tokens (2 without expiry)".
-pub fn headline(r: &LeaseReport) -> String {
+pub(crate) fn headline(r: &LeaseReport) -> String {
     let leases = match r.total_leases {
         Some(n) => {
             let long = r.by_bucket.get(">30d").copied().unwrap_or(0)
@@ -323,36 +324,12 @@ pub fn headline(r: &LeaseReport) -> String {
 }
 
 /// "in 3d 4h" or "never".
-pub fn expiry_words(ttl: u64, expire_time: Option<&str>) -> String {
-    match expire_time.and_then(parse_time) {
+pub(crate) fn expiry_words(ttl: u64, expire_time: Option<&str>) -> String {
+    match expire_time.and_then(parse_rfc3339_secs) {
         None if ttl == 0 => "never expires".into(),
-        _ => format!("expires in {}", human_secs(ttl)),
+        _ => format!("expires in {}", coarse_words(ttl)),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn buckets_and_mounts() {
-        assert_eq!(bucket(Some(59)), "<1h");
-        assert_eq!(bucket(Some(3600)), "1h-24h");
-        assert_eq!(bucket(Some(86400)), "1d-7d");
-        assert_eq!(bucket(Some(7 * 86400)), "7d-30d");
-        assert_eq!(bucket(Some(31 * 86400)), ">30d");
-        assert_eq!(bucket(None), "no expiry");
-        let mounts = vec![
-            "auth/token/".to_string(),
-            "database/".into(),
-            "database/prod/".into(),
-        ];
-        assert_eq!(
-            mount_of("database/prod/creds/app/abc", &mounts),
-            "database/prod/"
-        );
-        assert_eq!(mount_of("database/creds/app/abc", &mounts), "database/");
-        assert_eq!(mount_of("auth/approle/login/abc", &mounts), "auth/approle/");
-        assert_eq!(mount_of("pki/issue/x/abc", &[]), "pki/");
-    }
-}
+mod tests;

@@ -2,7 +2,8 @@
 //! devices, how many auth methods and secrets engines it has, this host's token
 //! and each secret's fetch state from `<stateDir>/status/`.
 
-use super::{data, not_assessed, read_unauthenticated, TokenSource};
+use super::reads::{data, not_assessed, read_unauthenticated};
+use super::token::TokenSource;
 use crate::spec::Spec;
 use crate::state;
 use crate::vault::VaultClient;
@@ -12,7 +13,7 @@ use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Server {
+pub(crate) struct Server {
     pub address: String,
     pub initialized: bool,
     pub sealed: bool,
@@ -29,7 +30,7 @@ pub struct Server {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditDevice {
+pub(crate) struct AuditDevice {
     pub path: String,
     #[serde(rename = "type")]
     pub kind: String,
@@ -37,7 +38,7 @@ pub struct AuditDevice {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct TokenInfo {
+pub(crate) struct TokenInfo {
     pub source: TokenSource,
     pub display_name: Option<String>,
     /// Seconds left; 0 = never expires.
@@ -48,7 +49,7 @@ pub struct TokenInfo {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct SecretState {
+pub(crate) struct SecretState {
     pub name: String,
     pub last_fetch: Option<u64>,
     pub version: Option<u64>,
@@ -66,7 +67,7 @@ pub struct SecretState {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Status {
+pub(crate) struct Status {
     pub server: Server,
     pub audit_devices: Option<Vec<AuditDevice>>,
     /// Set when a socket device has no file device beside it (or there is none).
@@ -92,7 +93,7 @@ fn s(v: &Value, k: &str) -> Option<String> {
 
 /// Seal state, version, cluster and HA from the unauthenticated endpoints.
 /// Fails only when the server cannot be reached at all.
-pub async fn server(client: &VaultClient) -> Result<Server, crate::vault::VaultError> {
+pub(crate) async fn server(client: &VaultClient) -> Result<Server, crate::vault::VaultError> {
     let seal = read_unauthenticated(client, "sys/seal-status").await?;
     let leader = if seal["sealed"].as_bool() == Some(false) {
         read_unauthenticated(client, "sys/leader").await.ok()
@@ -115,7 +116,7 @@ pub async fn server(client: &VaultClient) -> Result<Server, crate::vault::VaultE
 }
 
 /// The audit devices (needs `read` + `sudo` on sys/audit).
-pub async fn audit_devices(client: &VaultClient) -> Result<Vec<AuditDevice>, String> {
+pub(crate) async fn audit_devices(client: &VaultClient) -> Result<Vec<AuditDevice>, String> {
     let v = client
         .read("sys/audit")
         .await
@@ -138,7 +139,7 @@ pub async fn audit_devices(client: &VaultClient) -> Result<Vec<AuditDevice>, Str
 
 /// The loud warning: a socket device alone makes Vault fail requests when the
 /// listener stalls or dies.
-pub fn audit_warning(devices: &[AuditDevice]) -> Option<String> {
+pub(crate) fn audit_warning(devices: &[AuditDevice]) -> Option<String> {
     let socket = devices.iter().any(|d| d.kind == "socket");
     let file = devices.iter().any(|d| d.kind == "file");
     if devices.is_empty() {
@@ -151,7 +152,7 @@ pub fn audit_warning(devices: &[AuditDevice]) -> Option<String> {
 }
 
 /// Counts the entries of a mount table (sys/auth, sys/mounts).
-pub async fn mount_count(client: &VaultClient, path: &str) -> Result<usize, String> {
+pub(crate) async fn mount_count(client: &VaultClient, path: &str) -> Result<usize, String> {
     let v = client.read(path).await.map_err(|e| not_assessed(&e))?;
     Ok(data(&v)
         .as_object()
@@ -160,7 +161,10 @@ pub async fn mount_count(client: &VaultClient, path: &str) -> Result<usize, Stri
 }
 
 /// This token's TTL and policies (auth/token/lookup-self; only those fields are kept).
-pub async fn token_info(client: &VaultClient, source: TokenSource) -> Result<TokenInfo, String> {
+pub(crate) async fn token_info(
+    client: &VaultClient,
+    source: TokenSource,
+) -> Result<TokenInfo, String> {
     let v = client
         .read("auth/token/lookup-self")
         .await
@@ -185,7 +189,7 @@ pub async fn token_info(client: &VaultClient, source: TokenSource) -> Result<Tok
 /// Each secret of the spec with its recorded state. While the AppRole login
 /// fails, that is every secret's error: what was recorded before (e.g. a denied
 /// read) describes a state that ended with the token.
-pub fn secret_states(spec: &Spec) -> Vec<SecretState> {
+pub(crate) fn secret_states(spec: &Spec) -> Vec<SecretState> {
     let login = state::load_login(&spec.state_dir).map(|l| l.describe());
     spec.secrets
         .keys()
@@ -206,7 +210,7 @@ pub fn secret_states(spec: &Spec) -> Vec<SecretState> {
 
 /// Each address's last state: what this command saw (which address answered
 /// it) and, where newer, what the agent (`fetch`, the daemon) recorded.
-pub fn address_states(
+pub(crate) fn address_states(
     client: &VaultClient,
     spec: &Spec,
 ) -> Vec<crate::vault::failover::AddressState> {
@@ -219,7 +223,7 @@ pub fn address_states(
 
 /// Everything `status` shows. `authed` is `Err(reason)` when no token could be had:
 /// the server part is still shown.
-pub async fn collect(
+pub(crate) async fn collect(
     client: &VaultClient,
     authed: Result<(&VaultClient, TokenSource), String>,
     spec: &Spec,
@@ -293,23 +297,4 @@ pub async fn collect(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dev(kind: &str) -> AuditDevice {
-        AuditDevice {
-            path: format!("{kind}/"),
-            kind: kind.into(),
-        }
-    }
-
-    #[test]
-    fn socket_without_file_is_loud() {
-        assert!(audit_warning(&[dev("socket")])
-            .unwrap()
-            .starts_with("A SOCKET AUDIT DEVICE HAS NO FILE DEVICE"));
-        assert_eq!(audit_warning(&[dev("socket"), dev("file")]), None);
-        assert_eq!(audit_warning(&[dev("file")]), None);
-        assert!(audit_warning(&[]).unwrap().starts_with("NO AUDIT DEVICE"));
-    }
-}
+mod tests;

@@ -4,29 +4,29 @@
 //! method suggestions, each with the evidence behind it.
 
 use super::leases::{self, TokenEntry};
-use super::{data, not_assessed};
+use super::reads::{data, list_full, not_assessed};
 use crate::vault::VaultClient;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Keys listed per mount at most.
-pub const KEY_LIMIT: usize = 10_000;
+pub(crate) const KEY_LIMIT: usize = 10_000;
 /// A token living longer than this (or forever), made with auth/token/create, is "static".
-pub const STATIC_TOKEN_TTL: u64 = 7 * 86400;
+pub(crate) const STATIC_TOKEN_TTL: u64 = 7 * 86400;
 
 /// The audit listener's counters, as its `StatsSnapshot` writes them (snake_case).
 /// Unknown keys are ignored so the two can evolve separately.
-pub use crate::audit::stats::StatsSnapshot as AuditStats;
+pub(crate) use crate::audit::stats::StatsSnapshot as AuditStats;
 
 /// `Ok(None)` when the file does not exist (the listener is not running).
-pub fn read_audit_stats(state_dir: &Path) -> Result<Option<AuditStats>, String> {
+pub(crate) fn read_audit_stats(state_dir: &Path) -> Result<Option<AuditStats>, String> {
     AuditStats::read(state_dir)
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct AuthMethod {
+pub(crate) struct AuthMethod {
     pub path: String,
     #[serde(rename = "type")]
     pub kind: String,
@@ -36,7 +36,7 @@ pub struct AuthMethod {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Suggestion {
+pub(crate) struct Suggestion {
     pub id: &'static str,
     pub text: String,
     pub evidence: Vec<String>,
@@ -44,7 +44,7 @@ pub struct Suggestion {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct UsageReport {
+pub(crate) struct UsageReport {
     pub entities: Option<usize>,
     pub tokens: Option<usize>,
     /// token path (e.g. `auth/approle/login`) → live tokens.
@@ -61,7 +61,7 @@ pub struct UsageReport {
 }
 
 /// Counts keys below a KV mount: v2 lists `<mount>/metadata/`, v1 `<mount>/`.
-pub async fn count_keys(c: &VaultClient, base: &str) -> Result<usize, String> {
+pub(crate) async fn count_keys(c: &VaultClient, base: &str) -> Result<usize, String> {
     let mut n = 0;
     let mut stack = vec![String::new()];
     while let Some(prefix) = stack.pop() {
@@ -84,15 +84,15 @@ pub async fn count_keys(c: &VaultClient, base: &str) -> Result<usize, String> {
 }
 
 /// `auth/approle/login` → `approle/`; `auth/token/create` → `token/`.
-pub fn auth_mount_of_path(path: &str) -> Option<String> {
+pub(crate) fn auth_mount_of_path(path: &str) -> Option<String> {
     let rest = path.strip_prefix("auth/")?;
     let mount = rest.split('/').next()?;
     Some(format!("{mount}/"))
 }
 
-pub async fn collect(c: &VaultClient, state_dir: &Path) -> UsageReport {
+pub(crate) async fn collect(c: &VaultClient, state_dir: &Path) -> UsageReport {
     let mut na = BTreeMap::new();
-    let entities = match super::list_full(c, "identity/entity/id").await {
+    let entities = match list_full(c, "identity/entity/id").await {
         Ok(v) => Some(v.map_or(0, |v| data(&v)["keys"].as_array().map_or(0, |a| a.len()))),
         Err(e) => {
             na.insert("entities".to_string(), not_assessed(&e));
@@ -160,7 +160,7 @@ pub async fn collect(c: &VaultClient, state_dir: &Path) -> UsageReport {
                 .iter()
                 .any(|a| matches!(a.kind.as_str(), "userpass" | "ldap"))
             {
-                mfa_enforced = match super::list_full(c, "identity/mfa/login-enforcement").await {
+                mfa_enforced = match list_full(c, "identity/mfa/login-enforcement").await {
                     Ok(v) => Some(v.is_some_and(|v| {
                         data(&v)["keys"].as_array().is_some_and(|a| !a.is_empty())
                     })),
@@ -200,7 +200,7 @@ pub async fn collect(c: &VaultClient, state_dir: &Path) -> UsageReport {
 }
 
 /// Auth method suggestions, each justified by what was seen.
-pub fn suggest(
+pub(crate) fn suggest(
     tokens: Option<&[TokenEntry]>,
     auths: &[AuthMethod],
     mfa_enforced: Option<bool>,
@@ -290,106 +290,4 @@ pub fn suggest(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn token(path: &str, ttl: u64, policies: &[&str]) -> TokenEntry {
-        TokenEntry {
-            accessor: "acc".into(),
-            display_name: "token-ci".into(),
-            policies: policies.iter().map(|p| p.to_string()).collect(),
-            path: path.into(),
-            creation_time: 0,
-            ttl_seconds: ttl,
-            expire_time: (ttl > 0).then(|| "2030-01-01T00:00:00Z".into()),
-            kind: "service".into(),
-        }
-    }
-
-    #[test]
-    fn suggestions_come_with_evidence() {
-        let tokens = vec![
-            token("auth/token/create", 0, &["deploy"]),
-            token("auth/token/create", 0, &["root"]),
-            token("auth/approle/login", 3600, &["host"]),
-        ];
-        let auths = vec![
-            AuthMethod {
-                path: "token/".into(),
-                kind: "token".into(),
-                tokens: Some(2),
-            },
-            AuthMethod {
-                path: "userpass/".into(),
-                kind: "userpass".into(),
-                tokens: Some(0),
-            },
-            AuthMethod {
-                path: "approle/".into(),
-                kind: "approle".into(),
-                tokens: Some(1),
-            },
-        ];
-        let s = suggest(Some(&tokens), &auths, Some(false), None);
-        let ids: Vec<_> = s.iter().map(|s| s.id).collect();
-        assert_eq!(
-            ids,
-            vec![
-                "static_tokens",
-                "userpass_without_mfa",
-                "unused_auth_method"
-            ]
-        );
-        assert_eq!(
-            s[0].evidence,
-            vec!["token \"token-ci\" (accessor acc, policies deploy) never expires"]
-        );
-        assert!(s[0].text.starts_with("1 long-lived token(s)"));
-        let stats = AuditStats {
-            requests_by_auth_method: [("root".to_string(), 4)].into(),
-            requests_by_path_prefix: [("auth/userpass".to_string(), 2)].into(),
-            time: "T".into(),
-            ..Default::default()
-        };
-        let s = suggest(Some(&tokens[2..]), &auths, Some(true), Some(&stats));
-        let ids: Vec<_> = s.iter().map(|s| s.id).collect();
-        assert_eq!(ids, vec!["root_token_in_use"]);
-        assert_eq!(
-            s[0].evidence,
-            vec!["4 request(s) by display name \"root\" in the audit counters since T"]
-        );
-    }
-
-    #[test]
-    fn audit_stats_file_format_is_the_listeners() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(read_audit_stats(dir.path()), Ok(None));
-        std::fs::create_dir(dir.path().join("audit")).unwrap();
-        std::fs::write(
-            dir.path().join("audit/stats.json"),
-            r#"{"time":"2026-11-22T08:00:00.000Z","connections":3,"entries":10,"requests_by_type":{"request":5,"response":5},"requests_by_operation":{"read":4,"update":1},"requests_by_path_prefix":{"secret/data":4},"requests_by_auth_method":{"approle":4},"dropped":{"too_long":0},"outbox":0,"delivered":0,"alerts":{}}"#,
-        )
-        .unwrap();
-        let s = read_audit_stats(dir.path()).unwrap().unwrap();
-        assert_eq!(s.entries, 10);
-        assert_eq!(s.requests_by_operation["read"], 4);
-        assert_eq!(s.requests_by_auth_method["approle"], 4);
-        std::fs::write(dir.path().join("audit/stats.json"), "{").unwrap();
-        assert!(read_audit_stats(dir.path())
-            .unwrap_err()
-            .contains("is not audit statistics"));
-    }
-
-    #[test]
-    fn auth_mounts_of_token_paths() {
-        assert_eq!(
-            auth_mount_of_path("auth/approle/login").as_deref(),
-            Some("approle/")
-        );
-        assert_eq!(
-            auth_mount_of_path("auth/token/create").as_deref(),
-            Some("token/")
-        );
-        assert_eq!(auth_mount_of_path(""), None);
-    }
-}
+mod tests;

@@ -3,15 +3,16 @@
 //! `body`, `prerelease`, `draft`). The default feed is openbao/openbao's for
 //! OpenBao (2.x) and hashicorp/vault's for Vault (1.x).
 
-use super::{parse_time, InsightsError};
+use super::error::InsightsError;
+use crate::clock::parse_rfc3339_secs;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-pub const OPENBAO_FEED: &str = "https://api.github.com/repos/openbao/openbao/releases";
-pub const VAULT_FEED: &str = "https://api.github.com/repos/hashicorp/vault/releases";
+pub(crate) const OPENBAO_FEED: &str = "https://api.github.com/repos/openbao/openbao/releases";
+pub(crate) const VAULT_FEED: &str = "https://api.github.com/repos/hashicorp/vault/releases";
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Release {
+pub(crate) struct Release {
     pub tag_name: String,
     #[serde(default)]
     pub name: Option<String>,
@@ -27,7 +28,7 @@ pub struct Release {
 
 /// A numeric version: "v2.7.2", "2.7.2+ent", "1.18.0-rc1" (pre-release flag kept).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version {
+pub(crate) struct Version {
     pub major: u64,
     pub minor: u64,
     pub patch: u64,
@@ -36,7 +37,7 @@ pub struct Version {
 }
 
 impl Version {
-    pub fn parse(s: &str) -> Option<Version> {
+    pub(crate) fn parse(s: &str) -> Option<Version> {
         let s = s.trim().trim_start_matches('v');
         let (core, pre) = match s.find(['-', '+']) {
             Some(i) => (&s[..i], s[i..].starts_with('-')),
@@ -62,7 +63,7 @@ impl std::fmt::Display for Version {
 }
 
 /// Which product the server is, from its version: OpenBao is 2.x and later, Vault 1.x.
-pub fn default_feed(server_version: &str) -> &'static str {
+pub(crate) fn default_feed(server_version: &str) -> &'static str {
     match Version::parse(server_version) {
         Some(v) if v.major >= 2 => OPENBAO_FEED,
         _ => VAULT_FEED,
@@ -71,7 +72,7 @@ pub fn default_feed(server_version: &str) -> &'static str {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct NewerRelease {
+pub(crate) struct NewerRelease {
     pub version: String,
     pub published_at: Option<String>,
     pub headline: String,
@@ -79,7 +80,7 @@ pub struct NewerRelease {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct VersionReport {
+pub(crate) struct VersionReport {
     pub server_version: String,
     pub feed: String,
     pub latest_version: Option<String>,
@@ -96,7 +97,7 @@ pub struct VersionReport {
 
 /// The first meaningful line of release notes: markdown marks stripped, generic
 /// headings ("What's Changed", "Changelog") skipped, at most 160 characters.
-pub fn headline(r: &Release) -> String {
+pub(crate) fn headline(r: &Release) -> String {
     const GENERIC: [&str; 5] = [
         "what's changed",
         "whats changed",
@@ -132,7 +133,7 @@ pub fn headline(r: &Release) -> String {
 }
 
 /// Compares `server_version` with the releases (drafts and pre-releases ignored).
-pub fn compare(server_version: &str, feed: &str, releases: &[Release]) -> VersionReport {
+pub(crate) fn compare(server_version: &str, feed: &str, releases: &[Release]) -> VersionReport {
     let current = Version::parse(server_version);
     let mut stable: Vec<(Version, &Release)> = releases
         .iter()
@@ -150,7 +151,7 @@ pub fn compare(server_version: &str, feed: &str, releases: &[Release]) -> Versio
         .filter(|(v, _)| current.is_some_and(|c| *v > c))
         .collect();
     let latest = stable.first();
-    let published = |r: &Release| r.published_at.as_deref().and_then(parse_time);
+    let published = |r: &Release| r.published_at.as_deref().and_then(parse_rfc3339_secs);
     let days_behind = match (newer.first(), newer.last()) {
         (Some((_, newest)), Some((_, oldest_newer))) => {
             let from = stable
@@ -189,7 +190,10 @@ pub fn compare(server_version: &str, feed: &str, releases: &[Release]) -> Versio
 }
 
 /// Fetches a feed (GitHub API headers; a `file://`-free plain GET).
-pub async fn fetch_feed(url: &str, timeout: Duration) -> Result<Vec<Release>, InsightsError> {
+pub(crate) async fn fetch_feed(
+    url: &str,
+    timeout: Duration,
+) -> Result<Vec<Release>, InsightsError> {
     let err = |reason: String| InsightsError::Feed {
         url: url.to_string(),
         reason,
@@ -220,58 +224,4 @@ pub async fn fetch_feed(url: &str, timeout: Duration) -> Result<Vec<Release>, In
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rel(tag: &str, date: &str, body: &str) -> Release {
-        Release {
-            tag_name: tag.into(),
-            name: Some(tag.into()),
-            published_at: Some(date.into()),
-            body: Some(body.into()),
-            prerelease: false,
-            draft: false,
-        }
-    }
-
-    #[test]
-    fn versions_parse_and_order() {
-        assert_eq!(Version::parse("v2.7.2").unwrap().to_string(), "2.7.2");
-        assert!(Version::parse("2.7.10").unwrap() > Version::parse("2.7.9").unwrap());
-        assert!(Version::parse("2.8.0-rc1").unwrap() < Version::parse("2.8.0").unwrap());
-        assert!(Version::parse("1.18.0+ent").unwrap().release);
-        assert_eq!(Version::parse("banana"), None);
-        assert_eq!(default_feed("2.7.2"), OPENBAO_FEED);
-        assert_eq!(default_feed("1.18.3"), VAULT_FEED);
-    }
-
-    #[test]
-    fn compare_counts_newer_stable_releases_and_days() {
-        let mut pre = rel("v2.9.0-beta1", "2027-03-01T00:00:00Z", "beta");
-        pre.prerelease = true;
-        let releases = vec![
-            rel(
-                "v2.8.1",
-                "2027-02-10T00:00:00Z",
-                "## What's Changed\n* Fix a seal migration bug",
-            ),
-            pre,
-            rel("v2.8.0", "2027-01-01T00:00:00Z", "# OpenBao 2.8.0\nbody"),
-            rel("v2.7.2", "2026-12-01T00:00:00Z", ""),
-            rel("v2.7.1", "2026-11-01T00:00:00Z", ""),
-        ];
-        let r = compare("2.7.2", "F", &releases);
-        assert!(r.update_available);
-        assert_eq!(r.versions_behind, 2);
-        assert_eq!(r.latest_version.as_deref(), Some("2.8.1"));
-        assert_eq!(r.days_behind, Some(71));
-        assert_eq!(r.newer[0].headline, "Fix a seal migration bug");
-        assert_eq!(r.newer[1].headline, "OpenBao 2.8.0");
-        let r = compare("2.8.1", "F", &releases);
-        assert!(!r.update_available);
-        assert_eq!((r.versions_behind, r.days_behind), (0, Some(0)));
-        // Not in the feed: from the first newer release on.
-        let r = compare("2.6.0", "F", &releases[..3]);
-        assert_eq!((r.versions_behind, r.days_behind), (2, Some(40)));
-    }
-}
+mod tests;

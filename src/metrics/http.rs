@@ -13,36 +13,37 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 
-pub const MAX_CONNECTIONS: usize = 8;
-pub const MAX_HEAD: usize = 16 * 1024;
-pub const CONNECTION_DEADLINE: Duration = Duration::from_secs(10);
+pub(crate) const MAX_CONNECTIONS: usize = 8;
+pub(crate) const MAX_HEAD: usize = 16 * 1024;
+pub(crate) const CONNECTION_DEADLINE: Duration = Duration::from_secs(10);
 
 /// The content type of the classic Prometheus text format.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 #[derive(Debug, thiserror::Error)]
 #[error("metrics.listen {addr}: cannot listen: {source} (choose a free loopback port)")]
-pub struct ListenError {
+pub(crate) struct ListenError {
     pub addr: SocketAddr,
     #[source]
     pub source: std::io::Error,
 }
 
 /// Binds `addr` (so a busy port is reported at once), then serves until `stop` turns true.
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ListenError> {
+pub(crate) async fn bind(addr: SocketAddr) -> Result<TcpListener, ListenError> {
     TcpListener::bind(addr)
         .await
         .map_err(|source| ListenError { addr, source })
 }
 
-pub async fn serve(listener: TcpListener, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn serve(listener: TcpListener, stop: CancellationToken) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let permit = tokio::select! {
             p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
-            _ = stop.changed() => return,
+            _ = stop.cancelled() => return,
         };
         let stream = tokio::select! {
             r = listener.accept() => match r {
@@ -53,7 +54,7 @@ pub async fn serve(listener: TcpListener, mut stop: watch::Receiver<bool>) {
                     continue;
                 }
             },
-            _ = stop.changed() => return,
+            _ = stop.cancelled() => return,
         };
         tokio::spawn(async move {
             let conn = hyper::server::conn::http1::Builder::new()
@@ -94,6 +95,6 @@ fn respond(req: &Request<Incoming>) -> Response<Full<Bytes>> {
     }
     reply(
         StatusCode::OK,
-        super::global().encode(crate::state::now_unix()),
+        super::registry::global().encode(crate::clock::now_unix()),
     )
 }

@@ -13,13 +13,13 @@
 //!   not writable by others): what sops-nix makes of `/run/secrets`. Any other
 //!   symlink is refused.
 
-use crate::render::atomic::{fs_err, FsError};
+use crate::fs::{fs_err, FsError};
 use nix::errno::Errno;
 use nix::fcntl::{openat, readlinkat, AtFlags, OFlag};
 use nix::sys::stat::{fchmod, fstat, fstatat, mkdirat, FileStat, Mode};
 use std::collections::VecDeque;
 use std::ffi::OsString;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -32,7 +32,7 @@ const S_IFLNK: u32 = 0o120000;
 const S_ISVTX: u32 = 0o1000;
 
 #[derive(Debug, thiserror::Error)]
-pub enum WalkError {
+pub(crate) enum WalkError {
     /// A directory on the way breaks a rule; `fix` says what to do.
     #[error("{path}: {reason}; {fix} [rule: {rule}]")]
     Unsafe {
@@ -47,7 +47,7 @@ pub enum WalkError {
 
 impl WalkError {
     /// The same failure as an [`FsError`] (for callers whose error type is that).
-    pub fn into_fs(self) -> FsError {
+    pub(crate) fn into_fs(self) -> FsError {
         match self {
             WalkError::Fs(e) => e,
             WalkError::Unsafe {
@@ -67,7 +67,7 @@ impl WalkError {
     }
 
     /// True when the walk stopped at a missing component.
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, WalkError::Fs(e) if e.source.raw_os_error() == Some(nix::libc::ENOENT))
     }
 }
@@ -79,7 +79,7 @@ const DIR_FLAGS: OFlag = OFlag::O_DIRECTORY
 
 /// Opens directory `path`, creating missing components with exactly `create`'s
 /// mode (owned by us) when it is `Some`.
-pub fn open_dir(path: &Path, create: Option<u32>) -> Result<OwnedFd, WalkError> {
+pub(crate) fn open_dir(path: &Path, create: Option<u32>) -> Result<OwnedFd, WalkError> {
     let (fd, leaf) = walk(path, create, None)?;
     debug_assert!(leaf.is_none());
     Ok(fd)
@@ -90,7 +90,7 @@ pub fn open_dir(path: &Path, create: Option<u32>) -> Result<OwnedFd, WalkError> 
 /// symlink as the last component is followed when the rules allow it (the spec
 /// file, which NixOS links from /etc into the Nix store); without, it is left
 /// for the caller's `O_NOFOLLOW` to refuse (credentials).
-pub fn open_parent_of_file(
+pub(crate) fn open_parent_of_file(
     path: &Path,
     follow_last: bool,
 ) -> Result<(OwnedFd, OsString), WalkError> {
@@ -316,129 +316,5 @@ fn walk(
     Ok((fd, None))
 }
 
-/// The owner and mode of an open directory, for callers that check more.
-pub fn stat(fd: impl AsFd, label: &Path) -> Result<FileStat, FsError> {
-    fstat(fd).map_err(|e| fs_err("cannot stat", label.display(), e))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    fn chmod(p: &Path, m: u32) {
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
-    }
-
-    #[test]
-    fn walk_creates_missing_directories_with_the_exact_mode() {
-        let t = tempfile::tempdir().unwrap();
-        let p = t.path().join("a/b/c");
-        open_dir(&p, Some(0o755)).unwrap();
-        use std::os::unix::fs::MetadataExt;
-        assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o7777, 0o755);
-        assert!(open_dir(&t.path().join("missing"), None)
-            .unwrap_err()
-            .is_not_found());
-    }
-
-    #[test]
-    fn parent_writable_by_others_without_sticky_is_refused() {
-        let t = tempfile::tempdir().unwrap();
-        let open = t.path().join("open");
-        std::fs::create_dir(&open).unwrap();
-        chmod(&open, 0o777);
-        let e = open_dir(&open.join("secrets"), Some(0o755))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("[rule: parent-writable]") && e.contains("chmod go-w"),
-            "{e}"
-        );
-        assert!(!open.join("secrets").exists(), "nothing created below it");
-        chmod(&open, 0o775);
-        let e = open_dir(&open, None).unwrap_err().to_string();
-        assert!(e.contains("parent-writable"), "{e}");
-        // With the sticky bit (like /tmp) it is fine.
-        chmod(&open, 0o1777);
-        open_dir(&open.join("secrets"), Some(0o755)).unwrap();
-    }
-
-    #[test]
-    fn needs_root_symlinked_parent_only_when_root_owned_all_the_way() {
-        let t = tempfile::tempdir().unwrap();
-        // Like sops-nix: /run/secrets -> /run/secrets.d/1, all root-owned (tests run as root).
-        let real = t.path().join("secrets.d/1");
-        std::fs::create_dir_all(&real).unwrap();
-        let link = t.path().join("secrets");
-        std::os::unix::fs::symlink(&real, &link).unwrap();
-        if nix::unistd::Uid::effective().is_root() {
-            let fd = open_dir(&link.join("app-parent"), Some(0o755)).unwrap();
-            drop(fd);
-            assert!(real.join("app-parent").is_dir());
-            // A link owned by someone else is refused.
-            nix::unistd::fchownat(
-                nix::fcntl::AT_FDCWD,
-                &link,
-                Some(nix::unistd::Uid::from_raw(65534)),
-                None,
-                nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
-            )
-            .unwrap();
-            let e = open_dir(&link.join("x"), Some(0o755))
-                .unwrap_err()
-                .to_string();
-            assert!(
-                e.contains("[rule: symlinked-parent]") && e.contains("not root-owned"),
-                "{e}"
-            );
-            // A root-owned link whose target directory belongs to someone else is refused.
-            std::fs::remove_file(&link).unwrap();
-            std::os::unix::fs::symlink(&real, &link).unwrap();
-            nix::unistd::chown(&real, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
-            let e = open_dir(&link.join("y"), Some(0o755))
-                .unwrap_err()
-                .to_string();
-            assert!(
-                e.contains("symlinked-parent") && e.contains("after it"),
-                "{e}"
-            );
-        } else {
-            panic!("this test needs root (the suite runs as root): it creates root-owned symlinks");
-        }
-    }
-
-    #[test]
-    fn needs_root_a_directory_before_the_symlink_owned_by_another_user_is_refused() {
-        assert!(
-            nix::unistd::Uid::effective().is_root(),
-            "the suite runs as root"
-        );
-        let t = tempfile::tempdir().unwrap();
-        let mid = t.path().join("mid");
-        std::fs::create_dir(&mid).unwrap();
-        std::fs::create_dir(t.path().join("real")).unwrap();
-        std::os::unix::fs::symlink(t.path().join("real"), mid.join("link")).unwrap();
-        nix::unistd::chown(&mid, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
-        let e = open_dir(&mid.join("link/out"), Some(0o755))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("a directory before it is not root-owned"), "{e}");
-        // Without a symlink, a directory owned by another user on the way is allowed
-        // (e.g. /var/lib/grafana/secrets).
-        std::fs::create_dir(mid.join("plain")).unwrap();
-        open_dir(&mid.join("plain"), None).unwrap();
-    }
-
-    #[test]
-    fn file_walk_returns_the_parent_and_name() {
-        let t = tempfile::tempdir().unwrap();
-        std::fs::write(t.path().join("f"), "x").unwrap();
-        let (_fd, name) = open_parent_of_file(&t.path().join("f"), false).unwrap();
-        assert_eq!(name, "f");
-        let e = open_parent_of_file(t.path(), false)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("is a directory"), "{e}");
-    }
-}
+mod tests;

@@ -16,35 +16,16 @@
 //! outputDir it is renamed to `.<leaf>.vaultkeeper.aside-<time>-<hex>`, made
 //! 0700 and named in a WARN (only an empty one is removed).
 
-use super::atomic::{self, fs_err, FsError};
+use crate::fs::{self, fs_err, FsError};
 use nix::fcntl::{renameat, AtFlags};
 use nix::sys::stat::{fchmod, fstatat, Mode};
 use nix::unistd::{unlinkat, UnlinkatFlags};
 use std::os::fd::AsFd;
 use std::path::Path;
 
-/// `<pid>-<16 hex>`: the tail of every temporary name vaultkeeper makes.
-pub fn temp_tail() -> String {
-    format!("{}-{:016x}", std::process::id(), rand::random::<u64>())
-}
+pub(crate) use crate::fs::temp::{is_dead, pid_of, temp_tail};
 
-/// The pid in a temporary name's tail, if it has one.
-pub fn pid_of(tail: &str) -> Option<i32> {
-    let (pid, hex) = tail.split_once('-')?;
-    (hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| pid.parse().ok())
-        .flatten()
-}
-
-/// True when no process `pid` runs (its temporaries are debris).
-pub fn is_dead(pid: i32) -> bool {
-    pid > 0
-        && pid as u32 != std::process::id()
-        && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
-            == Err(nix::errno::Errno::ESRCH)
-}
-
-pub fn link_temp_name(leaf: &str) -> String {
+pub(crate) fn link_temp_name(leaf: &str) -> String {
     format!(".{leaf}.vaultkeeper.link-{}", temp_tail())
 }
 
@@ -53,14 +34,14 @@ const S_IFMT: u32 = 0o170000;
 /// Removes the link temporaries of `leaf` in `parent` (the caller holds the
 /// secret's lock, so none is in use); a directory under such a name is what
 /// was at outputDir when a render died mid-swap: it is set aside.
-pub fn clean_link_temps(
+pub(crate) fn clean_link_temps(
     parent: &impl AsFd,
     parent_label: &Path,
     leaf: &str,
     output_dir: &Path,
 ) -> Result<(), FsError> {
     let prefix = format!(".{leaf}.vaultkeeper.link-");
-    for n in atomic::list_dir(parent, parent_label)? {
+    for n in fs::list_dir(parent, parent_label)? {
         if !n.starts_with(&prefix) {
             continue;
         }
@@ -80,7 +61,7 @@ pub fn clean_link_temps(
 /// Keeps what was at outputDir (now under `name` in `parent`): an empty
 /// directory is removed, anything else renamed aside (0700 when a directory)
 /// and named in a WARN. Failures are logged; the next render tries again.
-pub fn set_aside(
+pub(crate) fn set_aside(
     parent: &impl AsFd,
     parent_label: &Path,
     name: &str,
@@ -93,9 +74,7 @@ pub fn set_aside(
         tracing::info!(path = %output_dir.display(), "replaced an empty directory at outputDir by a managed generation");
         return;
     }
-    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-        .to_string()
-        .replace([':', '-'], "");
+    let stamp = crate::clock::rfc3339(std::time::SystemTime::now()).replace([':', '-'], "");
     let aside = format!(
         ".{leaf}.vaultkeeper.aside-{stamp}-{:08x}",
         rand::random::<u32>()
@@ -106,7 +85,7 @@ pub fn set_aside(
     }
     let aside_path = parent_label.join(&aside);
     if is_dir {
-        match atomic::open_subdir(parent, &aside, &aside_path) {
+        match fs::open_subdir(parent, &aside, &aside_path) {
             Ok(fd) => {
                 if let Err(e) = fchmod(&fd, Mode::from_bits_truncate(0o700)) {
                     tracing::warn!(path = %aside_path.display(), error = %e, "cannot chmod 0700 the directory set aside");
@@ -115,7 +94,7 @@ pub fn set_aside(
             Err(e) => tracing::warn!(error = %e, "cannot open the directory set aside"),
         }
     }
-    let _ = atomic::fsync_dir(parent, parent_label);
+    let _ = fs::fsync_dir(parent, parent_label);
     tracing::warn!(
         "outputDir {} held a {} that vaultkeeper did not write; it was NOT deleted: it is kept at {}{}; look at it, then delete it yourself",
         output_dir.display(),
@@ -128,13 +107,13 @@ pub fn set_aside(
 /// Removes, in `dir`, the temporaries named `<prefix><pid>-<hex>` whose writer
 /// is dead, or all of them when `locked` (the caller holds the lock that every
 /// writer of these files takes). Returns how many were removed.
-pub fn remove_temporaries(
+pub(crate) fn remove_temporaries(
     dir: &impl AsFd,
     label: &Path,
     prefixes: &[String],
     locked: bool,
 ) -> usize {
-    let Ok(names) = atomic::list_dir(dir, label) else {
+    let Ok(names) = fs::list_dir(dir, label) else {
         return 0;
     };
     let mut removed = 0;
@@ -153,32 +132,4 @@ pub fn remove_temporaries(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn temporary_names_carry_our_pid() {
-        let t = temp_tail();
-        assert_eq!(pid_of(&t), Some(std::process::id() as i32));
-        assert!(!is_dead(std::process::id() as i32));
-        assert_eq!(pid_of("0123456789abcdef"), None);
-        // A pid that cannot exist.
-        assert!(is_dead(i32::MAX - 1));
-    }
-
-    #[test]
-    fn temporaries_of_dead_writers_are_removed_live_ones_kept() {
-        let t = tempfile::tempdir().unwrap();
-        let dir = atomic::open_dir_nofollow(t.path()).unwrap();
-        let dead = format!(".x.json.tmp-{}-0123456789abcdef", i32::MAX - 1);
-        let live = format!(".x.json.tmp-{}", temp_tail());
-        for n in [&dead, &live, &"x.json".to_string()] {
-            std::fs::write(t.path().join(n), "").unwrap();
-        }
-        let prefixes = [".x.json.tmp-".to_string()];
-        assert_eq!(remove_temporaries(&dir, t.path(), &prefixes, false), 1);
-        assert!(t.path().join(&live).exists() && !t.path().join(&dead).exists());
-        assert_eq!(remove_temporaries(&dir, t.path(), &prefixes, true), 1);
-        assert!(t.path().join("x.json").exists());
-    }
-}
+mod tests;

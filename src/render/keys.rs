@@ -5,7 +5,7 @@ use serde_json::Value;
 
 /// Why a key cannot become a file name. The key is shown with `{:?}` so control
 /// characters are visible; key names are not secret values.
-pub fn check_key(key: &str) -> Result<(), String> {
+pub(crate) fn check_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
         return Err("an empty key cannot name a file".into());
     }
@@ -28,7 +28,7 @@ pub fn check_key(key: &str) -> Result<(), String> {
 
 /// A value as written to a file (or a template): strings as they are, other
 /// values as compact JSON.
-pub fn value_bytes(v: &Value) -> Vec<u8> {
+pub(crate) fn value_bytes(v: &Value) -> Vec<u8> {
     match v {
         Value::String(s) => s.clone().into_bytes(),
         other => serde_json::to_vec(other).expect("a JSON value always serializes"),
@@ -37,7 +37,7 @@ pub fn value_bytes(v: &Value) -> Vec<u8> {
 
 /// The files to write: strings as they are, other values as compact JSON.
 /// Fails on the first key that cannot be a file name, before anything is written.
-pub fn files_for(data: &SecretData) -> Result<Vec<(String, Vec<u8>)>, String> {
+pub(crate) fn files_for(data: &SecretData) -> Result<Vec<(String, Vec<u8>)>, String> {
     data.0
         .iter()
         .map(|(k, v)| {
@@ -48,39 +48,4 @@ pub fn files_for(data: &SecretData) -> Result<Vec<(String, Vec<u8>)>, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn traversal_keys_are_refused() {
-        for bad in ["", ".", "..", "../etc/passwd", "a/b", "a\0b"] {
-            assert!(check_key(bad).is_err(), "{bad:?} was accepted");
-        }
-        for good in ["password", ".env", "tls.crt", "a..b", "with space"] {
-            assert!(check_key(good).is_ok(), "{good:?} was refused");
-        }
-    }
-
-    #[test]
-    fn values_become_bytes() {
-        let d = SecretData(
-            [
-                ("s".to_string(), json!("plain")),
-                ("n".to_string(), json!(42)),
-                ("o".to_string(), json!({"a": [1, true]})),
-            ]
-            .into_iter()
-            .collect(),
-        );
-        let files = files_for(&d).unwrap();
-        assert_eq!(
-            files,
-            vec![
-                ("n".to_string(), b"42".to_vec()),
-                ("o".to_string(), br#"{"a":[1,true]}"#.to_vec()),
-                ("s".to_string(), b"plain".to_vec()),
-            ]
-        );
-    }
-}
+mod tests;

@@ -2,7 +2,7 @@
 
 use nix::unistd::{Gid, Group, Uid, User};
 
-pub fn resolve_user(name: &str) -> Result<Uid, String> {
+pub(crate) fn resolve_user(name: &str) -> Result<Uid, String> {
     if let Ok(n) = name.parse::<u32>() {
         return Ok(Uid::from_raw(n));
     }
@@ -15,7 +15,7 @@ pub fn resolve_user(name: &str) -> Result<Uid, String> {
     }
 }
 
-pub fn resolve_group(name: &str) -> Result<Gid, String> {
+pub(crate) fn resolve_group(name: &str) -> Result<Gid, String> {
     if let Ok(n) = name.parse::<u32>() {
         return Ok(Gid::from_raw(n));
     }
@@ -29,16 +29,4 @@ pub fn resolve_group(name: &str) -> Result<Gid, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_and_numbers() {
-        assert_eq!(resolve_user("root").unwrap(), Uid::from_raw(0));
-        assert_eq!(resolve_user("1234").unwrap(), Uid::from_raw(1234));
-        assert_eq!(resolve_group("0").unwrap(), Gid::from_raw(0));
-        assert!(resolve_user("no-such-user-vk")
-            .unwrap_err()
-            .contains("does not exist"));
-    }
-}
+mod tests;

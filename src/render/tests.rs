@@ -2,6 +2,7 @@ use super::*;
 use crate::spec::{KvVersion, OnChange};
 use serde_json::json;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 fn spec(dir: &Path, mode: u32) -> SecretSpec {

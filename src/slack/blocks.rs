@@ -4,21 +4,21 @@
 use serde_json::{json, Value};
 
 /// Slack's documented limits (Block Kit reference).
-pub const MAX_HEADER: usize = 150;
-pub const MAX_SECTION_TEXT: usize = 3000;
-pub const MAX_FIELD_TEXT: usize = 2000;
-pub const MAX_FIELDS: usize = 10;
-pub const MAX_BLOCKS: usize = 50;
+pub(crate) const MAX_HEADER: usize = 150;
+pub(crate) const MAX_SECTION_TEXT: usize = 3000;
+pub(crate) const MAX_FIELD_TEXT: usize = 2000;
+pub(crate) const MAX_FIELDS: usize = 10;
+pub(crate) const MAX_BLOCKS: usize = 50;
 
 /// `&`, `<` and `>` are control characters in Slack's mrkdwn (mentions, links).
-pub fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
 
 /// Cuts to at most `max` characters, marking the cut.
-pub fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }
@@ -28,7 +28,7 @@ pub fn truncate(s: &str, max: usize) -> String {
 }
 
 /// Inline code, or an en dash for nothing.
-pub fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     if s.is_empty() {
         "–".into()
     } else {
@@ -37,40 +37,19 @@ pub fn code(s: &str) -> String {
 }
 
 /// A header block (plain text, cut to Slack's limit).
-pub fn header(text: &str) -> Value {
+pub(crate) fn header(text: &str) -> Value {
     json!({ "type": "header", "text": { "type": "plain_text", "text": truncate(text, MAX_HEADER), "emoji": true } })
 }
 
 /// A section block of mrkdwn (already escaped by the caller), cut to Slack's limit.
-pub fn section(mrkdwn: &str) -> Value {
+pub(crate) fn section(mrkdwn: &str) -> Value {
     json!({ "type": "section", "text": { "type": "mrkdwn", "text": truncate(mrkdwn, MAX_SECTION_TEXT) } })
 }
 
 /// A context block with one mrkdwn element.
-pub fn context(mrkdwn: &str) -> Value {
+pub(crate) fn context(mrkdwn: &str) -> Value {
     json!({ "type": "context", "elements": [ { "type": "mrkdwn", "text": truncate(mrkdwn, MAX_FIELD_TEXT) } ] })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limits_and_escaping() {
-        assert_eq!(truncate("abcdef", 4), "abc…");
-        assert_eq!(truncate("abc", 4), "abc");
-        assert_eq!(esc("<!channel> & co"), "&lt;!channel&gt; &amp; co");
-        assert_eq!(code(""), "–");
-        assert_eq!(code("a`b<"), "`a'b&lt;`");
-        let h = header(&"x".repeat(400));
-        assert_eq!(
-            h["text"]["text"].as_str().unwrap().chars().count(),
-            MAX_HEADER
-        );
-        let s = section(&"y".repeat(4000));
-        assert_eq!(
-            s["text"]["text"].as_str().unwrap().chars().count(),
-            MAX_SECTION_TEXT
-        );
-    }
-}
+mod tests;

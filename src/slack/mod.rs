@@ -5,25 +5,18 @@
 //! the oldest message first and deletes it only once Slack took it. So messages
 //! survive an agent restart or a Slack outage and arrive once, in order.
 //!
-//! - [`spec`]: the `slack` object of the spec (`webhookUrlFile`, `timeout`);
+//! - [`crate::spec::slack`]: the `slack` object of the spec (`webhookUrlFile`, `timeout`);
 //! - [`webhook`]: reading the webhook URL (a secret) and one POST;
 //! - [`blocks`]: Slack's documented Block Kit limits and mrkdwn escaping;
 //! - [`outbox`]: the persistent queue;
 //! - [`sender`]: draining it with `Retry-After` and exponential backoff.
 
-pub mod blocks;
-pub mod outbox;
-pub mod sender;
-pub mod spec;
-pub mod webhook;
+pub(crate) mod blocks;
+pub(crate) mod outbox;
+pub(crate) mod sender;
+mod unconfirmed;
+pub(crate) mod webhook;
 
-pub use outbox::{Message, Outbox};
-pub use spec::SlackSpec;
-pub use webhook::{read_webhook_url, SlackError};
-
-/// This host's name, as messages say where they come from.
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown-host".into())
-}
+pub(crate) use crate::spec::slack::SlackSpec;
+pub(crate) use outbox::{Message, Outbox};
+pub(crate) use webhook::read_webhook_url;

@@ -11,7 +11,7 @@
 //! `<stateDir>/<area>/unconfirmed/` instead of being sent again: it may be in
 //! Slack already. The newest [`MAX_UNCONFIRMED`] are kept for the operator.
 
-use crate::render::atomic::{
+use crate::fs::{
     ensure_private_dir, list_dir, open_dir_nofollow, read_file_at, replace_file, FsError,
 };
 use nix::unistd::{unlinkat, UnlinkatFlags};
@@ -22,22 +22,22 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Messages kept at most; older ones are dropped first (and counted) beyond this.
-pub const MAX_MESSAGES: usize = 10_000;
+pub(crate) const MAX_MESSAGES: usize = 10_000;
 
 /// Unconfirmed messages kept at most in `unconfirmed/`; older ones are removed.
-pub const MAX_UNCONFIRMED: usize = 1_000;
+pub(crate) const MAX_UNCONFIRMED: usize = 1_000;
 
 const IN_FLIGHT: &str = "in-flight";
 
 /// One message for Slack: the webhook payload, and a short label for the logs
 /// (a rule id, "digest", "sealed").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Message {
+pub(crate) struct Message {
     pub label: String,
     pub payload: Value,
 }
 
-pub struct Outbox {
+pub(crate) struct Outbox {
     dir: PathBuf,
     fd: OwnedFd,
     /// `<stateDir>/<area>`, which holds the in-flight marker.
@@ -49,7 +49,7 @@ pub struct Outbox {
 
 impl Outbox {
     /// Opens (creating) `<state_dir>/<area>/outbox`.
-    pub fn open(state_dir: &Path, area: &str) -> Result<Outbox, FsError> {
+    pub(crate) fn open(state_dir: &Path, area: &str) -> Result<Outbox, FsError> {
         let parent = state_dir.join(area);
         let parent_fd = ensure_private_dir(&parent, 0o700)?;
         let dir = parent.join("outbox");
@@ -67,12 +67,12 @@ impl Outbox {
         Ok(outbox)
     }
 
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Sequence numbers waiting, oldest first.
-    pub fn list(&self) -> Result<Vec<u64>, FsError> {
+    pub(crate) fn list(&self) -> Result<Vec<u64>, FsError> {
         // A fresh descriptor: a dup of `fd` would share (and exhaust) its read position.
         let fresh = open_dir_nofollow(&self.dir)?;
         let mut v: Vec<u64> = list_dir(&fresh, &self.dir)?
@@ -83,16 +83,17 @@ impl Outbox {
         Ok(v)
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.list().map(|v| v.len()).unwrap_or(0)
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Stores a message durably (fsynced) and returns its sequence number.
-    pub fn push(&self, message: &Message) -> Result<u64, FsError> {
+    pub(crate) fn push(&self, message: &Message) -> Result<u64, FsError> {
         let seq = self.next.fetch_add(1, Ordering::SeqCst);
         let bytes = serde_json::to_vec(message).expect("a message serializes");
         replace_file(&self.fd, &name(seq), &bytes, 0o600, &self.dir)?;
@@ -109,7 +110,7 @@ impl Outbox {
     }
 
     /// Reads one message; `Ok(None)` if it is gone or unreadable (then it is removed).
-    pub fn read(&self, seq: u64) -> Result<Option<Message>, FsError> {
+    pub(crate) fn read(&self, seq: u64) -> Result<Option<Message>, FsError> {
         let Some(bytes) = read_file_at(&self.fd, &name(seq), &self.dir)? else {
             return Ok(None);
         };
@@ -126,7 +127,7 @@ impl Outbox {
         }
     }
 
-    pub fn remove(&self, seq: u64) -> Result<(), FsError> {
+    pub(crate) fn remove(&self, seq: u64) -> Result<(), FsError> {
         match unlinkat(&self.fd, name(seq).as_str(), UnlinkatFlags::NoRemoveDir) {
             Ok(()) | Err(nix::errno::Errno::ENOENT) => Ok(()),
             Err(e) => Err(FsError {
@@ -141,7 +142,7 @@ impl Outbox {
 impl Outbox {
     /// Records that message `seq`'s body was handed to Slack's connection
     /// (fsynced: it must survive a crash while the answer is awaited).
-    pub fn mark_in_flight(&self, seq: u64) -> Result<(), FsError> {
+    pub(crate) fn mark_in_flight(&self, seq: u64) -> Result<(), FsError> {
         replace_file(
             &self.parent_fd,
             IN_FLIGHT,
@@ -153,13 +154,13 @@ impl Outbox {
 
     /// The message whose answer was being awaited when the marker was written
     /// and not cleared (at most one: the sender posts one message at a time).
-    pub fn in_flight(&self) -> Option<u64> {
+    pub(crate) fn in_flight(&self) -> Option<u64> {
         let bytes = read_file_at(&self.parent_fd, IN_FLIGHT, &self.parent).ok()??;
         std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
     }
 
     /// Clears the in-flight marker once the POST's outcome is known.
-    pub fn clear_in_flight(&self) -> Result<(), FsError> {
+    pub(crate) fn clear_in_flight(&self) -> Result<(), FsError> {
         match unlinkat(&self.parent_fd, IN_FLIGHT, UnlinkatFlags::NoRemoveDir) {
             Ok(()) | Err(nix::errno::Errno::ENOENT) => Ok(()),
             Err(e) => Err(FsError {
@@ -172,14 +173,14 @@ impl Outbox {
 
     /// `<stateDir>/<area>/unconfirmed`, where messages that may or may not be
     /// in Slack are kept instead of being sent again.
-    pub fn unconfirmed_dir(&self) -> PathBuf {
+    pub(crate) fn unconfirmed_dir(&self) -> PathBuf {
         self.parent.join("unconfirmed")
     }
 
     /// Moves message `seq` out of the queue into `unconfirmed/` (keeping the
     /// newest [`MAX_UNCONFIRMED`]) and clears the in-flight marker. Returns
     /// where it now is.
-    pub fn set_aside(&self, seq: u64) -> Result<PathBuf, FsError> {
+    pub(crate) fn set_aside(&self, seq: u64) -> Result<PathBuf, FsError> {
         self.set_aside_keeping(seq, MAX_UNCONFIRMED)
     }
 
@@ -197,8 +198,8 @@ impl Outbox {
                 });
             }
         }
-        crate::render::atomic::fsync_dir(&aside_fd, &aside)?;
-        crate::render::atomic::fsync_dir(&self.fd, &self.dir)?;
+        crate::fs::fsync_dir(&aside_fd, &aside)?;
+        crate::fs::fsync_dir(&self.fd, &self.dir)?;
         self.clear_in_flight()?;
         let fresh = open_dir_nofollow(&aside)?;
         let mut kept: Vec<String> = list_dir(&fresh, &aside)?
@@ -220,88 +221,4 @@ fn name(seq: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    fn msg(label: &str) -> Message {
-        Message {
-            label: label.into(),
-            payload: serde_json::json!({ "text": label }),
-        }
-    }
-
-    #[test]
-    fn survives_reopening_in_order() {
-        let t = tempfile::tempdir().unwrap();
-        let o = Outbox::open(t.path(), "audit").unwrap();
-        assert_eq!(o.push(&msg("a")).unwrap(), 1);
-        assert_eq!(o.push(&msg("b")).unwrap(), 2);
-        o.remove(1).unwrap();
-        drop(o);
-        let o = Outbox::open(t.path(), "audit").unwrap();
-        assert_eq!(o.list().unwrap(), vec![2]);
-        assert_eq!(
-            o.push(&msg("c")).unwrap(),
-            3,
-            "numbering continues after the newest"
-        );
-        assert_eq!(o.read(2).unwrap().unwrap(), msg("b"));
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
-        assert_eq!(mode(&t.path().join("audit")), 0o700);
-        assert_eq!(mode(&t.path().join("audit/outbox")), 0o700);
-        assert_eq!(
-            mode(&t.path().join("audit/outbox/00000000000000000003.json")),
-            0o600
-        );
-        std::fs::write(
-            t.path().join("audit/outbox/00000000000000000009.json"),
-            "garbage",
-        )
-        .unwrap();
-        assert_eq!(o.read(9).unwrap(), None);
-        assert_eq!(o.list().unwrap(), vec![2, 3]);
-        // Another area has its own queue.
-        let other = Outbox::open(t.path(), "insights").unwrap();
-        assert!(other.is_empty());
-        assert_eq!(other.push(&msg("digest")).unwrap(), 1);
-    }
-
-    #[test]
-    fn an_in_flight_message_is_set_aside_not_queued_again() {
-        let t = tempfile::tempdir().unwrap();
-        let o = Outbox::open(t.path(), "audit").unwrap();
-        o.push(&msg("a")).unwrap();
-        o.push(&msg("b")).unwrap();
-        assert_eq!(o.in_flight(), None);
-        o.mark_in_flight(1).unwrap();
-        drop(o);
-        // A new start (the agent was killed while waiting for Slack's answer).
-        let o = Outbox::open(t.path(), "audit").unwrap();
-        assert_eq!(o.in_flight(), Some(1));
-        let at = o.set_aside(1).unwrap();
-        assert_eq!(
-            at,
-            t.path().join("audit/unconfirmed/00000000000000000001.json")
-        );
-        assert_eq!(
-            std::fs::read(&at).unwrap(),
-            serde_json::to_vec(&msg("a")).unwrap()
-        );
-        assert_eq!(o.in_flight(), None);
-        assert_eq!(o.list().unwrap(), vec![2], "b stays queued, a is not");
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
-        assert_eq!(mode(&o.unconfirmed_dir()), 0o700);
-        // A marker for a message already gone: nothing to move, marker cleared.
-        o.mark_in_flight(7).unwrap();
-        o.set_aside(7).unwrap();
-        assert_eq!(o.in_flight(), None);
-        // Bounded: the oldest unconfirmed messages go first.
-        for _ in 0..5 {
-            let seq = o.push(&msg("x")).unwrap();
-            o.set_aside_keeping(seq, 3).unwrap();
-        }
-        assert_eq!(std::fs::read_dir(o.unconfirmed_dir()).unwrap().count(), 3);
-        assert!(!o.unconfirmed_dir().join(name(1)).exists());
-    }
-}
+mod tests;

@@ -28,7 +28,10 @@ fn get(env: &impl Fn(&str) -> Option<String>, name: &str) -> Option<(String, Str
 }
 
 /// Applies the environment to a spec loaded from a file (see the module doc).
-pub fn apply(spec: &mut Spec, env: impl Fn(&str) -> Option<String>) -> Result<(), SpecError> {
+pub(super) fn apply(
+    spec: &mut Spec,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(), SpecError> {
     // A spec without an address: crate::pin decided (and warned) already.
     if let Some((var, addr)) = get(&env, "ADDR").filter(|_| !spec.vault.address_from_first_boot) {
         if !spec

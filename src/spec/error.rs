@@ -16,6 +16,16 @@ pub enum SpecError {
         path: String,
         message: String,
     },
+    /// No spec file, and nothing in the environment says where Vault is.
+    #[error("no spec at {} and neither BAO_ADDR nor VAULT_ADDR is set: nothing says where Vault is; export BAO_ADDR=https://vault.example:8200 (or VAULT_ADDR), or pass --spec FILE", path.display())]
+    NoAddress { path: PathBuf },
+    /// No spec file, and the spec made from the environment is invalid.
+    #[error("no spec at {}", path.display())]
+    FromEnv {
+        path: PathBuf,
+        #[source]
+        source: Box<SpecError>,
+    },
     #[error("{file}: {count} problems:\n{list}")]
     Many {
         file: String,
@@ -26,13 +36,13 @@ pub enum SpecError {
 
 /// One validation finding: a JSON path and what is wrong there.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub path: String,
     pub message: String,
 }
 
 impl Problem {
-    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         Problem {
             path: path.into(),
             message: message.into(),

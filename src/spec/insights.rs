@@ -12,15 +12,15 @@
 //!
 //! Without `insights.slack`, digests and sealed alerts go to `audit.slack`.
 
+use super::slack::SlackSpec;
 use super::{interval, Problem};
-use crate::slack::SlackSpec;
 use serde::Deserialize;
 use std::time::Duration;
 
 /// The `insights` section exactly as JSON writes it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawInsights {
+pub(crate) struct RawInsights {
     /// `"off"`, `"daily"`, `"weekly"`, `"monthly"` or a duration such as `"36h"`.
     pub digest: Option<String>,
     /// A GitHub-releases-shaped JSON feed; `null` picks openbao/openbao or
@@ -31,13 +31,13 @@ pub struct RawInsights {
     /// How often the daemon asks whether the server is sealed (default 30s).
     pub seal_check_interval: Option<String>,
     /// Where digests and sealed alerts go; default: `audit.slack`.
-    pub slack: Option<crate::slack::spec::RawSlack>,
+    pub slack: Option<super::slack::RawSlack>,
 }
 
 /// The resolved `insights` section. Absent section = no digest, default feed,
 /// sealed alerts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InsightsSpec {
+pub(crate) struct InsightsSpec {
     /// How often the daemon sends the digest; `None` = never.
     pub digest: Option<Duration>,
     pub version_feed: Option<String>,
@@ -49,7 +49,7 @@ pub struct InsightsSpec {
 }
 
 /// Default for `insights.sealCheckInterval`.
-pub const SEAL_CHECK_DEFAULT: Duration = Duration::from_secs(30);
+pub(crate) const SEAL_CHECK_DEFAULT: Duration = Duration::from_secs(30);
 
 impl Default for InsightsSpec {
     fn default() -> Self {
@@ -127,7 +127,7 @@ pub(crate) fn resolve(raw: Option<RawInsights>, problems: &mut Vec<Problem>) -> 
         seal_check_interval,
         slack: raw
             .slack
-            .map(|s| crate::slack::spec::resolve(s, "insights.slack", problems)),
+            .map(|s| super::slack::resolve(s, "insights.slack", problems)),
     }
 }
 

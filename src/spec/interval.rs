@@ -5,14 +5,14 @@ use std::time::Duration;
 
 /// Parses a humantime duration ("10s", "5m", "1h 30m"). Zero is allowed only
 /// where the caller says so.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim()).map_err(|e| {
         format!("{s:?} is not a duration ({e}); write e.g. \"30s\", \"5m\" or \"36h\"")
     })
 }
 
 /// A restart schedule: `daily` = 24h, `weekly` = 7d, `monthly` = 30d, or a duration.
-pub fn parse_restart_interval(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_restart_interval(s: &str) -> Result<Duration, String> {
     let d = match s.trim() {
         "daily" => Duration::from_secs(24 * 3600),
         "weekly" => Duration::from_secs(7 * 24 * 3600),

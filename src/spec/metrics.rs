@@ -16,7 +16,7 @@ use std::path::{Component, Path, PathBuf};
 /// The `metrics` section exactly as JSON writes it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawMetrics {
+pub(crate) struct RawMetrics {
     /// A `.prom` file for node-exporter's textfile collector.
     pub textfile: Option<String>,
     /// A loopback `address:port` serving `GET /metrics`.
@@ -25,12 +25,12 @@ pub struct RawMetrics {
 
 /// The resolved `metrics` section; both `None` = no metrics published.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MetricsSpec {
+pub(crate) struct MetricsSpec {
     pub textfile: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
 }
 
-pub fn resolve(raw: Option<RawMetrics>, problems: &mut Vec<Problem>) -> MetricsSpec {
+pub(crate) fn resolve(raw: Option<RawMetrics>, problems: &mut Vec<Problem>) -> MetricsSpec {
     let Some(raw) = raw else {
         return MetricsSpec::default();
     };

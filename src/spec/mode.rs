@@ -5,7 +5,7 @@
 /// file whose content anyone who can write its KV path controls must never be a
 /// setuid program). Anything else is an error whose text goes after the JSON
 /// path: `"0999" is not an octal file mode`.
-pub fn parse_mode(s: &str) -> Result<u32, String> {
+pub(crate) fn parse_mode(s: &str) -> Result<u32, String> {
     let digits = s.strip_prefix("0o").unwrap_or(s);
     let ok = !digits.is_empty()
         && digits.len() <= 4
@@ -34,7 +34,7 @@ pub fn parse_mode(s: &str) -> Result<u32, String> {
 
 /// A warning for a mode with an execute bit: the spec asks for executable
 /// secret files, which is allowed but rarely meant.
-pub fn exec_warning(mode: u32) -> Option<String> {
+pub(crate) fn exec_warning(mode: u32) -> Option<String> {
     (mode & 0o111 != 0).then(|| {
         format!(
             "mode {mode:04o} makes the secret's files executable; if that is not meant, write {:04o}",
@@ -45,7 +45,7 @@ pub fn exec_warning(mode: u32) -> Option<String> {
 
 /// The mode of a directory holding files of `file_mode`: each class (user, group,
 /// other) that may read the files may list and enter the directory, no class may write.
-pub fn dir_mode_for(file_mode: u32) -> u32 {
+pub(crate) fn dir_mode_for(file_mode: u32) -> u32 {
     let mut dir = 0;
     for shift in [6, 3, 0] {
         if (file_mode >> shift) & 0o7 != 0 {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawSpec {
+pub(super) struct RawSpec {
     pub vault: RawVault,
     #[serde(default)]
     pub approle: RawAppRole,
@@ -17,21 +17,21 @@ pub struct RawSpec {
     #[serde(default)]
     pub secrets: BTreeMap<String, RawSecret>,
     #[serde(default)]
-    pub templates: BTreeMap<String, crate::template::spec::RawTemplate>,
+    pub templates: BTreeMap<String, super::template::RawTemplate>,
     #[serde(default)]
     pub critical_services: Vec<String>,
     #[serde(default)]
-    pub audit: Option<crate::audit::spec::RawAudit>,
+    pub audit: Option<super::audit::RawAudit>,
     #[serde(default)]
     pub insights: Option<super::insights::RawInsights>,
     #[serde(default)]
     pub metrics: Option<super::metrics::RawMetrics>,
-    pub chat: Option<crate::chat::spec::RawChat>,
+    pub chat: Option<super::chat::RawChat>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawVault {
+pub(super) struct RawVault {
     /// `null` (or absent) only together with `addressFrom = "firstBoot"`.
     #[serde(default)]
     pub address: Option<RawAddresses>,
@@ -48,14 +48,14 @@ pub struct RawVault {
 /// A size: bytes as a number, or a string with a unit ("32MiB").
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum RawSize {
+pub(super) enum RawSize {
     Bytes(u64),
     Text(String),
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawAppRole {
+pub(super) struct RawAppRole {
     pub mount: Option<String>,
     pub role_id_file: Option<String>,
     pub secret_id_file: Option<String>,
@@ -67,7 +67,7 @@ pub struct RawAppRole {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawLoginBackoff {
+pub(super) struct RawLoginBackoff {
     pub max_failures: Option<u32>,
     pub window: Option<String>,
     pub retry_interval: Option<String>,
@@ -75,7 +75,7 @@ pub struct RawLoginBackoff {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RawSecret {
+pub(super) struct RawSecret {
     pub secret_path: String,
     pub kv_mount: Option<String>,
     pub kv_version: Option<u8>,
@@ -97,7 +97,7 @@ pub struct RawSecret {
 
 /// `vault.address`: one URL, or a list of the nodes of one cluster.
 #[derive(Debug)]
-pub enum RawAddresses {
+pub(super) enum RawAddresses {
     One(String),
     Many(Vec<String>),
 }

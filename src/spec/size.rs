@@ -2,7 +2,7 @@
 //! binary unit (`"32MiB"`, `"512KiB"`, `"1GiB"`).
 
 /// Parses `"32MiB"`, `"4096"`, `"1 GiB"`; units are binary (KiB, MiB, GiB; also K, M, G).
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);

@@ -1,4 +1,6 @@
 use super::*;
+use std::path::PathBuf;
+use std::time::Duration;
 
 const FULL: &str = r#"{
   "vault":   { "address": "https://vault01.example:8200", "namespace": null, "caCert": null, "skipVerify": false, "timeout": "10s" },

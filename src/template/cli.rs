@@ -1,11 +1,12 @@
 //! `vaultkeeper render --template NAME [--dry-run]`.
 
-use super::{dry_run_lines, render_current, Written};
+use super::current::{dry_run_lines, render_current};
+use super::render::Written;
 use crate::exit;
 use std::path::Path;
 
 #[derive(clap::Args, Debug)]
-pub struct RenderArgs {
+pub(crate) struct RenderArgs {
     /// The template (a name under `templates` in the spec).
     #[arg(long, value_name = "NAME")]
     pub template: String,
@@ -14,8 +15,8 @@ pub struct RenderArgs {
     pub dry_run: bool,
 }
 
-pub fn render(spec_path: &Path, a: RenderArgs) -> anyhow::Result<u8> {
-    let spec = crate::cli::load_spec(spec_path)?;
+pub(crate) fn render(spec_path: &Path, a: RenderArgs) -> anyhow::Result<u8> {
+    let spec = crate::spec::load_spec(spec_path)?;
     let Some(t) = spec.templates.get(&a.template) else {
         let known: Vec<&str> = spec.templates.keys().map(String::as_str).collect();
         tracing::error!(

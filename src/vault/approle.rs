@@ -1,6 +1,8 @@
 //! AppRole login and token renewal.
 
-use super::{field, Auth, VaultClient, VaultError};
+use super::client::{Auth, VaultClient};
+use super::error::VaultError;
+use super::field::field;
 use crate::secret::Secret;
 use reqwest::Method;
 use serde_json::json;
@@ -8,16 +10,14 @@ use std::time::Duration;
 
 /// A token from a login or renewal. The token itself never leaves memory.
 #[derive(Debug, Clone)]
-pub struct AuthToken {
+pub(crate) struct AuthToken {
     pub token: Secret,
-    pub accessor: String,
     pub lease_duration: Duration,
     pub renewable: bool,
-    pub policies: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum LoginError {
+pub(crate) enum LoginError {
     #[error("AppRole login at auth/{mount}/login was rejected: {message}")]
     Rejected { mount: String, message: String },
     #[error(transparent)]
@@ -25,12 +25,12 @@ pub enum LoginError {
 }
 
 impl LoginError {
-    pub fn is_unreachable(&self) -> bool {
+    pub(crate) fn is_unreachable(&self) -> bool {
         matches!(self, LoginError::Vault(e) if e.is_unreachable())
     }
 
     /// Vault cannot be reached or cannot be trusted now: the cache answers.
-    pub fn serves_cache(&self) -> bool {
+    pub(crate) fn serves_cache(&self) -> bool {
         matches!(self, LoginError::Vault(e) if e.serves_cache())
     }
 }
@@ -38,15 +38,13 @@ impl LoginError {
 fn auth_token(resp: &serde_json::Value, path: &str) -> Result<AuthToken, VaultError> {
     Ok(AuthToken {
         token: Secret::new(field::<String>(resp, "/auth/client_token", path)?),
-        accessor: field::<Option<String>>(resp, "/auth/accessor", path)?.unwrap_or_default(),
         lease_duration: Duration::from_secs(field::<u64>(resp, "/auth/lease_duration", path)?),
         renewable: field::<Option<bool>>(resp, "/auth/renewable", path)?.unwrap_or(false),
-        policies: field::<Option<Vec<String>>>(resp, "/auth/policies", path)?.unwrap_or_default(),
     })
 }
 
 /// POST auth/<mount>/login with role_id and secret_id.
-pub async fn login(
+pub(crate) async fn login(
     client: &VaultClient,
     mount: &str,
     role_id: &Secret,
@@ -73,7 +71,7 @@ pub async fn login(
 }
 
 /// POST auth/token/renew-self with the client's token.
-pub async fn renew_self(client: &VaultClient) -> Result<AuthToken, VaultError> {
+pub(crate) async fn renew_self(client: &VaultClient) -> Result<AuthToken, VaultError> {
     let path = "auth/token/renew-self";
     let resp = client
         .call(Method::POST, path, Some(&json!({})), Auth::Client, None)
@@ -82,7 +80,7 @@ pub async fn renew_self(client: &VaultClient) -> Result<AuthToken, VaultError> {
 }
 
 /// POST auth/token/revoke-self: the client's token (and its lease) ends now.
-pub async fn revoke_self(client: &VaultClient) -> Result<(), VaultError> {
+pub(crate) async fn revoke_self(client: &VaultClient) -> Result<(), VaultError> {
     client
         .call(
             Method::POST,
@@ -98,7 +96,7 @@ pub async fn revoke_self(client: &VaultClient) -> Result<(), VaultError> {
 /// Revokes the token a command logged in with, before it exits: a token left
 /// alive would stay a valid credential (and a lease in Vault's store) for its
 /// TTL. A failure is logged, never fatal (the token still expires).
-pub async fn release(client: &VaultClient) {
+pub(crate) async fn release(client: &VaultClient) {
     if client.token().is_none() {
         return;
     }
@@ -112,7 +110,7 @@ pub async fn release(client: &VaultClient) {
 
 /// The AppRole role a token was issued for: `meta.role_name` of
 /// `auth/token/lookup-self` (`None` for a token not made by an AppRole login).
-pub async fn lookup_self_role(client: &VaultClient) -> Result<Option<String>, VaultError> {
+pub(crate) async fn lookup_self_role(client: &VaultClient) -> Result<Option<String>, VaultError> {
     let path = "auth/token/lookup-self";
     let resp = client.read(path).await?;
     field::<Option<String>>(&resp, "/data/meta/role_name", path)

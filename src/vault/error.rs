@@ -8,7 +8,7 @@ use crate::exit;
 /// said as such. Messages never contain secret values: Vault's own error strings
 /// are included (they never carry tokens or data), response bodies are not.
 #[derive(Debug, thiserror::Error)]
-pub enum VaultError {
+pub(crate) enum VaultError {
     #[error("Vault at {addr} is unreachable: {reason}")]
     Unreachable { addr: String, reason: String },
     #[error("Vault denied {path}: {message}")]
@@ -38,12 +38,12 @@ pub enum VaultError {
 impl VaultError {
     /// True when the failure says nothing about our request, only that Vault cannot
     /// answer now (connection refused, timeout, 5xx, sealed, rate-limited).
-    pub fn is_unreachable(&self) -> bool {
+    pub(crate) fn is_unreachable(&self) -> bool {
         matches!(self, VaultError::Unreachable { .. })
     }
 
     /// A certificate that does not verify: may be an attack.
-    pub fn is_tls(&self) -> bool {
+    pub(crate) fn is_tls(&self) -> bool {
         matches!(
             self,
             VaultError::TlsUntrusted { .. } | VaultError::TlsHostname { .. }
@@ -52,12 +52,12 @@ impl VaultError {
 
     /// Rendering from the last-known-good cache is the right answer: Vault
     /// cannot be reached, or cannot be trusted now (logged as an ERROR).
-    pub fn serves_cache(&self) -> bool {
+    pub(crate) fn serves_cache(&self) -> bool {
         self.is_unreachable() || self.is_tls()
     }
 
     /// The process exit code when this error ends a command (see `crate::exit`).
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             VaultError::Unreachable { .. } => exit::UNREACHABLE,
             VaultError::PermissionDenied { .. } => exit::DENIED,

@@ -2,7 +2,7 @@
 //! "Where credentials can go"):
 //!
 //! - **Redirects** are never followed by the HTTP library. A 307/308 (what a Vault
-//!   standby answers) is followed by [`super::VaultClient::call`] only to an origin in
+//!   standby answers) is followed by [`super::client::VaultClient::call`] only to an origin in
 //!   the configured list ([`Policy::allowed`]), with the same scheme or an upgrade
 //!   to https, never https → http, at most [`MAX_HOPS`] times. Anything else is a
 //!   [`VaultError::RedirectRefused`] naming both origins, and nothing (no token, no
@@ -13,55 +13,20 @@
 //!   here, see [`load_ca_bundle`]), and a certificate that does not verify is a
 //!   [`VaultError::TlsUntrusted`] or [`VaultError::TlsHostname`], never "unreachable".
 
-use super::VaultError;
+use super::error::VaultError;
+use crate::spec::Origin;
 use reqwest::Url;
 use std::path::Path;
 
 /// At most this many redirects are followed for one request.
-pub const MAX_HOPS: usize = 3;
-
-/// The default of `vault.maxResponseSize`: 32 MiB.
-pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 32 * 1024 * 1024;
+pub(crate) const MAX_HOPS: usize = 3;
 
 /// Largest CA bundle file read (a bundle of every public CA is about 250 KiB).
 const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
 
-/// scheme://host:port with the port made explicit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub scheme: String,
-    pub host: String,
-    pub port: u16,
-}
-
-impl Origin {
-    pub fn of(url: &Url) -> Option<Origin> {
-        Some(Origin {
-            scheme: url.scheme().to_ascii_lowercase(),
-            host: url.host_str()?.to_ascii_lowercase(),
-            port: url.port_or_known_default()?,
-        })
-    }
-
-    pub fn parse(addr: &str) -> Option<Origin> {
-        Origin::of(&Url::parse(addr).ok()?)
-    }
-
-    /// Same host and port, whatever the scheme.
-    fn same_endpoint(&self, other: &Origin) -> bool {
-        self.host == other.host && self.port == other.port
-    }
-}
-
-impl std::fmt::Display for Origin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
-    }
-}
-
 /// Where requests may go and how much may come back.
 #[derive(Debug, Clone)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// The configured Vault addresses' origins; redirects may go to these only.
     pub allowed: Vec<Origin>,
     /// `vault.maxResponseSize` in bytes.
@@ -71,7 +36,7 @@ pub struct Policy {
 impl Policy {
     /// The policy for these configured addresses (today `vault.address`; a list
     /// of addresses only adds entries here).
-    pub fn new<'a>(addresses: impl IntoIterator<Item = &'a str>, max_body: u64) -> Policy {
+    pub(crate) fn new<'a>(addresses: impl IntoIterator<Item = &'a str>, max_body: u64) -> Policy {
         Policy {
             allowed: addresses.into_iter().filter_map(Origin::parse).collect(),
             max_body,
@@ -80,7 +45,7 @@ impl Policy {
 
     /// The URL a redirect from `from` to `location` leads to, if the policy lets
     /// the request follow it. `location` may be relative.
-    pub fn follow(&self, from: &Url, location: &str) -> Result<Url, VaultError> {
+    pub(crate) fn follow(&self, from: &Url, location: &str) -> Result<Url, VaultError> {
         let from_origin = Origin::of(from).map_or_else(|| from.to_string(), |o| o.to_string());
         let refuse = |to: String, reason: &str| VaultError::RedirectRefused {
             from: from_origin.clone(),
@@ -121,7 +86,7 @@ impl Policy {
 
 /// Reads a response body, refusing it as soon as it passes `max` bytes (a
 /// `Content-Length` above `max` is refused before reading anything).
-pub async fn read_capped(
+pub(crate) async fn read_capped(
     mut resp: reqwest::Response,
     max: u64,
     path: &str,
@@ -146,14 +111,14 @@ pub async fn read_capped(
 }
 
 #[derive(Debug)]
-pub enum BodyError {
+pub(crate) enum BodyError {
     TooLarge { path: String, limit: u64 },
     Transport(reqwest::Error),
 }
 
 /// What a certificate failure says, found in an error's source chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsFailure {
+pub(crate) enum TlsFailure {
     /// The chain does not lead to a trusted CA (or is expired, revoked, badly signed).
     Untrusted,
     /// The certificate is valid but for other names than the address's host.
@@ -162,7 +127,7 @@ pub enum TlsFailure {
 
 /// Looks through `e`'s causes for rustls' certificate verdict. `io::Error`
 /// hides the error it wraps from `source()`, so it is opened explicitly.
-pub fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<(TlsFailure, String)> {
+pub(crate) fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<(TlsFailure, String)> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(found) = rustls_verdict(err) {
@@ -195,7 +160,7 @@ fn rustls_verdict(err: &(dyn std::error::Error + 'static)) -> Option<(TlsFailure
 /// Reads and checks `vault.caCert`: a regular file of at most 4 MiB holding at
 /// least one PEM certificate, every one of them a parseable X.509 certificate.
 /// The message says what is wrong with the file (it never quotes its content).
-pub fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
+pub(crate) fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
     use std::io::Read;
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
     if !meta.is_file() {
@@ -235,83 +200,4 @@ pub fn load_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, String> 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn url(s: &str) -> Url {
-        Url::parse(s).unwrap()
-    }
-
-    #[test]
-    fn redirects_only_to_configured_origins() {
-        let p = Policy::new(
-            [
-                "https://vault-a:8200",
-                "http://vault-b:8200",
-                "https://vault-c",
-            ],
-            1,
-        );
-        let from = url("https://vault-a:8200/v1/secret/data/x");
-        // same origin, relative or absolute
-        assert_eq!(
-            p.follow(&from, "/v1/other").unwrap().as_str(),
-            "https://vault-a:8200/v1/other"
-        );
-        assert!(p.follow(&from, "https://vault-c:443/v1/x").is_ok());
-        // an origin not listed
-        let e = p.follow(&from, "https://evil:8200/v1/x").unwrap_err();
-        let m = e.to_string();
-        assert!(
-            m.contains("https://vault-a:8200") && m.contains("https://evil:8200"),
-            "{m}"
-        );
-        // the listed host on another port is another origin
-        assert!(p.follow(&from, "https://vault-a:8201/v1/x").is_err());
-        // never https → http, even to a listed http origin
-        let m = p
-            .follow(&from, "http://vault-b:8200/v1/x")
-            .unwrap_err()
-            .to_string();
-        assert!(m.contains("downgrade"), "{m}");
-        // http → https upgrade of a listed http origin is fine, http → listed http too
-        let from_b = url("http://vault-b:8200/v1/x");
-        assert!(p.follow(&from_b, "https://vault-b:8200/v1/x").is_ok());
-        assert!(p.follow(&from_b, "http://vault-b:8200/v1/y").is_ok());
-        // and http → a listed https origin
-        assert!(p.follow(&from_b, "https://vault-a:8200/v1/y").is_ok());
-        // other schemes, garbage
-        assert!(p.follow(&from, "file:///etc/passwd").is_err());
-        assert!(p.follow(&from, "http://[::1").is_err());
-        // user-info does not smuggle another host past the check
-        assert!(p.follow(&from, "https://vault-a:8200@evil/v1/x").is_err());
-    }
-
-    #[test]
-    fn ca_bundles_are_checked() {
-        let d = tempfile::tempdir().unwrap();
-        let f = d.path().join("ca.pem");
-        std::fs::write(&f, "garbage\n").unwrap();
-        assert!(load_ca_bundle(&f)
-            .unwrap_err()
-            .contains("no PEM certificate"));
-        std::fs::write(
-            &f,
-            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-        )
-        .unwrap();
-        assert!(load_ca_bundle(&f).unwrap_err().contains("not valid X.509"));
-        std::fs::write(
-            &f,
-            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-        )
-        .unwrap();
-        assert!(load_ca_bundle(&f).unwrap_err().contains("PRIVATE KEY"));
-        assert!(load_ca_bundle(d.path())
-            .unwrap_err()
-            .contains("regular file"));
-        assert!(load_ca_bundle(&d.path().join("none"))
-            .unwrap_err()
-            .contains("cannot read"));
-    }
-}
+mod tests;

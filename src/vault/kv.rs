@@ -1,6 +1,8 @@
 //! Reading the KV secrets engine, version 1 and 2.
 
-use super::{field, VaultClient, VaultError};
+use super::client::VaultClient;
+use super::error::VaultError;
+use super::field::field;
 use crate::spec::KvVersion;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -20,21 +22,21 @@ impl std::fmt::Debug for SecretData {
 }
 
 #[derive(Debug, Clone)]
-pub struct KvSecret {
+pub(crate) struct KvSecret {
     pub data: SecretData,
     /// KV v2 version number; `None` for KV v1.
     pub version: Option<u64>,
 }
 
 /// The API path of a secret: `<mount>/data/<path>` for v2, `<mount>/<path>` for v1.
-pub fn data_path(mount: &str, path: &str, version: KvVersion) -> String {
+pub(crate) fn data_path(mount: &str, path: &str, version: KvVersion) -> String {
     match version {
         KvVersion::V2 => format!("{mount}/data/{path}"),
         KvVersion::V1 => format!("{mount}/{path}"),
     }
 }
 
-pub async fn read(
+pub(crate) async fn read(
     client: &VaultClient,
     mount: &str,
     path: &str,
@@ -61,7 +63,7 @@ pub async fn read(
 }
 
 /// KV v2 `current_version` from the metadata endpoint: the cheap change check.
-pub async fn current_version(
+pub(crate) async fn current_version(
     client: &VaultClient,
     mount: &str,
     path: &str,

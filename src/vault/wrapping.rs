@@ -1,20 +1,22 @@
 //! Response wrapping: look up, unwrap and wrap single-use tokens.
 
-use super::{field, Auth, VaultClient, VaultError};
+use super::client::{Auth, VaultClient};
+use super::error::VaultError;
+use super::field::field;
 use crate::secret::Secret;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 /// What `sys/wrapping/lookup` tells about a wrapping token without using it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WrapInfo {
+pub(crate) struct WrapInfo {
     pub creation_path: String,
     pub creation_time: String,
     pub creation_ttl: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum WrapError {
+pub(crate) enum WrapError {
     /// Vault answers the same for a used and an expired token.
     #[error("Vault says the wrapping token is not valid: {message}")]
     Invalid { message: String },
@@ -33,7 +35,7 @@ fn invalid_or(e: VaultError) -> WrapError {
     }
 }
 
-pub async fn lookup(client: &VaultClient, token: &Secret) -> Result<WrapInfo, WrapError> {
+pub(crate) async fn lookup(client: &VaultClient, token: &Secret) -> Result<WrapInfo, WrapError> {
     let path = "sys/wrapping/lookup";
     let body = json!({ "token": token.expose() });
     let resp = client
@@ -48,7 +50,7 @@ pub async fn lookup(client: &VaultClient, token: &Secret) -> Result<WrapInfo, Wr
 }
 
 /// Unwraps (and so consumes) the token; returns the wrapped response's `data`.
-pub async fn unwrap(client: &VaultClient, token: &Secret) -> Result<Value, WrapError> {
+pub(crate) async fn unwrap(client: &VaultClient, token: &Secret) -> Result<Value, WrapError> {
     let path = "sys/wrapping/unwrap";
     let resp = client
         .call(
@@ -64,7 +66,11 @@ pub async fn unwrap(client: &VaultClient, token: &Secret) -> Result<Value, WrapE
 }
 
 /// Wraps `data` with `sys/wrapping/wrap` for `ttl` (e.g. "24h"); returns the token.
-pub async fn wrap(client: &VaultClient, data: &Value, ttl: &str) -> Result<Secret, VaultError> {
+pub(crate) async fn wrap(
+    client: &VaultClient,
+    data: &Value,
+    ttl: &str,
+) -> Result<Secret, VaultError> {
     let path = "sys/wrapping/wrap";
     let resp = client
         .call(Method::POST, path, Some(data), Auth::Client, Some(ttl))
@@ -77,7 +83,7 @@ pub async fn wrap(client: &VaultClient, data: &Value, ttl: &str) -> Result<Secre
 }
 
 /// Wrapping a secret-id at `auth/<mount>/role/<role>/secret-id` gives this path.
-pub fn is_expected_creation_path(creation_path: &str, approle_mount: &str) -> bool {
+pub(crate) fn is_expected_creation_path(creation_path: &str, approle_mount: &str) -> bool {
     if creation_path == "sys/wrapping/wrap" {
         return true;
     }
@@ -92,29 +98,4 @@ pub fn is_expected_creation_path(creation_path: &str, approle_mount: &str) -> bo
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn creation_paths() {
-        assert!(is_expected_creation_path("sys/wrapping/wrap", "approle"));
-        assert!(is_expected_creation_path(
-            "auth/approle/role/web01/secret-id",
-            "approle"
-        ));
-        assert!(!is_expected_creation_path(
-            "auth/approle/role/web01/role-id",
-            "approle"
-        ));
-        assert!(!is_expected_creation_path(
-            "auth/approle/role//secret-id",
-            "approle"
-        ));
-        assert!(!is_expected_creation_path(
-            "auth/other/role/web01/secret-id",
-            "approle"
-        ));
-        assert!(!is_expected_creation_path("auth/token/create", "approle"));
-        assert!(!is_expected_creation_path("secret/data/x", "approle"));
-    }
-}
+mod tests;

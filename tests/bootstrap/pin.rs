@@ -4,6 +4,7 @@
 //! pinned in <stateDir>/vault-address, and from nowhere else afterwards.
 
 use super::{provision, support};
+use crate::support::logged::assert_logged;
 use serde_json::json;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -72,7 +73,7 @@ fn check_accepts_a_first_boot_spec_and_nothing_half_way() {
             &[("VAULT_ADDR", "https://vault.example:8200")],
         );
         assert_eq!(r.code, 2, "{}", r.stderr);
-        assert!(r.stderr.contains(expected), "{expected}: {}", r.stderr);
+        assert_logged(&r.stderr, expected);
     }
 }
 
@@ -92,16 +93,8 @@ fn bootstrap_pins_vault_addr_then_the_environment_never_moves_credentials() {
         &[("VAULT_ADDR", &bao.addr), ("VAULT_WRAPPED_TOKEN", &token)],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!("PINNED {}", bao.addr)),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("bootstrapped: stored role-id"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, &format!("PINNED {}", bao.addr));
+    assert_logged(&r.stderr, "bootstrapped: stored role-id");
     let pin = pin_file(&host);
     assert_eq!(
         std::fs::read_to_string(&pin).unwrap(),
@@ -127,9 +120,9 @@ fn bootstrap_pins_vault_addr_then_the_environment_never_moves_credentials() {
     let r = run(&spec, &["fetch"], moved);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let ignored = "is IGNORED: this host's Vault address was pinned at the first boot";
-    assert!(r.stderr.contains(ignored), "{}", r.stderr);
+    assert_logged(&r.stderr, ignored);
     let r = run(&spec, &["status"], moved);
-    assert!(r.stderr.contains(ignored), "{}", r.stderr);
+    assert_logged(&r.stderr, ignored);
     let r = run(&spec, &["bootstrap", "--strict"], moved);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
@@ -146,8 +139,8 @@ fn bootstrap_pins_vault_addr_then_the_environment_never_moves_credentials() {
     env.push(("VAULT_WRAPPED_TOKEN", &token2));
     let r = run(&spec, &["bootstrap", "--strict"], &env);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains(ignored), "{}", r.stderr);
-    assert!(r.stderr.contains("bootstrapped: stored"), "{}", r.stderr);
+    assert_logged(&r.stderr, ignored);
+    assert_logged(&r.stderr, "bootstrapped: stored");
     assert_eq!(
         std::fs::read_to_string(&pin).unwrap(),
         format!("{}\n", bao.addr)
@@ -178,11 +171,7 @@ fn without_a_pinned_address_nothing_but_bootstrap_runs_and_nothing_is_contacted(
     // bootstrap without VAULT_ADDR/BAO_ADDR: exit 2 (a configuration mistake), nothing pinned.
     let r = run(&spec, &["bootstrap"], &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("neither BAO_ADDR nor VAULT_ADDR"),
-        "{}",
-        r.stderr
-    );
+    assert_logged(&r.stderr, "neither BAO_ADDR nor VAULT_ADDR");
     assert!(!pin_file(&host).exists());
 }
 

@@ -17,7 +17,7 @@ fn vault_address_takes_a_list_of_urls() {
     );
     assert_eq!(got["failedAssertions"], json!([]));
     // The generated spec is one vaultkeeper accepts, with the three addresses.
-    let spec = vaultkeeper::spec::Spec::from_json("nix", &got["spec"].to_string()).unwrap();
+    let spec = vaultkeeper::Spec::from_json("nix", &got["spec"].to_string()).unwrap();
     assert_eq!(spec.vault.addresses.len(), 3);
     for bad in ["address-list-bad", "address-list-empty"] {
         let e = nix.eval_error(bad, "spec");

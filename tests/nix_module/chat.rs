@@ -3,7 +3,6 @@
 
 use super::nix_or_skip;
 use serde_json::json;
-use std::process::Command;
 
 #[test]
 fn chat_options_reach_the_spec_and_open_no_port() {
@@ -39,15 +38,7 @@ fn chat_options_reach_the_spec_and_open_no_port() {
     assert_eq!(defaults["firewallTCPPorts"], json!([]));
 
     // The agent accepts what the module generates.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("chat.json");
-    std::fs::write(&path, got["specFile"]["text"].as_str().unwrap()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_vaultkeeper"))
-        .arg("--spec")
-        .arg(&path)
-        .arg("check")
-        .output()
-        .unwrap();
+    let out = crate::nix_eval::vaultkeeper_check(got["specFile"]["text"].as_str().unwrap());
     assert!(
         out.status.success(),
         "{}{}",

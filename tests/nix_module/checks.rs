@@ -64,17 +64,7 @@ fn seed_example_without_address_evaluates_with_a_warning() {
         "-/etc/environment"
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("spec.json");
-    std::fs::write(&path, got["specFile"]["text"].as_str().unwrap()).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vaultkeeper"))
-        .arg("--spec")
-        .arg(&path)
-        .arg("check")
-        .env_remove("VAULT_ADDR")
-        .env_remove("BAO_ADDR")
-        .output()
-        .unwrap();
+    let out = crate::nix_eval::vaultkeeper_check(got["specFile"]["text"].as_str().unwrap());
     assert!(
         out.status.success(),
         "{}{}",
@@ -223,7 +213,7 @@ fn duration_and_path_types_accept_and_reject_exactly() {
     let nix = nix_or_skip!("duration_and_path_types_accept_and_reject_exactly");
     let lib = nix.lib().display().to_string();
     let expr = format!(
-        r#"let lib = import {lib}; t = import ./nixos/types.nix {{ inherit lib; }}; in {{
+        r#"let lib = import {lib}; t = import ./nix/module/types.nix {{ inherit lib; }}; in {{
           duration = map t.duration.check [ "10s" "5m" "36h" "1h 30m" "1h30m" "2days" "10" "5 m" "soon" "" ];
           interval = map t.restartInterval.check [ "daily" "weekly" "monthly" "36h" "fortnightly" "DAILY" ];
           hostPath = map t.hostPath.check [ "/run/secrets/x" "/var/lib/vk" "relative/x" "/nix/store/abc-x" "/nix/store" "/run/../nix/store/x" ];

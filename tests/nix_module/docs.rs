@@ -25,7 +25,7 @@ fn every_option_has_type_default_description_and_example() {
     let expr = format!(
         r#"let
           lib = import {lib};
-          eval = lib.evalModules {{ modules = [ ./nixos/module.nix
+          eval = lib.evalModules {{ modules = [ ./nix/module
             {{ _module.check = false; _module.args.pkgs = {{ }}; }} ]; }};
           opts = lib.filter (o: lib.hasPrefix "vault." o.name && !lib.hasInfix "._module." o.name)
             (lib.optionAttrSetToDocList eval.options);

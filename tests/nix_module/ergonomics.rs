@@ -32,8 +32,8 @@ fn path_and_key_paths_are_the_normalised_output_dir() {
     let out = std::process::Command::new("nix-instantiate")
         .args(["--eval", "--strict", "--json", "--expr"])
         .arg(format!(
-            r#"let lib = import {lib}; in (lib.evalModules {{ modules = [ ./nixos/module.nix ./tests/nix/stubs.nix
-                {{ _module.args.pkgs = import ./tests/nix/pkgs.nix; }}
+            r#"let lib = import {lib}; in (lib.evalModules {{ modules = [ ./nix/module ./nix/tests/stubs.nix
+                {{ _module.args.pkgs = import ./nix/tests/pkgs.nix; }}
                 {{ vault.secrets.x = {{ secretPath = "a"; path = "/tmp/x"; }}; }} ]; }}).config.vault.secrets.x.path"#
         ))
         .current_dir(crate::nix_eval::repo())
@@ -137,8 +137,8 @@ fn enable_and_package_are_the_standard_options() {
     let lib = nix.lib().display().to_string();
     let got = nix.eval_expr(&format!(
         r#"let lib = import {lib};
-             eval = lib.evalModules {{ modules = [ ./nixos/module.nix ./tests/nix/stubs.nix
-               {{ _module.args.pkgs = import ./tests/nix/pkgs.nix; }} ]; }};
+             eval = lib.evalModules {{ modules = [ ./nix/module ./nix/tests/stubs.nix
+               {{ _module.args.pkgs = import ./nix/tests/pkgs.nix; }} ]; }};
              o = eval.options.vault; in {{
           enable = {{ inherit (o.enable) description default; }};
           package = {{ inherit (o.package) description; default = o.package.defaultText.text; }};

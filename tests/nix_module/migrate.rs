@@ -51,8 +51,8 @@ fn adopt_unit_runs_before_bootstrap_only_without_credentials() {
     // adoptFrom = null: no unit.
     let lib = nix.lib().display().to_string();
     let none = nix.eval_expr(&format!(
-        r#"let lib = import {lib}; in (lib.evalModules {{ modules = [ ./nixos/module.nix ./tests/nix/stubs.nix
-             {{ _module.args.pkgs = import ./tests/nix/pkgs.nix; }} ./tests/nix/scenarios/defaults.nix
+        r#"let lib = import {lib}; in (lib.evalModules {{ modules = [ ./nix/module ./nix/tests/stubs.nix
+             {{ _module.args.pkgs = import ./nix/tests/pkgs.nix; }} ./nix/tests/scenarios/defaults.nix
              {{ vault.approle.adoptFrom = null; }} ]; }}).config.systemd.services ? vaultkeeper-adopt-credentials"#
     ));
     assert_eq!(none, json!(false));
@@ -68,8 +68,8 @@ fn adopt(nix: &crate::nix_eval::Nix, root: &Path) -> Run {
     let lib = nix.lib().display().to_string();
     let r = root.display();
     let script = nix.eval_expr(&format!(
-        r#"let lib = import {lib}; in (lib.evalModules {{ modules = [ ./nixos/module.nix ./tests/nix/stubs.nix
-             {{ _module.args.pkgs = import ./tests/nix/pkgs.nix; }}
+        r#"let lib = import {lib}; in (lib.evalModules {{ modules = [ ./nix/module ./nix/tests/stubs.nix
+             {{ _module.args.pkgs = import ./nix/tests/pkgs.nix; }}
              {{ vault = {{ enable = true; address = "https://vault01.example:8200";
                   stateDir = "{r}/vk"; approle.adoptFrom = "{r}/seed/approle/"; }}; }} ]; }}).config.vault.approle.adoptScript"#
     ));

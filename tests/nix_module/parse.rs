@@ -31,8 +31,9 @@ fn every_nix_file_parses() {
     for must in [
         "flake.nix",
         "nixos/module.nix",
+        "nix/module/default.nix",
         "nix/package.nix",
-        "tests/nix/eval.nix",
+        "nix/tests/eval.nix",
     ] {
         assert!(files.contains(&repo().join(must)), "{must} not found");
     }

@@ -6,7 +6,6 @@
 use super::nix_or_skip;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::process::Command;
 
 fn assertions(got: &Value) -> Vec<String> {
     serde_json::from_value(got["failedAssertions"].clone()).unwrap()
@@ -27,15 +26,7 @@ fn nix_rules(got: &Value) -> BTreeSet<(String, String)> {
 /// (JSON path, rule) of every problem `vaultkeeper check` reports for the
 /// spec the module generated, and its exit code.
 fn check_rules(got: &Value) -> (Option<i32>, BTreeSet<(String, String)>) {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = dir.path().join("spec.json");
-    std::fs::write(&spec, got["specFile"]["text"].as_str().unwrap()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_vaultkeeper"))
-        .arg("--spec")
-        .arg(&spec)
-        .arg("check")
-        .output()
-        .unwrap();
+    let out = crate::nix_eval::vaultkeeper_check(got["specFile"]["text"].as_str().unwrap());
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
     let rules = text
         .lines()

@@ -4,7 +4,6 @@
 
 use super::{nix_or_skip, PKG};
 use serde_json::json;
-use std::process::Command;
 
 #[test]
 fn templates_reach_the_spec_and_order_their_services() {
@@ -91,15 +90,7 @@ fn templates_reach_the_spec_and_order_their_services() {
         .contains(&json!("d /run/secrets/rendered 0751 root root -")));
 
     // The agent accepts what the module generates.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("spec.json");
-    std::fs::write(&path, got["specFile"]["text"].as_str().unwrap()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_vaultkeeper"))
-        .arg("--spec")
-        .arg(&path)
-        .arg("check")
-        .output()
-        .unwrap();
+    let out = crate::nix_eval::vaultkeeper_check(got["specFile"]["text"].as_str().unwrap());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && text.contains("valid, 3 secret(s), 2 template(s)"),

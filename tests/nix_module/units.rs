@@ -417,7 +417,7 @@ fn tmpfiles_create_state_cache_and_output_parents() {
     );
 }
 
-/// tests/nix/pkgs.nix names fake store paths after the sha256 of their text.
+/// nix/tests/pkgs.nix names fake store paths after the sha256 of their text.
 fn sha256_hex(text: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
@@ -428,7 +428,7 @@ fn the_vm_test_boots_with_the_token_in_place_and_evaluates_cleanly() {
     let nix = nix_or_skip!("the_vm_test_boots_with_the_token_in_place_and_evaluates_cleanly");
     let lib = nix.lib().display().to_string();
     let got = nix.eval_expr(&format!(
-        "import ./tests/nix/vm-test-nodes.nix {{ nixpkgsLib = {lib}; }}"
+        "import ./nix/tests/vm-test-nodes.nix {{ nixpkgsLib = {lib}; }}"
     ));
     let m = &got["machine"];
     assert_eq!(m["failedAssertions"], json!([]));

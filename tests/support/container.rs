@@ -248,15 +248,9 @@ impl Container {
         self.ok(&["systemctl", "show", unit, "-p", prop, "--value"])
     }
 
-    /// Polls `f` every 50 ms until it is true; panics after `timeout`.
+    /// Polls `f` until it is true; panics after `timeout` (see [`crate::support::wait`]).
     pub fn wait_for(&self, what: &str, timeout: Duration, mut f: impl FnMut(&Self) -> bool) {
-        let start = Instant::now();
-        while !f(self) {
-            if start.elapsed() > timeout {
-                panic!("timed out after {timeout:?} waiting for {what}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        crate::support::wait::wait_until(what, timeout, || f(self));
     }
 
     /// Powers off and waits for PID 1 to exit (killing it after 20 s).

@@ -1,5 +1,5 @@
 //! Evaluates the NixOS module with nixpkgs' lib through `nix-instantiate`
-//! (tests/nix/eval.nix + one scenario under tests/nix/scenarios/).
+//! (nix/tests/eval.nix + one scenario under nix/tests/scenarios/).
 //!
 //! nixpkgs' lib comes from scripts/nixpkgs-lib.sh (`$NIXPKGS_LIB`, its cache,
 //! the offline mirror in ../shared/vendor, the network, in that order). When
@@ -109,12 +109,12 @@ impl Nix {
 
     fn instantiate(&self, scenario: &str, attr: Option<&str>) -> Output {
         let scenario = repo()
-            .join("tests/nix/scenarios")
+            .join("nix/tests/scenarios")
             .join(format!("{scenario}.nix"));
         assert!(scenario.is_file(), "no scenario {}", scenario.display());
         let mut cmd = Command::new("nix-instantiate");
         cmd.args(["--eval", "--strict", "--json"])
-            .arg(repo().join("tests/nix/eval.nix"))
+            .arg(repo().join("nix/tests/eval.nix"))
             .arg("--argstr")
             .arg("nixpkgsLib")
             .arg(&self.lib)
@@ -127,7 +127,7 @@ impl Nix {
         cmd.output().expect("run nix-instantiate")
     }
 
-    /// Everything tests/nix/eval.nix returns for `scenario`; panics with Nix's
+    /// Everything nix/tests/eval.nix returns for `scenario`; panics with Nix's
     /// error when the evaluation fails.
     pub fn eval(&self, scenario: &str) -> Value {
         let out = self.instantiate(scenario, None);
@@ -165,6 +165,22 @@ impl Nix {
         );
         serde_json::from_slice(&out.stdout).expect("nix-instantiate printed JSON")
     }
+}
+
+/// `vaultkeeper --spec FILE check` on the text of a spec the module generated
+/// (written to a temporary file), without a Vault address from the environment.
+pub fn vaultkeeper_check(spec_text: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spec.json");
+    std::fs::write(&path, spec_text).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_vaultkeeper"))
+        .arg("--spec")
+        .arg(&path)
+        .arg("check")
+        .env_remove("VAULT_ADDR")
+        .env_remove("BAO_ADDR")
+        .output()
+        .expect("run vaultkeeper check")
 }
 
 pub fn repo() -> PathBuf {

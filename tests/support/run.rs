@@ -86,36 +86,68 @@ pub fn vaultkeeper_prefixed(prefix: &[&str], args: &[&str], env: &[(&str, &str)]
         }
     };
     cmd.args(args).stdin(Stdio::null());
-    for k in [
-        "VAULT_ADDR",
-        "BAO_ADDR",
-        "VAULT_TOKEN",
-        "BAO_TOKEN",
-        "VAULT_NAMESPACE",
-        "BAO_NAMESPACE",
-        "VAULT_WRAPPED_TOKEN",
-        "VAULT_SKIP_VERIFY",
-        "BAO_SKIP_VERIFY",
-        "VAULT_CACERT",
-        "BAO_CACERT",
-        "VAULTKEEPER_LOG",
-    ] {
-        cmd.env_remove(k);
-    }
-    cmd.env("VAULTKEEPER_LOG", "debug");
+    debug_without_ambient_env(&mut cmd);
     for (k, v) in env {
         cmd.env(k, v);
     }
+    output(&mut cmd, &format!("vaultkeeper {}", args.join(" ")))
+}
+
+/// What a test's vaultkeeper must not inherit: the Vault/OpenBao CLI's
+/// variables, systemd's notify and watchdog ones, the log level. Only what the
+/// test passes counts.
+pub const AMBIENT_ENV: &[&str] = &[
+    "VAULT_ADDR",
+    "BAO_ADDR",
+    "VAULT_TOKEN",
+    "BAO_TOKEN",
+    "VAULT_NAMESPACE",
+    "BAO_NAMESPACE",
+    "VAULT_WRAPPED_TOKEN",
+    "VAULT_SKIP_VERIFY",
+    "BAO_SKIP_VERIFY",
+    "VAULT_CACERT",
+    "BAO_CACERT",
+    "NOTIFY_SOCKET",
+    "WATCHDOG_USEC",
+    "WATCHDOG_PID",
+    "VAULTKEEPER_LOG",
+];
+
+/// Removes [`AMBIENT_ENV`] from `cmd`'s environment and sets a debug log.
+pub fn debug_without_ambient_env(cmd: &mut Command) {
+    for k in AMBIENT_ENV {
+        cmd.env_remove(k);
+    }
+    cmd.env("VAULTKEEPER_LOG", "debug");
+}
+
+/// Runs `vaultkeeper ARGS` in `dir` as a user's shell would, the way the
+/// documentation shows it: an empty environment but `PATH` and `env` (so no
+/// debug log).
+pub fn vaultkeeper_bare(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(bin());
+    cmd.env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    output(&mut cmd, &args.join(" "))
+}
+
+/// Runs `cmd` to its end: the [`Run`], its stderr kept as a test log (after
+/// `$ COMMAND_LINE`) and checked for secrets.
+fn output(cmd: &mut Command, command_line: &str) -> Run {
     let out: Output = cmd.output().expect("cannot run vaultkeeper");
     let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
-    keep_log(
-        "vaultkeeper",
-        &format!("$ vaultkeeper {}\n{}", args.join(" "), run.stderr),
-    );
+    keep_log("vaultkeeper", &format!("$ {command_line}\n{}", run.stderr));
     assert_no_secret_in(&run.stderr, "vaultkeeper's log (stderr)");
     run
 }

@@ -120,19 +120,17 @@ impl Slack {
 
     /// Waits until `n` payloads arrived; panics after `secs`.
     pub fn wait_for(&self, n: usize, secs: u64) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let p = self.payloads();
-            if p.len() >= n {
-                return p;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "only {} of {n} Slack messages after {secs}s: {p:#?}",
-                p.len()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        support::wait::wait_for_or(
+            Duration::from_secs(secs),
+            || Some(self.payloads()).filter(|p| p.len() >= n),
+            || {
+                let p = self.payloads();
+                format!(
+                    "only {} of {n} Slack messages after {secs}s: {p:#?}",
+                    p.len()
+                )
+            },
+        )
     }
 
     pub fn assert_valid(&self) {

@@ -53,6 +53,27 @@ impl Host {
         p
     }
 
+    /// The spec as NixOS links it, `etc/spec.json` (see [`Host::replace_spec`]).
+    pub fn etc_spec(&self) -> PathBuf {
+        self.path("etc/spec.json")
+    }
+
+    /// Writes `spec` to [`Host::etc_spec`] atomically, as NixOS does (a new
+    /// file renamed over the old), so a watching daemon never reads half of it.
+    pub fn replace_spec(&self, spec: &Value) -> PathBuf {
+        let p = self.etc_spec();
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let tmp = p.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_string_pretty(spec).unwrap()).unwrap();
+        std::fs::rename(&tmp, &p).unwrap();
+        p
+    }
+
+    /// A secret of the spec: its KV path and this host's output directory.
+    pub fn secret_entry(&self, name: &str, path: &str) -> Value {
+        json!({"secretPath": path, "outputDir": self.out(name)})
+    }
+
     /// Writes role-id and secret-id as bootstrap would (0600: vaultkeeper refuses
     /// credential files others can read).
     pub fn write_credentials(&self, role_id: &str, secret_id: &str) {
@@ -61,6 +82,15 @@ impl Host {
         write_private(&d.join("role-id"), role_id);
         write_private(&d.join("secret-id"), secret_id);
     }
+}
+
+/// A dev OpenBao with an AppRole `role` whose credentials a new [`Host`] holds.
+pub fn dev_host(role: &str) -> (super::bao::Bao, Host) {
+    let bao = super::bao::Bao::dev();
+    let host = Host::new();
+    let (role_id, secret_id) = bao.approle(role);
+    host.write_credentials(&role_id, &secret_id);
+    (bao, host)
 }
 
 /// Writes a file only its owner may read (as credentials must be), atomically.

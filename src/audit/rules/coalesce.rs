@@ -12,18 +12,18 @@
 //! Summaries also go out when the engine is flushed (shutdown, end of replay).
 
 use crate::audit::alert::{Alert, EventRef};
-use crate::audit::spec::Severity;
+use crate::spec::audit::severity::Severity;
 use std::collections::BTreeMap;
 
 /// Keys kept per rule; beyond this, hits share one overflow key.
 const MAX_KEYS_PER_RULE: usize = 10_000;
 /// Critical events of one rule posted individually per minute.
-pub const CRITICAL_PER_MINUTE: u64 = 10;
+pub(crate) const CRITICAL_PER_MINUTE: u64 = 10;
 const MINUTE_MS: i64 = 60_000;
 /// Events listed in a summary of a non-critical rule; the rest are counted.
-pub const LISTED: usize = 50;
+pub(crate) const LISTED: usize = 50;
 /// Events listed in a summary of a critical rule (what one Slack message can carry).
-pub const CRITICAL_LISTED: usize = 200;
+pub(crate) const CRITICAL_LISTED: usize = 200;
 
 struct Window {
     start_ms: i64,
@@ -59,13 +59,13 @@ impl Window {
 }
 
 #[derive(Default)]
-pub struct Coalescer {
+pub(crate) struct Coalescer {
     windows: BTreeMap<(String, String), Window>,
     per_rule: BTreeMap<String, usize>,
 }
 
 impl Coalescer {
-    pub fn hit(
+    pub(crate) fn hit(
         &mut self,
         key: String,
         window_ms: i64,
@@ -109,7 +109,7 @@ impl Coalescer {
     }
 
     /// Closes the windows that ended by `now_ms`, emitting their summaries.
-    pub fn tick(&mut self, now_ms: i64, out: &mut Vec<Alert>) {
+    pub(crate) fn tick(&mut self, now_ms: i64, out: &mut Vec<Alert>) {
         let per_rule = &mut self.per_rule;
         self.windows.retain(|(rule, _), w| {
             if now_ms < w.start_ms + w.window_ms {
@@ -126,12 +126,8 @@ impl Coalescer {
     }
 
     /// Emits every pending summary now.
-    pub fn flush(&mut self, out: &mut Vec<Alert>) {
+    pub(crate) fn flush(&mut self, out: &mut Vec<Alert>) {
         self.tick(i64::MAX, out);
-    }
-
-    pub fn pending(&self) -> usize {
-        self.windows.values().filter(|w| w.held > 0).count()
     }
 }
 
@@ -141,7 +137,7 @@ fn summary(w: &mut Window) -> Option<Alert> {
         return None;
     }
     let secs = w.window_ms / 1000;
-    let within = humantime::format_duration(std::time::Duration::from_secs(secs.max(0) as u64));
+    let within = crate::clock::secs_words(secs);
     a.detail = Some(if a.severity == Severity::Critical {
         format!(
             "{} more within {within}, beyond {CRITICAL_PER_MINUTE} posted individually; each is listed below",
@@ -162,74 +158,4 @@ fn summary(w: &mut Window) -> Option<Alert> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn alert(rule: &str, sev: Severity, id: usize) -> Alert {
-        let mut a = crate::audit::alert::tests_support::alert(rule);
-        a.severity = sev;
-        a.request_id = format!("r{id}");
-        a.path = format!("sys/policy/p{id}");
-        a.display_name = format!("user{id}");
-        a
-    }
-
-    #[test]
-    fn critical_events_are_posted_one_by_one_then_summarised_with_each_listed() {
-        let mut c = Coalescer::default();
-        let mut out = Vec::new();
-        for i in 0..25 {
-            c.hit(
-                "k".into(),
-                300_000,
-                1000 + i as i64,
-                alert("root-token-created", Severity::Critical, i),
-                &mut out,
-            );
-        }
-        assert_eq!(out.len(), 10);
-        assert!(out.iter().all(|a| !a.summary));
-        c.tick(61_000, &mut out);
-        assert_eq!(out.len(), 11);
-        let s = &out[10];
-        assert!(s.summary);
-        assert_eq!(s.count, 15);
-        let ids: Vec<&str> = s.events.iter().map(|e| e.request_id.as_str()).collect();
-        assert_eq!(ids, (10..25).map(|i| format!("r{i}")).collect::<Vec<_>>());
-        assert_eq!(s.events[0].path, "sys/policy/p10");
-        assert_eq!(s.events[0].actor, "user10");
-        assert_eq!(s.unlisted, 0);
-        // A new minute: posted individually again.
-        c.hit(
-            "k".into(),
-            300_000,
-            62_000,
-            alert("root-token-created", Severity::Critical, 99),
-            &mut out,
-        );
-        assert_eq!(out.len(), 12);
-        assert!(!out[11].summary);
-    }
-
-    #[test]
-    fn other_summaries_list_fifty_then_count() {
-        let mut c = Coalescer::default();
-        let mut out = Vec::new();
-        for i in 0..80 {
-            c.hit(
-                "k".into(),
-                300_000,
-                1000 + i as i64,
-                alert("policy-changed", Severity::High, i),
-                &mut out,
-            );
-        }
-        assert_eq!(out.len(), 1);
-        c.flush(&mut out);
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[1].count, 79);
-        assert_eq!(out[1].events.len(), LISTED);
-        assert_eq!(out[1].events[0].request_id, "r1");
-        assert_eq!(out[1].unlisted, 29);
-    }
-}
+mod tests;

@@ -1,7 +1,7 @@
 //! A tiny glob for custom rules' paths: `*` matches any run of characters
 //! (including `/`), `?` exactly one; everything else matches itself.
 
-pub fn matches(pattern: &str, text: &str) -> bool {
+pub(crate) fn matches(pattern: &str, text: &str) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
@@ -28,22 +28,4 @@ pub fn matches(pattern: &str, text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::matches;
-
-    #[test]
-    fn stars_and_question_marks() {
-        assert!(matches(
-            "secret/data/prod/*",
-            "secret/data/prod/db/password"
-        ));
-        assert!(!matches("secret/data/prod/*", "secret/data/staging/db"));
-        assert!(matches("sys/*/tune", "sys/mounts/kv/tune"));
-        assert!(matches("auth/?pprole/login", "auth/approle/login"));
-        assert!(matches("*", ""));
-        assert!(!matches("a?", "a"));
-        assert!(matches("a*b*c", "axxbyyc"));
-        assert!(!matches("a*b*c", "axxbyy"));
-        assert!(matches("exact", "exact"));
-    }
-}
+mod tests;

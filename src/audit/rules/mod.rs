@@ -3,41 +3,39 @@
 //! thread; it never does I/O.
 
 mod builtin;
-pub mod coalesce;
-pub mod glob;
+mod classify;
+pub(crate) mod coalesce;
+mod context;
+mod failure_rules;
+pub(crate) mod glob;
+mod hit;
+mod memory;
+mod system_rules;
+mod token_rules;
 
 use super::alert::Alert;
 use super::dedup::Dedup;
+use super::engine_counts::EngineCounts;
 use super::entry::Entry;
-use super::spec::{AuditSpec, RuleConfig};
-use super::stats::EngineCounts;
+use crate::spec::audit::rules::RuleConfig;
+use crate::spec::audit::AuditSpec;
 use coalesce::Coalescer;
-use std::collections::{HashMap, VecDeque};
+use hit::{error_detail, Hit};
+use memory::RuleMemory;
 
-/// What a rule found in one entry.
-pub(crate) struct Hit {
-    /// Coalescing key within the rule ("" = one key for the whole rule).
-    pub key: String,
-    pub title: String,
-    pub detail: Option<String>,
-    pub count: u64,
-    /// Overrides the configured severity (a policy granting sudo).
-    pub severity: Option<super::spec::Severity>,
-}
-
+/// The alert rules over a stream of audit entries: built-in and custom rules,
+/// their memory (login failures, root tokens) and Slack coalescing.
 pub struct Engine {
     spec: AuditSpec,
     dedup: Dedup,
-    /// Request ids already counted as failures (request and response lines both carry the error).
-    failed: Dedup,
-    logins: HashMap<String, VecDeque<i64>>,
+    /// What the built-in rules remember between entries.
+    memory: RuleMemory,
     coalescer: Coalescer,
     /// False: every hit is its own alert (`audit replay` without `--coalesce`).
     coalesce: bool,
+    /// What the engine saw: entries, hits per rule, request breakdowns.
     pub counts: EngineCounts,
     last_ms: i64,
-    /// Remote addresses root tokens were used from (`root-token-new-address`).
-    pub(crate) root_addresses: Dedup,
 }
 
 /// Where the engine's clock comes from.
@@ -50,17 +48,16 @@ pub enum Clock {
 }
 
 impl Engine {
+    /// An engine with the rules of `spec` and nothing remembered yet.
     pub fn new(spec: &AuditSpec) -> Engine {
         Engine {
             spec: spec.clone(),
             dedup: Dedup::new(1 << 16),
-            failed: Dedup::new(1 << 14),
-            logins: HashMap::new(),
+            memory: RuleMemory::new(),
             coalescer: Coalescer::default(),
             coalesce: true,
             counts: EngineCounts::default(),
             last_ms: 0,
-            root_addresses: Dedup::new(10_000),
         }
     }
 
@@ -101,7 +98,7 @@ impl Engine {
             Clock::EntryTime => entry
                 .time
                 .as_deref()
-                .and_then(parse_time_ms)
+                .and_then(crate::clock::parse_rfc3339_ms)
                 .unwrap_or(self.last_ms),
         };
         self.last_ms = self.last_ms.max(now);
@@ -115,23 +112,15 @@ impl Engine {
             self.coalescer.tick(now, out);
         }
         let mut hits = Vec::new();
-        builtin::evaluate(self, &entry, now, &mut hits);
+        builtin::evaluate(&mut self.memory, &self.spec, &entry, now, &mut hits);
         for (id, rule) in &self.spec.rules {
             if let Some(c) = &rule.custom {
                 if rule.enabled && custom_matches(c, &entry) {
-                    hits.push((
-                        id.clone(),
-                        Hit {
-                            key: String::new(),
-                            title: c
-                                .description
-                                .clone()
-                                .unwrap_or_else(|| format!("custom rule {id} matched")),
-                            detail: entry.error().map(|e| format!("error: {e}")),
-                            count: 1,
-                            severity: None,
-                        },
-                    ));
+                    let title = c
+                        .description
+                        .clone()
+                        .unwrap_or_else(|| format!("custom rule {id} matched"));
+                    hits.push((id.clone(), Hit::new(title, error_detail(entry.error()))));
                 }
             }
         }
@@ -151,8 +140,7 @@ impl Engine {
     pub fn tick(&mut self, now_ms: i64, out: &mut Vec<Alert>) {
         self.coalescer.tick(now_ms, out);
         let window = self.spec.rule("login-failures").window.as_millis() as i64;
-        self.logins
-            .retain(|_, q| q.back().is_some_and(|t| *t > now_ms - window));
+        self.memory.forget_logins_before(now_ms - window);
     }
 
     /// Emits every pending summary now (end of a replay, shutdown).
@@ -163,7 +151,12 @@ impl Engine {
     /// Lines from the Vault server's connections were not evaluated: a
     /// critical alert at once (critical alerts are never held back, beyond
     /// the per-rule rate limit).
-    pub fn overloaded(&mut self, lost: crate::audit::LostLines, now_ms: i64, out: &mut Vec<Alert>) {
+    pub fn overloaded(
+        &mut self,
+        lost: crate::audit::lost_lines::LostLines,
+        now_ms: i64,
+        out: &mut Vec<Alert>,
+    ) {
         let rule = self.spec.rule("audit-overload").clone();
         let n = lost.total();
         if !rule.enabled || n == 0 {
@@ -198,7 +191,7 @@ impl Engine {
                 "{}; the listener kept reading. See the file audit device for the full record.",
                 parts.join(", ")
             )),
-            time: format_time_ms(now_ms),
+            time: crate::clock::rfc3339_ms(now_ms),
             request_id: String::new(),
             kind: String::new(),
             operation: String::new(),
@@ -221,40 +214,9 @@ impl Engine {
             out,
         );
     }
-
-    pub fn pending_summaries(&self) -> usize {
-        self.coalescer.pending()
-    }
-
-    pub(crate) fn rule(&self, id: &str) -> &RuleConfig {
-        self.spec.rule(id)
-    }
-
-    /// Records a failed login and says how many fell within the window.
-    pub(crate) fn login_failure(&mut self, key: String, now: i64) -> usize {
-        let window = self.spec.rule("login-failures").window.as_millis() as i64;
-        if self.logins.len() >= 100_000 && !self.logins.contains_key(&key) {
-            self.logins
-                .retain(|_, q| q.back().is_some_and(|t| *t > now - window));
-        }
-        let q = self.logins.entry(key).or_default();
-        q.push_back(now);
-        while q.front().is_some_and(|t| *t <= now - window) {
-            q.pop_front();
-        }
-        while q.len() > 10_000 {
-            q.pop_front();
-        }
-        q.len()
-    }
-
-    /// True the first time this request id is seen failing.
-    pub(crate) fn first_failure(&mut self, id: &str) -> bool {
-        id.is_empty() || self.failed.first("failure", id)
-    }
 }
 
-fn custom_matches(c: &super::spec::CustomMatch, e: &Entry<'_>) -> bool {
+fn custom_matches(c: &crate::spec::audit::rules::CustomMatch, e: &Entry<'_>) -> bool {
     // Responses carry the outcome; requests only count when they failed on their own.
     if !(e.is_response() || (e.is_request() && e.error().is_some())) {
         return false;
@@ -312,7 +274,7 @@ fn make_alert(rule: &RuleConfig, e: &Entry<'_>, hit: &Hit, now: i64) -> Alert {
             .time
             .as_deref()
             .map(str::to_string)
-            .unwrap_or_else(|| format_time_ms(now)),
+            .unwrap_or_else(|| crate::clock::rfc3339_ms(now)),
         request_id: e.request_id().to_string(),
         kind: e.kind.to_string(),
         operation: e.operation().to_string(),
@@ -334,24 +296,6 @@ fn make_alert(rule: &RuleConfig, e: &Entry<'_>, hit: &Hit, now: i64) -> Alert {
         events: Vec::new(),
         unlisted: 0,
     }
-}
-
-/// RFC 3339 → milliseconds since the epoch.
-pub fn parse_time_ms(s: &str) -> Option<i64> {
-    let t = humantime::parse_rfc3339_weak(s).ok()?;
-    Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64)
-}
-
-pub fn format_time_ms(ms: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_millis(t).to_string()
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

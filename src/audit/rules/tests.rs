@@ -12,6 +12,25 @@ fn line(kind: &str, id: &str, path: &str, op: &str, extra: serde_json::Value) ->
     e.to_string()
 }
 
+/// The `auth` block of a response handing out a token (`token_ttl` when given).
+fn token_auth(
+    accessor: &str,
+    name: &str,
+    policies: &[&str],
+    ttl: Option<i64>,
+) -> serde_json::Value {
+    let mut auth = json!({"accessor": accessor, "display_name": name, "policies": policies});
+    if let Some(t) = ttl {
+        auth["token_ttl"] = json!(t);
+    }
+    auth
+}
+
+/// An `update` response line with `extra` merged in.
+fn token_response(id: &str, path: &str, extra: serde_json::Value) -> String {
+    line("response", id, path, "update", extra)
+}
+
 fn json_merge(a: &mut serde_json::Value, b: serde_json::Value) {
     if let (Some(a), serde_json::Value::Object(b)) = (a.as_object_mut(), b) {
         for (k, v) in b {
@@ -218,16 +237,10 @@ fn root_token_use_is_critical_and_posted_every_time() {
 #[test]
 fn tokens_no_expiry_long_ttl_orphan_and_root() {
     let new = |id: &str, path: &str, ttl: Option<i64>, pols: &[&str], data: serde_json::Value| {
-        let mut auth =
-            json!({"accessor": "hmac-sha256:n", "display_name": "token-x", "policies": pols});
-        if let Some(t) = ttl {
-            auth["token_ttl"] = json!(t);
-        }
-        line(
-            "response",
+        let auth = token_auth("hmac-sha256:n", "token-x", pols, ttl);
+        token_response(
             id,
             path,
-            "update",
             json!({"response": {"auth": auth}, "request": {"data": data}}),
         )
     };
@@ -290,17 +303,8 @@ fn tokens_no_expiry_long_ttl_orphan_and_root() {
 #[test]
 fn tokens_from_logins_without_expiry_or_with_a_long_ttl_alert() {
     let login = |id: &str, path: &str, ttl: Option<i64>| {
-        let mut auth = json!({"accessor": "hmac-sha256:l", "display_name": "userpass-bob", "policies": ["default", "deploy"]});
-        if let Some(t) = ttl {
-            auth["token_ttl"] = json!(t);
-        }
-        line(
-            "response",
-            id,
-            path,
-            "update",
-            json!({"response": {"auth": auth}}),
-        )
+        let auth = token_auth("hmac-sha256:l", "userpass-bob", &["default", "deploy"], ttl);
+        token_response(id, path, json!({"response": {"auth": auth}}))
     };
     let lines = vec![
         login("1", "auth/userpass/login/bob", None),

@@ -1,27 +1,22 @@
-//! The posture checks. Each reads what it needs, never writes, and turns a
-//! denied read into "not assessed".
+//! The posture checks and [`run_all`]. Each reads what it needs, never writes,
+//! and turns a denied read into "not assessed". This file: audit devices,
+//! TLS, HA and the server's age; the others are in `auth_checks.rs` and
+//! `mount_checks.rs`.
 
-use super::{policy, tls, Finding};
-use crate::insights::leases::{self, TokenEntry};
+use super::auth_checks::{approle_roles, policies, root_tokens};
+use super::finding::Finding;
+use super::mount_checks::{kv_versions, lease_ttls};
+use super::thresholds::{CERT_WARN_DAYS, DAY, VERSION_FAIL_DAYS, VERSION_WARN_DAYS};
+use super::tls;
+
+use crate::clock::{parse_rfc3339_secs, rfc3339_secs};
+use crate::insights::reads::{data, not_assessed};
 use crate::insights::status::{self, Server};
-use crate::insights::{data, human_secs, not_assessed, parse_time};
 use crate::vault::VaultClient;
-use serde_json::Value;
+
 use std::time::Duration;
 
-const DAY: u64 = 86400;
-/// Token TTLs above these are "long".
-pub const LONG_DEFAULT_TTL: u64 = DAY;
-pub const LONG_MAX_TTL: u64 = 7 * DAY;
-/// KV v2 keeps at most this many versions before it counts as hoarding old secrets.
-pub const MAX_KV_VERSIONS: u64 = 20;
-/// Certificates closer than this to expiry lose points.
-pub const CERT_WARN_DAYS: i64 = 30;
-/// Server builds older than these lose half, then all points.
-pub const VERSION_WARN_DAYS: u64 = 180;
-pub const VERSION_FAIL_DAYS: u64 = 365;
-
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub client: &'a VaultClient,
     pub server: &'a Server,
     pub timeout: Duration,
@@ -29,7 +24,7 @@ pub struct Ctx<'a> {
 }
 
 /// Runs every check (concurrently) in a fixed order.
-pub async fn run_all(ctx: &Ctx<'_>) -> Vec<Finding> {
+pub(crate) async fn run_all(ctx: &Ctx<'_>) -> Vec<Finding> {
     let c = ctx.client;
     let (auths, mounts) = futures::join!(c.read("sys/auth"), c.read("sys/mounts"));
     let auths = auths
@@ -63,7 +58,7 @@ pub async fn run_all(ctx: &Ctx<'_>) -> Vec<Finding> {
 
 /// `audit_devices` (15): at least one; `audit_redundancy` (5): more than one, and
 /// a file device beside any socket device.
-pub async fn audit(c: &VaultClient) -> [Finding; 2] {
+pub(crate) async fn audit(c: &VaultClient) -> [Finding; 2] {
     let one = Finding::new("audit_devices", "At least one audit device", 15);
     let two = Finding::new(
         "audit_redundancy",
@@ -103,7 +98,7 @@ pub async fn audit(c: &VaultClient) -> [Finding; 2] {
 }
 
 /// `tls` (15): the configured address uses https; `tls_certificate_expiry` (5): days left.
-pub async fn tls_checks(ctx: &Ctx<'_>) -> [Finding; 2] {
+pub(crate) async fn tls_checks(ctx: &Ctx<'_>) -> [Finding; 2] {
     let tls = Finding::new("tls", "TLS on the listener", 15);
     let exp = Finding::new("tls_certificate_expiry", "Days to certificate expiry", 5);
     let url = match reqwest::Url::parse(&ctx.server.address) {
@@ -143,7 +138,7 @@ pub async fn tls_checks(ctx: &Ctx<'_>) -> [Finding; 2] {
             let seen = vec![format!(
                 "certificate {} expires {} ({} days from now)",
                 leaf.subject,
-                crate::insights::rfc3339(leaf.not_after.max(0) as u64),
+                rfc3339_secs(leaf.not_after.max(0) as u64),
                 days
             )];
             let points = if days < 7 {
@@ -159,230 +154,8 @@ pub async fn tls_checks(ctx: &Ctx<'_>) -> [Finding; 2] {
     [tls, exp]
 }
 
-/// `root_tokens` (15): no outstanding root token.
-pub async fn root_tokens(c: &VaultClient) -> Finding {
-    let f = Finding::new("root_tokens", "No outstanding root tokens", 15);
-    let tokens = match leases::list_tokens(c).await {
-        Ok(t) => t,
-        Err(r) => return f.not_assessed(r),
-    };
-    let roots: Vec<&TokenEntry> = tokens
-        .tokens
-        .iter()
-        .filter(|t| t.policies.iter().any(|p| p == "root"))
-        .collect();
-    let mut evidence = vec![format!(
-        "{} token(s) looked up, {} with the root policy",
-        tokens.tokens.len(),
-        roots.len()
-    )];
-    for t in &roots {
-        evidence.push(format!(
-            "root token {:?} (accessor {}), created {}, {}",
-            t.display_name,
-            t.accessor,
-            crate::insights::rfc3339(t.creation_time),
-            if t.ttl_seconds == 0 {
-                "never expires".to_string()
-            } else {
-                format!("expires in {}", human_secs(t.ttl_seconds))
-            }
-        ));
-    }
-    f.scored(
-        if roots.is_empty() { 15 } else { 0 },
-        evidence,
-        "revoke root tokens once the task that needed one is done (`bao token revoke -accessor ACCESSOR`); generate one only when needed with `bao operator generate-root`",
-    )
-}
-
-fn ttl_of(v: &Value, key: &str) -> u64 {
-    v[key].as_u64().unwrap_or(0)
-}
-
-/// `lease_ttls` (10): the token store's default TTL ≤ 24h and max TTL ≤ 7 days;
-/// mounts tuned above 7 days are listed.
-pub async fn lease_ttls(c: &VaultClient, mounts: &Result<Value, String>) -> Finding {
-    let f = Finding::new("lease_ttls", "Default and max lease TTLs", 10);
-    let tune = match c.read("sys/auth/token/tune").await {
-        Ok(v) => data(&v).clone(),
-        Err(e) => return f.not_assessed(not_assessed(&e)),
-    };
-    let (def, max) = (
-        ttl_of(&tune, "default_lease_ttl"),
-        ttl_of(&tune, "max_lease_ttl"),
-    );
-    let mut evidence = vec![format!(
-        "token store: default_lease_ttl {}, max_lease_ttl {}",
-        human_secs(def),
-        human_secs(max)
-    )];
-    let mut points: u32 = 0;
-    if def <= LONG_DEFAULT_TTL {
-        points += 5;
-    }
-    if max <= LONG_MAX_TTL {
-        points += 5;
-    }
-    if let Ok(m) = mounts {
-        for (path, mount) in m.as_object().into_iter().flatten() {
-            let mt = ttl_of(&mount["config"], "max_lease_ttl");
-            if mt > LONG_MAX_TTL {
-                evidence.push(format!(
-                    "secrets engine {path} is tuned to max_lease_ttl {}",
-                    human_secs(mt)
-                ));
-                points = points.saturating_sub(1);
-            }
-        }
-    }
-    f.scored(points, evidence, "tune the token store and the system: `bao auth tune -default-lease-ttl=1h -max-lease-ttl=168h token/` (and the same with `bao secrets tune` for long-lived engines); the defaults are 768h (32 days)")
-}
-
-/// The paths (without the trailing `/`) of the entries of a mount table
-/// (sys/auth, sys/mounts) that `keep` accepts.
-fn mounts_where(table: &Value, keep: impl Fn(&Value) -> bool) -> Vec<String> {
-    table
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(_, m)| keep(m))
-        .map(|(p, _)| p.trim_end_matches('/').to_string())
-        .collect()
-}
-
-/// `approle_roles` (10): each role has secret_id_ttl > 0, a CIDR binding and
-/// token TTLs ≤ 24h / 7 days. Points: share of (role, property) pairs that are fine.
-pub async fn approle_roles(c: &VaultClient, auths: &Result<Value, String>) -> Finding {
-    let f = Finding::new(
-        "approle_roles",
-        "AppRole roles: secret-id TTL, CIDR binding, token TTLs",
-        10,
-    );
-    let auths = match auths {
-        Ok(a) => a,
-        Err(r) => return f.not_assessed(r.clone()),
-    };
-    let mounts = mounts_where(auths, |m| m["type"] == "approle");
-    if mounts.is_empty() {
-        return f.not_applicable("no AppRole auth method is enabled");
-    }
-    let mut evidence = Vec::new();
-    let (mut good, mut total) = (0usize, 0usize);
-    for m in &mounts {
-        let roles = match c.list(&format!("auth/{m}/role")).await {
-            Ok(r) => r,
-            Err(e) => return f.not_assessed(not_assessed(&e)),
-        };
-        evidence.push(format!("auth/{m}: {} role(s)", roles.len()));
-        for r in roles {
-            let v = match c.read(&format!("auth/{m}/role/{r}")).await {
-                Ok(v) => data(&v).clone(),
-                Err(e) => return f.not_assessed(not_assessed(&e)),
-            };
-            let empty = |k: &str| v[k].as_array().is_none_or(|a| a.is_empty());
-            let mut problems = Vec::new();
-            if ttl_of(&v, "secret_id_ttl") == 0 {
-                problems.push("secret_id_ttl=0 (secret-ids never expire)".to_string());
-            }
-            if empty("secret_id_bound_cidrs") && empty("token_bound_cidrs") {
-                problems.push("no CIDR binding".to_string());
-            }
-            let (tt, tm) = (ttl_of(&v, "token_ttl"), ttl_of(&v, "token_max_ttl"));
-            if tt > LONG_DEFAULT_TTL || tm > LONG_MAX_TTL || (tt == 0 && tm == 0) {
-                let words = |t: u64| {
-                    if t == 0 {
-                        "system default".into()
-                    } else {
-                        human_secs(t)
-                    }
-                };
-                problems.push(format!(
-                    "long token TTLs (token_ttl {}, token_max_ttl {})",
-                    words(tt),
-                    words(tm)
-                ));
-            }
-            total += 3;
-            good += 3 - problems.len();
-            if !problems.is_empty() {
-                evidence.push(format!("role {m}/{r}: {}", problems.join("; ")));
-            }
-        }
-    }
-    let points = f.fraction(good, total);
-    f.scored(points, evidence, "per role: set secret_id_ttl (e.g. 720h, re-provision before it ends), bind secret_id_bound_cidrs/token_bound_cidrs to the host's address, token_ttl ≤ 1h and token_max_ttl ≤ 24h (`vaultkeeper provision --secret-id-ttl 720h --bound-cidr 10.0.0.5/32`)")
-}
-
-/// `kv_max_versions` (5): every KV v2 mount keeps at most 20 versions (0 = 10).
-pub async fn kv_versions(c: &VaultClient, mounts: &Result<Value, String>) -> Finding {
-    let f = Finding::new("kv_max_versions", "KV v2 max_versions", 5);
-    let mounts = match mounts {
-        Ok(m) => m,
-        Err(r) => return f.not_assessed(r.clone()),
-    };
-    let kv2 = mounts_where(mounts, |m| {
-        m["type"] == "kv" && m["options"]["version"] == "2"
-    });
-    if kv2.is_empty() {
-        return f.not_applicable("no KV v2 secrets engine is mounted");
-    }
-    let mut evidence = Vec::new();
-    let mut good = 0;
-    for m in &kv2 {
-        let v = match c.read(&format!("{m}/config")).await {
-            Ok(v) => data(&v).clone(),
-            Err(e) => return f.not_assessed(not_assessed(&e)),
-        };
-        let max = ttl_of(&v, "max_versions");
-        let effective = if max == 0 { 10 } else { max };
-        if effective <= MAX_KV_VERSIONS {
-            good += 1;
-            evidence.push(format!("{m}/: max_versions {max} (keeps {effective})"));
-        } else {
-            evidence.push(format!("{m}/: max_versions {max}: old, possibly leaked secret values stay readable for {effective} versions"));
-        }
-    }
-    let points = f.fraction(good, kv2.len());
-    f.scored(points, evidence, format!("lower the history: `bao write MOUNT/config max_versions=10` (at most {MAX_KV_VERSIONS})"))
-}
-
-/// `policies` (10): no policy with a glob over every mount, write+sudo on a glob,
-/// or write on all of sys/. Points: share of policies that are fine.
-pub async fn policies(c: &VaultClient) -> Finding {
-    let f = Finding::new("policies", "No overly broad policies", 10);
-    let names = match c.list("sys/policies/acl").await {
-        Ok(n) => n,
-        Err(e) => return f.not_assessed(not_assessed(&e)),
-    };
-    let names: Vec<String> = names.into_iter().filter(|n| n != "root").collect();
-    let mut evidence = vec![format!(
-        "{} policies read (root is built in and not counted)",
-        names.len()
-    )];
-    let mut good = 0;
-    for n in &names {
-        let v = match c.read(&format!("sys/policies/acl/{n}")).await {
-            Ok(v) => v,
-            Err(e) => return f.not_assessed(not_assessed(&e)),
-        };
-        let text = data(&v)["policy"].as_str().unwrap_or_default();
-        let reasons: Vec<String> = policy::rules(text)
-            .iter()
-            .filter_map(policy::broad)
-            .collect();
-        if reasons.is_empty() {
-            good += 1;
-        } else {
-            evidence.push(format!("policy {n}: {}", reasons.join("; ")));
-        }
-    }
-    let points = f.fraction(good, names.len());
-    f.scored(points, evidence, "replace glob rules with the mounts and paths each team needs; keep sudo for named sys/ paths, read-only where possible")
-}
-
 /// `ha` (5): HA storage with at least two nodes (half for HA with one node).
-pub async fn ha(c: &VaultClient, server: &Server) -> Finding {
+pub(crate) async fn ha(c: &VaultClient, server: &Server) -> Finding {
     let f = Finding::new("ha", "High availability", 5);
     let Some(enabled) = server.ha_enabled else {
         return f.not_assessed("sys/leader did not answer");
@@ -408,12 +181,12 @@ pub async fn ha(c: &VaultClient, server: &Server) -> Finding {
 }
 
 /// `version_age` (5): the server build is younger than 180 days (half up to 365).
-pub fn version_age(server: &Server, now: u64) -> Finding {
+pub(crate) fn version_age(server: &Server, now: u64) -> Finding {
     let f = Finding::new("version_age", "Age of the server version", 5);
     let Some(date) = server.build_date.as_deref() else {
         return f.not_assessed("the server reports no build date");
     };
-    let Some(built) = parse_time(date) else {
+    let Some(built) = parse_rfc3339_secs(date) else {
         return f.not_assessed(format!("the build date {date:?} does not parse"));
     };
     let days = now.saturating_sub(built) / DAY;
@@ -435,40 +208,4 @@ pub fn version_age(server: &Server, now: u64) -> Finding {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn server(date: Option<&str>) -> Server {
-        Server {
-            address: "http://127.0.0.1:1".into(),
-            initialized: true,
-            sealed: false,
-            version: Some("2.7.2".into()),
-            build_date: date.map(str::to_string),
-            cluster_name: None,
-            storage_type: None,
-            ha_enabled: Some(false),
-            is_leader: None,
-            leader_address: None,
-        }
-    }
-
-    #[test]
-    fn version_age_thresholds() {
-        let built = parse_time("2026-01-01T00:00:00Z").unwrap();
-        let f = version_age(&server(Some("2026-01-01T00:00:00Z")), built + 10 * DAY);
-        assert_eq!((f.points, f.outcome), (5, super::super::Outcome::Pass));
-        let f = version_age(&server(Some("2026-01-01T00:00:00Z")), built + 200 * DAY);
-        assert_eq!((f.points, f.outcome), (2, super::super::Outcome::Warn));
-        assert_eq!(
-            f.evidence,
-            vec!["version 2.7.2 built 2026-01-01T00:00:00Z (200 days ago)"]
-        );
-        let f = version_age(&server(Some("2026-01-01T00:00:00Z")), built + 400 * DAY);
-        assert_eq!(f.points, 0);
-        assert_eq!(
-            version_age(&server(None), 0).outcome,
-            super::super::Outcome::NotAssessed
-        );
-    }
-}
+mod tests;

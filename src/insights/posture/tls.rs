@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Leaf {
+pub(crate) struct Leaf {
     /// Unix seconds of notAfter.
     pub not_after: i64,
     pub subject: String,
@@ -54,7 +54,7 @@ impl ServerCertVerifier for ReadOnly {
 
 /// Connects to `host:port`, completes a handshake and returns the leaf's validity.
 /// Blocking: call it from `spawn_blocking`.
-pub fn leaf_certificate(host: &str, port: u16, timeout: Duration) -> Result<Leaf, String> {
+pub(crate) fn leaf_certificate(host: &str, port: u16, timeout: Duration) -> Result<Leaf, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -87,7 +87,7 @@ pub fn leaf_certificate(host: &str, port: u16, timeout: Duration) -> Result<Leaf
     parse_leaf(leaf.as_ref())
 }
 
-pub fn parse_leaf(der: &[u8]) -> Result<Leaf, String> {
+pub(crate) fn parse_leaf(der: &[u8]) -> Result<Leaf, String> {
     let (_, cert) = x509_parser::parse_x509_certificate(der)
         .map_err(|e| format!("the server certificate does not parse: {e}"))?;
     Ok(Leaf {
